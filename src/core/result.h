@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_CORE_RESULT_H
+#define PS_CORE_RESULT_H
+
+#include <stdint.h>
+
+#include "addr.h"
+
+/*
+ * What a scan learned about one (address, port). Engines produce these, reports and the
+ * history store consume them; the type lives here so neither side reaches into the other.
+ */
+enum port_state {
+	PORT_OPEN,
+	PORT_CLOSED,
+	PORT_FILTERED,
+	PORT_STATE_COUNT
+};
+
+/* Why a port got its state, with nmap's reason words where nmap has one. */
+enum port_reason {
+	REASON_NONE,
+	REASON_SYN_ACK,		   /* open: handshake answered */
+	REASON_CONN_REFUSED,	   /* closed: connect() got ECONNREFUSED (an RST) */
+	REASON_RESET,		   /* closed: raw scan saw an RST */
+	REASON_NO_RESPONSE,	   /* filtered: nothing came back after every retry */
+	REASON_HOST_UNREACH,	   /* filtered: connect() got EHOSTUNREACH, ICMP type unknown */
+	REASON_NET_UNREACH,	   /* filtered: connect() got ENETUNREACH */
+	REASON_ICMP_NET_UNREACH,   /* ICMP 3/0 */
+	REASON_ICMP_HOST_UNREACH,  /* ICMP 3/1, ICMPv6 1/3 */
+	REASON_ICMP_PROTO_UNREACH, /* ICMP 3/2 */
+	REASON_ICMP_PORT_UNREACH,  /* ICMP 3/3, ICMPv6 1/4 */
+	REASON_ICMP_NET_PROHIBITED,   /* ICMP 3/9 */
+	REASON_ICMP_HOST_PROHIBITED,  /* ICMP 3/10 */
+	REASON_ICMP_ADMIN_PROHIBITED, /* ICMP 3/13, ICMPv6 1/1 */
+	REASON_LOCAL_PROHIBITED,      /* connect() got EPERM/EACCES from a local firewall */
+	REASON_COUNT
+};
+
+/* Service identification (filled by src/probe when --service is on). */
+enum service_confidence {
+	SERVICE_GUESSED, /* from the port number only */
+	SERVICE_MATCHED, /* a banner or probe reply matched */
+};
+
+#define SERVICE_FLAG_UNEXPECTED 0x1u /* not what the port number promises */
+#define SERVICE_FLAG_BACKDOOR	0x2u /* matches a known trojan/backdoor */
+#define SERVICE_FLAG_TLS	0x4u /* spoke TLS */
+
+struct service_info {
+	char name[32];
+	char product[64];
+	char version[32];
+	char info[128];
+	uint8_t confidence; /* enum service_confidence */
+	uint32_t flags;
+};
+
+struct port_result {
+	struct ps_addr addr;
+	const char *hostname; /* the name the target was given as, or NULL */
+	uint16_t port;
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t state; /* enum port_state */
+	uint8_t reason; /* enum port_reason */
+	uint8_t ttl;   /* reply TTL/hop limit, 0 when unknown */
+	uint8_t tries; /* probes sent for this port */
+	uint32_t rtt_us; /* 0 when unknown */
+	const struct service_info *service; /* NULL unless identified */
+};
+
+const char *port_state_name(enum port_state state);
+const char *port_reason_name(enum port_reason reason);
+/* ShieldsUP's view: a port "answered" unless it is filtered with no response at all. */
+int port_result_answered(const struct port_result *res);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_SCAN_ENGINE_H
+#define PS_SCAN_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/portset.h"
+#include "core/result.h"
+#include "core/target.h"
+
+/* Called once per (address, port) with its final state; never twice for the same pair. */
+typedef void (*scan_result_fn)(void *ctx, const struct port_result *res);
+
+/* What a run asks for. Zero means "choose for me" for every number. */
+struct scan_opts {
+	const struct target_list *targets;
+	const struct portset *ports;
+	uint32_t max_inflight;	    /* probes outstanding at once */
+	uint32_t max_retries;	    /* retransmissions of an unanswered probe */
+	uint32_t rate_pps;	    /* packets per second cap */
+	uint32_t min_rtt_timeout_ms;
+	uint32_t max_rtt_timeout_ms;
+	uint32_t initial_rtt_timeout_ms;
+	uint64_t seed;		    /* target order; 0 = random */
+	const char *interface;	    /* raw engines: override the route's interface */
+	const struct ps_addr *source; /* raw engines: override the source address */
+	const volatile sig_atomic_t *stop; /* set asynchronously to end the run early */
+	scan_result_fn on_result;
+	void *result_ctx;
+};
+
+struct scan_stats {
+	uint64_t probes_sent;
+	uint64_t retransmits;
+	uint64_t replies;
+	uint32_t srtt_us; /* smoothed RTT at the end */
+	uint32_t max_inflight_seen;
+};
+
+/* An engine is a const descriptor; all per-run state lives inside run(). */
+struct scan_engine {
+	const char *name;
+	bool needs_raw; /* needs CAP_NET_RAW */
+	enum ps_err (*run)(const struct scan_opts *opts, struct scan_stats *stats,
+			   struct ps_diag *diag);
+};
+
+extern const struct scan_engine scan_connect_engine;
+
+#endif
