@@ -1,8 +1,79 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * portsight's entry point: one table of subcommands (git's builtin table), each in its own
+ * cmd_<name>.c. This directory is the only place that prints to the user or exits.
+ */
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
-int main(void)
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK, "scan this machine's loopback (default)"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void cli_error(const char *fmt, ...)
 {
-	puts("portsight " PS_VERSION);
-	return 0;
+	va_list ap;
+
+	fputs("portsight: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_fail(enum ps_err err, const struct ps_diag *diag)
+{
+	cli_error("%s", ps_diag_text(diag, err));
+	switch (err) {
+	case PS_ERR_INVALID:
+	case PS_ERR_RANGE:
+	case PS_ERR_TOO_LARGE:
+	case PS_ERR_RESOLVE:
+	case PS_ERR_NOT_FOUND:
+	case PS_ERR_TRUNCATED:
+		return CLI_EXIT_USAGE;
+	case PS_ERR_INTERRUPTED:
+		return CLI_EXIT_INTERRUPTED;
+	default:
+		return CLI_EXIT_FAILURE;
+	}
+}
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: portsight [COMMAND [OPTIONS] [ARGS]]\n\n"
+		     "With no command, portsight checks this machine.\n\nCommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'portsight COMMAND --help' describes a command.\n"
+		     "Exit codes: 0 ok, 1 findings (diff: changes), 2 usage error, 3 failure, "
+		     "130 interrupted.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return cmd_check(1, (char *[]){"check", NULL});
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("portsight %s\n", PS_VERSION);
+		return CLI_EXIT_OK;
+	}
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	cli_error("unknown command '%s' (see 'portsight --help')", argv[1]);
+	return CLI_EXIT_USAGE;
 }
