@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_REPORT_REPORT_H
+#define PS_REPORT_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "core/portset.h"
+#include "core/result.h"
+#include "kb/kb.h"
+
+/* Which states get listed (--show); the profile and summary always count every port. */
+#define REPORT_SHOW_OPEN     (1u << PORT_OPEN)
+#define REPORT_SHOW_CLOSED   (1u << PORT_CLOSED)
+#define REPORT_SHOW_FILTERED (1u << PORT_FILTERED)
+#define REPORT_SHOW_ALL	     (REPORT_SHOW_OPEN | REPORT_SHOW_CLOSED | REPORT_SHOW_FILTERED)
+
+/* What the run was; formats that describe the scan itself (XML's nmaprun) read this. */
+struct report_meta {
+	const char *args;	/* the command line, for the record */
+	const char *engine;	/* "connect", "syn" */
+	const char *ports_spec; /* as the user gave it */
+	const struct portset *ports;
+	uint64_t targets;	/* addresses to scan */
+	time_t start;
+};
+
+struct report_summary {
+	uint64_t targets;
+	uint64_t hosts_up; /* hosts with at least one answered port */
+	uint64_t ports_scanned;
+	uint64_t open;
+	uint64_t closed;
+	uint64_t filtered;
+	uint64_t stealth; /* filtered with no answer at all (ShieldsUP's "stealth") */
+	double elapsed_s;
+	int interrupted;
+};
+
+struct report;
+
+/* An output format: a const descriptor; per-run state hangs off report->state. */
+struct report_format {
+	const char *name;
+	enum ps_err (*begin)(struct report *r);
+	/* Every result arrives here, shown or not; report_shows() says whether to list it. */
+	enum ps_err (*port)(struct report *r, const struct port_result *res);
+	enum ps_err (*end)(struct report *r, const struct report_summary *sum);
+	void (*release)(struct report *r);
+};
+
+struct report {
+	const struct report_format *fmt;
+	FILE *out;
+	const struct kb *kb; /* service names and notes; may be NULL */
+	unsigned show;	     /* REPORT_SHOW_* mask */
+	const struct report_meta *meta;
+	void *state;
+};
+
+/* The format called name, or NULL. */
+const struct report_format *report_format_find(const char *name);
+/* "text, jsonl, ..." for help texts. */
+const char *report_format_names(void);
+
+enum ps_err report_begin(struct report *r, const struct report_format *fmt, FILE *out,
+			 const struct kb *kb, unsigned show, const struct report_meta *meta);
+enum ps_err report_port(struct report *r, const struct port_result *res);
+enum ps_err report_end(struct report *r, const struct report_summary *sum);
+void report_release(struct report *r);
+
+static inline int report_shows(const struct report *r, const struct port_result *res)
+{
+	return (r->show >> res->state) & 1u;
+}
+
+/* Parses --show: "open", "closed,filtered", "all". */
+enum ps_err report_parse_show(const char *spec, unsigned *show, struct ps_diag *diag);
+
+#endif
