@@ -96,6 +96,8 @@ check_scan() {
 	lab_check "$label: no-response count" $DROPPED_COUNT "$(get no_response)"
 	lab_check "$label: open ports" "$OPEN_PORTS" "$(get open_ports)"
 	lab_check "$label: admin-prohibited ports" "$REJECTED_PORTS" "$(get rejected_ports)"
+	# Every accepted connection must have been aborted with an RST, not closed into TIME_WAIT.
+	lab_check "$label: no TIME_WAIT left behind" 0 "$(lab_s ss -Htan state time-wait | wc -l)"
 }
 
 check_scan ipv4 "$LAB_V4_T" "$LAB_V4_T" -
