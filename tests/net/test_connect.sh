@@ -104,6 +104,20 @@ check_scan ipv4 "$LAB_V4_T" "$LAB_V4_T" -
 check_scan hostname labhost "$LAB_V4_T" labhost
 check_scan ipv6 "$LAB_V6_T" "$LAB_V6_T" -
 
+# Ctrl-C: a scan that would wait 5 s on every dropped port stops at once, exits 130, says it
+# was interrupted and reports no dropped port (their verdict was still pending).
+ip netns exec "$LAB_S" "$PORTSIGHT" scan -p 10000-10999,80 "$LAB_V4_T" --min-rtt-timeout 5000 --format jsonl \
+	--show all >"$OUT" &
+scan_pid=$!
+sleep 0.5
+start=$(date +%s%N)
+kill -INT $scan_pid
+wait $scan_pid
+lab_check "interrupt: exit code" 130 $?
+lab_check "interrupt: stopped within 1 s" 1 $((($(date +%s%N) - start) < 1000000000))
+lab_check "interrupt: no dropped port reported" 0 "$(grep -c '"port":10[0-9][0-9][0-9],' "$OUT")"
+lab_check "interrupt: summary says interrupted" 1 "$(grep -c '"interrupted":true' "$OUT")"
+
 lab_loss "$LAB_S" 1
 lab_loss "$LAB_T" 1
 check_scan "ipv4, 1% loss each way" "$LAB_V4_T" "$LAB_V4_T" -
