@@ -11,6 +11,7 @@
 
 static const struct cli_command commands[] = {
 	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK, "scan this machine's loopback (default)"},
+	{"explain", cmd_explain, 0, "what a port is for, its risks, trojans that used it"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
