@@ -223,8 +223,6 @@ static enum ps_err parse_trojans(struct kb_parser *p, char *rest)
 
 	if (!p->cur)
 		return kb_error(p, PS_ERR_INVALID, "\"trojans\" before any \"port\" line");
-	if (p->cur->trojan_first + p->cur->entry.ntrojans != p->kb->ntrojan_refs)
-		return kb_error(p, PS_ERR_INVALID, "\"trojans\" lines of one entry must be adjacent");
 	for (;;) {
 		comma = strchr(name, ',');
 		if (comma)
