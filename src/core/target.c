@@ -393,7 +393,8 @@ enum ps_err target_list_finish(struct target_list *list, const struct target_lis
 		err = subtract(named.ranges, named.nranges, excl.ranges, excl.nranges, &result);
 	if (err)
 		goto out;
-	qsort(result.ranges, result.nranges, sizeof(*result.ranges), range_cmp);
+	if (result.nranges) /* qsort(NULL, 0) is undefined */
+		qsort(result.ranges, result.nranges, sizeof(*result.ranges), range_cmp);
 
 	free(list->ranges);
 	list->ranges = result.ranges;
