@@ -31,16 +31,17 @@ struct explain_list {
 
 static void explain_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: portsight explain [--json] PORT|PORT/PROTO|NAME...\n\n"
-		"Says what a port is for, what exposing it risks, and which trojans or backdoors\n"
-		"were known to use it. PORT is 1-65535, PROTO tcp or udp; NAME is a service\n"
-		"(ssh, http) or a trojan name (\"Back Orifice\"), which explains each of its ports.\n\n"
-		"  --json      one JSON object per port, one per line\n"
-		"  -h, --help  this text\n\n"
-		"examples: portsight explain 80 443 12345\n"
-		"          portsight explain 31337/udp\n"
-		"          portsight explain ssh\n");
+	fprintf(
+	    out,
+	    "usage: portsight explain [--json] PORT|PORT/PROTO|NAME...\n\n"
+	    "Says what a port is for, what exposing it risks, and which trojans or backdoors\n"
+	    "were known to use it. PORT is 1-65535, PROTO tcp or udp; NAME is a service\n"
+	    "(ssh, http) or a trojan name (\"Back Orifice\"), which explains each of its ports.\n\n"
+	    "  --json      one JSON object per port, one per line\n"
+	    "  -h, --help  this text\n\n"
+	    "examples: portsight explain 80 443 12345\n"
+	    "          portsight explain 31337/udp\n"
+	    "          portsight explain ssh\n");
 }
 
 static enum ps_err list_push(struct explain_list *list, uint16_t port, uint8_t proto)
@@ -85,7 +86,8 @@ static enum ps_err parse_port_arg(const char *arg, uint16_t *port, uint8_t *prot
 		p++;
 	}
 	if (v == 0 || v > 65535)
-		return ps_fail(diag, PS_ERR_RANGE, "explain: port \"%.20s\" out of range 1-65535", arg);
+		return ps_fail(diag, PS_ERR_RANGE, "explain: port \"%.20s\" out of range 1-65535",
+			       arg);
 	*proto = 0;
 	if (!strcmp(p, "/tcp"))
 		*proto = IPPROTO_TCP;
@@ -191,7 +193,7 @@ static size_t item_entries(const struct kb *kb, const struct explain_item *it,
 	return n;
 }
 
-#define EXPLAIN_WIDTH 100
+#define EXPLAIN_WIDTH  100
 #define EXPLAIN_INDENT "           "
 
 /* "  label    text", wrapped at word boundaries to EXPLAIN_WIDTH columns. */

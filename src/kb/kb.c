@@ -49,7 +49,7 @@ struct kb_parser {
 };
 
 static enum ps_err kb_error(struct kb_parser *p, enum ps_err err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static enum ps_err kb_error(struct kb_parser *p, enum ps_err err, const char *fmt, ...)
 {
@@ -144,7 +144,8 @@ static enum ps_err parse_port_line(struct kb_parser *p, char *rest)
 	if (err)
 		return err;
 	if (!read_port(&rest, &port))
-		return kb_error(p, PS_ERR_INVALID, "expected \"port N/tcp|udp name\" with N 1-65535");
+		return kb_error(p, PS_ERR_INVALID,
+				"expected \"port N/tcp|udp name\" with N 1-65535");
 	if (!strncmp(rest, "/tcp", 4))
 		proto = IPPROTO_TCP;
 	else if (!strncmp(rest, "/udp", 4))
@@ -157,7 +158,8 @@ static enum ps_err parse_port_line(struct kb_parser *p, char *rest)
 	name = skip_space(rest);
 	if (!valid_service_name(name))
 		return kb_error(p, PS_ERR_INVALID,
-				"service name must be 1-%d of [A-Za-z0-9._+-], one word", KB_NAME_MAX);
+				"service name must be 1-%d of [A-Za-z0-9._+-], one word",
+				KB_NAME_MAX);
 
 	if (kb->nitems == KB_ENTRIES_MAX)
 		return kb_error(p, PS_ERR_TOO_LARGE, "more than %d entries", KB_ENTRIES_MAX);
@@ -186,7 +188,8 @@ static enum ps_err set_text(struct kb_parser *p, const char *key, const char **f
 	if (!p->cur)
 		return kb_error(p, PS_ERR_INVALID, "\"%s\" before any \"port\" line", key);
 	if (*field)
-		return kb_error(p, PS_ERR_INVALID, "second \"%s\" for %u/%s", key, p->cur->entry.port,
+		return kb_error(p, PS_ERR_INVALID, "second \"%s\" for %u/%s", key,
+				p->cur->entry.port,
 				p->cur->entry.proto == IPPROTO_TCP ? "tcp" : "udp");
 	if (!*rest)
 		return kb_error(p, PS_ERR_INVALID, "empty \"%s\"", key);
@@ -388,7 +391,8 @@ enum ps_err kb_parse(const char *text, size_t len, struct kb **out, struct ps_di
 
 	*out = NULL;
 	if (len > KB_TEXT_MAX)
-		return ps_fail(diag, PS_ERR_TOO_LARGE, "kb: text larger than %d bytes", KB_TEXT_MAX);
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "kb: text larger than %d bytes",
+			       KB_TEXT_MAX);
 	kb = calloc(1, sizeof(*kb));
 	if (!kb)
 		return PS_ERR_NOMEM;
@@ -529,10 +533,10 @@ size_t kb_ranked(const struct kb *kb, const uint16_t **ports)
 /* The ports ShieldsUP-style "common ports" checks probe: the classic services plus the low
  * ephemeral ports early Windows handed out (1024-1030). */
 static const char common_spec[] =
-	"21,22,23,25,79,80,110,113,119,135,139,143,389,443,445,1002,1024-1030,1720,5000";
+    "21,22,23,25,79,80,110,113,119,135,139,143,389,443,445,1002,1024-1030,1720,5000";
 
-static enum ps_err preset_top(const struct kb *kb, size_t n, const char *name,
-			      struct portset *out, struct ps_diag *diag)
+static enum ps_err preset_top(const struct kb *kb, size_t n, const char *name, struct portset *out,
+			      struct ps_diag *diag)
 {
 	size_t i;
 
@@ -557,7 +561,8 @@ enum ps_err kb_preset(void *ctx, const char *name, struct portset *out, struct p
 		portset_add_range(out, 1, 1055);
 		return PS_OK;
 	}
-	if (strcasecmp(name, "top100") && strcasecmp(name, "top1000") && strcasecmp(name, "trojans"))
+	if (strcasecmp(name, "top100") && strcasecmp(name, "top1000") &&
+	    strcasecmp(name, "trojans"))
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "unknown port preset \"%.40s\" (valid: " KB_PRESET_NAMES ")", name);
 	if (!kb)

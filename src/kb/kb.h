@@ -32,10 +32,10 @@ enum kb_range {
 
 struct kb_entry {
 	uint16_t port;
-	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	const char *service;	 /* short name: "http" */
-	const char *description; /* one sentence */
-	const char *risk;	 /* what exposing it risks; may be NULL */
+	uint8_t proto;		    /* IPPROTO_TCP or IPPROTO_UDP */
+	const char *service;	    /* short name: "http" */
+	const char *description;    /* one sentence */
+	const char *risk;	    /* what exposing it risks; may be NULL */
 	const char *const *trojans; /* names of backdoors known to use this port */
 	size_t ntrojans;
 };

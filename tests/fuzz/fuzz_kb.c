@@ -10,8 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const presets[] = {"common", "service", "top100", "top1000", "trojans",
-					      "bogus"};
+	static const char *const presets[] = {"common",	 "service", "top100",
+					      "top1000", "trojans", "bogus"};
 	const struct kb_entry *found[4];
 	struct ps_diag diag = {{0}};
 	struct portset set;

@@ -37,9 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	target_list_init(&exclude);
 	if (target_list_add_text(&list, text, tlen, refuse_names, NULL, &diag))
 		goto out;
-	if (split && target_list_add_text(&exclude, split + sizeof(marker) - 1,
-					  size - tlen - (sizeof(marker) - 1), refuse_names, NULL,
-					  &diag))
+	if (split &&
+	    target_list_add_text(&exclude, split + sizeof(marker) - 1,
+				 size - tlen - (sizeof(marker) - 1), refuse_names, NULL, &diag))
 		goto out;
 	if (target_list_finish(&list, split ? &exclude : NULL, (uint64_t)1 << 40, &diag))
 		goto out;

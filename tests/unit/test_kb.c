@@ -88,34 +88,34 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"port 0/tcp zero\ndesc d\n", "kb line 1: expected \"port N/tcp|udp name\""},
-	{"# c\nport 70000/tcp big\ndesc d\n", "kb line 2: expected"},
-	{"port 22/sctp ssh\n", "kb line 1: port 22 needs /tcp or /udp"},
-	{"port 22/tcp\n", "kb line 1: expected a service name"},
-	{"port 22/tcp bad!name\n", "kb line 1: service name must be"},
-	{"port 22/tcp two words\n", "kb line 1: service name must be"},
-	{"port 22/tcpx ssh\n", "kb line 1: expected a service name"},
-	{"desc orphan\n", "kb line 1: \"desc\" before any \"port\" line"},
-	{"trojans X\n", "kb line 1: \"trojans\" before any \"port\" line"},
-	{"\n\nport 22/tcp ssh\nrisk r\n", "kb line 3: entry 22/tcp has no desc line"},
-	{"port 22/tcp ssh\nrisk r\nport 23/tcp telnet\ndesc d\n", "kb line 1: entry 22/tcp"},
-	{"port 22/tcp ssh\ndesc a\ndesc b\n", "kb line 3: second \"desc\" for 22/tcp"},
-	{"port 22/tcp ssh\ndesc a\nrisk\n", "kb line 3: empty \"risk\""},
-	{"port 22/tcp ssh\ndesc a\n\nport 22/tcp ssh2\ndesc b\n",
-	 "kb line 4: duplicate entry 22/tcp (first at line 1)"},
-	{"port 53/udp dns\ndesc a\nport 53/tcp dns\ndesc b\nport 53/udp dns\ndesc c\n",
-	 "kb line 5: duplicate entry 53/udp (first at line 1)"},
-	{"port 22/tcp ssh\nbogus x\n", "kb line 2: unknown keyword \"bogus\""},
-	{"port 22/tcp ssh\ndesc a\ntrojans A,,B\n", "kb line 3: empty trojan name"},
-	{"port 22/tcp ssh\ndesc a\ntrojans A,\n", "kb line 3: empty trojan name"},
-	{"rank 1 2 1\n", "kb line 1: port 1 ranked twice"},
-	{"rank 1\nrank 3 2 1\n", "kb line 2: port 1 ranked twice"},
-	{"rank 1 x\n", "kb line 1: rank takes port numbers"},
-	{"rank 0\n", "kb line 1: rank takes port numbers"},
-	{"rank 65536\n", "kb line 1: rank takes port numbers"},
-	{"rank 80,443\n", "kb line 1: rank takes port numbers"},
-	{"port 1/tcp a\ndesc caf\xc3\xa9\n", "kb line 2: control or non-ASCII character"},
-	{"port 1/tcp a\ndesc \x01\n", "kb line 2: control or non-ASCII character"},
+    {"port 0/tcp zero\ndesc d\n", "kb line 1: expected \"port N/tcp|udp name\""},
+    {"# c\nport 70000/tcp big\ndesc d\n", "kb line 2: expected"},
+    {"port 22/sctp ssh\n", "kb line 1: port 22 needs /tcp or /udp"},
+    {"port 22/tcp\n", "kb line 1: expected a service name"},
+    {"port 22/tcp bad!name\n", "kb line 1: service name must be"},
+    {"port 22/tcp two words\n", "kb line 1: service name must be"},
+    {"port 22/tcpx ssh\n", "kb line 1: expected a service name"},
+    {"desc orphan\n", "kb line 1: \"desc\" before any \"port\" line"},
+    {"trojans X\n", "kb line 1: \"trojans\" before any \"port\" line"},
+    {"\n\nport 22/tcp ssh\nrisk r\n", "kb line 3: entry 22/tcp has no desc line"},
+    {"port 22/tcp ssh\nrisk r\nport 23/tcp telnet\ndesc d\n", "kb line 1: entry 22/tcp"},
+    {"port 22/tcp ssh\ndesc a\ndesc b\n", "kb line 3: second \"desc\" for 22/tcp"},
+    {"port 22/tcp ssh\ndesc a\nrisk\n", "kb line 3: empty \"risk\""},
+    {"port 22/tcp ssh\ndesc a\n\nport 22/tcp ssh2\ndesc b\n",
+     "kb line 4: duplicate entry 22/tcp (first at line 1)"},
+    {"port 53/udp dns\ndesc a\nport 53/tcp dns\ndesc b\nport 53/udp dns\ndesc c\n",
+     "kb line 5: duplicate entry 53/udp (first at line 1)"},
+    {"port 22/tcp ssh\nbogus x\n", "kb line 2: unknown keyword \"bogus\""},
+    {"port 22/tcp ssh\ndesc a\ntrojans A,,B\n", "kb line 3: empty trojan name"},
+    {"port 22/tcp ssh\ndesc a\ntrojans A,\n", "kb line 3: empty trojan name"},
+    {"rank 1 2 1\n", "kb line 1: port 1 ranked twice"},
+    {"rank 1\nrank 3 2 1\n", "kb line 2: port 1 ranked twice"},
+    {"rank 1 x\n", "kb line 1: rank takes port numbers"},
+    {"rank 0\n", "kb line 1: rank takes port numbers"},
+    {"rank 65536\n", "kb line 1: rank takes port numbers"},
+    {"rank 80,443\n", "kb line 1: rank takes port numbers"},
+    {"port 1/tcp a\ndesc caf\xc3\xa9\n", "kb line 2: control or non-ASCII character"},
+    {"port 1/tcp a\ndesc \x01\n", "kb line 2: control or non-ASCII character"},
 };
 
 static void test_parse_bad(void **state)
@@ -126,7 +126,8 @@ static void test_parse_bad(void **state)
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		struct ps_diag diag = {{0}};
 		struct kb *kb = (struct kb *)&diag; /* must be reset to NULL */
-		enum ps_err err = kb_parse(bad_cases[i].text, strlen(bad_cases[i].text), &kb, &diag);
+		enum ps_err err =
+		    kb_parse(bad_cases[i].text, strlen(bad_cases[i].text), &kb, &diag);
 
 		if (err == PS_OK || !strstr(diag.msg, bad_cases[i].expect))
 			fail_msg("case %zu: got %d \"%s\", want \"%s\"", i, err, diag.msg,
@@ -286,9 +287,9 @@ static size_t set_count_check(const struct portset *set)
 
 static void test_preset_common_service(void **state)
 {
-	static const uint16_t common[] = {21,  22,   23,   25,	 79,   80,   110,  113,
-					  119, 135,  139,  143,	 389,  443,  445,  1002,
-					  1024, 1025, 1026, 1027, 1028, 1029, 1030, 1720, 5000};
+	static const uint16_t common[] = {21,	22,   23,   25,	  79,	80,   110,  113,  119,
+					  135,	139,  143,  389,  443,	445,  1002, 1024, 1025,
+					  1026, 1027, 1028, 1029, 1030, 1720, 5000};
 	struct portset set;
 	struct ps_diag diag = {{0}};
 	size_t i;
@@ -352,7 +353,7 @@ static void test_preset_top_needs_ranks(void **state)
 
 static void test_preset_trojans(void **state)
 {
-	static const uint16_t must[] = {31337, 12345, 12346, 20034, 27374, 1243, 6711,
+	static const uint16_t must[] = {31337, 12345, 12346, 20034, 27374, 1243,  6711,
 					6712,  6713,  54320, 21544, 31785, 40421, 30100};
 	const struct kb *kb = *state;
 	struct portset set, expect;
@@ -448,20 +449,20 @@ static void test_data_required_ports(void **state)
 		uint8_t proto;
 		const char *service;
 	} want[] = {
-		{21, IPPROTO_TCP, "ftp"},	   {22, IPPROTO_TCP, "ssh"},
-		{23, IPPROTO_TCP, "telnet"},	   {25, IPPROTO_TCP, "smtp"},
-		{53, IPPROTO_UDP, "domain"},	   {80, IPPROTO_TCP, "http"},
-		{110, IPPROTO_TCP, "pop3"},	   {111, IPPROTO_TCP, "sunrpc"},
-		{135, IPPROTO_TCP, "msrpc"},	   {137, IPPROTO_UDP, "netbios-ns"},
-		{138, IPPROTO_UDP, "netbios-dgm"}, {139, IPPROTO_TCP, "netbios-ssn"},
-		{143, IPPROTO_TCP, "imap"},	   {389, IPPROTO_TCP, "ldap"},
-		{443, IPPROTO_TCP, "https"},	   {445, IPPROTO_TCP, "microsoft-ds"},
-		{993, IPPROTO_TCP, "imaps"},	   {995, IPPROTO_TCP, "pop3s"},
-		{1433, IPPROTO_TCP, "ms-sql-s"},   {1723, IPPROTO_TCP, "pptp"},
-		{3306, IPPROTO_TCP, "mysql"},	   {3389, IPPROTO_TCP, "ms-wbt-server"},
-		{5432, IPPROTO_TCP, "postgresql"}, {5900, IPPROTO_TCP, "vnc"},
-		{6379, IPPROTO_TCP, "redis"},	   {8080, IPPROTO_TCP, "http-proxy"},
-		{27017, IPPROTO_TCP, "mongodb"},
+	    {21, IPPROTO_TCP, "ftp"},	       {22, IPPROTO_TCP, "ssh"},
+	    {23, IPPROTO_TCP, "telnet"},       {25, IPPROTO_TCP, "smtp"},
+	    {53, IPPROTO_UDP, "domain"},       {80, IPPROTO_TCP, "http"},
+	    {110, IPPROTO_TCP, "pop3"},	       {111, IPPROTO_TCP, "sunrpc"},
+	    {135, IPPROTO_TCP, "msrpc"},       {137, IPPROTO_UDP, "netbios-ns"},
+	    {138, IPPROTO_UDP, "netbios-dgm"}, {139, IPPROTO_TCP, "netbios-ssn"},
+	    {143, IPPROTO_TCP, "imap"},	       {389, IPPROTO_TCP, "ldap"},
+	    {443, IPPROTO_TCP, "https"},       {445, IPPROTO_TCP, "microsoft-ds"},
+	    {993, IPPROTO_TCP, "imaps"},       {995, IPPROTO_TCP, "pop3s"},
+	    {1433, IPPROTO_TCP, "ms-sql-s"},   {1723, IPPROTO_TCP, "pptp"},
+	    {3306, IPPROTO_TCP, "mysql"},      {3389, IPPROTO_TCP, "ms-wbt-server"},
+	    {5432, IPPROTO_TCP, "postgresql"}, {5900, IPPROTO_TCP, "vnc"},
+	    {6379, IPPROTO_TCP, "redis"},      {8080, IPPROTO_TCP, "http-proxy"},
+	    {27017, IPPROTO_TCP, "mongodb"},
 	};
 	const struct kb *kb = *state;
 	size_t i;
@@ -482,37 +483,37 @@ static void test_data_required_trojans(void **state)
 		uint16_t port;
 		uint8_t proto;
 	} want[] = {
-		{"Back Orifice", 31337, IPPROTO_UDP},
-		{"Back Orifice 2000", 54320, IPPROTO_TCP},
-		{"Back Orifice 2000", 54321, IPPROTO_TCP},
-		{"NetBus", 12345, IPPROTO_TCP},
-		{"NetBus", 12346, IPPROTO_TCP},
-		{"NetBus 2.0 Pro", 20034, IPPROTO_TCP},
-		{"SubSeven", 1243, IPPROTO_TCP},
-		{"SubSeven", 6711, IPPROTO_TCP},
-		{"SubSeven", 6712, IPPROTO_TCP},
-		{"SubSeven", 6713, IPPROTO_TCP},
-		{"SubSeven", 27374, IPPROTO_TCP},
-		{"Deep Throat", 6670, IPPROTO_TCP},
-		{"Deep Throat", 2140, IPPROTO_UDP},
-		{"GirlFriend", 21544, IPPROTO_TCP},
-		{"Hack'a'Tack", 31787, IPPROTO_TCP},
-		{"Executor", 80, IPPROTO_TCP},
-		{"Doly Trojan", 1011, IPPROTO_TCP},
-		{"Masters Paradise", 40421, IPPROTO_TCP},
-		{"NetSphere", 30100, IPPROTO_TCP},
-		{"Phineas Phucker", 2801, IPPROTO_TCP},
-		{"Schwindler", 50766, IPPROTO_TCP},
-		{"Millennium", 20001, IPPROTO_TCP},
-		{"Ini-Killer", 9989, IPPROTO_TCP},
-		{"WinCrash", 4092, IPPROTO_TCP},
-		{"Blade Runner", 5400, IPPROTO_TCP},
-		{"Kuang2", 17300, IPPROTO_TCP},
-		{"Prosiak", 22222, IPPROTO_TCP},
-		{"Evil FTP", 23456, IPPROTO_TCP},
-		{"Portal of Doom", 3700, IPPROTO_TCP},
-		{"Stealth Spy", 555, IPPROTO_TCP},
-		{"Priority", 16969, IPPROTO_TCP},
+	    {"Back Orifice", 31337, IPPROTO_UDP},
+	    {"Back Orifice 2000", 54320, IPPROTO_TCP},
+	    {"Back Orifice 2000", 54321, IPPROTO_TCP},
+	    {"NetBus", 12345, IPPROTO_TCP},
+	    {"NetBus", 12346, IPPROTO_TCP},
+	    {"NetBus 2.0 Pro", 20034, IPPROTO_TCP},
+	    {"SubSeven", 1243, IPPROTO_TCP},
+	    {"SubSeven", 6711, IPPROTO_TCP},
+	    {"SubSeven", 6712, IPPROTO_TCP},
+	    {"SubSeven", 6713, IPPROTO_TCP},
+	    {"SubSeven", 27374, IPPROTO_TCP},
+	    {"Deep Throat", 6670, IPPROTO_TCP},
+	    {"Deep Throat", 2140, IPPROTO_UDP},
+	    {"GirlFriend", 21544, IPPROTO_TCP},
+	    {"Hack'a'Tack", 31787, IPPROTO_TCP},
+	    {"Executor", 80, IPPROTO_TCP},
+	    {"Doly Trojan", 1011, IPPROTO_TCP},
+	    {"Masters Paradise", 40421, IPPROTO_TCP},
+	    {"NetSphere", 30100, IPPROTO_TCP},
+	    {"Phineas Phucker", 2801, IPPROTO_TCP},
+	    {"Schwindler", 50766, IPPROTO_TCP},
+	    {"Millennium", 20001, IPPROTO_TCP},
+	    {"Ini-Killer", 9989, IPPROTO_TCP},
+	    {"WinCrash", 4092, IPPROTO_TCP},
+	    {"Blade Runner", 5400, IPPROTO_TCP},
+	    {"Kuang2", 17300, IPPROTO_TCP},
+	    {"Prosiak", 22222, IPPROTO_TCP},
+	    {"Evil FTP", 23456, IPPROTO_TCP},
+	    {"Portal of Doom", 3700, IPPROTO_TCP},
+	    {"Stealth Spy", 555, IPPROTO_TCP},
+	    {"Priority", 16969, IPPROTO_TCP},
 	};
 	const struct kb *kb = *state;
 	size_t i, j;
@@ -531,27 +532,27 @@ static void test_data_required_trojans(void **state)
 int main(void)
 {
 	const struct CMUnitTest parser[] = {
-		cmocka_unit_test(test_parse_good),
-		cmocka_unit_test(test_parse_empty),
-		cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_parse_nul_and_long_lines),
-		cmocka_unit_test(test_parse_caps),
-		cmocka_unit_test(test_ranges),
-		cmocka_unit_test(test_preset_top_needs_ranks),
+	    cmocka_unit_test(test_parse_good),
+	    cmocka_unit_test(test_parse_empty),
+	    cmocka_unit_test(test_parse_bad),
+	    cmocka_unit_test(test_parse_nul_and_long_lines),
+	    cmocka_unit_test(test_parse_caps),
+	    cmocka_unit_test(test_ranges),
+	    cmocka_unit_test(test_preset_top_needs_ranks),
 	};
 	const struct CMUnitTest builtin[] = {
-		cmocka_unit_test(test_lookups),
-		cmocka_unit_test(test_preset_common_service),
-		cmocka_unit_test(test_preset_top),
-		cmocka_unit_test(test_preset_trojans),
-		cmocka_unit_test(test_preset_unknown_and_via_portset),
-		cmocka_unit_test(test_data_sanity),
-		cmocka_unit_test(test_data_required_ports),
-		cmocka_unit_test(test_data_required_trojans),
+	    cmocka_unit_test(test_lookups),
+	    cmocka_unit_test(test_preset_common_service),
+	    cmocka_unit_test(test_preset_top),
+	    cmocka_unit_test(test_preset_trojans),
+	    cmocka_unit_test(test_preset_unknown_and_via_portset),
+	    cmocka_unit_test(test_data_sanity),
+	    cmocka_unit_test(test_data_required_ports),
+	    cmocka_unit_test(test_data_required_trojans),
 	};
 	int failed = cmocka_run_group_tests_name("kb parser", parser, NULL, NULL);
 
-	failed += cmocka_run_group_tests_name("kb builtin data", builtin, load_builtin,
-					      free_builtin);
+	failed +=
+	    cmocka_run_group_tests_name("kb builtin data", builtin, load_builtin, free_builtin);
 	return failed;
 }

@@ -211,11 +211,9 @@ static void test_set_operations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lists_and_ranges),
-		cmocka_unit_test(test_overlaps_count_once),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_presets),
-		cmocka_unit_test(test_set_operations),
+	    cmocka_unit_test(test_lists_and_ranges), cmocka_unit_test(test_overlaps_count_once),
+	    cmocka_unit_test(test_errors),	     cmocka_unit_test(test_presets),
+	    cmocka_unit_test(test_set_operations),
 	};
 
 	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);

@@ -29,10 +29,10 @@ static enum ps_err fake_resolve(void *ctx, const char *name, struct ps_addr *out
 		const char *name;
 		const char *addr;
 	} table[] = {
-		{"host-a.test", "192.0.2.50"},
-		{"host-b.test", "2001:db8::7"},
-		{"alias-a.test", "192.0.2.50"},
-		{"lonely.test", "198.51.100.9"},
+	    {"host-a.test", "192.0.2.50"},
+	    {"host-b.test", "2001:db8::7"},
+	    {"alias-a.test", "192.0.2.50"},
+	    {"lonely.test", "198.51.100.9"},
 	};
 	struct fake_dns *dns = ctx;
 	size_t i;
@@ -211,8 +211,8 @@ static void test_merge_overlaps(void **state)
 	target_list_release(&list);
 }
 
-static void finish_with_exclude(struct target_list *list, const char *targets,
-				const char *excluded, uint64_t want_total)
+static void finish_with_exclude(struct target_list *list, const char *targets, const char *excluded,
+				uint64_t want_total)
 {
 	struct target_list exclude;
 	struct ps_diag diag = {{0}};
@@ -220,12 +220,10 @@ static void finish_with_exclude(struct target_list *list, const char *targets,
 
 	target_list_init(list);
 	target_list_init(&exclude);
-	assert_int_equal(target_list_add_text(list, targets, strlen(targets), fake_resolve, &dns,
-					      &diag),
-			 PS_OK);
-	assert_int_equal(target_list_add_text(&exclude, excluded, strlen(excluded), NULL, NULL,
-					      &diag),
-			 PS_OK);
+	assert_int_equal(
+	    target_list_add_text(list, targets, strlen(targets), fake_resolve, &dns, &diag), PS_OK);
+	assert_int_equal(
+	    target_list_add_text(&exclude, excluded, strlen(excluded), NULL, NULL, &diag), PS_OK);
 	if (target_list_finish(list, &exclude, NO_LIMIT, &diag))
 		fail_msg("%s minus %s: %s", targets, excluded, diag.msg);
 	assert_int_equal(list->total, want_total);
@@ -317,9 +315,9 @@ static void test_named_hosts(void **state)
 	/* An excluded name disappears. */
 	target_list_init(&list);
 	target_list_init(&exclude);
-	assert_int_equal(target_list_add_text(&list, "host-a.test lonely.test", 23, fake_resolve,
-					      &dns, &diag),
-			 PS_OK);
+	assert_int_equal(
+	    target_list_add_text(&list, "host-a.test lonely.test", 23, fake_resolve, &dns, &diag),
+	    PS_OK);
 	assert_int_equal(dns.calls, 2);
 	assert_int_equal(target_list_add_spec(&exclude, "192.0.2.50", NULL, NULL, &diag), PS_OK);
 	assert_int_equal(target_list_finish(&list, &exclude, NO_LIMIT, &diag), PS_OK);
@@ -359,9 +357,9 @@ static void test_max_total(void **state)
 
 	/* The sum over several blocks counts, not each block alone. */
 	target_list_init(&list);
-	assert_int_equal(target_list_add_text(&list, "192.0.2.0/25 198.18.0.0/25", 26, NULL, NULL,
-					      &diag),
-			 PS_OK);
+	assert_int_equal(
+	    target_list_add_text(&list, "192.0.2.0/25 198.18.0.0/25", 26, NULL, NULL, &diag),
+	    PS_OK);
 	assert_int_equal(target_list_finish(&list, NULL, 255, &diag), PS_ERR_TOO_LARGE);
 	target_list_release(&list);
 
@@ -439,7 +437,10 @@ static void test_garbage(void **state)
 	assert_non_null(strstr(diag.msg, "too long"));
 	assert_int_equal(target_list_add_spec(&list, "", NULL, NULL, &diag), PS_ERR_INVALID);
 	assert_string_equal(diag.msg, "bad target: empty");
-	assert_int_equal(target_list_add_text(&list, "192.0.2.1\0" "192.0.2.2", 19, NULL, NULL, &diag),
+	assert_int_equal(target_list_add_text(&list,
+					      "192.0.2.1\0"
+					      "192.0.2.2",
+					      19, NULL, NULL, &diag),
 			 PS_ERR_INVALID);
 	if (!strstr(diag.msg, "NUL byte at offset 9"))
 		fail_msg("%s", diag.msg);
@@ -449,15 +450,15 @@ static void test_garbage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_and_cidr_v4),
-		cmocka_unit_test(test_cidr_v6),
-		cmocka_unit_test(test_ranges),
-		cmocka_unit_test(test_merge_overlaps),
-		cmocka_unit_test(test_exclusions),
-		cmocka_unit_test(test_exclude_everything),
-		cmocka_unit_test(test_named_hosts),
-		cmocka_unit_test(test_max_total),
-		cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_single_and_cidr_v4),
+	    cmocka_unit_test(test_cidr_v6),
+	    cmocka_unit_test(test_ranges),
+	    cmocka_unit_test(test_merge_overlaps),
+	    cmocka_unit_test(test_exclusions),
+	    cmocka_unit_test(test_exclude_everything),
+	    cmocka_unit_test(test_named_hosts),
+	    cmocka_unit_test(test_max_total),
+	    cmocka_unit_test(test_garbage),
 	};
 
 	return cmocka_run_group_tests_name("target", tests, NULL, NULL);
