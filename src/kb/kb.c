@@ -401,7 +401,8 @@ enum ps_err kb_parse(const char *text, size_t len, struct kb **out, struct ps_di
 		err = PS_ERR_NOMEM;
 		goto out;
 	}
-	memcpy(kb->text, text, len);
+	if (len)
+		memcpy(kb->text, text, len); /* text may be NULL when len is 0 */
 	kb->text[len] = '\0';
 	p.kb = kb;
 	portset_clear(&p.ranked);

@@ -79,6 +79,9 @@ static void test_parse_empty(void **state)
 	assert_int_equal(kb_count(kb), 0);
 	assert_null(kb_lookup(kb, 80, IPPROTO_TCP));
 	kb_free(kb);
+	assert_int_equal(kb_parse(NULL, 0, &kb, NULL), PS_OK);
+	assert_int_equal(kb_count(kb), 0);
+	kb_free(kb);
 	kb_free(NULL);
 }
 
