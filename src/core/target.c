@@ -117,10 +117,12 @@ static enum ps_err add_range(struct target_list *list, const char *spec, char *d
 		r.hi = ps_addr_to_u128(&last);
 	} else {
 		int is4 = first.family == AF_INET;
+		size_t digits = strspn(tail, is4 ? "0123456789" : "0123456789abcdefABCDEF");
 
+		/* Only plain digits: strtoul alone would also take "0x1f", "+5" and " 5". */
 		v = strtoul(tail, &end, is4 ? 10 : 16);
-		if (!*tail || *end || !isxdigit((unsigned char)*tail) || v > (is4 ? 255u : 0xffffu) ||
-		    (is4 && !isdigit((unsigned char)*tail)))
+		if (!*tail || tail[digits] || digits > (is4 ? 3u : 4u) || *end ||
+		    v > (is4 ? 255u : 0xffffu))
 			return ps_fail(diag, PS_ERR_INVALID, "bad target range \"%s-%s\"", spec,
 				       tail);
 		r.hi = (r.lo & ~(ps_u128)(is4 ? 0xff : 0xffff)) | v;
@@ -391,7 +393,8 @@ enum ps_err target_list_finish(struct target_list *list, const struct target_lis
 		err = subtract(named.ranges, named.nranges, excl.ranges, excl.nranges, &result);
 	if (err)
 		goto out;
-	qsort(result.ranges, result.nranges, sizeof(*result.ranges), range_cmp);
+	if (result.nranges) /* qsort(NULL, 0) is undefined */
+		qsort(result.ranges, result.nranges, sizeof(*result.ranges), range_cmp);
 
 	free(list->ranges);
 	list->ranges = result.ranges;
