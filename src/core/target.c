@@ -133,16 +133,21 @@ static enum ps_err add_range(struct target_list *list, const char *spec, char *d
 	return push_range(list, &r);
 }
 
+/* RFC 1123 letters, digits, '-', '.' ('_' too, seen in the wild); an all-numeric name such as
+ * "192.0.2.300" is a mistyped address, never a host to look up (RFC 3696 2: no numeric TLD). */
 static int is_hostname(const char *s)
 {
 	size_t n = strlen(s);
+	int letters = 0;
 
 	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
 		return 0;
-	for (; *s; s++)
+	for (; *s; s++) {
 		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' && *s != '_')
 			return 0;
-	return 1;
+		letters += isalpha((unsigned char)*s) != 0;
+	}
+	return letters > 0;
 }
 
 enum ps_err target_list_add_spec(struct target_list *list, const char *spec,
