@@ -11,6 +11,7 @@
 
 static const struct cli_command commands[] = {
 	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK, "scan this machine's loopback (default)"},
+	{"local", cmd_local, 0, "which programs listen here and who can reach them"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
