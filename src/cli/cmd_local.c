@@ -180,8 +180,8 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 {
 	size_t i, k;
 
-	fprintf(out, "%-8s %-5s %-26s %5s %-6s %-7s %-10s %-22s %-20s %s\n", "EXPOSURE", "PROTO",
-		"ADDRESS", "PORT", "V6ONLY", "FIREWAL", "USER", "PROCESS", "UNIT", "SERVICE");
+	fprintf(out, "%-8s %-5s %-26s %5s %-6s %-8s %-10s %-22s %-20s %s\n", "EXPOSURE", "PROTO",
+		"ADDRESS", "PORT", "V6ONLY", "FIREWALL", "USER", "PROCESS", "UNIT", "SERVICE");
 	for (i = 0; i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
 		const struct audit_proc *p = s->nprocs ? &r->procs[s->procs[0]] : NULL;
@@ -193,7 +193,7 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 			snprintf(user, sizeof(user), "%s", s->user);
 		else
 			snprintf(user, sizeof(user), "%u", s->uid);
-		fprintf(out, "%-8s %-5s %-26s %5u %-6s %-7s %-10s %-22s %-20s %s\n",
+		fprintf(out, "%-8s %-5s %-26s %5u %-6s %-8s %-10s %-22s %-20s %s\n",
 			audit_exposure_name(s->exposure), audit_proto_name(s->proto), addr, s->port,
 			s->v6only < 0 ? "-" : (s->v6only ? "yes" : "no"),
 			audit_fw_verdict_name(s->fw), user, owner,
