@@ -278,8 +278,8 @@ static void test_bad_rulesets(void **state)
 		"{\"nftables\":{}}",
 		"{\"nftables\":[{\"chain\":{\"family\":\"inet\"}}]}",
 		/* A rule in a chain that does not exist. */
-		"{\"nftables\":[{\"rule\":{\"family\":\"inet\",\"table\":\"t\",\"chain\":\"x\","
-		"\"expr\":[]}}]}",
+		("{\"nftables\":[{\"rule\":{\"family\":\"inet\",\"table\":\"t\",\"chain\":\"x\","
+		 "\"expr\":[]}}]}"),
 		"{\"nftables\":[",
 	};
 	struct audit_fw *fw = NULL;
