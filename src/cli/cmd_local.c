@@ -5,8 +5,8 @@
  * see.
  */
 #include <getopt.h>
-#include <jansson.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,125 +226,258 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 
 /* ---- JSON Lines ----------------------------------------------------------------------------- */
 
-static json_t *jstr_or_null(const char *s)
+/*
+ * A small streaming JSON writer: one record per line, written straight to the stream. It
+ * escapes what JSON requires and replaces bytes that are not UTF-8 (a cmdline can hold
+ * anything) with U+FFFD, so every line parses.
+ */
+struct jw {
+	FILE *f;
+	bool first; /* no comma before the next member */
+};
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when it is not valid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
 {
-	return s ? json_string(s) : json_null();
+	size_t len, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0)
+		len = 2, cp = p[0] & 0x1fu;
+	else if ((p[0] & 0xf0) == 0xe0)
+		len = 3, cp = p[0] & 0x0fu;
+	else if ((p[0] & 0xf8) == 0xf0)
+		len = 4, cp = p[0] & 0x07u;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
 }
 
-static json_t *proc_json(const struct audit_proc *p)
+static bool json_plain(unsigned char c)
 {
-	return json_pack("{s:i, s:s, s:o, s:o, s:o}", "pid", (int)p->pid, "name", p->comm,
-			 "cmdline", jstr_or_null(p->cmdline), "exe", jstr_or_null(p->exe), "unit",
-			 jstr_or_null(p->unit));
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-static json_t *warnings_json(unsigned warn)
+static void jw_string(struct jw *w, const char *s)
 {
-	json_t *a = json_array();
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
 
+	fputc('"', w->f);
+	while (n > 0) {
+		size_t len = 0;
+
+		/* Most text needs no escaping: write it in runs. */
+		while (len < n && json_plain(p[len]))
+			len++;
+		if (len) {
+			fwrite(p, 1, len, w->f);
+		} else if ((len = utf8_len(p, n)) == 0) {
+			fputs("\\ufffd", w->f);
+			len = 1;
+		} else if (*p == '"' || *p == '\\') {
+			fputc('\\', w->f);
+			fputc(*p, w->f);
+		} else if (*p == '\n') {
+			fputs("\\n", w->f);
+		} else if (*p == '\t') {
+			fputs("\\t", w->f);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(w->f, "\\u%04x", *p);
+		} else {
+			fwrite(p, 1, len, w->f);
+		}
+		p += len;
+		n -= len;
+	}
+	fputc('"', w->f);
+}
+
+static void jw_open(struct jw *w, char c)
+{
+	fputc(c, w->f);
+	w->first = true;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	fputc(c, w->f);
+	w->first = false;
+}
+
+static void jw_key(struct jw *w, const char *key)
+{
+	if (!w->first)
+		fputc(',', w->f);
+	w->first = false;
+	if (key) {
+		jw_string(w, key);
+		fputc(':', w->f);
+	}
+}
+
+static void jw_str(struct jw *w, const char *key, const char *val)
+{
+	jw_key(w, key);
+	if (val)
+		jw_string(w, val);
+	else
+		fputs("null", w->f);
+}
+
+/* An empty string means "none" in our structs: null in JSON. */
+static void jw_str_or_null(struct jw *w, const char *key, const char *val)
+{
+	jw_str(w, key, val && val[0] ? val : NULL);
+}
+
+static void jw_u64(struct jw *w, const char *key, unsigned long long v)
+{
+	jw_key(w, key);
+	fprintf(w->f, "%llu", v);
+}
+
+static void jw_bool(struct jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	fputs(v ? "true" : "false", w->f);
+}
+
+static void jw_null(struct jw *w, const char *key)
+{
+	jw_key(w, key);
+	fputs("null", w->f);
+}
+
+static void proc_json(struct jw *w, const struct audit_proc *p)
+{
+	jw_key(w, NULL);
+	jw_open(w, '{');
+	jw_u64(w, "pid", (unsigned long long)p->pid);
+	jw_str(w, "name", p->comm);
+	jw_str(w, "cmdline", p->cmdline);
+	jw_str(w, "exe", p->exe);
+	jw_str(w, "unit", p->unit);
+	jw_close(w, '}');
+}
+
+static void warnings_json(struct jw *w, unsigned warn)
+{
+	jw_key(w, "warnings");
+	jw_open(w, '[');
 	if (warn & AUDIT_WARN_TROJAN)
-		json_array_append_new(a, json_string("trojan-port"));
+		jw_str(w, NULL, "trojan-port");
 	if (warn & AUDIT_WARN_UNEXPECTED)
-		json_array_append_new(a, json_string("unexpected-program"));
+		jw_str(w, NULL, "unexpected-program");
 	if (warn & AUDIT_WARN_ADHOC)
-		json_array_append_new(a, json_string("ad-hoc-listener"));
-	return a;
+		jw_str(w, NULL, "ad-hoc-listener");
+	jw_close(w, ']');
 }
 
-static json_t *advice_json(const struct audit_report *r, const struct audit_socket *s)
+static void advice_json(struct jw *w, const struct audit_report *r, const struct audit_socket *s)
 {
 	struct audit_advice adv[AUDIT_ADVICE_MAX];
 	size_t k, n = audit_advise(r, s, adv);
-	json_t *a = json_array();
 
-	for (k = 0; k < n; k++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "kind",
-						   audit_advice_kind_name(adv[k].kind), "text",
-						   adv[k].text, "command",
-						   adv[k].command[0] ? json_string(adv[k].command) :
-								       json_null()));
-	return a;
+	jw_key(w, "advice");
+	jw_open(w, '[');
+	for (k = 0; k < n; k++) {
+		jw_key(w, NULL);
+		jw_open(w, '{');
+		jw_str(w, "kind", audit_advice_kind_name(adv[k].kind));
+		jw_str(w, "text", adv[k].text);
+		jw_str_or_null(w, "command", adv[k].command);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 }
 
-static json_t *socket_json(const struct audit_report *r, const struct audit_socket *s,
-			   bool advice)
+static void socket_json(FILE *out, const struct audit_report *r, const struct audit_socket *s,
+			bool advice)
 {
+	struct jw w = {.f = out};
 	char addr[PS_ADDR_STRLEN];
-	json_t *procs = json_array(), *o;
 	size_t k;
 
-	for (k = 0; k < s->nprocs; k++)
-		json_array_append_new(procs, proc_json(&r->procs[s->procs[k]]));
 	ps_addr_format(&s->addr, addr, sizeof(addr));
-	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:b, s:b, s:o, s:I, s:I, s:o, s:I, s:I}",
-		      "type", "socket", "proto", audit_proto_name(s->proto), "address", addr, "port",
-		      (int)s->port, "state", audit_state_name(s->state), "exposure",
-		      audit_exposure_name(s->exposure), "accepts_ipv4", s->accepts_v4,
-		      "accepts_ipv6", s->accepts_v6, "v6only",
-		      s->v6only < 0 ? json_null() : json_boolean(s->v6only), "ifindex",
-		      (json_int_t)s->ifindex, "uid", (json_int_t)s->uid, "user",
-		      s->user[0] ? json_string(s->user) : json_null(), "inode",
-		      (json_int_t)s->inode, "netns", (json_int_t)r->netns_ino);
-	if (!o) {
-		json_decref(procs);
-		return NULL;
-	}
-	json_object_set_new(o, "firewall", json_string(audit_fw_verdict_name(s->fw)));
-	json_object_set_new(o, "firewall_ipv4", json_string(audit_fw_verdict_name(s->fw_v4)));
-	json_object_set_new(o, "firewall_ipv6", json_string(audit_fw_verdict_name(s->fw_v6)));
-	json_object_set_new(o, "firewall_why", s->fw_why[0] ? json_string(s->fw_why) : json_null());
-	json_object_set_new(o, "service", s->service[0] ? json_string(s->service) : json_null());
-	json_object_set_new(o, "warnings", warnings_json(s->warn));
-	json_object_set_new(o, "warning", s->warn_text[0] ? json_string(s->warn_text) : json_null());
-	json_object_set_new(o, "processes", procs);
+	jw_open(&w, '{');
+	jw_str(&w, "type", "socket");
+	jw_str(&w, "proto", audit_proto_name(s->proto));
+	jw_str(&w, "address", addr);
+	jw_u64(&w, "port", s->port);
+	jw_str(&w, "state", audit_state_name(s->state));
+	jw_str(&w, "exposure", audit_exposure_name(s->exposure));
+	jw_bool(&w, "accepts_ipv4", s->accepts_v4);
+	jw_bool(&w, "accepts_ipv6", s->accepts_v6);
+	if (s->v6only < 0)
+		jw_null(&w, "v6only");
+	else
+		jw_bool(&w, "v6only", s->v6only);
+	jw_u64(&w, "ifindex", s->ifindex);
+	jw_u64(&w, "uid", s->uid);
+	jw_str_or_null(&w, "user", s->user);
+	jw_u64(&w, "inode", s->inode);
+	jw_u64(&w, "netns", r->netns_ino);
+	jw_str(&w, "firewall", audit_fw_verdict_name(s->fw));
+	jw_str(&w, "firewall_ipv4", audit_fw_verdict_name(s->fw_v4));
+	jw_str(&w, "firewall_ipv6", audit_fw_verdict_name(s->fw_v6));
+	jw_str_or_null(&w, "firewall_why", s->fw_why);
+	jw_str_or_null(&w, "service", s->service);
+	warnings_json(&w, s->warn);
+	jw_str_or_null(&w, "warning", s->warn_text);
+	jw_key(&w, "processes");
+	jw_open(&w, '[');
+	for (k = 0; k < s->nprocs; k++)
+		proc_json(&w, &r->procs[s->procs[k]]);
+	jw_close(&w, ']');
 	if (advice)
-		json_object_set_new(o, "advice", advice_json(r, s));
-	return o;
+		advice_json(&w, r, s);
+	jw_close(&w, '}');
+	fputc('\n', out);
 }
 
-static json_t *summary_json(const struct audit_report *r)
+static void summary_json(FILE *out, const struct audit_report *r)
 {
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:b}", "type",
-			      "summary", "sockets", (json_int_t)r->nsocks, "unowned",
-			      (json_int_t)r->nsocks_unowned, "procs_fd_denied",
-			      (json_int_t)r->nprocs_fd_denied, "procs_vanished",
-			      (json_int_t)r->nprocs_vanished, "malformed_messages",
-			      (json_int_t)r->nmsgs_malformed, "netns", (json_int_t)r->netns_ino,
-			      "dump_interrupted", r->dump_interrupted, "udp_unavailable",
-			      r->udp_unavailable, "firewall", audit_fw_verdict_name(r->fw_state),
-			      "kb", r->kb_joined);
+	struct jw w = {.f = out};
 
-	if (o) {
-		json_object_set_new(o, "firewall_note",
-				    r->fw_note[0] ? json_string(r->fw_note) : json_null());
-		json_object_set_new(o, "kb_note", r->kb_note[0] ? json_string(r->kb_note) : json_null());
-	}
-	return o;
+	jw_open(&w, '{');
+	jw_str(&w, "type", "summary");
+	jw_u64(&w, "sockets", r->nsocks);
+	jw_u64(&w, "unowned", r->nsocks_unowned);
+	jw_u64(&w, "procs_fd_denied", r->nprocs_fd_denied);
+	jw_u64(&w, "procs_vanished", r->nprocs_vanished);
+	jw_u64(&w, "malformed_messages", r->nmsgs_malformed);
+	jw_u64(&w, "netns", r->netns_ino);
+	jw_bool(&w, "dump_interrupted", r->dump_interrupted);
+	jw_bool(&w, "udp_unavailable", r->udp_unavailable);
+	jw_str(&w, "firewall", audit_fw_verdict_name(r->fw_state));
+	jw_str_or_null(&w, "firewall_note", r->fw_note);
+	jw_bool(&w, "kb", r->kb_joined);
+	jw_str_or_null(&w, "kb_note", r->kb_note);
+	jw_close(&w, '}');
+	fputc('\n', out);
 }
 
-static int print_line(FILE *out, json_t *o)
-{
-	char *line;
-
-	if (!o)
-		return -1;
-	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(o);
-	if (!line)
-		return -1;
-	fprintf(out, "%s\n", line);
-	free(line);
-	return 0;
-}
-
-static int print_jsonl(FILE *out, const struct audit_report *r, bool advice)
+static void print_jsonl(FILE *out, const struct audit_report *r, bool advice)
 {
 	size_t i;
 
 	for (i = 0; i < r->nsocks; i++)
-		if (print_line(out, socket_json(r, &r->socks[i], advice)))
-			return -1;
-	return print_line(out, summary_json(r));
+		socket_json(out, r, &r->socks[i], advice);
+	summary_json(out, r);
 }
 
 int cmd_local(int argc, char **argv)
@@ -370,11 +503,10 @@ int cmd_local(int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	}
 	rc = CLI_EXIT_OK;
+	/* Thousands of short lines: one big buffer, whatever the stream is. */
+	setvbuf(out, NULL, _IOFBF, 1 << 16);
 	if (a.format == LOCAL_JSONL) {
-		if (print_jsonl(out, &r, a.advice)) {
-			cli_error("local: out of memory while writing JSON");
-			rc = CLI_EXIT_FAILURE;
-		}
+		print_jsonl(out, &r, a.advice);
 	} else {
 		print_text(out, &r, a.advice);
 	}
