@@ -11,20 +11,20 @@ static const struct {
 	const char *program;
 	const char *how;
 } bind_hints[] = {
-	{"sshd", "set ListenAddress 127.0.0.1 in /etc/ssh/sshd_config"},
-	{"mysqld", "set bind-address = 127.0.0.1 in the [mysqld] section of my.cnf"},
-	{"mariadbd", "set bind-address = 127.0.0.1 in the [mysqld] section of my.cnf"},
-	{"postgres", "set listen_addresses = 'localhost' in postgresql.conf"},
-	{"redis-server", "set bind 127.0.0.1 ::1 in redis.conf"},
-	{"memcached", "start it with -l 127.0.0.1"},
-	{"mongod", "set net.bindIp: 127.0.0.1 in mongod.conf"},
-	{"nginx", "use listen 127.0.0.1:PORT in the server block"},
-	{"apache2", "use Listen 127.0.0.1:PORT in ports.conf"},
-	{"cupsd", "use Listen localhost:631 in cupsd.conf"},
-	{"named", "set listen-on { 127.0.0.1; }; in named.conf.options"},
-	{"dnsmasq", "set listen-address=127.0.0.1 and bind-interfaces"},
-	{"python3", "pass 127.0.0.1 as the bind address"},
-	{"node", "pass 127.0.0.1 as the host to listen()"},
+    {"sshd", "set ListenAddress 127.0.0.1 in /etc/ssh/sshd_config"},
+    {"mysqld", "set bind-address = 127.0.0.1 in the [mysqld] section of my.cnf"},
+    {"mariadbd", "set bind-address = 127.0.0.1 in the [mysqld] section of my.cnf"},
+    {"postgres", "set listen_addresses = 'localhost' in postgresql.conf"},
+    {"redis-server", "set bind 127.0.0.1 ::1 in redis.conf"},
+    {"memcached", "start it with -l 127.0.0.1"},
+    {"mongod", "set net.bindIp: 127.0.0.1 in mongod.conf"},
+    {"nginx", "use listen 127.0.0.1:PORT in the server block"},
+    {"apache2", "use Listen 127.0.0.1:PORT in ports.conf"},
+    {"cupsd", "use Listen localhost:631 in cupsd.conf"},
+    {"named", "set listen-on { 127.0.0.1; }; in named.conf.options"},
+    {"dnsmasq", "set listen-address=127.0.0.1 and bind-interfaces"},
+    {"python3", "pass 127.0.0.1 as the bind address"},
+    {"node", "pass 127.0.0.1 as the host to listen()"},
 };
 
 const char *audit_advice_kind_name(enum audit_advice_kind kind)
@@ -88,9 +88,10 @@ static void advise_stop(const struct audit_socket *s, const struct audit_proc *o
 			 owner->comm, (int)owner->pid);
 		snprintf(a->command, sizeof(a->command), "kill %d", (int)owner->pid);
 	} else {
-		snprintf(a->text, sizeof(a->text),
-			 "find and stop the program holding %s port %u (its owner could not be seen)",
-			 audit_proto_name(s->proto), s->port);
+		snprintf(
+		    a->text, sizeof(a->text),
+		    "find and stop the program holding %s port %u (its owner could not be seen)",
+		    audit_proto_name(s->proto), s->port);
 	}
 }
 

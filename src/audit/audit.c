@@ -230,6 +230,8 @@ static enum ps_err collect(const struct audit_opts *opts, struct audit_diag_dump
 		r->dump_interrupted |= d->interrupted;
 	}
 	r->nmsgs_malformed = d->nmalformed;
+	r->dump_cut_short = d->cut_short;
+	snprintf(r->dump_note, sizeof(r->dump_note), "%s", d->cut_note);
 	return PS_OK;
 }
 
@@ -333,8 +335,7 @@ static void judge_socket(const struct audit_fw *fw, struct audit_socket *s)
 		s->fw_v6 = audit_fw_judge(fw, &q, why6, sizeof(why6));
 	}
 	s->fw = most_permissive(s->fw_v4, s->fw_v6);
-	snprintf(s->fw_why, sizeof(s->fw_why), "%s",
-		 s->fw == s->fw_v4 && why4[0] ? why4 : why6);
+	snprintf(s->fw_why, sizeof(s->fw_why), "%s", s->fw == s->fw_v4 && why4[0] ? why4 : why6);
 }
 
 static void judge_firewall(const struct audit_opts *opts, struct audit_report *r)
@@ -406,7 +407,8 @@ static void join_kb(const struct audit_opts *opts, struct audit_report *r)
 		const struct kb_entry *e = kb ? kb_lookup(kb, s->port, s->proto) : NULL;
 
 		if (e) {
-			snprintf(s->service, sizeof(s->service), "%s", e->service ? e->service : "");
+			snprintf(s->service, sizeof(s->service), "%s",
+				 e->service ? e->service : "");
 			trojans = e->trojans;
 			ntrojans = e->ntrojans;
 		}
@@ -423,8 +425,7 @@ static void join_kb(const struct audit_opts *opts, struct audit_report *r)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
-enum ps_err audit_run(const struct audit_opts *opts, struct audit_report *out,
-		      struct ps_diag *diag)
+enum ps_err audit_run(const struct audit_opts *opts, struct audit_report *out, struct ps_diag *diag)
 {
 	struct audit_diag_dump dump;
 	struct stat st;

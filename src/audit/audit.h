@@ -28,7 +28,7 @@ enum audit_exposure {
 
 /* What the firewall would do with a new inbound connection (TCP) or datagram (UDP). */
 enum audit_fw_verdict {
-	AUDIT_FW_NA,	  /* not judged: loopback-only socket, or the firewall check was off */
+	AUDIT_FW_NA, /* not judged: loopback-only socket, or the firewall check was off */
 	AUDIT_FW_ACCEPT,
 	AUDIT_FW_DROP,
 	AUDIT_FW_REJECT,
@@ -52,8 +52,8 @@ struct audit_proc {
 };
 
 struct audit_socket {
-	uint8_t proto;	/* IPPROTO_TCP or IPPROTO_UDP */
-	uint8_t state;	/* kernel TCP state number: 10 LISTEN, 7 CLOSE (unconnected UDP) */
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t state; /* kernel TCP state number: 10 LISTEN, 7 CLOSE (unconnected UDP) */
 	struct ps_addr addr;
 	uint16_t port;
 	uint32_t ifindex; /* bound device (SO_BINDTODEVICE), 0 when none */
@@ -69,10 +69,10 @@ struct audit_socket {
 	enum audit_fw_verdict fw;    /* combined: the most permissive of fw_v4/fw_v6 */
 	enum audit_fw_verdict fw_v4; /* AUDIT_FW_NA when the socket takes no IPv4 */
 	enum audit_fw_verdict fw_v6;
-	char fw_why[96];	     /* the rule or reason behind fw */
-	char service[48];	     /* kb service name, or "" when the port is unknown */
-	unsigned warn;		     /* AUDIT_WARN_* */
-	char warn_text[160];	     /* one line explaining warn */
+	char fw_why[96];     /* the rule or reason behind fw */
+	char service[48];    /* kb service name, or "" when the port is unknown */
+	unsigned warn;	     /* AUDIT_WARN_* */
+	char warn_text[160]; /* one line explaining warn */
 };
 
 struct audit_opts {
@@ -92,13 +92,15 @@ struct audit_report {
 	size_t nprocs;
 	uint64_t netns_ino; /* inode of the namespace audited */
 	/* What could not be seen, so the user knows how complete the picture is. */
-	size_t nsocks_unowned;	   /* no process found holding the socket */
-	size_t nprocs_fd_denied;   /* processes whose /proc/PID/fd we may not read */
-	size_t nprocs_vanished;	   /* processes that exited during the scan */
-	size_t nmsgs_malformed;	   /* sock_diag messages we could not parse */
-	bool dump_interrupted;	   /* the kernel flagged a dump as inconsistent (even on retry) */
-	bool udp_unavailable;	   /* udp_diag not available in this kernel */
-	bool kb_joined;		   /* false: no service names or trojan warnings (see kb_note) */
+	size_t nsocks_unowned;	 /* no process found holding the socket */
+	size_t nprocs_fd_denied; /* processes whose /proc/PID/fd we may not read */
+	size_t nprocs_vanished;	 /* processes that exited during the scan */
+	size_t nmsgs_malformed;	 /* sock_diag messages we could not parse */
+	bool dump_interrupted;	 /* the kernel flagged a dump as inconsistent (even on retry) */
+	bool dump_cut_short;	 /* a kernel message did not parse; see dump_note */
+	char dump_note[PS_DIAG_MAX];
+	bool udp_unavailable; /* udp_diag not available in this kernel */
+	bool kb_joined;	      /* false: no service names or trojan warnings (see kb_note) */
 	char kb_note[96];
 	enum audit_fw_verdict fw_state; /* AUDIT_FW_UNKNOWN when the ruleset could not be judged */
 	char fw_note[160];		/* why the firewall could not be read, or "" */
@@ -119,9 +121,9 @@ void audit_report_sort(struct audit_report *r);
 const struct audit_socket *audit_report_find(const struct audit_report *r, uint8_t proto,
 					     uint16_t port);
 
-const char *audit_exposure_name(enum audit_exposure e);	/* "all", "specific", "loopback" */
+const char *audit_exposure_name(enum audit_exposure e);	    /* "all", "specific", "loopback" */
 const char *audit_fw_verdict_name(enum audit_fw_verdict v); /* "accept", ..., "unknown", "n/a" */
-const char *audit_proto_name(uint8_t proto);		/* "tcp", "udp" */
-const char *audit_state_name(uint8_t state);		/* "LISTEN", "UNCONN", ... */
+const char *audit_proto_name(uint8_t proto);		    /* "tcp", "udp" */
+const char *audit_state_name(uint8_t state);		    /* "LISTEN", "UNCONN", ... */
 
 #endif

@@ -13,46 +13,46 @@ struct service_programs {
 /* Our own short list of the daemons that normally serve a well-known port. comm is cut at 15
  * characters, so a few names appear truncated as the kernel reports them. */
 static const struct service_programs table[] = {
-	{"ssh", "sshd,sshd-session,dropbear,systemd"},
-	{"http", "nginx,apache2,httpd,lighttpd,caddy,haproxy,varnishd,traefik,envoy,h2o"},
-	{"https", "nginx,apache2,httpd,lighttpd,caddy,haproxy,traefik,envoy,h2o"},
-	{"http-alt", "nginx,apache2,httpd,lighttpd,caddy,haproxy,traefik,envoy,tomcat,java"},
-	{"domain", "named,unbound,dnsmasq,systemd-resolve,systemd-resolved,pdns_server,"
-		   "pdns_recursor,coredns,knotd"},
-	{"dns", "named,unbound,dnsmasq,systemd-resolve,systemd-resolved,pdns_server,"
-		"pdns_recursor,coredns,knotd"},
-	{"smtp", "master,exim4,exim,sendmail,smtpd,opensmtpd,postfix"},
-	{"submission", "master,exim4,exim,sendmail,smtpd,opensmtpd,postfix"},
-	{"imap", "dovecot,imap-login,cyrus-master"},
-	{"imaps", "dovecot,imap-login,cyrus-master"},
-	{"pop3", "dovecot,pop3-login"},
-	{"ftp", "vsftpd,proftpd,pure-ftpd"},
-	{"telnet", "telnetd,in.telnetd,inetd"},
-	{"mysql", "mysqld,mariadbd"},
-	{"postgresql", "postgres,postmaster"},
-	{"redis", "redis-server"},
-	{"mongodb", "mongod,mongos"},
-	{"memcache", "memcached"},
-	{"memcached", "memcached"},
-	{"ntp", "ntpd,chronyd,systemd-timesyn,openntpd"},
-	{"snmp", "snmpd"},
-	{"ldap", "slapd"},
-	{"rsync", "rsync"},
-	{"cups", "cupsd"},
-	{"ipp", "cupsd"},
-	{"x11", "Xorg,Xwayland"},
-	{"microsoft-ds", "smbd"},
-	{"netbios-ssn", "smbd"},
-	{"sunrpc", "rpcbind,systemd"},
-	{"rpcbind", "rpcbind,systemd"},
-	{"mdns", "avahi-daemon,systemd-resolve"},
-	{"bootps", "dhcpd,dnsmasq,kea-dhcp4"},
-	{"bootpc", "dhclient,systemd-network,NetworkManager,dhcpcd"},
-	{"syslog", "rsyslogd,syslog-ng"},
-	{"vnc", "Xvnc,x11vnc,vncserver"},
+    {"ssh", "sshd,sshd-session,dropbear,systemd"},
+    {"http", "nginx,apache2,httpd,lighttpd,caddy,haproxy,varnishd,traefik,envoy,h2o"},
+    {"https", "nginx,apache2,httpd,lighttpd,caddy,haproxy,traefik,envoy,h2o"},
+    {"http-alt", "nginx,apache2,httpd,lighttpd,caddy,haproxy,traefik,envoy,tomcat,java"},
+    {"domain", "named,unbound,dnsmasq,systemd-resolve,systemd-resolved,pdns_server,"
+	       "pdns_recursor,coredns,knotd"},
+    {"dns", "named,unbound,dnsmasq,systemd-resolve,systemd-resolved,pdns_server,"
+	    "pdns_recursor,coredns,knotd"},
+    {"smtp", "master,exim4,exim,sendmail,smtpd,opensmtpd,postfix"},
+    {"submission", "master,exim4,exim,sendmail,smtpd,opensmtpd,postfix"},
+    {"imap", "dovecot,imap-login,cyrus-master"},
+    {"imaps", "dovecot,imap-login,cyrus-master"},
+    {"pop3", "dovecot,pop3-login"},
+    {"ftp", "vsftpd,proftpd,pure-ftpd"},
+    {"telnet", "telnetd,in.telnetd,inetd"},
+    {"mysql", "mysqld,mariadbd"},
+    {"postgresql", "postgres,postmaster"},
+    {"redis", "redis-server"},
+    {"mongodb", "mongod,mongos"},
+    {"memcache", "memcached"},
+    {"memcached", "memcached"},
+    {"ntp", "ntpd,chronyd,systemd-timesyn,openntpd"},
+    {"snmp", "snmpd"},
+    {"ldap", "slapd"},
+    {"rsync", "rsync"},
+    {"cups", "cupsd"},
+    {"ipp", "cupsd"},
+    {"x11", "Xorg,Xwayland"},
+    {"microsoft-ds", "smbd"},
+    {"netbios-ssn", "smbd"},
+    {"sunrpc", "rpcbind,systemd"},
+    {"rpcbind", "rpcbind,systemd"},
+    {"mdns", "avahi-daemon,systemd-resolve"},
+    {"bootps", "dhcpd,dnsmasq,kea-dhcp4"},
+    {"bootpc", "dhclient,systemd-network,NetworkManager,dhcpcd"},
+    {"syslog", "rsyslogd,syslog-ng"},
+    {"vnc", "Xvnc,x11vnc,vncserver"},
 };
 
-static const char *const adhoc[] = {"nc", "ncat", "netcat", "nc.openbsd", "nc.traditional",
+static const char *const adhoc[] = {"nc",    "ncat",   "netcat",  "nc.openbsd", "nc.traditional",
 				    "socat", "pwncat", "cryptcat"};
 
 static const struct service_programs *lookup(const char *service)
@@ -167,7 +167,8 @@ void audit_judge_program(struct audit_socket *s, const struct audit_proc *procs,
 	for (i = 0; outside && i < s->nprocs; i++) {
 		if (proc_adhoc(&procs[s->procs[i]])) {
 			s->warn |= AUDIT_WARN_ADHOC;
-			snprintf(text, sizeof(text), "%s is an ad-hoc listener reachable from outside",
+			snprintf(text, sizeof(text),
+				 "%s is an ad-hoc listener reachable from outside",
 				 procs[s->procs[i]].comm);
 			append(s->warn_text, sizeof(s->warn_text), text);
 			break;

@@ -20,9 +20,9 @@
 extern char **environ;
 
 /* A ruleset larger than this is not something we would judge rule by rule anyway. */
-#define FW_JSON_MAX   (64u * 1024u * 1024u)
-#define FW_MAX_DEPTH  16     /* jump/goto nesting; nft itself allows 16 */
-#define FW_MAX_STEPS  200000 /* rules visited per query before we call it too complex */
+#define FW_JSON_MAX  (64u * 1024u * 1024u)
+#define FW_MAX_DEPTH 16	    /* jump/goto nesting; nft itself allows 16 */
+#define FW_MAX_STEPS 200000 /* rules visited per query before we call it too complex */
 
 /* Outcome bits: the set of things that can happen to the packet. */
 #define O_ACCEPT 0x01u
@@ -39,7 +39,7 @@ enum hook_rank { HOOK_INGRESS, HOOK_PREROUTING, HOOK_INPUT, HOOK_OTHER };
 
 struct fw_chain {
 	const char *family, *table, *name;
-	const char *dev;  /* netdev ingress chains: the device */
+	const char *dev; /* netdev ingress chains: the device */
 	enum hook_rank hook;
 	long long prio;
 	bool base;
@@ -84,8 +84,8 @@ static enum hook_rank hook_rank(const char *hook)
 	return HOOK_OTHER;
 }
 
-static struct fw_chain *find_chain(const struct audit_fw *fw, const char *family,
-				   const char *table, const char *name)
+static struct fw_chain *find_chain(const struct audit_fw *fw, const char *family, const char *table,
+				   const char *name)
 {
 	size_t i;
 
@@ -270,8 +270,8 @@ enum ps_err audit_fw_parse(const char *json, size_t len, struct audit_fw **out,
 				err = add_rule(fw, obj);
 			if (err) {
 				ps_fail(diag, err, "nft ruleset: item %zu: %s", i,
-					err == PS_ERR_INVALID ? "malformed chain, set or rule" :
-								ps_strerror(err));
+					err == PS_ERR_INVALID ? "malformed chain, set or rule"
+							      : ps_strerror(err));
 				goto out;
 			}
 		}
@@ -358,8 +358,8 @@ enum ps_err audit_fw_load(const char *nft, struct audit_fw **out, struct ps_diag
 		if (nl)
 			*nl = '\0';
 		err = ps_fail(diag,
-			      errs.data && strstr(errs.data, "not permitted") ? PS_ERR_PERMISSION :
-										PS_ERR_SYSTEM,
+			      errs.data && strstr(errs.data, "not permitted") ? PS_ERR_PERMISSION
+									      : PS_ERR_SYSTEM,
 			      "%s -j list ruleset failed: %s", argv[0],
 			      errs.data && errs.data[0] ? errs.data : "no message");
 		goto out;
@@ -393,8 +393,8 @@ enum val_kind {
 	V_NUM,
 	V_STR,
 	V_ADDR,
-	V_IIF,	   /* the input interface: some interface other than lo */
-	V_FLAGS,   /* TCP flags of a SYN */
+	V_IIF,	 /* the input interface: some interface other than lo */
+	V_FLAGS, /* TCP flags of a SYN */
 };
 
 struct val {
@@ -409,7 +409,7 @@ struct eval {
 	const struct audit_fw_query *q;
 	long steps;
 	char why_verdict[3][96]; /* first rule that produced ACCEPT, DROP, REJECT */
-	char why_unknown[96];	  /* first thing we could not decide */
+	char why_unknown[96];	 /* first thing we could not decide */
 };
 
 static void note_unknown(struct eval *ev, const struct fw_chain *c, size_t i, const char *what)
@@ -438,11 +438,11 @@ static int proto_number(const char *name)
 	static const struct {
 		const char *name;
 		int num;
-	} protos[] = {{"tcp", IPPROTO_TCP}, {"udp", IPPROTO_UDP},   {"icmp", IPPROTO_ICMP},
-		      {"ipv6-icmp", IPPROTO_ICMPV6}, {"icmpv6", IPPROTO_ICMPV6},
-		      {"sctp", IPPROTO_SCTP}, {"udplite", IPPROTO_UDPLITE}, {"esp", IPPROTO_ESP},
-		      {"ah", IPPROTO_AH},   {"gre", IPPROTO_GRE},   {"dccp", IPPROTO_DCCP},
-		      {"igmp", IPPROTO_IGMP}};
+	} protos[] = {
+	    {"tcp", IPPROTO_TCP},	   {"udp", IPPROTO_UDP},       {"icmp", IPPROTO_ICMP},
+	    {"ipv6-icmp", IPPROTO_ICMPV6}, {"icmpv6", IPPROTO_ICMPV6}, {"sctp", IPPROTO_SCTP},
+	    {"udplite", IPPROTO_UDPLITE},  {"esp", IPPROTO_ESP},       {"ah", IPPROTO_AH},
+	    {"gre", IPPROTO_GRE},	   {"dccp", IPPROTO_DCCP},     {"igmp", IPPROTO_IGMP}};
 	size_t i;
 
 	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
@@ -500,14 +500,16 @@ static struct val eval_left(const struct eval *ev, json_t *left)
 		if (!strcmp(key, "l4proto"))
 			v = (struct val){.kind = V_NUM, .num = q->proto};
 		else if (!strcmp(key, "nfproto"))
-			v = (struct val){.kind = V_STR, .str = q->family == AF_INET ? "ipv4" : "ipv6"};
+			v = (struct val){.kind = V_STR,
+					 .str = q->family == AF_INET ? "ipv4" : "ipv6"};
 		else if (!strcmp(key, "protocol"))
 			v = (struct val){.kind = V_STR, .str = q->family == AF_INET ? "ip" : "ip6"};
 		else if (!strcmp(key, "iif") || !strcmp(key, "iifname"))
 			v.kind = V_IIF;
 		return v;
 	}
-	if ((o = json_object_get(left, "ct")) && (key = jstr(o, "key")) && !json_object_get(o, "dir")) {
+	if ((o = json_object_get(left, "ct")) && (key = jstr(o, "key")) &&
+	    !json_object_get(o, "dir")) {
 		if (!strcmp(key, "state"))
 			v = (struct val){.kind = V_STR, .str = "new"};
 		else if (!strcmp(key, "direction"))
@@ -554,7 +556,8 @@ static enum tri compare_list(const struct eval *ev, const struct fw_chain *c, co
 	for (i = 0; i < json_array_size(list) && acc != T_TRUE; i++) {
 		json_t *e = json_array_get(list, i);
 
-		/* Named set elements with counters or timeouts come wrapped in {"elem": {"val"}}. */
+		/* Named set elements with counters or timeouts come wrapped in {"elem": {"val"}}.
+		 */
 		if (json_is_object(json_object_get(e, "elem")))
 			e = json_object_get(json_object_get(e, "elem"), "val");
 		acc = tri_any(acc, compare(ev, c, v, e, depth + 1));
@@ -623,9 +626,9 @@ static enum tri compare(const struct eval *ev, const struct fw_chain *c, const s
 		if ((o = json_object_get(r, "range")) && json_array_size(o) == 2 &&
 		    json_is_integer(json_array_get(o, 0)) && json_is_integer(json_array_get(o, 1)))
 			return json_integer_value(json_array_get(o, 0)) <= v->num &&
-					       v->num <= json_integer_value(json_array_get(o, 1)) ?
-				       T_TRUE :
-				       T_FALSE;
+				       v->num <= json_integer_value(json_array_get(o, 1))
+				   ? T_TRUE
+				   : T_FALSE;
 		return T_UNKNOWN;
 	case V_STR:
 		if (json_is_string(r))
@@ -746,8 +749,8 @@ static unsigned eval_vmap(struct eval *ev, const struct fw_chain *c, json_t *vma
 
 		if (!json_is_array(pair) || json_array_size(pair) != 2)
 			return O_OPAQUE;
-		t = key.kind == V_UNKNOWN ? T_UNKNOWN :
-					    compare(ev, c, &key, json_array_get(pair, 0), 0);
+		t = key.kind == V_UNKNOWN ? T_UNKNOWN
+					  : compare(ev, c, &key, json_array_get(pair, 0), 0);
 		if (t == T_FALSE)
 			continue;
 		v = eval_verdict(ev, c, json_array_get(pair, 1), depth);
@@ -763,8 +766,8 @@ static unsigned eval_vmap(struct eval *ev, const struct fw_chain *c, json_t *vma
 /* Statements that never end a rule's evaluation nor change where the packet goes. */
 static bool harmless(json_t *stmt)
 {
-	static const char *const names[] = {"counter", "log", "mangle", "notrack", "set",
-					    "comment", "ct helper", "meter"};
+	static const char *const names[] = {"counter", "log",	  "mangle",    "notrack",
+					    "set",     "comment", "ct helper", "meter"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -922,7 +925,8 @@ enum audit_fw_verdict audit_fw_judge(const struct audit_fw *fw, const struct aud
 		snprintf(why, whylen, "%s", ev.why_verdict[2]);
 		return AUDIT_FW_REJECT;
 	default:
-		snprintf(why, whylen, "%s", ev.why_unknown[0] ? ev.why_unknown : "several outcomes");
+		snprintf(why, whylen, "%s",
+			 ev.why_unknown[0] ? ev.why_unknown : "several outcomes");
 		return AUDIT_FW_UNKNOWN;
 	}
 }

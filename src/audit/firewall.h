@@ -32,9 +32,9 @@ void audit_fw_free(struct audit_fw *fw);
 size_t audit_fw_base_chains(const struct audit_fw *fw);
 
 struct audit_fw_query {
-	uint8_t family;		    /* AF_INET or AF_INET6: the packet's family */
-	uint8_t proto;		    /* IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t port;		    /* destination port */
+	uint8_t family;		     /* AF_INET or AF_INET6: the packet's family */
+	uint8_t proto;		     /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;		     /* destination port */
 	const struct ps_addr *daddr; /* destination address, or NULL when any local address */
 };
 

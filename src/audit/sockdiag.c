@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -99,8 +100,8 @@ static enum ps_err parse_sock(const uint8_t *p, size_t len, uint8_t proto,
 	return dump_push(d, &e);
 }
 
-enum ps_err audit_diag_parse(const void *buf, size_t len, uint8_t proto,
-			     struct audit_diag_dump *d, bool *done, struct ps_diag *diag)
+enum ps_err audit_diag_parse(const void *buf, size_t len, uint8_t proto, struct audit_diag_dump *d,
+			     bool *done, struct ps_diag *diag)
 {
 	const uint8_t *p = buf;
 	enum ps_err err;
@@ -116,11 +117,12 @@ enum ps_err audit_diag_parse(const void *buf, size_t len, uint8_t proto,
 		memcpy(&h, p, sizeof(h));
 		mlen = h.nlmsg_len;
 		if (mlen < sizeof(h))
-			return ps_fail(diag, PS_ERR_INVALID, "sock_diag: message length %zu too short",
-				       mlen);
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "sock_diag: message length %zu too short", mlen);
 		if (mlen > len)
 			return ps_fail(diag, PS_ERR_TRUNCATED,
-				       "sock_diag: message of %zu bytes truncated to %zu", mlen, len);
+				       "sock_diag: message of %zu bytes truncated to %zu", mlen,
+				       len);
 		if (h.nlmsg_flags & NLM_F_DUMP_INTR)
 			d->interrupted = true;
 		switch (h.nlmsg_type) {
@@ -180,9 +182,8 @@ size_t audit_diag_request(void *buf, size_t size, uint8_t family, uint8_t proto,
 	return sizeof(req);
 }
 
-static enum ps_err dump_once(struct mnl_socket *nl, uint8_t family, uint8_t proto,
-			     uint32_t states, uint8_t *buf, struct audit_diag_dump *d,
-			     struct ps_diag *diag)
+static enum ps_err dump_once(struct mnl_socket *nl, uint8_t family, uint8_t proto, uint32_t states,
+			     uint8_t *buf, struct audit_diag_dump *d, struct ps_diag *diag)
 {
 	uint32_t seq = (uint32_t)time(NULL) ^ ((uint32_t)family << 8) ^ proto;
 	size_t reqlen = audit_diag_request(buf, DIAG_RECV_BUF, family, proto, states, seq);
@@ -201,8 +202,14 @@ static enum ps_err dump_once(struct mnl_socket *nl, uint8_t family, uint8_t prot
 				       "sock_diag: receive: %s", strerror(errno));
 		}
 		if (n == 0)
-			return ps_fail(diag, PS_ERR_TRUNCATED, "sock_diag: dump ended without DONE");
+			return ps_fail(diag, PS_ERR_TRUNCATED,
+				       "sock_diag: dump ended without DONE");
 		err = audit_diag_parse(buf, (size_t)n, proto, d, &done, diag);
+		if (err == PS_ERR_TRUNCATED || err == PS_ERR_INVALID) {
+			d->cut_short = true;
+			snprintf(d->cut_note, sizeof(d->cut_note), "%s", ps_diag_text(diag, err));
+			return PS_OK;
+		}
 		if (err)
 			return err;
 	}
@@ -222,8 +229,8 @@ enum ps_err audit_diag_collect(uint8_t family, uint8_t proto, uint32_t states,
 		return PS_ERR_NOMEM;
 	nl = mnl_socket_open(NETLINK_SOCK_DIAG);
 	if (!nl) {
-		err = ps_fail(diag, errno == EACCES || errno == EPERM ? PS_ERR_PERMISSION :
-									PS_ERR_SYSTEM,
+		err = ps_fail(diag,
+			      errno == EACCES || errno == EPERM ? PS_ERR_PERMISSION : PS_ERR_SYSTEM,
 			      "sock_diag: netlink socket: %s", strerror(errno));
 		goto out;
 	}

@@ -29,9 +29,11 @@ struct audit_diag_entry {
 struct audit_diag_dump {
 	struct audit_diag_entry *v;
 	size_t n, cap, max;
-	size_t nmalformed;  /* messages skipped: payload too short, unknown family */
-	bool interrupted;   /* NLM_F_DUMP_INTR: the socket table changed during the dump */
-	int error;	    /* errno from an NLMSG_ERROR that ended the dump, else 0 */
+	size_t nmalformed; /* messages skipped: payload too short, unknown family */
+	bool interrupted;  /* NLM_F_DUMP_INTR: the socket table changed during the dump */
+	int error;	   /* errno from an NLMSG_ERROR that ended the dump, else 0 */
+	bool cut_short;	   /* a datagram did not parse: the rest of that dump was dropped */
+	char cut_note[PS_DIAG_MAX];
 };
 
 #define AUDIT_DIAG_MAX_ENTRIES (1u << 22)
@@ -44,15 +46,17 @@ void audit_diag_dump_release(struct audit_diag_dump *d);
  * NLMSG_ERROR (recorded in d->error). A broken netlink frame returns PS_ERR_TRUNCATED or
  * PS_ERR_INVALID; entries parsed before it are kept.
  */
-enum ps_err audit_diag_parse(const void *buf, size_t len, uint8_t proto,
-			     struct audit_diag_dump *d, bool *done, struct ps_diag *diag);
+enum ps_err audit_diag_parse(const void *buf, size_t len, uint8_t proto, struct audit_diag_dump *d,
+			     bool *done, struct ps_diag *diag);
 
 /* Builds the SOCK_DIAG_BY_FAMILY dump request (INET_DIAG_REQ_V2); returns its length, or 0 when
  * size is too small. states is a bit mask of TCP states (1 << TCP_LISTEN, ...). */
 size_t audit_diag_request(void *buf, size_t size, uint8_t family, uint8_t proto, uint32_t states,
 			  uint32_t seq);
 
-/* Dumps family/proto sockets in the given states from the current network namespace. */
+/* Dumps family/proto sockets in the given states from the current network namespace. A
+ * datagram that does not parse ends that dump with what was parsed so far, d->cut_short set
+ * and the reason in d->cut_note: the sockets already seen are still worth reporting. */
 enum ps_err audit_diag_collect(uint8_t family, uint8_t proto, uint32_t states,
 			       struct audit_diag_dump *d, struct ps_diag *diag);
 

@@ -26,22 +26,23 @@ struct local_args {
 
 static void local_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: portsight local [OPTIONS]\n\n"
-		"Lists every listening TCP socket and every unconnected UDP socket (IPv4 and IPv6),\n"
-		"the processes holding them, how exposed each is, and what the nftables ruleset\n"
-		"would do with a new connection from another host.\n\n"
-		"  --format text|jsonl  output format (default text)\n"
-		"  -o, --output FILE    write there instead of standard output\n"
-		"  --netns NAME         audit the network namespace /run/netns/NAME\n"
-		"  --tcp, --udp         only that protocol\n"
-		"  --no-firewall        do not read the nftables ruleset\n"
-		"  --no-kb              no service names, no trojan-port warnings\n"
-		"  --advice             add what to do about each exposed port\n"
-		"  -h, --help           this text\n\n"
-		"Without root, sockets of other users' processes are listed without an owner;\n"
-		"the summary says how many.\n"
-		"Exit code 1 when a socket gets a warning (trojan port, unexpected program).\n");
+	fprintf(
+	    out,
+	    "usage: portsight local [OPTIONS]\n\n"
+	    "Lists every listening TCP socket and every unconnected UDP socket (IPv4 and IPv6),\n"
+	    "the processes holding them, how exposed each is, and what the nftables ruleset\n"
+	    "would do with a new connection from another host.\n\n"
+	    "  --format text|jsonl  output format (default text)\n"
+	    "  -o, --output FILE    write there instead of standard output\n"
+	    "  --netns NAME         audit the network namespace /run/netns/NAME\n"
+	    "  --tcp, --udp         only that protocol\n"
+	    "  --no-firewall        do not read the nftables ruleset\n"
+	    "  --no-kb              no service names, no trojan-port warnings\n"
+	    "  --advice             add what to do about each exposed port\n"
+	    "  -h, --help           this text\n\n"
+	    "Without root, sockets of other users' processes are listed without an owner;\n"
+	    "the summary says how many.\n"
+	    "Exit code 1 when a socket gets a warning (trojan port, unexpected program).\n");
 }
 
 /* Returns -1 to go on, or an exit code. */
@@ -49,16 +50,16 @@ static int parse_args(int argc, char **argv, struct local_args *a)
 {
 	enum { OPT_FORMAT = 256, OPT_NETNS, OPT_TCP, OPT_UDP, OPT_NOFW, OPT_NOKB, OPT_ADVICE };
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"output", required_argument, NULL, 'o'},
-		{"netns", required_argument, NULL, OPT_NETNS},
-		{"tcp", no_argument, NULL, OPT_TCP},
-		{"udp", no_argument, NULL, OPT_UDP},
-		{"no-firewall", no_argument, NULL, OPT_NOFW},
-		{"no-kb", no_argument, NULL, OPT_NOKB},
-		{"advice", no_argument, NULL, OPT_ADVICE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"output", required_argument, NULL, 'o'},
+	    {"netns", required_argument, NULL, OPT_NETNS},
+	    {"tcp", no_argument, NULL, OPT_TCP},
+	    {"udp", no_argument, NULL, OPT_UDP},
+	    {"no-firewall", no_argument, NULL, OPT_NOFW},
+	    {"no-kb", no_argument, NULL, OPT_NOKB},
+	    {"advice", no_argument, NULL, OPT_ADVICE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool only_tcp = false, only_udp = false;
 	int c;
@@ -150,14 +151,16 @@ static void print_summary_text(FILE *out, const struct audit_report *r)
 			    r->socks[i].fw != AUDIT_FW_DROP && r->socks[i].fw != AUDIT_FW_REJECT;
 		nwarn += r->socks[i].warn != 0;
 	}
-	fprintf(out, "\n%zu sockets (%zu TCP listening, %zu UDP), %zu reachable from other hosts, "
-		     "%zu with warnings; network namespace %llu\n",
+	fprintf(out,
+		"\n%zu sockets (%zu TCP listening, %zu UDP), %zu reachable from other hosts, "
+		"%zu with warnings; network namespace %llu\n",
 		r->nsocks, ntcp, r->nsocks - ntcp, nexposed, nwarn,
 		(unsigned long long)r->netns_ino);
 	if (r->nsocks_unowned)
-		fprintf(out, "note: %zu sockets whose owner could not be read%s\n", r->nsocks_unowned,
-			r->nprocs_fd_denied ? " (other users' processes: run as root to see them)" :
-					      " (held by no process, e.g. the kernel)");
+		fprintf(out, "note: %zu sockets whose owner could not be read%s\n",
+			r->nsocks_unowned,
+			r->nprocs_fd_denied ? " (other users' processes: run as root to see them)"
+					    : " (held by no process, e.g. the kernel)");
 	if (r->nprocs_fd_denied)
 		fprintf(out, "note: %zu processes whose open files could not be read\n",
 			r->nprocs_fd_denied);
@@ -168,6 +171,10 @@ static void print_summary_text(FILE *out, const struct audit_report *r)
 			r->nmsgs_malformed);
 	if (r->dump_interrupted)
 		fprintf(out, "note: sockets changed during the listing; it may be incomplete\n");
+	if (r->dump_cut_short)
+		fprintf(out,
+			"note: the kernel's answer was cut short (%s); sockets may be missing\n",
+			r->dump_note);
 	if (r->udp_unavailable)
 		fprintf(out, "note: UDP sockets are not listed (udp_diag not available)\n");
 	if (r->fw_note[0])
@@ -196,8 +203,8 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 		fprintf(out, "%-8s %-5s %-26s %5u %-6s %-8s %-10s %-22s %-20s %s\n",
 			audit_exposure_name(s->exposure), audit_proto_name(s->proto), addr, s->port,
 			s->v6only < 0 ? "-" : (s->v6only ? "yes" : "no"),
-			audit_fw_verdict_name(s->fw), user, owner,
-			p && p->unit ? p->unit : "-", s->service[0] ? s->service : "-");
+			audit_fw_verdict_name(s->fw), user, owner, p && p->unit ? p->unit : "-",
+			s->service[0] ? s->service : "-");
 	}
 	for (i = 0; i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
@@ -462,6 +469,7 @@ static void summary_json(FILE *out, const struct audit_report *r)
 	jw_u64(&w, "malformed_messages", r->nmsgs_malformed);
 	jw_u64(&w, "netns", r->netns_ino);
 	jw_bool(&w, "dump_interrupted", r->dump_interrupted);
+	jw_str_or_null(&w, "dump_note", r->dump_cut_short ? r->dump_note : NULL);
 	jw_bool(&w, "udp_unavailable", r->udp_unavailable);
 	jw_str(&w, "firewall", audit_fw_verdict_name(r->fw_state));
 	jw_str_or_null(&w, "firewall_note", r->fw_note);

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	ps_addr_parse("192.0.2.2", &a);
 	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-		struct audit_fw_query q = {.family = AF_INET, .proto = IPPROTO_TCP, .port = ports[i]};
+		struct audit_fw_query q = {
+		    .family = AF_INET, .proto = IPPROTO_TCP, .port = ports[i]};
 		enum audit_fw_verdict v;
 
 		v = audit_fw_judge(fw, &q, why, sizeof(why));

@@ -140,7 +140,7 @@ lab_check "7001 verdict names the rule" true \
 	"$(get tcp 7001 '"audit_test in" in s["firewall_why"] and s["firewall_why"].startswith("rule")')"
 lab_check "udp state" UNCONN "$(get udp 7006 's["state"]')"
 lab_check "nc is an ad-hoc listener" true "$(get tcp 31337 '"ad-hoc-listener" in s["warnings"]')"
-lab_check "python on 7001 has no warning" "[]" "$(get tcp 7001 's["warnings"]')"
+lab_check "python on 7001 is no ad-hoc listener" false "$(get tcp 7001 '"ad-hoc-listener" in s["warnings"]')"
 if [ "$(get tcp 31337 'True' 2>/dev/null)" = "true" ] &&
 	/usr/bin/python3 -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1])]; sys.exit(0 if l[-1]["kb"] else 1)' "$OUT"; then
 	lab_check "31337 is a trojan port" true "$(get tcp 31337 '"trojan-port" in s["warnings"]')"
@@ -185,5 +185,10 @@ lab_check "missing namespace message" 1 "$(grep -c "network namespace '${NS}nope
 "$PORTSIGHT" local --format xml >/dev/null 2>&1
 rc=$?
 lab_check "bad format exit code" 2 "$rc"
+
+"$PORTSIGHT" local --help >"$WORK/help" 2>&1
+rc=$?
+lab_check "--help exit code" 0 "$rc"
+lab_check "--help documents --netns" 1 "$(grep -c -- '--netns NAME' "$WORK/help")"
 
 lab_done

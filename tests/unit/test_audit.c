@@ -34,7 +34,7 @@ static void test_cgroup_unit(void **state)
 {
 	static const char v2[] = "0::/system.slice/ssh.service\n";
 	static const char user[] =
-		"0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n";
+	    "0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n";
 	static const char v1[] = "12:cpu:/\n1:name=systemd:/system.slice/nginx.service\n";
 	static const char none[] = "0::/\n";
 	char unit[64];
@@ -171,11 +171,11 @@ static void test_classify(void **state)
 		const char *addr;
 		enum audit_exposure e;
 	} cases[] = {
-		{"0.0.0.0", AUDIT_EXPOSE_ALL},	       {"::", AUDIT_EXPOSE_ALL},
-		{"127.0.0.1", AUDIT_EXPOSE_LOOPBACK},  {"127.8.9.10", AUDIT_EXPOSE_LOOPBACK},
-		{"::1", AUDIT_EXPOSE_LOOPBACK},	       {"::ffff:127.0.0.1", AUDIT_EXPOSE_LOOPBACK},
-		{"::ffff:0.0.0.0", AUDIT_EXPOSE_ALL},  {"192.0.2.2", AUDIT_EXPOSE_SPECIFIC},
-		{"2001:db8::2", AUDIT_EXPOSE_SPECIFIC}, {"::ffff:192.0.2.2", AUDIT_EXPOSE_SPECIFIC},
+	    {"0.0.0.0", AUDIT_EXPOSE_ALL},	    {"::", AUDIT_EXPOSE_ALL},
+	    {"127.0.0.1", AUDIT_EXPOSE_LOOPBACK},   {"127.8.9.10", AUDIT_EXPOSE_LOOPBACK},
+	    {"::1", AUDIT_EXPOSE_LOOPBACK},	    {"::ffff:127.0.0.1", AUDIT_EXPOSE_LOOPBACK},
+	    {"::ffff:0.0.0.0", AUDIT_EXPOSE_ALL},   {"192.0.2.2", AUDIT_EXPOSE_SPECIFIC},
+	    {"2001:db8::2", AUDIT_EXPOSE_SPECIFIC}, {"::ffff:192.0.2.2", AUDIT_EXPOSE_SPECIFIC},
 	};
 	size_t i;
 
@@ -195,12 +195,12 @@ static void test_sort_and_find(void **state)
 
 	(void)state;
 	memset(socks, 0, sizeof(socks));
-	socks[0] = (struct audit_socket){.proto = IPPROTO_TCP, .port = 22,
-					 .exposure = AUDIT_EXPOSE_LOOPBACK};
-	socks[1] = (struct audit_socket){.proto = IPPROTO_TCP, .port = 80,
-					 .exposure = AUDIT_EXPOSE_ALL};
-	socks[2] = (struct audit_socket){.proto = IPPROTO_TCP, .port = 22,
-					 .exposure = AUDIT_EXPOSE_SPECIFIC};
+	socks[0] = (struct audit_socket){
+	    .proto = IPPROTO_TCP, .port = 22, .exposure = AUDIT_EXPOSE_LOOPBACK};
+	socks[1] =
+	    (struct audit_socket){.proto = IPPROTO_TCP, .port = 80, .exposure = AUDIT_EXPOSE_ALL};
+	socks[2] = (struct audit_socket){
+	    .proto = IPPROTO_TCP, .port = 22, .exposure = AUDIT_EXPOSE_SPECIFIC};
 	audit_report_sort(&r);
 	assert_int_equal(socks[0].port, 80);
 	assert_int_equal(socks[1].exposure, AUDIT_EXPOSE_SPECIFIC);
@@ -230,8 +230,8 @@ static void test_judge_program(void **state)
 	struct audit_proc procs[2] = {{.pid = 10, .comm = "nc"}, {.pid = 11, .comm = "sshd"}};
 	size_t nc_owner = 0, sshd_owner = 1;
 	static const char *const bo[] = {"Back Orifice"};
-	struct audit_socket s = {.port = 31337, .exposure = AUDIT_EXPOSE_ALL, .procs = &nc_owner,
-				 .nprocs = 1};
+	struct audit_socket s = {
+	    .port = 31337, .exposure = AUDIT_EXPOSE_ALL, .procs = &nc_owner, .nprocs = 1};
 
 	(void)state;
 	audit_judge_program(&s, procs, NULL, bo, 1);
@@ -260,8 +260,12 @@ static void test_advice(void **state)
 {
 	struct audit_proc procs[1] = {{.pid = 42, .comm = "redis-server", .unit = "redis.service"}};
 	size_t owner = 0;
-	struct audit_socket s = {.proto = IPPROTO_TCP, .port = 6379, .exposure = AUDIT_EXPOSE_ALL,
-				 .procs = &owner, .nprocs = 1, .fw = AUDIT_FW_ACCEPT};
+	struct audit_socket s = {.proto = IPPROTO_TCP,
+				 .port = 6379,
+				 .exposure = AUDIT_EXPOSE_ALL,
+				 .procs = &owner,
+				 .nprocs = 1,
+				 .fw = AUDIT_FW_ACCEPT};
 	struct audit_report r = {.socks = &s, .nsocks = 1, .procs = procs, .nprocs = 1};
 	struct audit_advice adv[AUDIT_ADVICE_MAX];
 	size_t n;
@@ -328,16 +332,11 @@ static void test_run_current_namespace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_link_inode),
-		cmocka_unit_test(test_cgroup_unit),
-		cmocka_unit_test(test_inode_map),
-		cmocka_unit_test(test_procmap_scan),
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_sort_and_find),
-		cmocka_unit_test(test_program_fits),
-		cmocka_unit_test(test_judge_program),
-		cmocka_unit_test(test_advice),
-		cmocka_unit_test(test_run_current_namespace),
+	    cmocka_unit_test(test_link_inode),	 cmocka_unit_test(test_cgroup_unit),
+	    cmocka_unit_test(test_inode_map),	 cmocka_unit_test(test_procmap_scan),
+	    cmocka_unit_test(test_classify),	 cmocka_unit_test(test_sort_and_find),
+	    cmocka_unit_test(test_program_fits), cmocka_unit_test(test_judge_program),
+	    cmocka_unit_test(test_advice),	 cmocka_unit_test(test_run_current_namespace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

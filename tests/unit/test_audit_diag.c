@@ -310,17 +310,17 @@ static void test_collect_live(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_two_sockets_and_done),
-		cmocka_unit_test(test_v6only_zero),
-		cmocka_unit_test(test_truncated_message),
-		cmocka_unit_test(test_length_too_short),
-		cmocka_unit_test(test_short_payload_and_bad_family),
-		cmocka_unit_test(test_error_message),
-		cmocka_unit_test(test_broken_attribute),
-		cmocka_unit_test(test_dump_interrupted),
-		cmocka_unit_test(test_entry_cap),
-		cmocka_unit_test(test_request),
-		cmocka_unit_test(test_collect_live),
+	    cmocka_unit_test(test_two_sockets_and_done),
+	    cmocka_unit_test(test_v6only_zero),
+	    cmocka_unit_test(test_truncated_message),
+	    cmocka_unit_test(test_length_too_short),
+	    cmocka_unit_test(test_short_payload_and_bad_family),
+	    cmocka_unit_test(test_error_message),
+	    cmocka_unit_test(test_broken_attribute),
+	    cmocka_unit_test(test_dump_interrupted),
+	    cmocka_unit_test(test_entry_cap),
+	    cmocka_unit_test(test_request),
+	    cmocka_unit_test(test_collect_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
