@@ -872,12 +872,14 @@ static unsigned eval_base(struct eval *ev, const struct fw_chain *c)
 static bool chain_applies(const struct fw_chain *c, uint8_t family, bool *maybe)
 {
 	*maybe = false;
-	if (!strcmp(c->family, "ip"))
-		return family == AF_INET;
-	if (!strcmp(c->family, "ip6"))
-		return family == AF_INET6;
-	if (!strcmp(c->family, "netdev")) {
-		/* Bound to one device: it sees the packet only if it arrives there. */
+	if (!strcmp(c->family, "ip") && family != AF_INET)
+		return false;
+	if (!strcmp(c->family, "ip6") && family != AF_INET6)
+		return false;
+	/* Ingress chains hang off devices: one sees the packet only if it arrives there, and
+	 * a packet from another host never arrives on lo. A netdev chain without a device
+	 * (several devices, newer nft) is just as uncertain. */
+	if (c->hook == HOOK_INGRESS) {
 		if (c->dev && !strcmp(c->dev, "lo"))
 			return false;
 		*maybe = true;
