@@ -70,14 +70,23 @@ for name in wild4 loop4 spec4 v6only dual udp4 loop6 spec6 nc; do
 done
 
 # The firewall: drop 7001, reject 7003 on IPv4 only, drop 7005 on IPv6 only (so the
-# dual-stack socket is still reachable over IPv4), accept the rest.
+# dual-stack socket is still reachable over IPv4), reject 7008 through a named set and a jump,
+# accept the rest. The vmap and the set of other ports are there to be read, not to match.
 lab_nft "$NS" 'table inet audit_test {
+	set blocked6 { type inet_service; elements = { 7008, 7100 } }
+	set never { type inet_service; elements = { 9, 10 } }
 	chain in { type filter hook input priority 0; policy accept;
-		ct state established,related accept
+		ct state vmap { invalid : drop, established : accept, related : accept }
 		iif lo accept
+		tcp dport @never drop
 		tcp dport 7001 counter drop
 		meta nfproto ipv4 tcp dport 7003 reject with tcp reset
 		meta nfproto ipv6 tcp dport 7005 drop
+		meta nfproto ipv6 tcp dport @blocked6 jump deny
+		udp dport 5000 jump deny
+	}
+	chain deny {
+		reject
 	}
 }' || exit 1
 
@@ -127,7 +136,7 @@ check_sock v6only tcp 7004 :: all true accept
 check_sock dual tcp 7005 :: all false accept
 check_sock udp4 udp 7006 0.0.0.0 all null accept
 check_sock loop6 tcp 7007 ::1 loopback true n/a
-check_sock spec6 tcp 7008 $LAB_V6_T specific true accept
+check_sock spec6 tcp 7008 $LAB_V6_T specific true reject
 check_sock nc tcp 31337 0.0.0.0 all null accept nc
 
 # The per-family verdicts behind the combined ones.
