@@ -378,9 +378,9 @@ unknown:
 
 static void join_kb(const struct audit_opts *opts, struct audit_report *r)
 {
-	const struct kb *kb = opts->kb;
 	size_t i;
 #ifdef PS_AUDIT_HAVE_KB
+	const struct kb *kb = opts->kb;
 	struct kb *loaded = NULL;
 	struct ps_diag d = {{0}};
 	enum ps_err err;
@@ -393,10 +393,11 @@ static void join_kb(const struct audit_opts *opts, struct audit_report *r)
 		kb = loaded;
 	}
 #else
+	const struct kb *kb = NULL;
+
 	if (opts->kb || opts->load_kb)
 		snprintf(r->kb_note, sizeof(r->kb_note),
 			 "knowledge base not in this build: no service names or trojan warnings");
-	kb = NULL;
 #endif
 	for (i = 0; i < r->nsocks; i++) {
 		struct audit_socket *s = &r->socks[i];
