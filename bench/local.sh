@@ -70,6 +70,19 @@ for i in $(seq 0 $((NPROCS - 1))); do
 	grep -q ready "$WORK/ready.$i" || { echo "listener $i did not start" >&2; exit 1; }
 done
 TOTAL=$((NPROCS * PER_PROC))
+
+# A host-firewall-sized ruleset for portsight_fw to judge every socket against: established,
+# lo, 100 service ports, one source-restricted port, policy accept.
+{
+	echo 'table inet bench {'
+	echo ' chain in { type filter hook input priority 0; policy accept;'
+	echo '  ct state vmap { established : accept, related : accept, invalid : drop }'
+	echo '  iif lo accept'
+	for p in $(seq 1000 1099); do echo "  tcp dport $p accept"; done
+	echo '  ip saddr 198.18.0.0/15 tcp dport 2000 accept'
+	echo ' }'
+	echo '}'
+} | ip netns exec "$NS" nft -f - || exit 1
 sort -n "$WORK/truth" -o "$WORK/truth"
 
 # Each tool's output reduced to "port pid" lines, for the completeness check.
@@ -107,33 +120,6 @@ for port, pid in sorted(pairs):
 PY
 }
 
-# measure NAME NS|- CMD...: RUNS runs inside namespace NS (or here, with -); prints
-# "median_wall_s median_cpu_s max_rss_kib" and keeps the last output. The timer runs inside the
-# namespace, so `ip netns exec` itself is not counted for anyone.
-measure() {
-	local name=$1 ns=$2
-	shift 2
-	local pre=()
-	[ "$ns" != - ] && pre=(ip netns exec "$ns")
-	"${pre[@]}" /usr/bin/python3 - "$RUNS" "$WORK/out.$name" "$WORK/rusage" "$@" <<'PY'
-import statistics, subprocess, sys, time
-runs, out, rusage, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
-walls, cpus, rss = [], [], 0
-for _ in range(runs):
-    # GNU time reports the tool's own CPU and peak RSS (a child forked from python would
-    # inherit python's RSS as its high-water mark).
-    with open(out, "wb") as f:
-        t0 = time.perf_counter()
-        subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", rusage] + cmd, stdout=f,
-                       stderr=subprocess.DEVNULL)
-        walls.append(time.perf_counter() - t0)
-    u, s, m = open(rusage).read().split()[-3:]
-    cpus.append(float(u) + float(s))
-    rss = max(rss, int(m))
-print(f"{statistics.median(walls):.4f} {statistics.median(cpus):.3f} {rss}")
-PY
-}
-
 declare -A CMD=(
 	[portsight]="$PORTSIGHT local --tcp --no-firewall --no-kb --format jsonl"
 	[portsight_text]="$PORTSIGHT local --tcp --no-firewall --no-kb"
@@ -144,17 +130,51 @@ declare -A CMD=(
 	[lsof]="lsof -nP -iTCP -sTCP:LISTEN"
 )
 ORDER=(portsight portsight_text portsight_fw portsight_setns ss netstat lsof)
-declare -A TIME CPU RSS FOUND
+
+# The timer runs inside the namespace (so `ip netns exec` is counted for no one) and takes the
+# tools round-robin, RUNS rounds: on a shared machine a burst of load then hits every tool
+# alike instead of whichever happened to run during it. GNU time reports each tool's peak RSS
+# (a child forked from python would inherit python's RSS as its high-water mark); CPU is the
+# rusage of time and its child (time's own share is well under a millisecond).
 for t in "${ORDER[@]}"; do
-	ns=$NS
-	[ "$t" = portsight_setns ] && ns=-
-	read -r TIME[$t] CPU[$t] RSS[$t] < <(measure "$t" "$ns" ${CMD[$t]})
+	printf '%s\t%s\n' "$t" "${CMD[$t]}"
+done >"$WORK/tools"
+ip netns exec "$NS" /usr/bin/python3 - "$RUNS" "$WORK" <<'PY' >"$WORK/timings"
+import os, statistics, subprocess, sys, time
+runs, work = int(sys.argv[1]), sys.argv[2]
+tools = [l.rstrip("\n").split("\t") for l in open(f"{work}/tools")]
+walls = {n: [] for n, _ in tools}
+cpus = {n: [] for n, _ in tools}
+rss = {n: 0 for n, _ in tools}
+for _ in range(runs):
+    for name, cmd in tools:
+        with open(f"{work}/out.{name}", "wb") as f:
+            t0 = time.perf_counter()
+            p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", f"{work}/rusage"] +
+                                 cmd.split(), stdout=f, stderr=subprocess.DEVNULL)
+            # wait4 on time counts its waited-for child: microsecond CPU times.
+            _, _, ru = os.wait4(p.pid, 0)
+            walls[name].append(time.perf_counter() - t0)
+        cpus[name].append(ru.ru_utime + ru.ru_stime)
+        rss[name] = max(rss[name], int(open(f"{work}/rusage").read().split()[-1]))
+for name, _ in tools:
+    print(name, f"{statistics.median(walls[name]):.4f}", f"{statistics.median(cpus[name]):.4f}",
+          rss[name])
+PY
+
+declare -A TIME CPU RSS FOUND
+while read -r t w c m; do
+	TIME[$t]=$w
+	CPU[$t]=$c
+	RSS[$t]=$m
+done <"$WORK/timings"
+for t in "${ORDER[@]}"; do
 	kind=$t
 	case $t in portsight*) kind=portsight ;; esac
 	[ "$t" = portsight_text ] && kind=skip
 	extract "$kind" "$WORK/out.$t" >"$WORK/found.$t"
 	FOUND[$t]=$(comm -12 "$WORK/truth" <(sort -u "$WORK/found.$t" | sort -n) | wc -l)
-	[ "$kind" = skip ] && FOUND[$t]="(text)"
+	[ "$kind" = skip ] && FOUND[$t]="-"
 	printf '%-16s wall %7ss  cpu %7ss  %7s KiB  %6s/%s sockets with the right pid\n' "$t" \
 		"${TIME[$t]}" "${CPU[$t]}" "${RSS[$t]}" "${FOUND[$t]}" "$TOTAL"
 done
@@ -166,9 +186,9 @@ ratio() { /usr/bin/python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv
 	echo
 	echo "\`bench/local.sh\` on $(date -u +%Y-%m-%d), $(nproc) CPUs, kernel $(uname -r):"
 	echo "one namespace, $TOTAL listening TCP sockets held by $NPROCS processes; $(ls /proc | grep -c '^[0-9]') processes on the machine."
-	echo "Median of $RUNS runs, timed inside the namespace (portsight_setns enters it itself with"
-	echo "\`--netns\`). Complete = sockets found with the right pid. A ratio above 1 means portsight"
-	echo "(or that row's tool) is faster than \`ss -tlnp\`. CPU comes from GNU time (10 ms resolution)."
+	echo "Median of $RUNS rounds (tools taken round-robin), timed inside the namespace (portsight_setns"
+	echo "also enters it itself with \`--netns\`). Complete = sockets found with the right pid. A ratio above 1 means portsight"
+	echo "(or that row's tool) is faster than \`ss -tlnp\`. CPU is user+sys from wait4."
 	echo "The listeners are python processes with short cmdlines; portsight's JSON repeats each"
 	echo "owner's cmdline (capped at 4 KiB) for every socket it holds, so a process with a 4 KiB"
 	echo "cmdline and 1000 sockets costs it 4 MB of output."
@@ -177,10 +197,12 @@ ratio() { /usr/bin/python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv
 	echo "|---|---|---|---|---|---|---|---|"
 	for t in "${ORDER[@]}"; do
 		cmd=${CMD[$t]//$PWD\//}
-		echo "| $t | \`$cmd\` | ${TIME[$t]} s | ${CPU[$t]} s | ${RSS[$t]} KiB | ${FOUND[$t]}/$TOTAL | $(ratio "${TIME[ss]}" "${TIME[$t]}") | $(ratio "${CPU[ss]}" "${CPU[$t]}") |"
+		cmd=${cmd//$NS/NAME}
+		echo "| $t | \`$cmd\` | ${TIME[$t]} s | ${CPU[$t]} s | ${RSS[$t]} KiB | ${FOUND[$t]/#-/- (text)}/$TOTAL | $(ratio "${TIME[ss]}" "${TIME[$t]}") | $(ratio "${CPU[ss]}" "${CPU[$t]}") |"
 	done
 	echo
-	echo "portsight_fw also runs \`nft -j list ruleset\` and judges every socket (empty ruleset here)."
+	echo "portsight_fw also runs \`nft -j list ruleset\` and judges every socket against a ruleset of"
+	echo "104 rules (vmap, lo, 100 ports, one source-restricted port)."
 	echo
 } >"$WORK/section"
 

@@ -310,7 +310,7 @@ static enum audit_fw_verdict most_permissive(enum audit_fw_verdict a, enum audit
 	return AUDIT_FW_REJECT; /* drop vs reject: the port answers on one family */
 }
 
-static void judge_socket(const struct audit_fw *fw, struct audit_socket *s)
+static void judge_socket(struct audit_fw *fw, struct audit_socket *s)
 {
 	struct audit_fw_query q = {.proto = s->proto, .port = s->port};
 	bool specific = s->exposure == AUDIT_EXPOSE_SPECIFIC;

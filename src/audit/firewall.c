@@ -62,6 +62,18 @@ struct audit_fw {
 	size_t nsets;
 	size_t *order; /* base chains that see inbound packets, in the order they see them */
 	size_t norder;
+	/* Every integer in the ruleset, c and c+1, sorted: between two neighbours every port
+	 * compares alike against every constant, so one verdict serves the whole interval. */
+	uint32_t *bounds;
+	size_t nbounds, capbounds;
+	struct fw_cache_entry *cache; /* open addressing, keyed by interval/family/proto */
+	size_t cache_used, cache_mask;
+};
+
+struct fw_cache_entry {
+	uint32_t key; /* 0 = empty */
+	uint8_t verdict;
+	char why[96];
 };
 
 /* ---- parsing ---------------------------------------------------------------------------- */
@@ -214,6 +226,83 @@ static enum ps_err build_order(struct audit_fw *fw)
 	return PS_OK;
 }
 
+static enum ps_err add_bound(struct audit_fw *fw, json_int_t v)
+{
+	if (v < 0 || v > 65535)
+		return PS_OK; /* outside the port range: no port compares differently around it */
+	if (fw->nbounds + 2 > fw->capbounds) {
+		size_t cap = fw->capbounds ? fw->capbounds * 2 : 64;
+		uint32_t *b = realloc(fw->bounds, cap * sizeof(*b));
+
+		if (!b)
+			return PS_ERR_NOMEM;
+		fw->bounds = b;
+		fw->capbounds = cap;
+	}
+	fw->bounds[fw->nbounds++] = (uint32_t)v;
+	fw->bounds[fw->nbounds++] = (uint32_t)v + 1;
+	return PS_OK;
+}
+
+/* Walks the whole tree: handles and counters add needless bounds, which only costs cache
+ * hits, never correctness. */
+static enum ps_err collect_bounds(struct audit_fw *fw, json_t *j, int depth)
+{
+	enum ps_err err = PS_OK;
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > 64)
+		return PS_ERR_TOO_LARGE;
+	if (json_is_integer(j))
+		return add_bound(fw, json_integer_value(j));
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+		{
+			err = collect_bounds(fw, v, depth + 1);
+			if (err)
+				return err;
+		}
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, key, v)
+		{
+			err = collect_bounds(fw, v, depth + 1);
+			if (err)
+				return err;
+		}
+	}
+	return err;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static enum ps_err build_bounds(struct audit_fw *fw)
+{
+	/* Protocol names compare as their numbers (see proto_number). */
+	static const json_int_t protos[] = {1, 2, 6, 17, 33, 47, 50, 51, 58, 132, 136};
+	size_t i, n = 0;
+	enum ps_err err = collect_bounds(fw, fw->root, 0);
+
+	for (i = 0; !err && i < sizeof(protos) / sizeof(protos[0]); i++)
+		err = add_bound(fw, protos[i]);
+	if (err)
+		return err;
+	qsort(fw->bounds, fw->nbounds, sizeof(*fw->bounds), cmp_u32);
+	for (i = 0; i < fw->nbounds; i++)
+		if (n == 0 || fw->bounds[n - 1] != fw->bounds[i])
+			fw->bounds[n++] = fw->bounds[i];
+	fw->nbounds = n;
+	fw->cache_mask = 63;
+	fw->cache = calloc(fw->cache_mask + 1, sizeof(*fw->cache));
+	return fw->cache ? PS_OK : PS_ERR_NOMEM;
+}
+
 void audit_fw_free(struct audit_fw *fw)
 {
 	size_t i;
@@ -227,6 +316,8 @@ void audit_fw_free(struct audit_fw *fw)
 	free(fw->chains);
 	free(fw->sets);
 	free(fw->order);
+	free(fw->bounds);
+	free(fw->cache);
 	json_decref(fw->root);
 	free(fw);
 }
@@ -277,6 +368,10 @@ enum ps_err audit_fw_parse(const char *json, size_t len, struct audit_fw **out,
 		}
 	}
 	err = build_order(fw);
+	if (!err)
+		err = build_bounds(fw);
+	if (err == PS_ERR_TOO_LARGE)
+		ps_fail(diag, err, "nft ruleset: nested too deeply");
 out:
 	if (err) {
 		audit_fw_free(fw);
@@ -887,8 +982,61 @@ static bool chain_applies(const struct fw_chain *c, uint8_t family, bool *maybe)
 	return true;
 }
 
-enum audit_fw_verdict audit_fw_judge(const struct audit_fw *fw, const struct audit_fw_query *q,
-				     char *why, size_t whylen)
+/* The cache key of q, or 0 when q is not cacheable (a query for one destination address). */
+static uint32_t cache_key(const struct audit_fw *fw, const struct audit_fw_query *q)
+{
+	size_t lo = 0, hi = fw->nbounds;
+
+	if (q->daddr)
+		return 0;
+	while (lo < hi) { /* how many bounds are <= port: the interval's index */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fw->bounds[mid] <= q->port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return ((uint32_t)lo << 3 | (q->family == AF_INET6) << 1 | (q->proto == IPPROTO_UDP)) + 1;
+}
+
+static struct fw_cache_entry *cache_slot(const struct audit_fw *fw, uint32_t key)
+{
+	size_t i = (key * 2654435761u) & fw->cache_mask;
+
+	while (fw->cache[i].key && fw->cache[i].key != key)
+		i = (i + 1) & fw->cache_mask;
+	return &fw->cache[i];
+}
+
+static void cache_put(struct audit_fw *fw, uint32_t key, enum audit_fw_verdict v, const char *why)
+{
+	struct fw_cache_entry *e;
+
+	if ((fw->cache_used + 1) * 2 > fw->cache_mask + 1) {
+		size_t i, old_size = fw->cache_mask + 1;
+		struct fw_cache_entry *old = fw->cache,
+				      *grown = calloc(old_size * 2, sizeof(*grown));
+
+		if (!grown)
+			return; /* a cache miss next time, nothing worse */
+		fw->cache = grown;
+		fw->cache_mask = old_size * 2 - 1;
+		for (i = 0; i < old_size; i++)
+			if (old[i].key)
+				*cache_slot(fw, old[i].key) = old[i];
+		free(old);
+	}
+	e = cache_slot(fw, key);
+	if (!e->key)
+		fw->cache_used++;
+	e->key = key;
+	e->verdict = (uint8_t)v;
+	snprintf(e->why, sizeof(e->why), "%s", why);
+}
+
+static enum audit_fw_verdict
+judge_uncached(const struct audit_fw *fw, const struct audit_fw_query *q, char *why, size_t whylen)
 {
 	struct eval ev = {.fw = fw, .q = q};
 	unsigned acc = 0;
@@ -931,4 +1079,26 @@ enum audit_fw_verdict audit_fw_judge(const struct audit_fw *fw, const struct aud
 			 ev.why_unknown[0] ? ev.why_unknown : "several outcomes");
 		return AUDIT_FW_UNKNOWN;
 	}
+}
+
+enum audit_fw_verdict audit_fw_judge(struct audit_fw *fw, const struct audit_fw_query *q, char *why,
+				     size_t whylen)
+{
+	uint32_t key = cache_key(fw, q);
+	char buf[96];
+	enum audit_fw_verdict v;
+
+	if (key) {
+		const struct fw_cache_entry *e = cache_slot(fw, key);
+
+		if (e->key == key) {
+			snprintf(why, whylen, "%s", e->why);
+			return (enum audit_fw_verdict)e->verdict;
+		}
+	}
+	v = judge_uncached(fw, q, buf, sizeof(buf));
+	if (key)
+		cache_put(fw, key, v, buf);
+	snprintf(why, whylen, "%s", buf);
+	return v;
 }

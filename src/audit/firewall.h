@@ -38,8 +38,10 @@ struct audit_fw_query {
 	const struct ps_addr *daddr; /* destination address, or NULL when any local address */
 };
 
-/* The verdict for q; why gets the deciding rule or the reason for "unknown". */
-enum audit_fw_verdict audit_fw_judge(const struct audit_fw *fw, const struct audit_fw_query *q,
-				     char *why, size_t whylen);
+/* The verdict for q; why gets the deciding rule or the reason for "unknown". Verdicts for
+ * queries without a destination address are cached in fw by port interval: ports that no
+ * constant of the ruleset tells apart share one evaluation (5000 listeners, one walk). */
+enum audit_fw_verdict audit_fw_judge(struct audit_fw *fw, const struct audit_fw_query *q, char *why,
+				     size_t whylen);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <cmocka.h>
@@ -44,7 +45,7 @@ static struct audit_fw *load(const char *json)
 	return fw;
 }
 
-static enum audit_fw_verdict judge(const struct audit_fw *fw, uint8_t family, uint8_t proto,
+static enum audit_fw_verdict judge(struct audit_fw *fw, uint8_t family, uint8_t proto,
 				   uint16_t port, const char *daddr, char *why)
 {
 	struct ps_addr a;
@@ -270,6 +271,75 @@ static void test_netdev_and_lo(void **state)
 	audit_fw_free(iif);
 }
 
+/* Verdicts are cached per port interval: every boundary of every comparison must still show. */
+static void test_port_intervals(void **state)
+{
+	struct audit_fw *fw = load(
+		HEAD TABLE("inet") BASE("inet", "in", "input", 0, "accept")
+			RULE("inet", "in", 2, MATCH("<", PAYLOAD("tcp", "dport"), "1024") DROP)
+			RULE("inet", "in", 3, MATCH("==", PAYLOAD("tcp", "dport"),
+						    "{\"range\":[8000,8080]}") REJECT)
+			RULE("inet", "in", 4, MATCH(">=", PAYLOAD("udp", "dport"), "60000") DROP)
+				LAST TAIL);
+	static const struct {
+		uint8_t family, proto;
+		uint16_t port;
+		enum audit_fw_verdict v;
+	} cases[] = {
+		{V4, TCP, 1023, AUDIT_FW_DROP},	    {V4, TCP, 1024, AUDIT_FW_ACCEPT},
+		{V4, TCP, 0, AUDIT_FW_DROP},	    {V4, TCP, 65535, AUDIT_FW_ACCEPT},
+		{V4, TCP, 8000, AUDIT_FW_REJECT},   {V4, TCP, 7999, AUDIT_FW_ACCEPT},
+		{V4, TCP, 8080, AUDIT_FW_REJECT},   {V4, TCP, 8081, AUDIT_FW_ACCEPT},
+		{V4, TCP, 8040, AUDIT_FW_REJECT},   {V4, TCP, 1023, AUDIT_FW_DROP},
+		{V4, UDP, 1023, AUDIT_FW_ACCEPT},   {V6, TCP, 1000, AUDIT_FW_DROP},
+		{V6, UDP, 59999, AUDIT_FW_ACCEPT},  {V6, UDP, 60000, AUDIT_FW_DROP},
+		{V4, UDP, 65535, AUDIT_FW_DROP},    {V4, TCP, 65535, AUDIT_FW_ACCEPT},
+	};
+	char why[96];
+	size_t i, round;
+
+	(void)state;
+	/* Twice over: the second round answers from the cache. */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			assert_int_equal(judge(fw, cases[i].family, cases[i].proto, cases[i].port,
+					       NULL, why),
+					 cases[i].v);
+			if (cases[i].v == AUDIT_FW_REJECT)
+				assert_string_equal(why, "rule 3 in inet t in");
+		}
+	}
+	audit_fw_free(fw);
+}
+
+/* A set of 200 even ports: 400 intervals, enough to make the cache grow several times. */
+static void test_many_intervals(void **state)
+{
+	char json[8192];
+	struct audit_fw *fw;
+	size_t len, i;
+
+	(void)state;
+	len = (size_t)snprintf(json, sizeof(json),
+			       HEAD TABLE("inet") BASE("inet", "in", "input", 0, "accept")
+				       "{\"rule\":{\"family\":\"inet\",\"table\":\"t\",\"chain\":"
+				       "\"in\",\"handle\":2,\"expr\":[{\"match\":{\"op\":\"==\","
+				       "\"left\":" PAYLOAD("tcp", "dport") ",\"right\":{\"set\":[");
+	for (i = 0; i < 200; i++)
+		len += (size_t)snprintf(json + len, sizeof(json) - len, "%s%zu", i ? "," : "",
+					20000 + 2 * i);
+	snprintf(json + len, sizeof(json) - len, "]}}}," DROP "]}}," LAST TAIL);
+	fw = load(json);
+	for (i = 0; i < 2; i++) {
+		for (uint16_t port = 19990; port < 20410; port++)
+			assert_int_equal(judge(fw, V4, TCP, port, NULL, NULL),
+					 port >= 20000 && port < 20400 && port % 2 == 0 ?
+						 AUDIT_FW_DROP :
+						 AUDIT_FW_ACCEPT);
+	}
+	audit_fw_free(fw);
+}
+
 static void test_bad_rulesets(void **state)
 {
 	static const char *const bad[] = {
@@ -320,6 +390,8 @@ int main(void)
 		cmocka_unit_test(test_several_base_chains),
 		cmocka_unit_test(test_unknowns),
 		cmocka_unit_test(test_netdev_and_lo),
+		cmocka_unit_test(test_port_intervals),
+		cmocka_unit_test(test_many_intervals),
 		cmocka_unit_test(test_bad_rulesets),
 		cmocka_unit_test(test_missing_nft),
 	};
