@@ -125,6 +125,18 @@ static int parse_args(int argc, char **argv, struct local_args *a)
 
 /* ---- text --------------------------------------------------------------------------------- */
 
+/* Process names, units and cmdlines belong to whoever started the process: a name holding
+ * terminal escapes must not reach the terminal. Copies s to buf with control bytes as '?'. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static void owner_text(const struct audit_report *r, const struct audit_socket *s, char *buf,
 		       size_t len)
 {
@@ -192,7 +204,7 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 	for (i = 0; i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
 		const struct audit_proc *p = s->nprocs ? &r->procs[s->procs[0]] : NULL;
-		char addr[PS_ADDR_STRLEN], owner[64], user[AUDIT_USER_MAX];
+		char addr[PS_ADDR_STRLEN], owner[64], user[AUDIT_USER_MAX], unit[64], service[48];
 
 		ps_addr_format(&s->addr, addr, sizeof(addr));
 		owner_text(r, s, owner, sizeof(owner));
@@ -203,19 +215,23 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 		fprintf(out, "%-8s %-5s %-26s %5u %-6s %-8s %-10s %-22s %-20s %s\n",
 			audit_exposure_name(s->exposure), audit_proto_name(s->proto), addr, s->port,
 			s->v6only < 0 ? "-" : (s->v6only ? "yes" : "no"),
-			audit_fw_verdict_name(s->fw), user, owner, p && p->unit ? p->unit : "-",
-			s->service[0] ? s->service : "-");
+			audit_fw_verdict_name(s->fw), printable(user, user, sizeof(user)),
+			printable(owner, owner, sizeof(owner)),
+			p && p->unit ? printable(p->unit, unit, sizeof(unit)) : "-",
+			s->service[0] ? printable(s->service, service, sizeof(service)) : "-");
 	}
 	for (i = 0; i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
+		char text[sizeof(s->warn_text)];
 
 		if (s->warn)
 			fprintf(out, "warning: %s/%u: %s\n", audit_proto_name(s->proto), s->port,
-				s->warn_text);
+				printable(s->warn_text, text, sizeof(text)));
 	}
 	for (i = 0; advice && i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
 		struct audit_advice adv[AUDIT_ADVICE_MAX];
+		char text[sizeof(adv[0].command)];
 		size_t n;
 
 		if (s->exposure == AUDIT_EXPOSE_LOOPBACK)
@@ -223,9 +239,10 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 		n = audit_advise(r, s, adv);
 		fprintf(out, "\n%s/%u:\n", audit_proto_name(s->proto), s->port);
 		for (k = 0; k < n; k++) {
-			fprintf(out, "  - %s\n", adv[k].text);
+			fprintf(out, "  - %s\n", printable(adv[k].text, text, sizeof(text)));
 			if (adv[k].command[0])
-				fprintf(out, "      %s\n", adv[k].command);
+				fprintf(out, "      %s\n",
+					printable(adv[k].command, text, sizeof(text)));
 		}
 	}
 	print_summary_text(out, r);

@@ -45,7 +45,7 @@ while True:
 '
 listener() {
 	local name=$1 prog=${7:-/usr/bin/python3}
-	lab_spawn "$NS" "$prog" -c "$PYLISTEN" "${@:1:6}" "$WORK/ready.$name"
+	lab_spawn "$NS" "$prog" -c "$PYLISTEN" "${@:1:6}" "$WORK/ready.$name" "${@:8}"
 	echo "${LAB_PIDS[-1]}" >"$WORK/pid.$name"
 }
 
@@ -60,8 +60,14 @@ listener dual 6 tcp :: 7005 0
 listener udp4 4 udp 0.0.0.0 7006 0
 listener loop6 6 tcp ::1 7007 1
 listener spec6 6 tcp $LAB_V6_T 7008 1
-listener nc 4 tcp 0.0.0.0 31337 0 "$WORK/nc"
-for name in wild4 loop4 spec4 v6only dual udp4 loop6 spec6 nc; do
+# Its last argument is not UTF-8 and holds a quote, a backslash and a newline: the JSON line
+# must still parse and carry them escaped.
+listener nc 4 tcp 0.0.0.0 31337 0 "$WORK/nc" $'odd\xff"\\\n'
+# A process whose name carries a terminal escape: the text table must not pass it through.
+ln -s /usr/bin/python3 "$WORK/"$'x\e[31mx'
+listener esc 4 tcp 0.0.0.0 7009 0 "$WORK/"$'x\e[31mx'
+
+for name in wild4 loop4 spec4 v6only dual udp4 loop6 spec6 nc esc; do
 	for _ in $(seq 50); do
 		[ -e "$WORK/ready.$name" ] && break
 		sleep 0.1
@@ -148,6 +154,8 @@ lab_check "v6only IPv4 verdict" n/a "$(get tcp 7004 's["firewall_ipv4"]')"
 lab_check "7001 verdict names the rule" true \
 	"$(get tcp 7001 '"audit_test in" in s["firewall_why"] and s["firewall_why"].startswith("rule")')"
 lab_check "udp state" UNCONN "$(get udp 7006 's["state"]')"
+lab_check "odd cmdline escaped" true \
+	"$(get tcp 31337 's["processes"][0]["cmdline"].endswith("odd" + chr(0xfffd) + chr(34) + chr(92) + chr(10))')"
 lab_check "nc is an ad-hoc listener" true "$(get tcp 31337 '"ad-hoc-listener" in s["warnings"]')"
 lab_check "python on 7001 is no ad-hoc listener" false "$(get tcp 7001 '"ad-hoc-listener" in s["warnings"]')"
 if [ "$(get tcp 31337 'True' 2>/dev/null)" = "true" ] &&
@@ -157,8 +165,8 @@ else
 	echo "ok - 31337 trojan check skipped: this build has no knowledge base # SKIP"
 fi
 
-# Nothing else listens in a fresh namespace: exactly our nine sockets, each with an owner.
-lab_check "socket count" 9 "$(/usr/bin/python3 -c '
+# Nothing else listens in a fresh namespace: exactly our ten sockets, each with an owner.
+lab_check "socket count" 10 "$(/usr/bin/python3 -c '
 import json, sys
 print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["type"] == "socket"))' "$OUT")"
 lab_check "summary: all owned" 0 "$(tail -n1 "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["unowned"])')"
@@ -168,7 +176,10 @@ lab_check "netns inode" "$(stat -L -c %i /run/netns/$NS)" \
 # Text output: sorted by exposure then port, so the first row is 7001 and the last loopback.
 "$PORTSIGHT" local --netns "$NS" --advice >"$WORK/out.txt"
 lab_check "text first row" "all tcp 0.0.0.0 7001" "$(sed -n 2p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
-lab_check "text last row" "loopback tcp ::1 7007" "$(sed -n 10p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
+lab_check "text last row" "loopback tcp ::1 7007" "$(sed -n 11p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
+lab_check "escape name in JSON" "$(printf 'x\033[31mx')" "$(get tcp 7009 's["processes"][0]["name"]')"
+lab_check "no escape in the text table" 0 "$(grep -c $'\e' "$WORK/out.txt")"
+lab_check "escape shown as ?" 1 "$(grep -c 'x?\[31mx\[' "$WORK/out.txt")"
 lab_check "advice has the nft rule for 31337" 1 \
 	"$(grep -c 'tcp dport 31337 drop' "$WORK/out.txt")"
 
@@ -176,8 +187,8 @@ lab_check "advice has the nft rule for 31337" 1 \
 # and the summary says so.
 ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$PORTSIGHT" local --format jsonl >"$WORK/nobody.jsonl" 2>"$WORK/nobody.err"
-lab_check "unprivileged: every socket listed" 9 "$(grep -c '"type":"socket"' "$WORK/nobody.jsonl")"
-lab_check "unprivileged: owners not readable" "9 true" "$(tail -n1 "$WORK/nobody.jsonl" |
+lab_check "unprivileged: every socket listed" 10 "$(grep -c '"type":"socket"' "$WORK/nobody.jsonl")"
+lab_check "unprivileged: owners not readable" "10 true" "$(tail -n1 "$WORK/nobody.jsonl" |
 	/usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["unowned"], str(s["procs_fd_denied"] > 0).lower())')"
 lab_check "unprivileged: firewall unknown" "unknown" "$(tail -n1 "$WORK/nobody.jsonl" |
 	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["firewall"])')"
