@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pwd.h>
@@ -185,10 +186,16 @@ static void fill_socket(struct audit_socket *s, const struct audit_diag_entry *e
 	s->addr = e->addr;
 	s->port = e->port;
 	s->ifindex = e->ifindex;
+	/* We are inside the audited namespace here, so the index means what the socket means. */
+	if (e->ifindex && !if_indextoname(e->ifindex, s->device))
+		s->device[0] = '\0';
 	s->uid = e->uid;
 	s->inode = e->inode;
 	s->v6only = e->addr.family == AF_INET6 ? e->v6only : -1;
 	s->exposure = audit_classify(&e->addr);
+	/* SO_BINDTODEVICE lo: whatever the address, only this host can reach it. */
+	if (!strcmp(s->device, "lo"))
+		s->exposure = AUDIT_EXPOSE_LOOPBACK;
 	if (e->addr.family == AF_INET) {
 		s->accepts_v4 = true;
 	} else if (v4_mapped(&e->addr)) {

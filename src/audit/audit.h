@@ -23,7 +23,7 @@ struct kb;
 enum audit_exposure {
 	AUDIT_EXPOSE_ALL,      /* 0.0.0.0 or :: — every interface */
 	AUDIT_EXPOSE_SPECIFIC, /* one non-loopback address */
-	AUDIT_EXPOSE_LOOPBACK, /* 127.0.0.0/8 or ::1 — this host only */
+	AUDIT_EXPOSE_LOOPBACK, /* 127.0.0.0/8 or ::1, or bound to device lo — this host only */
 };
 
 /* What the firewall would do with a new inbound connection (TCP) or datagram (UDP). */
@@ -57,6 +57,7 @@ struct audit_socket {
 	struct ps_addr addr;
 	uint16_t port;
 	uint32_t ifindex; /* bound device (SO_BINDTODEVICE), 0 when none */
+	char device[16];  /* its name (IF_NAMESIZE), "" when none or gone */
 	uint32_t uid;
 	char user[AUDIT_USER_MAX]; /* empty when the uid has no name */
 	uint64_t inode;

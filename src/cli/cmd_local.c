@@ -204,9 +204,13 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 	for (i = 0; i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
 		const struct audit_proc *p = s->nprocs ? &r->procs[s->procs[0]] : NULL;
-		char addr[PS_ADDR_STRLEN], owner[64], user[AUDIT_USER_MAX], unit[64], service[48];
+		char addr[PS_ADDR_STRLEN + 17], owner[64], user[AUDIT_USER_MAX], unit[64];
+		char service[48];
 
 		ps_addr_format(&s->addr, addr, sizeof(addr));
+		if (s->device[0]) /* ss writes a device-bound address as addr%dev too */
+			snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "%%%s",
+				 s->device);
 		owner_text(r, s, owner, sizeof(owner));
 		if (s->user[0])
 			snprintf(user, sizeof(user), "%s", s->user);
@@ -451,6 +455,7 @@ static void socket_json(FILE *out, const struct audit_report *r, const struct au
 	else
 		jw_bool(&w, "v6only", s->v6only);
 	jw_u64(&w, "ifindex", s->ifindex);
+	jw_str_or_null(&w, "device", s->device);
 	jw_u64(&w, "uid", s->uid);
 	jw_str_or_null(&w, "user", s->user);
 	jw_u64(&w, "inode", s->inode);
@@ -473,7 +478,7 @@ static void socket_json(FILE *out, const struct audit_report *r, const struct au
 	fputc('\n', out);
 }
 
-static void summary_json(FILE *out, const struct audit_report *r)
+static void summary_json(FILE *out, const struct audit_report *r, const char *netns)
 {
 	struct jw w = {.f = out};
 
@@ -485,6 +490,7 @@ static void summary_json(FILE *out, const struct audit_report *r)
 	jw_u64(&w, "procs_vanished", r->nprocs_vanished);
 	jw_u64(&w, "malformed_messages", r->nmsgs_malformed);
 	jw_u64(&w, "netns", r->netns_ino);
+	jw_str(&w, "netns_name", netns);
 	jw_bool(&w, "dump_interrupted", r->dump_interrupted);
 	jw_str_or_null(&w, "dump_note", r->dump_cut_short ? r->dump_note : NULL);
 	jw_bool(&w, "udp_unavailable", r->udp_unavailable);
@@ -496,13 +502,13 @@ static void summary_json(FILE *out, const struct audit_report *r)
 	fputc('\n', out);
 }
 
-static void print_jsonl(FILE *out, const struct audit_report *r, bool advice)
+static void print_jsonl(FILE *out, const struct audit_report *r, bool advice, const char *netns)
 {
 	size_t i;
 
 	for (i = 0; i < r->nsocks; i++)
 		socket_json(out, r, &r->socks[i], advice);
-	summary_json(out, r);
+	summary_json(out, r, netns);
 }
 
 int cmd_local(int argc, char **argv)
@@ -531,7 +537,7 @@ int cmd_local(int argc, char **argv)
 	/* Thousands of short lines: one big buffer, whatever the stream is. */
 	setvbuf(out, NULL, _IOFBF, 1 << 16);
 	if (a.format == LOCAL_JSONL) {
-		print_jsonl(out, &r, a.advice);
+		print_jsonl(out, &r, a.advice, a.opts.netns);
 	} else {
 		print_text(out, &r, a.advice);
 	}

@@ -29,13 +29,15 @@ trap 'lab_cleanup; rm -rf "$WORK"' EXIT
 # listener NAME FAMILY PROTO ADDR PORT V6ONLY: one python process holding one socket. It
 # touches $WORK/ready.NAME once bound; $WORK/pid.NAME is its pid (ip netns exec execs it).
 PYLISTEN='
-import socket, sys, time
+import os, socket, sys, time
 name, fam, proto, addr, port, v6only, ready = sys.argv[1:8]
 f = socket.AF_INET6 if fam == "6" else socket.AF_INET
 t = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
 s = socket.socket(f, t)
 if f == socket.AF_INET6:
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(v6only))
+if os.environ.get("DEV"):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, os.environ["DEV"].encode())
 s.bind((addr, int(port)))
 if t == socket.SOCK_STREAM:
     s.listen(16)
@@ -63,11 +65,14 @@ listener spec6 6 tcp $LAB_V6_T 7008 1
 # Its last argument is not UTF-8 and holds a quote, a backslash and a newline: the JSON line
 # must still parse and carry them escaped.
 listener nc 4 tcp 0.0.0.0 31337 0 "$WORK/nc" $'odd\xff"\\\n'
+# Bound to a device (SO_BINDTODEVICE): to lo it is loopback-only whatever the address.
+DEV=lo listener devlo 4 tcp 0.0.0.0 7000 0
+DEV=va listener devva 4 tcp 0.0.0.0 7011 0
 # A process whose name carries a terminal escape: the text table must not pass it through.
 ln -s /usr/bin/python3 "$WORK/"$'x\e[31mx'
 listener esc 4 tcp 0.0.0.0 7009 0 "$WORK/"$'x\e[31mx'
 
-for name in wild4 loop4 spec4 v6only dual udp4 loop6 spec6 nc esc; do
+for name in wild4 loop4 spec4 v6only dual udp4 loop6 spec6 nc esc devlo devva; do
 	for _ in $(seq 50); do
 		[ -e "$WORK/ready.$name" ] && break
 		sleep 0.1
@@ -144,6 +149,11 @@ check_sock udp4 udp 7006 0.0.0.0 all null accept
 check_sock loop6 tcp 7007 ::1 loopback true n/a
 check_sock spec6 tcp 7008 $LAB_V6_T specific true reject
 check_sock nc tcp 31337 0.0.0.0 all null accept nc
+check_sock devlo tcp 7000 0.0.0.0 loopback null n/a
+check_sock devva tcp 7011 0.0.0.0 all null accept
+lab_check "devlo device" lo "$(get tcp 7000 's["device"]')"
+lab_check "devva device" va "$(get tcp 7011 's["device"]')"
+lab_check "wild4 has no device" null "$(get tcp 7001 's["device"]')"
 
 # The per-family verdicts behind the combined ones.
 lab_check "dual-stack takes IPv4" true "$(get tcp 7005 's["accepts_ipv4"]')"
@@ -165,21 +175,23 @@ else
 	echo "ok - 31337 trojan check skipped: this build has no knowledge base # SKIP"
 fi
 
-# Nothing else listens in a fresh namespace: exactly our ten sockets, each with an owner.
-lab_check "socket count" 10 "$(/usr/bin/python3 -c '
+# Nothing else listens in a fresh namespace: exactly our twelve sockets, each with an owner.
+lab_check "socket count" 12 "$(/usr/bin/python3 -c '
 import json, sys
 print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["type"] == "socket"))' "$OUT")"
 lab_check "summary: all owned" 0 "$(tail -n1 "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["unowned"])')"
+lab_check "summary names the namespace" "$NS" "$(tail -n1 "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["netns_name"])')"
 lab_check "netns inode" "$(stat -L -c %i /run/netns/$NS)" \
 	"$(tail -n1 "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["netns"])')"
 
 # Text output: sorted by exposure then port, so the first row is 7001 and the last loopback.
 "$PORTSIGHT" local --netns "$NS" --advice >"$WORK/out.txt"
 lab_check "text first row" "all tcp 0.0.0.0 7001" "$(sed -n 2p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
-lab_check "text last row" "loopback tcp ::1 7007" "$(sed -n 11p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
+lab_check "text last row" "loopback tcp ::1 7007" "$(sed -n 13p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
 lab_check "escape name in JSON" "$(printf 'x\033[31mx')" "$(get tcp 7009 's["processes"][0]["name"]')"
 lab_check "no escape in the text table" 0 "$(grep -c $'\e' "$WORK/out.txt")"
 lab_check "escape shown as ?" 1 "$(grep -c 'x?\[31mx\[' "$WORK/out.txt")"
+lab_check "device shown like ss" 1 "$(grep -c '0\.0\.0\.0%va ' "$WORK/out.txt")"
 lab_check "advice has the nft rule for 31337" 1 \
 	"$(grep -c 'tcp dport 31337 drop' "$WORK/out.txt")"
 
@@ -187,8 +199,8 @@ lab_check "advice has the nft rule for 31337" 1 \
 # and the summary says so.
 ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$PORTSIGHT" local --format jsonl >"$WORK/nobody.jsonl" 2>"$WORK/nobody.err"
-lab_check "unprivileged: every socket listed" 10 "$(grep -c '"type":"socket"' "$WORK/nobody.jsonl")"
-lab_check "unprivileged: owners not readable" "10 true" "$(tail -n1 "$WORK/nobody.jsonl" |
+lab_check "unprivileged: every socket listed" 12 "$(grep -c '"type":"socket"' "$WORK/nobody.jsonl")"
+lab_check "unprivileged: owners not readable" "12 true" "$(tail -n1 "$WORK/nobody.jsonl" |
 	/usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["unowned"], str(s["procs_fd_denied"] > 0).lower())')"
 lab_check "unprivileged: firewall unknown" "unknown" "$(tail -n1 "$WORK/nobody.jsonl" |
 	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["firewall"])')"
