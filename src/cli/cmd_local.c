@@ -14,6 +14,7 @@
 #include "audit/advice.h"
 #include "audit/audit.h"
 #include "cli.h"
+#include "local_view.h"
 
 enum local_format { LOCAL_TEXT, LOCAL_JSONL };
 
@@ -127,7 +128,7 @@ static int parse_args(int argc, char **argv, struct local_args *a)
 
 /* Process names, units and cmdlines belong to whoever started the process: a name holding
  * terminal escapes must not reach the terminal. Copies s to buf with control bytes as '?'. */
-static const char *printable(const char *s, char *buf, size_t len)
+const char *local_printable(const char *s, char *buf, size_t len)
 {
 	size_t i;
 
@@ -137,8 +138,8 @@ static const char *printable(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static void owner_text(const struct audit_report *r, const struct audit_socket *s, char *buf,
-		       size_t len)
+void local_owner_text(const struct audit_report *r, const struct audit_socket *s, char *buf,
+		      size_t len)
 {
 	const struct audit_proc *p;
 
@@ -153,7 +154,7 @@ static void owner_text(const struct audit_report *r, const struct audit_socket *
 		snprintf(buf, len, "%s[%d]", p->comm, (int)p->pid);
 }
 
-static void print_summary_text(FILE *out, const struct audit_report *r)
+void local_print_notes(FILE *out, const struct audit_report *r)
 {
 	size_t i, ntcp = 0, nexposed = 0, nwarn = 0;
 
@@ -211,7 +212,7 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 		if (s->device[0]) /* ss writes a device-bound address as addr%dev too */
 			snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "%%%s",
 				 s->device);
-		owner_text(r, s, owner, sizeof(owner));
+		local_owner_text(r, s, owner, sizeof(owner));
 		if (s->user[0])
 			snprintf(user, sizeof(user), "%s", s->user);
 		else
@@ -219,10 +220,10 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 		fprintf(out, "%-8s %-5s %-26s %5u %-6s %-8s %-10s %-22s %-20s %s\n",
 			audit_exposure_name(s->exposure), audit_proto_name(s->proto), addr, s->port,
 			s->v6only < 0 ? "-" : (s->v6only ? "yes" : "no"),
-			audit_fw_verdict_name(s->fw), printable(user, user, sizeof(user)),
-			printable(owner, owner, sizeof(owner)),
-			p && p->unit ? printable(p->unit, unit, sizeof(unit)) : "-",
-			s->service[0] ? printable(s->service, service, sizeof(service)) : "-");
+			audit_fw_verdict_name(s->fw), local_printable(user, user, sizeof(user)),
+			local_printable(owner, owner, sizeof(owner)),
+			p && p->unit ? local_printable(p->unit, unit, sizeof(unit)) : "-",
+			s->service[0] ? local_printable(s->service, service, sizeof(service)) : "-");
 	}
 	for (i = 0; i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
@@ -230,7 +231,7 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 
 		if (s->warn)
 			fprintf(out, "warning: %s/%u: %s\n", audit_proto_name(s->proto), s->port,
-				printable(s->warn_text, text, sizeof(text)));
+				local_printable(s->warn_text, text, sizeof(text)));
 	}
 	for (i = 0; advice && i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
@@ -243,13 +244,13 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 		n = audit_advise(r, s, adv);
 		fprintf(out, "\n%s/%u:\n", audit_proto_name(s->proto), s->port);
 		for (k = 0; k < n; k++) {
-			fprintf(out, "  - %s\n", printable(adv[k].text, text, sizeof(text)));
+			fprintf(out, "  - %s\n", local_printable(adv[k].text, text, sizeof(text)));
 			if (adv[k].command[0])
 				fprintf(out, "      %s\n",
-					printable(adv[k].command, text, sizeof(text)));
+					local_printable(adv[k].command, text, sizeof(text)));
 		}
 	}
-	print_summary_text(out, r);
+	local_print_notes(out, r);
 }
 
 /* ---- JSON Lines ----------------------------------------------------------------------------- */

@@ -25,6 +25,7 @@ static void on_sigint(int sig)
 }
 
 struct scan_sink {
+	const struct scan_job *job;
 	struct report *reports;
 	size_t nreports;
 	struct report_tally tally;
@@ -38,6 +39,8 @@ static void sink_result(void *ctx, const struct port_result *res)
 
 	if (sink->err)
 		return;
+	if (sink->job->observe)
+		sink->job->observe(sink->job->observe_ctx, res);
 	sink->err = report_tally_add(&sink->tally, res);
 	for (i = 0; !sink->err && i < sink->nreports; i++)
 		sink->err = report_port(&sink->reports[i], res);
@@ -76,7 +79,7 @@ static const struct scan_engine *pick_engine(const struct scan_job *job)
 int scan_job_run(struct scan_job *job)
 {
 	const struct scan_engine *engine = pick_engine(job);
-	const struct report_format *fmt = report_format_find(job->format);
+	const struct report_format *fmt = job->format ? report_format_find(job->format) : NULL;
 	struct report_meta meta = {0};
 	struct scan_sink sink = {0};
 	struct report report;
@@ -91,7 +94,7 @@ int scan_job_run(struct scan_job *job)
 		cli_error("unknown scan engine '%s'", job->engine);
 		return CLI_EXIT_USAGE;
 	}
-	if (!fmt) {
+	if (job->format && !fmt) {
 		cli_error("unknown format '%s' (one of: %s)", job->format, report_format_names());
 		return CLI_EXIT_USAGE;
 	}
@@ -110,12 +113,15 @@ int scan_job_run(struct scan_job *job)
 	meta.targets = job->targets.total;
 	meta.start = time(NULL);
 	report_tally_init(&sink.tally, job->targets.total);
-	err = report_begin(&report, fmt, out, job->kb, job->show, &meta);
-	if (err)
-		goto out;
-	began = 1;
-	sink.reports = &report;
-	sink.nreports = 1;
+	sink.job = job;
+	if (fmt) {
+		err = report_begin(&report, fmt, out, job->kb, job->show, &meta);
+		if (err)
+			goto out;
+		began = 1;
+		sink.reports = &report;
+		sink.nreports = 1;
+	}
 
 	job->opts.targets = &job->targets;
 	job->opts.ports = &job->ports;
@@ -133,8 +139,9 @@ int scan_job_run(struct scan_job *job)
 		err = PS_OK;
 	if (!err)
 		err = sink.err;
-	if (!err)
+	if (!err && began)
 		err = report_end(&report, &sink.tally.sum);
+	job->summary = sink.tally.sum;
 out:
 	if (began)
 		report_release(&report);

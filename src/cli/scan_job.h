@@ -7,6 +7,7 @@
 #include "core/portset.h"
 #include "core/target.h"
 #include "kb/kb.h"
+#include "report/report.h"
 #include "scan/engine.h"
 
 /* Everything one scan needs, filled by `scan` from its options or by `check` from defaults. */
@@ -18,10 +19,13 @@ struct scan_job {
 	const char *engine; /* NULL: the best one this process may use */
 	struct scan_opts opts;
 	struct ps_addr source;
-	const char *format;
+	const char *format; /* NULL: no report, only observe (the check's own view) */
 	const char *output; /* NULL or "-": stdout */
 	unsigned show;
 	const char *args; /* the command line, for the record */
+	scan_result_fn observe; /* also sees every result, when set */
+	void *observe_ctx;
+	struct report_summary summary; /* filled by scan_job_run */
 };
 
 /* A fresh job with the knowledge base loaded; returns an exit code on failure, else 0. */
