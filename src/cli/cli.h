@@ -2,6 +2,7 @@
 #ifndef PS_CLI_CLI_H
 #define PS_CLI_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "core/err.h"
@@ -38,5 +39,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(enum ps_err err, const struct ps_diag *diag);
 
 int cmd_check(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+/* History database (cmd_history.c): the default path, and opening it with a CLI message on
+ * failure (create: make the default directory; else a missing file is an error). */
+struct store;
+int cli_history_path(char *buf, size_t len);
+int cli_history_open(const char *path, int create, struct store **out);
 
 #endif

@@ -11,6 +11,8 @@
 
 static const struct cli_command commands[] = {
 	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK, "scan this machine's loopback (default)"},
+	{"history", cmd_history, 0, "list the scans recorded in the history database"},
+	{"diff", cmd_diff, 0, "compare two scans (history ids or XML files); exit 1 on change"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
