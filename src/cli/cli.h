@@ -48,4 +48,17 @@ struct store;
 int cli_history_path(char *buf, size_t len);
 int cli_history_open(const char *path, int create, struct store **out);
 
+/* Recording a scan into the history (--db FILE, default path; skipped with --no-db). */
+struct report_meta;
+struct report_summary;
+struct port_result;
+struct cli_history {
+	struct store *st; /* NULL: not recording (never opened, or a write failed) */
+};
+/* Opens the database (path NULL = default) and records the start; an exit code on failure. */
+int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta);
+void cli_history_port(struct cli_history *h, const struct port_result *res);
+/* Records the totals and closes; a failure is a warning (the scan itself worked). */
+void cli_history_end(struct cli_history *h, const struct report_summary *sum);
+
 #endif

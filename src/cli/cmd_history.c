@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report/report.h"
 #include "report/textclean.h"
 #include "store/store.h"
 
@@ -157,4 +158,76 @@ int cmd_history(int argc, char **argv)
 	err = store_list_scans(st, (unsigned)limit, print_row, NULL, &diag);
 	store_close(st);
 	return err ? cli_fail(err, &diag) : CLI_EXIT_OK;
+}
+
+/*
+ * Recording a scan (cmd_scan calls these three). Opening the database is checked before the
+ * scan starts; a write failing later costs the history, not the scan: one warning, then the
+ * rest of the scan goes unrecorded.
+ */
+int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta)
+{
+	struct store_scan_params p = {
+		.args = meta->args,
+		.engine = meta->engine,
+		.ports_spec = meta->ports_spec,
+		.targets = meta->targets,
+		.start = meta->start,
+	};
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if ((rc = cli_history_open(path, 1, &h->st)))
+		return rc;
+	err = store_scan_begin(h->st, &p, NULL, &diag);
+	if (err) {
+		store_close(h->st);
+		h->st = NULL;
+		return cli_fail(err, &diag);
+	}
+	return CLI_EXIT_OK;
+}
+
+static void history_failed(struct cli_history *h, enum ps_err err, const struct ps_diag *diag)
+{
+	cli_error("warning: %s; the rest of this scan is not recorded", ps_diag_text(diag, err));
+	store_close(h->st);
+	h->st = NULL;
+}
+
+void cli_history_port(struct cli_history *h, const struct port_result *res)
+{
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+
+	if (!h->st)
+		return;
+	if ((err = store_scan_port(h->st, res, &diag)))
+		history_failed(h, err, &diag);
+}
+
+void cli_history_end(struct cli_history *h, const struct report_summary *sum)
+{
+	struct store_scan_totals t = {
+		.hosts_up = sum->hosts_up,
+		.ports_scanned = sum->ports_scanned,
+		.open = sum->open,
+		.closed = sum->closed,
+		.filtered = sum->filtered,
+		.elapsed_s = sum->elapsed_s,
+		.interrupted = sum->interrupted,
+	};
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+
+	if (!h->st)
+		return;
+	if ((err = store_scan_end(h->st, &t, &diag))) {
+		history_failed(h, err, &diag);
+		return;
+	}
+	store_close(h->st);
+	h->st = NULL;
 }
