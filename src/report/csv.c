@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmtutil.h"
 #include "formats.h"
 #include "textclean.h"
 
@@ -114,7 +115,7 @@ static void csv_release(struct report *r)
 	(void)r;
 }
 
-const struct report_format report_csv_format = {
+const struct report_format report_csv = {
 	.name = "csv",
 	.begin = csv_begin,
 	.port = csv_port,

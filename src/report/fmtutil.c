@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the xml, grep, csv and html formats. */
-#include "formats.h"
+#include "fmtutil.h"
 
 const char *report_service_name(const struct report *r, uint16_t port, uint8_t proto,
 				const struct service_info *svc)

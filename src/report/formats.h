@@ -4,17 +4,12 @@
 
 #include "report.h"
 
-/* The formats of the report module; report.c lists them in its table. */
-extern const struct report_format report_xml_format;
-extern const struct report_format report_grep_format;
-extern const struct report_format report_csv_format;
-extern const struct report_format report_html_format;
-
-/* The service name to print for a port: what was identified, else the knowledge base's. */
-const char *report_service_name(const struct report *r, uint16_t port, uint8_t proto,
-				const struct service_info *svc);
-
-/* Ports each host will get a result for, or 0 when unknown (no meta). */
-uint64_t report_ports_per_host(const struct report *r);
+/* The format descriptors, one per file; report.c lists them. */
+extern const struct report_format report_text;
+extern const struct report_format report_jsonl;
+extern const struct report_format report_xml;
+extern const struct report_format report_grep;
+extern const struct report_format report_csv;
+extern const struct report_format report_html;
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
 #include "textclean.h"
@@ -138,7 +139,7 @@ static void grep_release(struct report *r)
 	r->state = NULL;
 }
 
-const struct report_format report_grep_format = {
+const struct report_format report_grep = {
 	.name = "grep",
 	.begin = grep_begin,
 	.port = grep_port,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
 #include "textclean.h"
@@ -333,7 +334,7 @@ static void html_release(struct report *r)
 	r->state = NULL;
 }
 
-const struct report_format report_html_format = {
+const struct report_format report_html = {
 	.name = "html",
 	.begin = html_begin,
 	.port = html_port,

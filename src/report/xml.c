@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
 #include "textclean.h"
@@ -308,7 +309,7 @@ static void xml_release(struct report *r)
 	r->state = NULL;
 }
 
-const struct report_format report_xml_format = {
+const struct report_format report_xml = {
 	.name = "xml",
 	.begin = xml_begin,
 	.port = xml_port,

@@ -107,7 +107,7 @@ static void test_xml_valid_and_escaped(void **unused)
 
 	(void)unused;
 	scan_init(&s);
-	xml = render(&report_xml_format, REPORT_SHOW_ALL, &s, &len);
+	xml = render(&report_xml, REPORT_SHOW_ALL, &s, &len);
 	doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_PARSE_NONET);
 	assert_non_null(doc); /* well-formed despite the hostile strings */
 	root = xmlDocGetRootElement(doc);
@@ -155,7 +155,7 @@ static void test_xml_round_trip(void **unused)
 
 	(void)unused;
 	scan_init(&s);
-	xml = render(&report_xml_format, REPORT_SHOW_ALL, &s, &len);
+	xml = render(&report_xml, REPORT_SHOW_ALL, &s, &len);
 	snapshot_init(&snap);
 	assert_int_equal(nmapxml_parse(xml, len, &snap, NULL), PS_OK);
 	/* 29 closed ports are folded into <extraports> like nmap; 2 open + 10 filtered listed. */
@@ -230,7 +230,7 @@ static void test_csv_quoting(void **unused)
 
 	(void)unused;
 	scan_init(&s);
-	csv = render(&report_csv_format, REPORT_SHOW_ALL, &s, &len);
+	csv = render(&report_csv, REPORT_SHOW_ALL, &s, &len);
 	p = csv;
 	n = csv_record(&p, fields, 20);
 	assert_int_equal(n, 14);
@@ -261,7 +261,7 @@ static void test_csv_quoting(void **unused)
 	free(csv);
 
 	/* --show open: only the open ports are rows. */
-	csv = render(&report_csv_format, REPORT_SHOW_OPEN, &s, &len);
+	csv = render(&report_csv, REPORT_SHOW_OPEN, &s, &len);
 	p = csv;
 	rows = -1;
 	while (csv_record(&p, fields, 20))
@@ -279,7 +279,7 @@ static void test_grep_lines(void **unused)
 
 	(void)unused;
 	scan_init(&s);
-	out = render(&report_grep_format, REPORT_SHOW_ALL, &s, &len);
+	out = render(&report_grep, REPORT_SHOW_ALL, &s, &len);
 	assert_true(!strncmp(out, "# portsight ", 12));
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strcmp(line, "Host: 192.0.2.2 (lab<&>\"host\")\tStatus: Up") ||
@@ -308,7 +308,7 @@ static void test_html_escaped(void **unused)
 
 	(void)unused;
 	scan_init(&s);
-	html = render(&report_html_format, REPORT_SHOW_ALL, &s, &len);
+	html = render(&report_html, REPORT_SHOW_ALL, &s, &len);
 	assert_null(strstr(html, "<script"));
 	assert_non_null(strstr(html, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
 	assert_non_null(strstr(html, "lab&lt;&amp;&gt;&quot;host&quot;"));
