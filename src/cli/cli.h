@@ -49,6 +49,9 @@ struct store;
 int cli_history_path(char *buf, size_t len);
 int cli_history_open(const char *path, int create, struct store **out);
 
+/* "portsight scan -p 22 host" from argv, for the record (malloc'd; NULL when out of memory). */
+char *cli_join_args(int argc, char **argv);
+
 /* Recording a scan into the history (--db FILE, default path; skipped with --no-db). */
 struct report_meta;
 struct report_summary;

@@ -80,6 +80,24 @@ int cli_history_open(const char *path, int create, struct store **out)
 	return CLI_EXIT_OK;
 }
 
+char *cli_join_args(int argc, char **argv)
+{
+	size_t len = sizeof("portsight"), i;
+	char *s;
+
+	for (i = 0; i < (size_t)argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	strcpy(s, "portsight");
+	for (i = 0; i < (size_t)argc; i++) {
+		strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
 static void history_usage(FILE *out)
 {
 	fputs("usage: portsight history [--db FILE] [-n COUNT]\n\n"
@@ -175,19 +193,32 @@ int cli_history_begin(struct cli_history *h, const char *path, const struct repo
 		.start = meta->start,
 	};
 	struct ps_diag diag = {{0}};
+	char def[4096];
 	enum ps_err err;
-	int rc;
 
 	memset(h, 0, sizeof(*h));
-	if ((rc = cli_history_open(path, 1, &h->st)))
-		return rc;
-	err = store_scan_begin(h->st, &p, NULL, &diag);
-	if (err) {
-		store_close(h->st);
-		h->st = NULL;
-		return cli_fail(err, &diag);
+	/* --db FILE must work; the default database is a convenience that must not stop a scan. */
+	if (!path) {
+		if (cli_history_path(def, sizeof(def)) || make_parents(def)) {
+			cli_error("warning: no usable history directory (HOME, XDG_STATE_HOME); "
+				  "this scan is not recorded (--no-db silences this)");
+			return CLI_EXIT_OK;
+		}
+		path = def;
 	}
-	return CLI_EXIT_OK;
+	err = store_open(path, &h->st, &diag);
+	if (!err)
+		err = store_scan_begin(h->st, &p, NULL, &diag);
+	if (!err)
+		return CLI_EXIT_OK;
+	store_close(h->st);
+	h->st = NULL;
+	if (path == def) {
+		cli_error("warning: %s; this scan is not recorded (--no-db silences this)",
+			  ps_diag_text(&diag, err));
+		return CLI_EXIT_OK;
+	}
+	return cli_fail(err, &diag);
 }
 
 static void history_failed(struct cli_history *h, enum ps_err err, const struct ps_diag *diag)
