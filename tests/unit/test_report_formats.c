@@ -65,9 +65,10 @@ static void truth(uint16_t port, struct port_result *res)
 }
 
 /* Runs fmt over both hosts, results interleaved host by host as an engine would deliver them. */
-static char *render(const struct report_format *fmt, unsigned show, struct scan *s, size_t *len)
+static char *render_kb(const struct report_format *fmt, unsigned show, struct scan *s,
+		       const struct kb *kb, size_t *len)
 {
-	struct report r = {.fmt = fmt, .kb = NULL, .show = show, .meta = &s->meta};
+	struct report r = {.fmt = fmt, .kb = kb, .show = show, .meta = &s->meta};
 	struct report_summary sum = {.targets = 2, .hosts_up = 2, .ports_scanned = 82, .open = 4,
 				     .closed = 56, .filtered = 20, .stealth = 10, .elapsed_s = 1};
 	char *buf = NULL;
@@ -95,6 +96,60 @@ static char *render(const struct report_format *fmt, unsigned show, struct scan 
 	assert_null(r.state);
 	fclose(r.out);
 	return buf;
+}
+
+static char *render(const struct report_format *fmt, unsigned show, struct scan *s, size_t *len)
+{
+	return render_kb(fmt, show, s, NULL, len);
+}
+
+/* Appends text as the html format escapes it. */
+static void html_escaped(char *dst, size_t len, const char *text)
+{
+	size_t n = strlen(dst);
+
+	for (; *text && n + 7 < len; text++) {
+		const char *e = *text == '&'   ? "&amp;"
+				: *text == '<' ? "&lt;"
+				: *text == '>' ? "&gt;"
+				: *text == '"' ? "&quot;"
+				: *text == '\'' ? "&#39;"
+						: NULL;
+
+		if (e) {
+			strcpy(dst + n, e);
+			n += strlen(e);
+		} else {
+			dst[n++] = *text;
+		}
+	}
+	dst[n] = '\0';
+}
+
+/* With the built-in knowledge base: service names in XML, explanations in the HTML table. */
+static void test_knowledge_base(void **unused)
+{
+	const struct kb_entry *e;
+	struct kb *kb = NULL;
+	struct scan s;
+	char want[1024] = "", *out;
+	size_t len;
+
+	(void)unused;
+	assert_int_equal(kb_load_builtin(&kb, NULL), PS_OK);
+	e = kb_lookup(kb, 22, IPPROTO_TCP);
+	assert_non_null(e);
+	scan_init(&s);
+	out = render_kb(&report_html, REPORT_SHOW_ALL, &s, kb, &len);
+	html_escaped(want, sizeof(want), e->description);
+	assert_non_null(strstr(out, want));
+	free(out);
+	out = render_kb(&report_xml, REPORT_SHOW_ALL, &s, kb, &len);
+	snprintf(want, sizeof(want), "<service name=\"%s\" method=\"table\" conf=\"3\"/>",
+		 kb_service_name(kb, 22, IPPROTO_TCP));
+	assert_non_null(strstr(out, want));
+	free(out);
+	kb_free(kb);
 }
 
 static void test_xml_valid_and_escaped(void **unused)
@@ -387,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_grep_lines),
 		cmocka_unit_test(test_html_escaped),
 		cmocka_unit_test(test_hostgroup_streams),
+		cmocka_unit_test(test_knowledge_base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
