@@ -14,6 +14,7 @@
 #include "formats.h"
 #include "hostgroup.h"
 #include "textclean.h"
+#include "verdict.h"
 
 /* Beyond this many ports a grid stops being readable; the host gets a list of runs instead. */
 #define HTML_GRID_MAX 4096
@@ -63,8 +64,8 @@ static const char style[] =
 	"color:#111;background:#fff}\n"
 	"h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:2px solid #333;margin-top:2em}\n"
 	".meta{color:#333}.verdict{font-weight:bold;padding:.5em .8em;border:2px solid}\n"
-	".v-fail{border-color:#b71c1c;background:#ffebee}.v-warn{border-color:#0d47a1;"
-	"background:#e3f2fd}.v-pass{border-color:#1b5e20;background:#e8f5e9}\n"
+	".v-exposed{border-color:#b71c1c;background:#ffebee}.v-closed{border-color:#0d47a1;"
+	"background:#e3f2fd}.v-stealth{border-color:#1b5e20;background:#e8f5e9}\n"
 	"table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #999;"
 	"padding:.3em .5em;text-align:left;vertical-align:top}th{background:#eee}\n"
 	"ol.grid{list-style:none;display:grid;grid-template-columns:repeat(auto-fill,minmax(4.2em,1fr));"
@@ -95,22 +96,19 @@ static void write_legend(FILE *out)
 	fputs("</p>\n", out);
 }
 
+/* The same verdict as the text report, with what it means for a reader of the page. */
 static void write_verdict(FILE *out, const struct hg_host *h)
 {
-	uint32_t visible = h->answered - h->counts[PORT_OPEN];
+	static const char *const meaning[] = {
+		[VERDICT_EXPOSED] = "Something accepts connections from the scanner.",
+		[VERDICT_CLOSED] = "Nothing accepts connections, but the host reveals that it exists.",
+		[VERDICT_STEALTH] = "The host gave no sign of life on any scanned port.",
+	};
+	struct verdict v;
 
-	if (h->counts[PORT_OPEN])
-		fprintf(out, "<p class=\"verdict v-fail\">Exposed: %u open port%s accept%s "
-			     "connections from the scanner.</p>\n",
-			h->counts[PORT_OPEN], h->counts[PORT_OPEN] == 1 ? "" : "s",
-			h->counts[PORT_OPEN] == 1 ? "s" : "");
-	else if (visible)
-		fprintf(out, "<p class=\"verdict v-warn\">No open ports, but %u port%s answered: "
-			     "the host is visible.</p>\n",
-			visible, visible == 1 ? "" : "s");
-	else
-		fputs("<p class=\"verdict v-pass\">Full stealth: no scanned port answered.</p>\n",
-		      out);
+	verdict_of(h->counts[PORT_OPEN], h->answered - h->counts[PORT_OPEN], h->stealth, &v);
+	fprintf(out, "<p class=\"verdict v-%s\">%s. %s</p>\n", verdict_kind_name(v.kind), v.text,
+		meaning[v.kind]);
 }
 
 static void write_flags(FILE *out, const struct service_info *svc)

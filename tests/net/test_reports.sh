@@ -207,7 +207,7 @@ for port, (cls, words) in p.cells.items():
     assert cls == want, (port, cls, want)
     # Readable without colour: the port, a letter and the word.
     assert words[:2] == [str(port), want.upper()], (port, words)
-assert p.verdict.startswith("Exposed: 3 open ports"), p.verdict
+assert p.verdict.startswith("EXPOSED: 3 open ports"), p.verdict
 assert p.rows == len(OPEN), p.rows
 # The screenshot: a PNG with the open cells' red in it (RGB 198,40,40).
 data = open(sys.argv[2], "rb").read()

@@ -371,7 +371,7 @@ static void test_html_escaped(void **unused)
 	assert_null(strstr(html, "http://"));
 	assert_null(strstr(html, "https://"));
 	/* Both hosts exposed, with a grid cell per port, each with a letter and a label. */
-	assert_non_null(strstr(html, "Exposed: 2 open ports"));
+	assert_non_null(strstr(html, "EXPOSED: 2 open ports"));
 	assert_non_null(strstr(html, "title=\"22: Open (open, syn-ack)\">22 O"));
 	assert_non_null(strstr(html, "title=\"31: Closed (filtered, icmp-admin-prohibited)\">31 C"));
 	assert_non_null(strstr(html, "title=\"40: Stealth (filtered, no-response)\">40 S"));
