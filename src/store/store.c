@@ -48,8 +48,11 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	" scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
 	" addr TEXT NOT NULL, proto TEXT NOT NULL, port INTEGER NOT NULL,"
 	" hostname TEXT, state TEXT NOT NULL, reason TEXT,"
-	" ttl INTEGER, rtt_us INTEGER, tries INTEGER,"
-	" PRIMARY KEY (scan_id, addr, proto, port)) WITHOUT ROWID;",
+	" ttl INTEGER, rtt_us INTEGER, tries INTEGER);"
+	/* Rows go in arrival order (the rowid) with an index on the scan only: both append at the
+	 * right edge of their b-tree. A key on (addr, port) made every shuffled insert touch its
+	 * own page, 7x slower on 1M results (bench/RESULTS.md). Engines report each port once. */
+	"CREATE INDEX results_by_scan ON results (scan_id);",
 	/* 2: service identification, and the lookup diff's default pair needs */
 	"ALTER TABLE results ADD COLUMN svc_name TEXT;"
 	"ALTER TABLE results ADD COLUMN svc_product TEXT;"
@@ -197,7 +200,7 @@ enum ps_err store_scan_begin(struct store *st, const struct store_scan_params *p
 	st->scan_id = sqlite3_last_insert_rowid(st->db);
 	if (!st->insert &&
 	    sqlite3_prepare_v2(st->db,
-			       "INSERT OR REPLACE INTO results (scan_id, addr, proto, port, hostname,"
+			       "INSERT INTO results (scan_id, addr, proto, port, hostname,"
 			       " state, reason, ttl, rtt_us, tries, svc_name, svc_product,"
 			       " svc_version, svc_info, svc_confidence, svc_flags)"
 			       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
