@@ -191,8 +191,9 @@ enum ps_err nmapxml_load(const char *path, struct snapshot *snap, struct ps_diag
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ps_fail(diag, PS_ERR_IO, "%s: %s", path, strerror(errno));
+	if (fd < 0) /* a file named on the command line: the user's mistake, not a failure */
+		return ps_fail(diag, errno == ENOENT ? PS_ERR_NOT_FOUND : PS_ERR_INVALID, "%s: %s",
+			       path, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		err = ps_fail(diag, PS_ERR_INVALID, "%s: not a regular file", path);
 		goto out;

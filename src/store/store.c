@@ -68,7 +68,8 @@ static enum ps_err db_fail(struct store *st, struct ps_diag *diag, const char *w
 	int code = sqlite3_errcode(st->db);
 
 	return ps_fail(diag,
-		       code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? PS_ERR_INVALID
+		       code == SQLITE_NOTADB || code == SQLITE_CORRUPT || code == SQLITE_CANTOPEN
+			       ? PS_ERR_INVALID
 		       : code == SQLITE_NOMEM			     ? PS_ERR_NOMEM
 		       : code == SQLITE_READONLY || code == SQLITE_PERM ? PS_ERR_PERMISSION
 									 : PS_ERR_IO,
@@ -288,28 +289,42 @@ enum ps_err store_scan_port(struct store *st, const struct port_result *res,
 	return PS_OK;
 }
 
-/* FNV-1a over the sorted distinct addresses: equal keys mean the same set of targets. */
-static enum ps_err targets_key(struct store *st, char *key, size_t len, struct ps_diag *diag)
+static enum ps_err hash_column(struct store *st, const char *sql, uint64_t *h,
+			       struct ps_diag *diag)
 {
 	sqlite3_stmt *s;
-	uint64_t h = 1469598103934665603ull;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT DISTINCT addr FROM results WHERE scan_id = ? ORDER BY addr",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, diag, "prepare");
 	sqlite3_bind_int64(s, 1, st->scan_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const unsigned char *a = sqlite3_column_text(s, 0);
 
 		for (; a && *a; a++)
-			h = (h ^ *a) * 1099511628211ull;
-		h = (h ^ ',') * 1099511628211ull;
+			*h = (*h ^ *a) * 1099511628211ull;
+		*h = (*h ^ ',') * 1099511628211ull;
 	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(st, diag, "reading targets");
+	return rc == SQLITE_DONE ? PS_OK : db_fail(st, diag, "reading targets");
+}
+
+/*
+ * FNV-1a over the sorted distinct addresses, then the sorted distinct ports: equal keys mean
+ * the same targets scanned on the same ports, which is what diff compares by default.
+ */
+static enum ps_err targets_key(struct store *st, char *key, size_t len, struct ps_diag *diag)
+{
+	uint64_t h = 1469598103934665603ull;
+	enum ps_err err;
+
+	if ((err = hash_column(st, "SELECT DISTINCT addr FROM results WHERE scan_id = ? ORDER BY addr",
+			       &h, diag)) ||
+	    (err = hash_column(st,
+			       "SELECT DISTINCT proto || '/' || port FROM results WHERE scan_id = ?"
+			       " ORDER BY proto, port",
+			       &h, diag)))
+		return err;
 	snprintf(key, len, "%016llx", (unsigned long long)h);
 	return PS_OK;
 }

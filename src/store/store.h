@@ -45,7 +45,7 @@ struct store_scan_row {
 	const char *args;
 	const char *engine;
 	const char *ports_spec;
-	const char *targets_key; /* same key = same set of addresses; NULL when unfinished */
+	const char *targets_key; /* same key = same addresses and ports; NULL when unfinished */
 	uint64_t targets;
 	uint64_t hosts_up;
 	uint64_t results; /* port results stored */
@@ -77,7 +77,7 @@ enum ps_err store_scan_end(struct store *st, const struct store_scan_totals *t,
 /* Scans, newest first; limit 0 = all. */
 enum ps_err store_list_scans(struct store *st, unsigned limit, store_scan_fn fn, void *ctx,
 			     struct ps_diag *diag);
-/* The newest finished scan and the finished scan before it with the same targets. */
+/* The newest finished scan and the finished scan before it of the same addresses and ports. */
 enum ps_err store_last_pair(struct store *st, int64_t *old_id, int64_t *new_id,
 			    struct ps_diag *diag);
 

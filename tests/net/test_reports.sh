@@ -274,10 +274,27 @@ lab_s "$PORTSIGHT" scan -sT $TIMING -p "$PORTS" --db "$DB" "$TARGET" >/dev/null 
 lab_check "diff after an unchanged lab: exit 0" 0 $?
 "$PORTSIGHT" diff --db "$DB" 1 3 >/dev/null
 lab_check "diff 1 3 by id: exit 1" 1 $?
+"$PORTSIGHT" diff --db "$DB" 1 >/dev/null
+lab_check "diff 1 (against the newest): exit 1" 1 $?
+"$PORTSIGHT" diff --db "$DB" 2 >/dev/null
+lab_check "diff 2 (is the newest's state): exit 0" 0 $?
+"$PORTSIGHT" diff --db "$DB" "$W/nope.xml" 1 >/dev/null 2>&1
+lab_check "diff with a missing file: usage error" 2 $?
 "$PORTSIGHT" diff --db "$DB" 1 999 >/dev/null 2>&1
 lab_check "diff with an unknown id: usage error" 2 $?
 lab_check "history lists three finished scans" 3 \
 	"$("$PORTSIGHT" history --db "$DB" | grep -c ' done ')"
+
+# --- the default database: under $HOME (here a scratch one), created on first use.
+mkdir "$W/home"
+HOME=$W/home XDG_STATE_HOME= lab_s "$PORTSIGHT" scan -sT $TIMING -p 22 "$TARGET" >/dev/null 2>&1
+lab_check "default history database created under HOME" yes \
+	"$([ -s "$W/home/.local/state/portsight/history.db" ] && echo yes || echo no)"
+lab_check "history reads the default database" 1 \
+	"$(HOME=$W/home XDG_STATE_HOME= "$PORTSIGHT" history | grep -c ' done ')"
+HOME=$W/home XDG_STATE_HOME= lab_s "$PORTSIGHT" scan -sT --no-db -p 22 "$TARGET" >/dev/null 2>&1
+lab_check "--no-db records nothing" 1 \
+	"$(HOME=$W/home XDG_STATE_HOME= "$PORTSIGHT" history | grep -c ' done ')"
 
 # --- kill -9 in the middle of a long scan: every port of the target, most of them dropped.
 lab_nft "$LAB_T" "table inet lab_slow {

@@ -305,8 +305,9 @@ static void test_killed_recording(void **unused)
 	rm_db(path);
 }
 
-static void record(struct store *st, const char *addr, const uint16_t *open_ports, size_t n,
-		   int64_t *id)
+/* One finished scan of addr: ports[i] open when bit i of open_mask is set, else closed. */
+static void record(struct store *st, const char *addr, const uint16_t *ports, size_t n,
+		   unsigned open_mask, int64_t *id)
 {
 	struct store_scan_params params = {.args = addr, .engine = "connect", .targets = 1};
 	struct store_scan_totals totals = {0};
@@ -314,8 +315,8 @@ static void record(struct store *st, const char *addr, const uint16_t *open_port
 
 	assert_int_equal(store_scan_begin(st, &params, id, NULL), PS_OK);
 	for (i = 0; i < n; i++) {
-		struct port_result res = {.port = open_ports[i], .proto = IPPROTO_TCP,
-					  .state = PORT_OPEN};
+		struct port_result res = {.port = ports[i], .proto = IPPROTO_TCP,
+					  .state = (open_mask >> i) & 1 ? PORT_OPEN : PORT_CLOSED};
 
 		assert_int_equal(ps_addr_parse(addr, &res.addr), PS_OK);
 		assert_int_equal(store_scan_port(st, &res, NULL), PS_OK);
@@ -323,24 +324,28 @@ static void record(struct store *st, const char *addr, const uint16_t *open_port
 	assert_int_equal(store_scan_end(st, &totals, NULL), PS_OK);
 }
 
+/* "The same targets": the same addresses scanned on the same ports, whatever their states. */
 static void test_last_pair_same_targets(void **unused)
 {
 	char *path = tmp_db();
 	static const uint16_t ports[] = {22, 80};
-	int64_t a, b, c, old_id = 0, new_id = 0;
+	int64_t a, b, c, d, old_id = 0, new_id = 0;
 	struct store *st;
 
 	(void)unused;
 	assert_int_equal(store_open(path, &st, NULL), PS_OK);
-	record(st, "192.0.2.1", ports, 2, &a);
+	record(st, "192.0.2.1", ports, 2, 3, &a);
 	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_ERR_NOT_FOUND);
-	record(st, "192.0.2.2", ports, 2, &b);
+	record(st, "192.0.2.2", ports, 2, 3, &b);
 	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_ERR_NOT_FOUND);
-	record(st, "192.0.2.1", ports, 1, &c);
+	record(st, "192.0.2.1", ports, 2, 1, &c); /* 80 closed now: still the same targets */
 	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_OK);
 	assert_int_equal(old_id, a);
 	assert_int_equal(new_id, c);
+	record(st, "192.0.2.1", ports, 1, 1, &d); /* port 22 only: other targets */
+	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_ERR_NOT_FOUND);
 	(void)b;
+	(void)d;
 	store_close(st);
 	rm_db(path);
 }
