@@ -62,8 +62,8 @@ static void make_result(uint64_t idx, uint32_t ports, struct port_result *res,
 
 int main(int argc, char **argv)
 {
-	struct service_info svc = {.name = "http", .product = "nginx", .version = "1.25.3",
-				   .confidence = SERVICE_MATCHED};
+	struct service_info svc = {
+	    .name = "http", .product = "nginx", .version = "1.25.3", .confidence = SERVICE_MATCHED};
 	struct portset ports;
 	struct report_meta meta;
 	struct report r;
@@ -105,13 +105,17 @@ int main(int argc, char **argv)
 	}
 	portset_clear(&ports);
 	portset_add_range(&ports, 1, (uint16_t)nports);
-	meta = (struct report_meta){.args = "report_bench", .engine = "syn", .ports_spec = "bench",
-				    .ports = &ports, .targets = hosts, .start = time(NULL)};
+	meta = (struct report_meta){.args = "report_bench",
+				    .engine = "syn",
+				    .ports_spec = "bench",
+				    .ports = &ports,
+				    .targets = hosts,
+				    .start = time(NULL)};
 	remove(argv[4]);
 	t0 = ps_now_ns();
 	if (db) {
-		struct store_scan_params p = {.args = "report_bench", .engine = "syn",
-					      .targets = hosts, .start = time(NULL)};
+		struct store_scan_params p = {
+		    .args = "report_bench", .engine = "syn", .targets = hosts, .start = time(NULL)};
 
 		if (store_open(argv[4], &st, NULL) || store_scan_begin(st, &p, NULL, NULL))
 			return 3;
@@ -134,8 +138,10 @@ int main(int argc, char **argv)
 	sum.hosts_up = hosts;
 	sum.ports_scanned = total;
 	if (db) {
-		struct store_scan_totals t = {.hosts_up = hosts, .ports_scanned = total,
-					      .open = sum.open, .closed = sum.closed,
+		struct store_scan_totals t = {.hosts_up = hosts,
+					      .ports_scanned = total,
+					      .open = sum.open,
+					      .closed = sum.closed,
 					      .filtered = sum.filtered};
 
 		if (store_scan_end(st, &t, NULL))
@@ -150,7 +156,8 @@ int main(int argc, char **argv)
 	t1 = ps_now_ns();
 	getrusage(RUSAGE_SELF, &ru);
 	stat(argv[4], &sb);
-	/* The order array is the driver's own: 8 bytes per result, reported so it can be subtracted. */
+	/* The order array is the driver's own: 8 bytes per result, reported so it can be
+	 * subtracted. */
 	printf("%-6s results=%llu order=%s time_s=%.3f rate_per_s=%.0f out_mb=%.1f maxrss_mb=%.1f "
 	       "driver_mb=%.1f\n",
 	       argv[1], (unsigned long long)total, sequential ? "sequential" : "shuffled",

@@ -170,8 +170,7 @@ static enum ps_err newest(void *ctx, const struct store_scan_row *row)
 	return PS_OK;
 }
 
-static int pick_ids(const char *db, struct store **st, int nargs, int64_t *old_id,
-		    int64_t *new_id)
+static int pick_ids(const char *db, struct store **st, int nargs, int64_t *old_id, int64_t *new_id)
 {
 	struct ps_diag diag = {{0}};
 	enum ps_err err;
@@ -197,10 +196,10 @@ static int pick_ids(const char *db, struct store **st, int nargs, int64_t *old_i
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct snapshot old_snap, new_snap;
 	struct diff_out out = {0};

@@ -85,7 +85,8 @@ int cli_history_open(const char *path, int create, struct store **out)
 
 	if (!path) {
 		if (cli_history_path(def, sizeof(def))) {
-			cli_error("no history database: set XDG_STATE_HOME or HOME, or use --db FILE");
+			cli_error(
+			    "no history database: set XDG_STATE_HOME or HOME, or use --db FILE");
 			return CLI_EXIT_USAGE;
 		}
 		path = def;
@@ -144,7 +145,9 @@ static enum ps_err print_row(void *ctx, const struct store_scan_row *row)
 	/* The arguments are user text stored on disk: no escape sequences reach the terminal. */
 	text_clean(args, sizeof(args), row->args ? row->args : "");
 	snprintf(status, sizeof(status), "%s",
-		 !row->finished ? "incomplete" : row->interrupted ? "interrupted" : "done");
+		 !row->finished	    ? "incomplete"
+		 : row->interrupted ? "interrupted"
+				    : "done");
 	printf("%5lld  %s  %7.1fs  %-7s  %7llu  %8llu  %5llu  %6llu  %8llu  %-11s  %s\n",
 	       (long long)row->id, started, row->elapsed_s, row->engine ? row->engine : "-",
 	       (unsigned long long)row->targets, (unsigned long long)row->results,
@@ -156,9 +159,9 @@ static enum ps_err print_row(void *ctx, const struct store_scan_row *row)
 int cmd_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL;
 	struct ps_diag diag = {{0}};
@@ -196,8 +199,9 @@ int cmd_history(int argc, char **argv)
 	}
 	if ((rc = cli_history_open(db, 0, &st)))
 		return rc;
-	printf("%5s  %-19s  %8s  %-7s  %7s  %8s  %5s  %6s  %8s  %-11s  %s\n", "ID", "STARTED", "TIME",
-	       "ENGINE", "TARGETS", "RESULTS", "OPEN", "CLOSED", "FILTERED", "STATUS", "COMMAND");
+	printf("%5s  %-19s  %8s  %-7s  %7s  %8s  %5s  %6s  %8s  %-11s  %s\n", "ID", "STARTED",
+	       "TIME", "ENGINE", "TARGETS", "RESULTS", "OPEN", "CLOSED", "FILTERED", "STATUS",
+	       "COMMAND");
 	err = store_list_scans(st, (unsigned)limit, print_row, NULL, &diag);
 	store_close(st);
 	return err ? cli_fail(err, &diag) : CLI_EXIT_OK;
@@ -211,11 +215,11 @@ int cmd_history(int argc, char **argv)
 int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta)
 {
 	struct store_scan_params p = {
-		.args = meta->args,
-		.engine = meta->engine,
-		.ports_spec = meta->ports_spec,
-		.targets = meta->targets,
-		.start = meta->start,
+	    .args = meta->args,
+	    .engine = meta->engine,
+	    .ports_spec = meta->ports_spec,
+	    .targets = meta->targets,
+	    .start = meta->start,
 	};
 	struct ps_diag diag = {{0}};
 	char def[4096];
@@ -267,13 +271,13 @@ void cli_history_port(struct cli_history *h, const struct port_result *res)
 void cli_history_end(struct cli_history *h, const struct report_summary *sum)
 {
 	struct store_scan_totals t = {
-		.hosts_up = sum->hosts_up,
-		.ports_scanned = sum->ports_scanned,
-		.open = sum->open,
-		.closed = sum->closed,
-		.filtered = sum->filtered,
-		.elapsed_s = sum->elapsed_s,
-		.interrupted = sum->interrupted,
+	    .hosts_up = sum->hosts_up,
+	    .ports_scanned = sum->ports_scanned,
+	    .open = sum->open,
+	    .closed = sum->closed,
+	    .filtered = sum->filtered,
+	    .elapsed_s = sum->elapsed_s,
+	    .interrupted = sum->interrupted,
 	};
 	struct ps_diag diag = {{0}};
 	enum ps_err err;

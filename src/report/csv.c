@@ -100,7 +100,10 @@ static enum ps_err csv_port(struct report *r, const struct port_result *res)
 	fputc(',', r->out);
 	cell(r->out, info, 1);
 	fprintf(r->out, ",%s,%s\r\n",
-		!svc ? "" : svc->confidence == SERVICE_MATCHED ? "matched" : "guessed", flags);
+		!svc				     ? ""
+		: svc->confidence == SERVICE_MATCHED ? "matched"
+						     : "guessed",
+		flags);
 	return ferror(r->out) ? PS_ERR_IO : PS_OK;
 }
 
@@ -116,9 +119,9 @@ static void csv_release(struct report *r)
 }
 
 const struct report_format report_csv = {
-	.name = "csv",
-	.begin = csv_begin,
-	.port = csv_port,
-	.end = csv_end,
-	.release = csv_release,
+    .name = "csv",
+    .begin = csv_begin,
+    .port = csv_port,
+    .end = csv_end,
+    .release = csv_release,
 };

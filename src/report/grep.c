@@ -120,8 +120,9 @@ static enum ps_err grep_end(struct report *r, const struct report_summary *sum)
 		return err;
 	if (localtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
-	fprintf(r->out, "# portsight done at %s -- %llu IP address%s (%llu host%s up) scanned in "
-			"%.2f seconds%s\n",
+	fprintf(r->out,
+		"# portsight done at %s -- %llu IP address%s (%llu host%s up) scanned in "
+		"%.2f seconds%s\n",
 		when, (unsigned long long)sum->targets, sum->targets == 1 ? "" : "es",
 		(unsigned long long)s->hosts_written, s->hosts_written == 1 ? "" : "s",
 		sum->elapsed_s, sum->interrupted ? " (interrupted)" : "");
@@ -140,9 +141,9 @@ static void grep_release(struct report *r)
 }
 
 const struct report_format report_grep = {
-	.name = "grep",
-	.begin = grep_begin,
-	.port = grep_port,
-	.end = grep_end,
-	.release = grep_release,
+    .name = "grep",
+    .begin = grep_begin,
+    .port = grep_port,
+    .end = grep_end,
+    .release = grep_release,
 };

@@ -226,7 +226,8 @@ enum ps_err hg_port_ranges(const struct hg_host *host, int state, int reason, st
 	for (i = 0; i <= host->nports; i++) {
 		const struct hg_port *p = i < host->nports ? &host->ports[i] : NULL;
 
-		if (p && ((state >= 0 && p->state != state) || (reason >= 0 && p->reason != reason)))
+		if (p &&
+		    ((state >= 0 && p->state != state) || (reason >= 0 && p->reason != reason)))
 			continue;
 		if (p && hi >= 0 && p->port == hi + 1) {
 			hi = p->port;

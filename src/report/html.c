@@ -35,7 +35,8 @@ static enum cell_kind cell_of(const struct hg_port *p)
 {
 	if (p->state == PORT_OPEN)
 		return CELL_OPEN;
-	/* ShieldsUP's split: anything that answered makes the host visible, stealth answers nothing. */
+	/* ShieldsUP's split: anything that answered makes the host visible, stealth answers
+	 * nothing. */
 	if (p->state == PORT_FILTERED && p->reason == REASON_NO_RESPONSE)
 		return CELL_STEALTH;
 	return CELL_CLOSED;
@@ -49,39 +50,50 @@ static void esc(FILE *out, const char *s)
 	text_clean(clean, sizeof(clean), s ? s : "");
 	for (p = clean; *p; p++) {
 		switch (*p) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\'': fputs("&#39;", out); break;
-		default: fputc(*p, out);
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		default:
+			fputc(*p, out);
 		}
 	}
 }
 
 static const char style[] =
-	"body{font:15px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:70em;padding:0 1em;"
-	"color:#111;background:#fff}\n"
-	"h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:2px solid #333;margin-top:2em}\n"
-	".meta{color:#333}.verdict{font-weight:bold;padding:.5em .8em;border:2px solid}\n"
-	".v-exposed{border-color:#b71c1c;background:#ffebee}.v-closed{border-color:#0d47a1;"
-	"background:#e3f2fd}.v-stealth{border-color:#1b5e20;background:#e8f5e9}\n"
-	"table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #999;"
-	"padding:.3em .5em;text-align:left;vertical-align:top}th{background:#eee}\n"
-	"ol.grid{list-style:none;display:grid;grid-template-columns:repeat(auto-fill,minmax(4.2em,1fr));"
-	"gap:2px;padding:0;margin:1em 0}\n"
-	"ol.grid li,.key{font:12px/1.6 ui-monospace,monospace;text-align:center;border:1px solid #000;"
-	"color:#fff}\n"
-	".key{display:inline-block;padding:0 .6em;margin-right:.6em}\n"
-	".o{background-color:#c62828;font-weight:bold;outline:2px solid #000}\n"
-	".c{background-color:#1565c0;background-image:repeating-linear-gradient(45deg,"
-	"transparent 0 4px,rgba(255,255,255,.3) 4px 6px)}\n"
-	".s{background-color:#2e7d32;background-image:radial-gradient(rgba(255,255,255,.35) 1px,"
-	"transparent 1.5px);background-size:5px 5px}\n"
-	".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\n"
-	".flag{font-weight:bold;color:#b71c1c}\n"
-	"@media print{*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-	"section.host{break-before:page}body{max-width:none}}\n";
+    "body{font:15px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:70em;padding:0 1em;"
+    "color:#111;background:#fff}\n"
+    "h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:2px solid #333;margin-top:2em}\n"
+    ".meta{color:#333}.verdict{font-weight:bold;padding:.5em .8em;border:2px solid}\n"
+    ".v-exposed{border-color:#b71c1c;background:#ffebee}.v-closed{border-color:#0d47a1;"
+    "background:#e3f2fd}.v-stealth{border-color:#1b5e20;background:#e8f5e9}\n"
+    "table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #999;"
+    "padding:.3em .5em;text-align:left;vertical-align:top}th{background:#eee}\n"
+    "ol.grid{list-style:none;display:grid;gap:2px;padding:0;margin:1em 0;"
+    "grid-template-columns:repeat(auto-fill,minmax(4.2em,1fr))}\n"
+    "ol.grid li,.key{font:12px/1.6 ui-monospace,monospace;text-align:center;border:1px solid #000;"
+    "color:#fff}\n"
+    ".key{display:inline-block;padding:0 .6em;margin-right:.6em}\n"
+    ".o{background-color:#c62828;font-weight:bold;outline:2px solid #000}\n"
+    ".c{background-color:#1565c0;background-image:repeating-linear-gradient(45deg,"
+    "transparent 0 4px,rgba(255,255,255,.3) 4px 6px)}\n"
+    ".s{background-color:#2e7d32;background-image:radial-gradient(rgba(255,255,255,.35) 1px,"
+    "transparent 1.5px);background-size:5px 5px}\n"
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\n"
+    ".flag{font-weight:bold;color:#b71c1c}\n"
+    "@media print{*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    "section.host+section.host{break-before:page}body{max-width:none}}\n";
 
 static void write_legend(FILE *out)
 {
@@ -100,9 +112,9 @@ static void write_legend(FILE *out)
 static void write_verdict(FILE *out, const struct hg_host *h)
 {
 	static const char *const meaning[] = {
-		[VERDICT_EXPOSED] = "Something accepts connections from the scanner.",
-		[VERDICT_CLOSED] = "Nothing accepts connections, but the host reveals that it exists.",
-		[VERDICT_STEALTH] = "The host gave no sign of life on any scanned port.",
+	    [VERDICT_EXPOSED] = "Something accepts connections from the scanner.",
+	    [VERDICT_CLOSED] = "Nothing accepts connections, but the host reveals that it exists.",
+	    [VERDICT_STEALTH] = "The host gave no sign of life on any scanned port.",
 	};
 	struct verdict v;
 
@@ -196,8 +208,9 @@ static void write_grid(FILE *out, const struct hg_host *h, const char *label)
 		const struct hg_port *p = &h->ports[i];
 		enum cell_kind k = cell_of(p);
 
-		fprintf(out, "<li class=\"%s\" title=\"%u: %s (%s, %s)\">%u %s<span class=\"sr\"> %s"
-			     "</span></li>\n",
+		fprintf(out,
+			"<li class=\"%s\" title=\"%u: %s (%s, %s)\">%u %s<span class=\"sr\"> %s"
+			"</span></li>\n",
 			cell_class[k], p->port, cell_word[k], port_state_name(p->state),
 			port_reason_name(p->reason), p->port, cell_letter[k], cell_word[k]);
 	}
@@ -217,8 +230,8 @@ static void write_runs(FILE *out, const struct hg_host *h)
 		while (j + 1 < h->nports && cell_of(&h->ports[j + 1]) == k &&
 		       h->ports[j + 1].port == h->ports[j].port + 1)
 			j++;
-		fprintf(out, "<li><span class=\"key %s\">%s</span>%u", cell_class[k], cell_letter[k],
-			h->ports[i].port);
+		fprintf(out, "<li><span class=\"key %s\">%s</span>%u", cell_class[k],
+			cell_letter[k], h->ports[i].port);
 		if (j > i)
 			fprintf(out, "-%u", h->ports[j].port);
 		fprintf(out, ": %s (%zu)</li>\n", cell_word[k], j - i + 1);
@@ -236,7 +249,8 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 
 	ps_addr_format(&h->addr, addr, sizeof(addr));
 	s->host_seq++;
-	fprintf(out, "<section class=\"host\" aria-labelledby=\"host%llu\">\n<h2 id=\"host%llu\">%s",
+	fprintf(out,
+		"<section class=\"host\" aria-labelledby=\"host%llu\">\n<h2 id=\"host%llu\">%s",
 		(unsigned long long)s->host_seq, (unsigned long long)s->host_seq, addr);
 	if (h->hostname) {
 		fputs(" (", out);
@@ -270,13 +284,14 @@ static enum ps_err html_begin(struct report *r)
 		return PS_ERR_NOMEM;
 	r->state = s;
 	hostgroup_init(&s->hosts, report_ports_per_host(r), emit_host, r);
-	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-		     "style-src 'unsafe-inline'\">\n"
-		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		     "<meta name=\"generator\" content=\"portsight %s\">\n"
-		     "<title>portsight port exposure report</title>\n<style>\n%s</style>\n"
-		     "</head>\n<body>\n<header>\n<h1>Port exposure report</h1>\n",
+	fprintf(out,
+		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+		"style-src 'unsafe-inline'\">\n"
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		"<meta name=\"generator\" content=\"portsight %s\">\n"
+		"<title>portsight port exposure report</title>\n<style>\n%s</style>\n"
+		"</head>\n<body>\n<header>\n<h1>Port exposure report</h1>\n",
 		PS_VERSION, style);
 	if (m) {
 		if (localtime_r(&m->start, &tm))
@@ -310,9 +325,10 @@ static enum ps_err html_end(struct report *r, const struct report_summary *sum)
 		return err;
 	if (!s->hosts_written)
 		fputs("<p>No results.</p>\n", out);
-	fprintf(out, "</main>\n<footer>\n<h2>Summary</h2>\n<p id=\"summary\">%llu address%s, %llu "
-		     "with an answering port; %llu ports scanned: %llu open, %llu closed, %llu "
-		     "filtered (%llu stealth), in %.2f s.%s</p>\n</footer>\n</body>\n</html>\n",
+	fprintf(out,
+		"</main>\n<footer>\n<h2>Summary</h2>\n<p id=\"summary\">%llu address%s, %llu "
+		"with an answering port; %llu ports scanned: %llu open, %llu closed, %llu "
+		"filtered (%llu stealth), in %.2f s.%s</p>\n</footer>\n</body>\n</html>\n",
 		(unsigned long long)sum->targets, sum->targets == 1 ? "" : "es",
 		(unsigned long long)sum->hosts_up, (unsigned long long)sum->ports_scanned,
 		(unsigned long long)sum->open, (unsigned long long)sum->closed,
@@ -333,9 +349,9 @@ static void html_release(struct report *r)
 }
 
 const struct report_format report_html = {
-	.name = "html",
-	.begin = html_begin,
-	.port = html_port,
-	.end = html_end,
-	.release = html_release,
+    .name = "html",
+    .begin = html_begin,
+    .port = html_port,
+    .end = html_end,
+    .release = html_release,
 };

@@ -44,7 +44,8 @@ size_t text_clean(char *dst, size_t dst_len, const char *src)
 		size_t len = utf8_seq(s + i, n - i);
 
 		if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
-			len = 0; /* control characters: XML 1.0 cannot carry them, terminals obey them */
+			len = 0; /* control characters: XML 1.0 cannot carry them, terminals obey
+				    them */
 		if (out + (len ? len : 1) >= dst_len)
 			break;
 		if (len) {

@@ -150,7 +150,8 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	start(s, "host");
 	attr_u(s, "starttime", (unsigned long long)h->first_seen);
 	attr_u(s, "endtime", (unsigned long long)h->last_seen);
-	/* No host discovery happens, as with nmap -Pn: every scanned host is "up" by the user's word. */
+	/* No host discovery happens, as with nmap -Pn: every scanned host is "up" by the user's
+	 * word. */
 	start(s, "status");
 	attr(s, "state", "up");
 	attr(s, "reason", "user-set");
@@ -207,7 +208,7 @@ static enum ps_err xml_begin(struct report *r)
 	check(s, xmlTextWriterStartDTD(s->w, BAD_CAST "nmaprun", NULL, NULL));
 	check(s, xmlTextWriterEndDTD(s->w));
 	check(s, xmlTextWriterWriteComment(s->w, BAD_CAST " portsight " PS_VERSION
-						       " scan, in nmap's XML format "));
+							  " scan, in nmap's XML format "));
 	start(s, "nmaprun");
 	attr(s, "scanner", "nmap"); /* the DTD allows no other value */
 	if (m && m->args)
@@ -271,14 +272,17 @@ static enum ps_err xml_end(struct report *r, const struct report_summary *sum)
 		return err;
 	if (localtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
-	snprintf(summary, sizeof(summary), "portsight done at %s; %llu IP addresses (%llu hosts up)"
-		 " scanned in %.2f seconds", when, (unsigned long long)sum->targets,
-		 (unsigned long long)s->hosts_written, sum->elapsed_s);
+	snprintf(summary, sizeof(summary),
+		 "portsight done at %s; %llu IP addresses (%llu hosts up)"
+		 " scanned in %.2f seconds",
+		 when, (unsigned long long)sum->targets, (unsigned long long)s->hosts_written,
+		 sum->elapsed_s);
 	start(s, "runstats");
 	start(s, "finished");
 	attr_u(s, "time", (unsigned long long)now);
 	attr(s, "timestr", when);
-	check(s, xmlTextWriterWriteFormatAttribute(s->w, BAD_CAST "elapsed", "%.2f", sum->elapsed_s));
+	check(s,
+	      xmlTextWriterWriteFormatAttribute(s->w, BAD_CAST "elapsed", "%.2f", sum->elapsed_s));
 	attr(s, "summary", summary);
 	attr(s, "exit", sum->interrupted ? "error" : "success");
 	if (sum->interrupted)
@@ -310,9 +314,9 @@ static void xml_release(struct report *r)
 }
 
 const struct report_format report_xml = {
-	.name = "xml",
-	.begin = xml_begin,
-	.port = xml_port,
-	.end = xml_end,
-	.release = xml_release,
+    .name = "xml",
+    .begin = xml_begin,
+    .port = xml_port,
+    .end = xml_end,
+    .release = xml_release,
 };

@@ -83,8 +83,8 @@ static enum ps_err on_start(struct parse_ctx *c, xmlTextReaderPtr rd, const char
 
 	if (!c->seen_root) {
 		if (strcmp(name, "nmaprun"))
-			return ps_fail(c->diag, PS_ERR_INVALID, "not an nmap XML file (root <%.32s>)",
-				       name);
+			return ps_fail(c->diag, PS_ERR_INVALID,
+				       "not an nmap XML file (root <%.32s>)", name);
 		c->seen_root = 1;
 	} else if (!strcmp(name, "host")) {
 		c->in_host = 1;
@@ -99,7 +99,8 @@ static enum ps_err on_start(struct parse_ctx *c, xmlTextReaderPtr rd, const char
 		memset(&c->port, 0, sizeof(c->port));
 		copy_attr(rd, "protocol", c->port.proto, sizeof(c->port.proto));
 		copy_attr(rd, "portid", buf, sizeof(buf));
-		c->port.portid = buf[0] >= '0' && buf[0] <= '9' && strlen(buf) <= 5 ? atoll(buf) : -1;
+		c->port.portid =
+		    buf[0] >= '0' && buf[0] <= '9' && strlen(buf) <= 5 ? atoll(buf) : -1;
 		c->in_port = 1;
 		if (xmlTextReaderIsEmptyElement(rd)) {
 			c->in_port = 0;
@@ -146,8 +147,7 @@ static enum ps_err check_input(const char *data, size_t len, struct ps_diag *dia
 	return PS_OK;
 }
 
-enum ps_err nmapxml_parse(const char *data, size_t len, struct snapshot *snap,
-			  struct ps_diag *diag)
+enum ps_err nmapxml_parse(const char *data, size_t len, struct snapshot *snap, struct ps_diag *diag)
 {
 	struct parse_ctx c = {.snap = snap, .diag = diag};
 	xmlTextReaderPtr rd;
@@ -158,7 +158,7 @@ enum ps_err nmapxml_parse(const char *data, size_t len, struct snapshot *snap,
 		return err;
 	rd = xmlReaderForMemory(data, (int)len, NULL, "UTF-8",
 				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-					XML_PARSE_IGNORE_ENC);
+				    XML_PARSE_IGNORE_ENC);
 	if (!rd)
 		return PS_ERR_NOMEM;
 	xmlTextReaderSetErrorHandler(rd, on_error, &c);

@@ -113,10 +113,14 @@ const struct snap_service *snapshot_service(const struct snapshot *s, const stru
 const char *diff_kind_name(enum diff_kind kind)
 {
 	switch (kind) {
-	case DIFF_OPENED: return "opened";
-	case DIFF_CLOSED: return "closed";
-	case DIFF_SERVICE: return "service";
-	case DIFF_STATE: return "state";
+	case DIFF_OPENED:
+		return "opened";
+	case DIFF_CLOSED:
+		return "closed";
+	case DIFF_SERVICE:
+		return "service";
+	case DIFF_STATE:
+		return "state";
 	}
 	return "unknown";
 }
@@ -179,10 +183,10 @@ static enum ps_err classify(struct snapshot *o, struct snapshot *n, const struct
 			    const struct snap_port *np, diff_fn fn, void *ctx, size_t *changes)
 {
 	struct diff_change c = {
-		.old_port = op,
-		.new_port = np,
-		.old_service = op ? snapshot_service(o, op) : NULL,
-		.new_service = np ? snapshot_service(n, np) : NULL,
+	    .old_port = op,
+	    .new_port = np,
+	    .old_service = op ? snapshot_service(o, op) : NULL,
+	    .new_service = np ? snapshot_service(n, np) : NULL,
 	};
 	int was_open = op && op->state == PORT_OPEN, is_open = np && np->state == PORT_OPEN;
 

@@ -23,8 +23,8 @@ struct snap_service {
 struct snap_port {
 	struct ps_addr addr;
 	uint16_t port;
-	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	uint8_t state; /* enum port_state */
+	uint8_t proto;	  /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t state;	  /* enum port_state */
 	uint32_t service; /* index + 1 into snapshot.services; 0 = none */
 };
 
@@ -57,10 +57,10 @@ enum ps_err snapshot_add_text(struct snapshot *s, const char *addr, long long po
 const struct snap_service *snapshot_service(const struct snapshot *s, const struct snap_port *p);
 
 enum diff_kind {
-	DIFF_OPENED,	/* open now, was not (or was not listed) */
-	DIFF_CLOSED,	/* was open, is not now (or is not listed) */
-	DIFF_SERVICE,	/* open in both, the service changed */
-	DIFF_STATE,	/* listed in both, neither open, the state changed */
+	DIFF_OPENED,  /* open now, was not (or was not listed) */
+	DIFF_CLOSED,  /* was open, is not now (or is not listed) */
+	DIFF_SERVICE, /* open in both, the service changed */
+	DIFF_STATE,   /* listed in both, neither open, the state changed */
 };
 
 struct diff_change {

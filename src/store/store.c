@@ -33,34 +33,34 @@ struct store {
 
 /* Migration n brings a file from user_version n-1 to n. Append only; never edit a step. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
-	/* 1: scans and their port states */
-	"CREATE TABLE scans ("
-	" id INTEGER PRIMARY KEY,"
-	" started INTEGER NOT NULL,"
-	" finished INTEGER,"
-	" args TEXT, engine TEXT, ports_spec TEXT,"
-	" targets INTEGER NOT NULL DEFAULT 0,"
-	" targets_key TEXT,"
-	" hosts_up INTEGER, ports_scanned INTEGER,"
-	" open INTEGER, closed INTEGER, filtered INTEGER,"
-	" elapsed REAL, interrupted INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE results ("
-	" scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
-	" addr TEXT NOT NULL, proto TEXT NOT NULL, port INTEGER NOT NULL,"
-	" hostname TEXT, state TEXT NOT NULL, reason TEXT,"
-	" ttl INTEGER, rtt_us INTEGER, tries INTEGER);"
-	/* Rows go in arrival order (the rowid) with an index on the scan only: both append at the
-	 * right edge of their b-tree. A key on (addr, port) made every shuffled insert touch its
-	 * own page, 7x slower on 1M results (bench/RESULTS.md). Engines report each port once. */
-	"CREATE INDEX results_by_scan ON results (scan_id);",
-	/* 2: service identification, and the lookup diff's default pair needs */
-	"ALTER TABLE results ADD COLUMN svc_name TEXT;"
-	"ALTER TABLE results ADD COLUMN svc_product TEXT;"
-	"ALTER TABLE results ADD COLUMN svc_version TEXT;"
-	"ALTER TABLE results ADD COLUMN svc_info TEXT;"
-	"ALTER TABLE results ADD COLUMN svc_confidence TEXT;"
-	"ALTER TABLE results ADD COLUMN svc_flags INTEGER;"
-	"CREATE INDEX scans_by_targets ON scans (targets_key, id);",
+    /* 1: scans and their port states */
+    "CREATE TABLE scans ("
+    " id INTEGER PRIMARY KEY,"
+    " started INTEGER NOT NULL,"
+    " finished INTEGER,"
+    " args TEXT, engine TEXT, ports_spec TEXT,"
+    " targets INTEGER NOT NULL DEFAULT 0,"
+    " targets_key TEXT,"
+    " hosts_up INTEGER, ports_scanned INTEGER,"
+    " open INTEGER, closed INTEGER, filtered INTEGER,"
+    " elapsed REAL, interrupted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE results ("
+    " scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
+    " addr TEXT NOT NULL, proto TEXT NOT NULL, port INTEGER NOT NULL,"
+    " hostname TEXT, state TEXT NOT NULL, reason TEXT,"
+    " ttl INTEGER, rtt_us INTEGER, tries INTEGER);"
+    /* Rows go in arrival order (the rowid) with an index on the scan only: both append at the
+     * right edge of their b-tree. A key on (addr, port) made every shuffled insert touch its
+     * own page, 7x slower on 1M results (bench/RESULTS.md). Engines report each port once. */
+    "CREATE INDEX results_by_scan ON results (scan_id);",
+    /* 2: service identification, and the lookup diff's default pair needs */
+    "ALTER TABLE results ADD COLUMN svc_name TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_product TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_version TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_info TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_confidence TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_flags INTEGER;"
+    "CREATE INDEX scans_by_targets ON scans (targets_key, id);",
 };
 
 static enum ps_err db_fail(struct store *st, struct ps_diag *diag, const char *what)
@@ -69,10 +69,10 @@ static enum ps_err db_fail(struct store *st, struct ps_diag *diag, const char *w
 
 	return ps_fail(diag,
 		       code == SQLITE_NOTADB || code == SQLITE_CORRUPT || code == SQLITE_CANTOPEN
-			       ? PS_ERR_INVALID
-		       : code == SQLITE_NOMEM			     ? PS_ERR_NOMEM
+			   ? PS_ERR_INVALID
+		       : code == SQLITE_NOMEM				? PS_ERR_NOMEM
 		       : code == SQLITE_READONLY || code == SQLITE_PERM ? PS_ERR_PERMISSION
-									 : PS_ERR_IO,
+									: PS_ERR_IO,
 		       "history database: %s: %s", what, sqlite3_errmsg(st->db));
 }
 
@@ -253,8 +253,7 @@ static void bind_service(sqlite3_stmt *s, const struct service_info *svc)
 	sqlite3_bind_int64(s, 16, svc->flags);
 }
 
-enum ps_err store_scan_port(struct store *st, const struct port_result *res,
-			    struct ps_diag *diag)
+enum ps_err store_scan_port(struct store *st, const struct port_result *res, struct ps_diag *diag)
 {
 	sqlite3_stmt *s = st->insert;
 	char addr[PS_ADDR_STRLEN];
@@ -289,8 +288,7 @@ enum ps_err store_scan_port(struct store *st, const struct port_result *res,
 	return PS_OK;
 }
 
-static enum ps_err hash_column(struct store *st, const char *sql, uint64_t *h,
-			       struct ps_diag *diag)
+static enum ps_err hash_column(struct store *st, const char *sql, uint64_t *h, struct ps_diag *diag)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -318,7 +316,8 @@ static enum ps_err targets_key(struct store *st, char *key, size_t len, struct p
 	uint64_t h = 1469598103934665603ull;
 	enum ps_err err;
 
-	if ((err = hash_column(st, "SELECT DISTINCT addr FROM results WHERE scan_id = ? ORDER BY addr",
+	if ((err = hash_column(st,
+			       "SELECT DISTINCT addr FROM results WHERE scan_id = ? ORDER BY addr",
 			       &h, diag)) ||
 	    (err = hash_column(st,
 			       "SELECT DISTINCT proto || '/' || port FROM results WHERE scan_id = ?"
@@ -384,31 +383,32 @@ enum ps_err store_list_scans(struct store *st, unsigned limit, store_scan_fn fn,
 	enum ps_err err = PS_OK;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id, started, finished, args, engine, ports_spec, targets_key,"
-			       " targets, hosts_up, (SELECT count(*) FROM results r WHERE"
-			       " r.scan_id = scans.id), open, closed, filtered, elapsed, interrupted"
-			       " FROM scans ORDER BY id DESC LIMIT ?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		st->db,
+		"SELECT id, started, finished, args, engine, ports_spec, targets_key,"
+		" targets, hosts_up, (SELECT count(*) FROM results r WHERE"
+		" r.scan_id = scans.id), open, closed, filtered, elapsed, interrupted"
+		" FROM scans ORDER BY id DESC LIMIT ?",
+		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, diag, "prepare");
 	sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_scan_row row = {
-			.id = sqlite3_column_int64(s, 0),
-			.started = (time_t)sqlite3_column_int64(s, 1),
-			.finished = (time_t)sqlite3_column_int64(s, 2),
-			.args = col_text(s, 3),
-			.engine = col_text(s, 4),
-			.ports_spec = col_text(s, 5),
-			.targets_key = col_text(s, 6),
-			.targets = col_u64(s, 7),
-			.hosts_up = col_u64(s, 8),
-			.results = col_u64(s, 9),
-			.open = col_u64(s, 10),
-			.closed = col_u64(s, 11),
-			.filtered = col_u64(s, 12),
-			.elapsed_s = sqlite3_column_double(s, 13),
-			.interrupted = sqlite3_column_int(s, 14),
+		    .id = sqlite3_column_int64(s, 0),
+		    .started = (time_t)sqlite3_column_int64(s, 1),
+		    .finished = (time_t)sqlite3_column_int64(s, 2),
+		    .args = col_text(s, 3),
+		    .engine = col_text(s, 4),
+		    .ports_spec = col_text(s, 5),
+		    .targets_key = col_text(s, 6),
+		    .targets = col_u64(s, 7),
+		    .hosts_up = col_u64(s, 8),
+		    .results = col_u64(s, 9),
+		    .open = col_u64(s, 10),
+		    .closed = col_u64(s, 11),
+		    .filtered = col_u64(s, 12),
+		    .elapsed_s = sqlite3_column_double(s, 13),
+		    .interrupted = sqlite3_column_int(s, 14),
 		};
 
 		err = fn(ctx, &row);
@@ -426,12 +426,13 @@ enum ps_err store_last_pair(struct store *st, int64_t *old_id, int64_t *new_id,
 	enum ps_err err = PS_OK;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT n.id, (SELECT o.id FROM scans o WHERE o.finished IS NOT NULL"
-			       " AND o.targets_key = n.targets_key AND o.id < n.id"
-			       " ORDER BY o.id DESC LIMIT 1)"
-			       " FROM scans n WHERE n.finished IS NOT NULL ORDER BY n.id DESC LIMIT 1",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		st->db,
+		"SELECT n.id, (SELECT o.id FROM scans o WHERE o.finished IS NOT NULL"
+		" AND o.targets_key = n.targets_key AND o.id < n.id"
+		" ORDER BY o.id DESC LIMIT 1)"
+		" FROM scans n WHERE n.finished IS NOT NULL ORDER BY n.id DESC LIMIT 1",
+		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, diag, "prepare");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 1) != SQLITE_NULL) {

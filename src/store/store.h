@@ -67,8 +67,7 @@ int store_schema(const struct store *st);
 /* Recording one scan: begin, every result, end. One scan at a time per store. */
 enum ps_err store_scan_begin(struct store *st, const struct store_scan_params *p, int64_t *id,
 			     struct ps_diag *diag);
-enum ps_err store_scan_port(struct store *st, const struct port_result *res,
-			    struct ps_diag *diag);
+enum ps_err store_scan_port(struct store *st, const struct port_result *res, struct ps_diag *diag);
 /* Commits what is pending without ending the scan (done every batch anyway). */
 enum ps_err store_scan_commit(struct store *st, struct ps_diag *diag);
 enum ps_err store_scan_end(struct store *st, const struct store_scan_totals *t,

@@ -37,8 +37,11 @@ static void scan_init(struct scan *s)
 	portset_add_range(&s->ports, 1, 40);
 	portset_add(&s->ports, 8080);
 	s->meta = (struct report_meta){.args = "portsight scan -p 1-40,8080 \"<lab>\"",
-				       .engine = "connect", .ports_spec = "1-40,8080",
-				       .ports = &s->ports, .targets = 2, .start = 1700000000};
+				       .engine = "connect",
+				       .ports_spec = "1-40,8080",
+				       .ports = &s->ports,
+				       .targets = 2,
+				       .start = 1700000000};
 	snprintf(s->svc.name, sizeof(s->svc.name), "http<x>");
 	snprintf(s->svc.product, sizeof(s->svc.product), "%s", HOSTILE_PRODUCT);
 	snprintf(s->svc.version, sizeof(s->svc.version), "%s", HOSTILE_VERSION);
@@ -69,8 +72,14 @@ static char *render_kb(const struct report_format *fmt, unsigned show, struct sc
 		       const struct kb *kb, size_t *len)
 {
 	struct report r = {.fmt = fmt, .kb = kb, .show = show, .meta = &s->meta};
-	struct report_summary sum = {.targets = 2, .hosts_up = 2, .ports_scanned = 82, .open = 4,
-				     .closed = 56, .filtered = 20, .stealth = 10, .elapsed_s = 1};
+	struct report_summary sum = {.targets = 2,
+				     .hosts_up = 2,
+				     .ports_scanned = 82,
+				     .open = 4,
+				     .closed = 56,
+				     .filtered = 20,
+				     .stealth = 10,
+				     .elapsed_s = 1};
 	char *buf = NULL;
 	uint32_t p;
 	int h;
@@ -109,10 +118,10 @@ static void html_escaped(char *dst, size_t len, const char *text)
 	size_t n = strlen(dst);
 
 	for (; *text && n + 7 < len; text++) {
-		const char *e = *text == '&'   ? "&amp;"
-				: *text == '<' ? "&lt;"
-				: *text == '>' ? "&gt;"
-				: *text == '"' ? "&quot;"
+		const char *e = *text == '&'	? "&amp;"
+				: *text == '<'	? "&lt;"
+				: *text == '>'	? "&gt;"
+				: *text == '"'	? "&quot;"
 				: *text == '\'' ? "&#39;"
 						: NULL;
 
@@ -306,7 +315,8 @@ static void test_csv_quoting(void **unused)
 			/* Formula defused with a leading apostrophe, the rest intact. */
 			assert_string_equal(fields[9], "'" HOSTILE_PRODUCT);
 			/* Control characters and invalid bytes replaced, no raw CR/LF left. */
-			assert_string_equal(fields[10], "1.0???[31m?" "?");
+			assert_string_equal(fields[10], "1.0???[31m?"
+							"?");
 			assert_string_equal(fields[12], "matched");
 			assert_string_equal(fields[13], "unexpected");
 		}
@@ -342,12 +352,16 @@ static void test_grep_lines(void **unused)
 			hosts++;
 		if (strstr(line, "\tPorts: ")) {
 			ports_lines++;
-			/* The 29 closed ports are the ignored state ('/' and '(' replaced); the rest listed in order. */
-			assert_non_null(strstr(line, "\tPorts: 22/open/tcp/////, 31/filtered/tcp/////, "));
-			assert_non_null(strstr(line, "40/filtered/tcp/////, 8080/open/tcp//http<x>//"
-						     "=cmd|' |C calc'!A0 <script>alert \"x\" <|script> "
-						     "& co  a|b 1.0???[31m?" "?/\tIgnored State: "
-						     "closed (29)"));
+			/* The 29 closed ports are the ignored state ('/' and '(' replaced); the
+			 * rest listed in order. */
+			assert_non_null(
+			    strstr(line, "\tPorts: 22/open/tcp/////, 31/filtered/tcp/////, "));
+			assert_non_null(strstr(line,
+					       "40/filtered/tcp/////, 8080/open/tcp//http<x>//"
+					       "=cmd|' |C calc'!A0 <script>alert \"x\" <|script> "
+					       "& co  a|b 1.0???[31m?"
+					       "?/\tIgnored State: "
+					       "closed (29)"));
 		}
 	}
 	assert_int_equal(hosts, 2);
@@ -373,7 +387,8 @@ static void test_html_escaped(void **unused)
 	/* Both hosts exposed, with a grid cell per port, each with a letter and a label. */
 	assert_non_null(strstr(html, "EXPOSED: 2 open ports"));
 	assert_non_null(strstr(html, "title=\"22: Open (open, syn-ack)\">22 O"));
-	assert_non_null(strstr(html, "title=\"31: Closed (filtered, icmp-admin-prohibited)\">31 C"));
+	assert_non_null(
+	    strstr(html, "title=\"31: Closed (filtered, icmp-admin-prohibited)\">31 C"));
 	assert_non_null(strstr(html, "title=\"40: Stealth (filtered, no-response)\">40 S"));
 	assert_non_null(strstr(html, "</html>\n"));
 	free(html);
@@ -436,13 +451,10 @@ static void test_hostgroup_streams(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_xml_valid_and_escaped),
-		cmocka_unit_test(test_xml_round_trip),
-		cmocka_unit_test(test_csv_quoting),
-		cmocka_unit_test(test_grep_lines),
-		cmocka_unit_test(test_html_escaped),
-		cmocka_unit_test(test_hostgroup_streams),
-		cmocka_unit_test(test_knowledge_base),
+	    cmocka_unit_test(test_xml_valid_and_escaped), cmocka_unit_test(test_xml_round_trip),
+	    cmocka_unit_test(test_csv_quoting),		  cmocka_unit_test(test_grep_lines),
+	    cmocka_unit_test(test_html_escaped),	  cmocka_unit_test(test_hostgroup_streams),
+	    cmocka_unit_test(test_knowledge_base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

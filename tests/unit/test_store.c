@@ -155,7 +155,7 @@ static void synth(unsigned i, struct port_result *res, struct service_info *svc)
 	res->port = (uint16_t)(1 + i / 4);
 	res->proto = IPPROTO_TCP;
 	res->state = i % 97 == 0 ? PORT_OPEN : i % 3 ? PORT_CLOSED : PORT_FILTERED;
-	res->reason = res->state == PORT_OPEN	? REASON_SYN_ACK
+	res->reason = res->state == PORT_OPEN	  ? REASON_SYN_ACK
 		      : res->state == PORT_CLOSED ? REASON_CONN_REFUSED
 						  : REASON_NO_RESPONSE;
 	res->hostname = "lab'; DROP TABLE scans; --";
@@ -195,10 +195,12 @@ static void test_round_trip(void **unused)
 {
 	char *path = tmp_db();
 	struct store_scan_params params = {.args = "portsight scan -p 1-5000 192.0.2.1-4",
-					   .engine = "connect", .ports_spec = "1-5000",
-					   .targets = 4, .start = 1700000000};
-	struct store_scan_totals totals = {.hosts_up = 4, .ports_scanned = ROUND_TRIP_N,
-					   .elapsed_s = 2.5};
+					   .engine = "connect",
+					   .ports_spec = "1-5000",
+					   .targets = 4,
+					   .start = 1700000000};
+	struct store_scan_totals totals = {
+	    .hosts_up = 4, .ports_scanned = ROUND_TRIP_N, .elapsed_s = 2.5};
 	struct list_ctx lc = {0};
 	struct snapshot snap;
 	struct store *st;
@@ -272,8 +274,8 @@ static void test_killed_recording(void **unused)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct store_scan_params params = {.args = "killed", .engine = "connect",
-						   .targets = 4, .start = 1};
+		struct store_scan_params params = {
+		    .args = "killed", .engine = "connect", .targets = 4, .start = 1};
 		unsigned i;
 
 		if (store_open(path, &st, NULL) || store_scan_begin(st, &params, NULL, NULL))
@@ -315,7 +317,8 @@ static void record(struct store *st, const char *addr, const uint16_t *ports, si
 
 	assert_int_equal(store_scan_begin(st, &params, id, NULL), PS_OK);
 	for (i = 0; i < n; i++) {
-		struct port_result res = {.port = ports[i], .proto = IPPROTO_TCP,
+		struct port_result res = {.port = ports[i],
+					  .proto = IPPROTO_TCP,
 					  .state = (open_mask >> i) & 1 ? PORT_OPEN : PORT_CLOSED};
 
 		assert_int_equal(ps_addr_parse(addr, &res.addr), PS_OK);
@@ -369,8 +372,8 @@ static enum ps_err log_change(void *ctx, const struct diff_change *c)
 	return PS_OK;
 }
 
-static void add(struct snapshot *s, const char *addr, int port, const char *state,
-		const char *svc, const char *version)
+static void add(struct snapshot *s, const char *addr, int port, const char *state, const char *svc,
+		const char *version)
 {
 	assert_int_equal(snapshot_add_text(s, addr, port, "tcp", state, svc, "", version, NULL),
 			 PS_OK);
@@ -396,10 +399,10 @@ static void test_diff_logic(void **unused)
 	add(&o, "192.0.2.2", 23, "closed", "", "");
 	add(&n, "192.0.2.2", 23, "filtered", "", ""); /* state */
 	add(&o, "192.0.2.2", 21, "closed", "", "");
-	add(&n, "192.0.2.2", 21, "closed", "", ""); /* unchanged */
-	add(&n, "2001:db8::2", 8080, "open", "", "");  /* opened, not listed before */
+	add(&n, "192.0.2.2", 21, "closed", "", "");	 /* unchanged */
+	add(&n, "2001:db8::2", 8080, "open", "", "");	 /* opened, not listed before */
 	add(&o, "192.0.2.3", 3306, "open", "mysql", ""); /* closed, not listed now */
-	add(&o, "192.0.2.3", 1, "closed", "", "");	/* not listed now, not open: nothing */
+	add(&o, "192.0.2.3", 1, "closed", "", "");	 /* not listed now, not open: nothing */
 	/* A repeated port: the open copy is the one kept. */
 	add(&n, "192.0.2.2", 22, "closed", "", "");
 	assert_int_equal(snapshot_diff(&o, &n, log_change, &log, &changes), PS_OK);
@@ -440,31 +443,30 @@ static void test_row_decode(void **unused)
 			 PS_ERR_INVALID);
 	assert_non_null(strstr(diag.msg, "ajar"));
 	assert_int_equal(s.nports, 0);
-	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 5, "udp", "open|filtered", 0, 0, 0,
-					   &diag),
-			 PS_OK);
+	assert_int_equal(
+	    snapshot_add_text(&s, "192.0.2.1", 5, "udp", "open|filtered", 0, 0, 0, &diag), PS_OK);
 	assert_int_equal(s.ports[0].state, PORT_FILTERED);
 	assert_int_equal(s.ports[0].proto, IPPROTO_UDP);
 	snapshot_release(&s);
 }
 
 static const char nmap_sample[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n"
-	"<nmaprun scanner=\"nmap\" args=\"nmap -sT\" start=\"1\" version=\"7.93\" "
-	"xmloutputversion=\"1.05\"><scaninfo type=\"connect\" protocol=\"tcp\" numservices=\"3\" "
-	"services=\"22,80,81\"/><verbose level=\"0\"/><debugging level=\"0\"/>"
-	"<host starttime=\"1\" endtime=\"2\"><status state=\"up\" reason=\"user-set\" "
-	"reason_ttl=\"0\"/><address addr=\"192.0.2.2\" addrtype=\"ipv4\"/>"
-	"<address addr=\"02:00:00:00:00:02\" addrtype=\"mac\"/><hostnames/><ports>"
-	"<extraports state=\"closed\" count=\"1\"><extrareasons reason=\"conn-refused\" "
-	"count=\"1\"/></extraports>"
-	"<port protocol=\"tcp\" portid=\"22\"><state state=\"open\" reason=\"syn-ack\" "
-	"reason_ttl=\"0\"/><service name=\"ssh\" product=\"OpenSSH &amp; co\" version=\"9.2\" "
-	"method=\"probed\" conf=\"10\"/></port>"
-	"<port protocol=\"tcp\" portid=\"80\"><state state=\"filtered\" reason=\"no-response\" "
-	"reason_ttl=\"0\"/></port></ports></host>"
-	"<runstats><finished time=\"2\" elapsed=\"1\"/><hosts up=\"1\" down=\"0\" total=\"1\"/>"
-	"</runstats></nmaprun>\n";
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n"
+    "<nmaprun scanner=\"nmap\" args=\"nmap -sT\" start=\"1\" version=\"7.93\" "
+    "xmloutputversion=\"1.05\"><scaninfo type=\"connect\" protocol=\"tcp\" numservices=\"3\" "
+    "services=\"22,80,81\"/><verbose level=\"0\"/><debugging level=\"0\"/>"
+    "<host starttime=\"1\" endtime=\"2\"><status state=\"up\" reason=\"user-set\" "
+    "reason_ttl=\"0\"/><address addr=\"192.0.2.2\" addrtype=\"ipv4\"/>"
+    "<address addr=\"02:00:00:00:00:02\" addrtype=\"mac\"/><hostnames/><ports>"
+    "<extraports state=\"closed\" count=\"1\"><extrareasons reason=\"conn-refused\" "
+    "count=\"1\"/></extraports>"
+    "<port protocol=\"tcp\" portid=\"22\"><state state=\"open\" reason=\"syn-ack\" "
+    "reason_ttl=\"0\"/><service name=\"ssh\" product=\"OpenSSH &amp; co\" version=\"9.2\" "
+    "method=\"probed\" conf=\"10\"/></port>"
+    "<port protocol=\"tcp\" portid=\"80\"><state state=\"filtered\" reason=\"no-response\" "
+    "reason_ttl=\"0\"/></port></ports></host>"
+    "<runstats><finished time=\"2\" elapsed=\"1\"/><hosts up=\"1\" down=\"0\" total=\"1\"/>"
+    "</runstats></nmaprun>\n";
 
 static void test_nmapxml(void **unused)
 {
@@ -472,8 +474,8 @@ static void test_nmapxml(void **unused)
 	struct ps_diag diag = {{0}};
 	const struct snap_service *svc;
 	static const char entities[] =
-		"<?xml version=\"1.0\"?><!DOCTYPE nmaprun [<!ENTITY a \"aaaaaaaa\">"
-		"<!ENTITY b \"&a;&a;&a;&a;\">]><nmaprun>&b;</nmaprun>";
+	    "<?xml version=\"1.0\"?><!DOCTYPE nmaprun [<!ENTITY a \"aaaaaaaa\">"
+	    "<!ENTITY b \"&a;&a;&a;&a;\">]><nmaprun>&b;</nmaprun>";
 	static const char utf16[] = "\xff\xfe<\0n\0m\0";
 
 	(void)unused;
@@ -510,15 +512,15 @@ static void test_nmapxml(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_migrate_empty_file),
-		cmocka_unit_test(test_migrate_from_v1),
-		cmocka_unit_test(test_refuses_newer_and_garbage),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_killed_recording),
-		cmocka_unit_test(test_last_pair_same_targets),
-		cmocka_unit_test(test_diff_logic),
-		cmocka_unit_test(test_row_decode),
-		cmocka_unit_test(test_nmapxml),
+	    cmocka_unit_test(test_migrate_empty_file),
+	    cmocka_unit_test(test_migrate_from_v1),
+	    cmocka_unit_test(test_refuses_newer_and_garbage),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_killed_recording),
+	    cmocka_unit_test(test_last_pair_same_targets),
+	    cmocka_unit_test(test_diff_logic),
+	    cmocka_unit_test(test_row_decode),
+	    cmocka_unit_test(test_nmapxml),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
