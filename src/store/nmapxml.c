@@ -73,8 +73,7 @@ static enum ps_err finish_port(struct parse_ctx *c)
 	if (!c->port.has_state)
 		return ps_fail(c->diag, PS_ERR_INVALID, "port %lld has no state", c->port.portid);
 	return snapshot_add_text(c->snap, c->addr, c->port.portid, c->port.proto, c->port.state,
-				 c->port.svc.name, c->port.svc.product, c->port.svc.version,
-				 c->diag);
+				 &c->port.svc, c->diag);
 }
 
 static enum ps_err on_start(struct parse_ctx *c, xmlTextReaderPtr rd, const char *name)
@@ -113,6 +112,8 @@ static enum ps_err on_start(struct parse_ctx *c, xmlTextReaderPtr rd, const char
 		copy_attr(rd, "name", c->port.svc.name, sizeof(c->port.svc.name));
 		copy_attr(rd, "product", c->port.svc.product, sizeof(c->port.svc.product));
 		copy_attr(rd, "version", c->port.svc.version, sizeof(c->port.svc.version));
+		copy_attr(rd, "method", buf, sizeof(buf));
+		c->port.svc.probed = !strcmp(buf, "probed");
 	}
 	return PS_OK;
 }

@@ -72,11 +72,10 @@ static int parse_state(const char *text)
 }
 
 enum ps_err snapshot_add_text(struct snapshot *s, const char *addr, long long port,
-			      const char *proto, const char *state, const char *svc_name,
-			      const char *svc_product, const char *svc_version,
+			      const char *proto, const char *state, const struct snap_service *svc,
 			      struct ps_diag *diag)
 {
-	struct snap_service svc;
+	struct snap_service clean = {0};
 	struct ps_addr a;
 	uint8_t pr;
 	int st;
@@ -98,11 +97,17 @@ enum ps_err snapshot_add_text(struct snapshot *s, const char *addr, long long po
 		st = PORT_FILTERED;
 	if (st < 0)
 		return ps_fail(diag, PS_ERR_INVALID, "bad port state '%.32s'", state ? state : "");
-	memset(&svc, 0, sizeof(svc));
-	snprintf(svc.name, sizeof(svc.name), "%s", svc_name ? svc_name : "");
-	snprintf(svc.product, sizeof(svc.product), "%s", svc_product ? svc_product : "");
-	snprintf(svc.version, sizeof(svc.version), "%s", svc_version ? svc_version : "");
-	return snapshot_add(s, &a, (uint16_t)port, pr, (uint8_t)st, &svc);
+	if (svc) {
+		/* Terminated copies: the caller's arrays may be full to the last byte. */
+		snprintf(clean.name, sizeof(clean.name), "%.*s", (int)sizeof(svc->name) - 1,
+			 svc->name);
+		snprintf(clean.product, sizeof(clean.product), "%.*s",
+			 (int)sizeof(svc->product) - 1, svc->product);
+		snprintf(clean.version, sizeof(clean.version), "%.*s",
+			 (int)sizeof(svc->version) - 1, svc->version);
+		clean.probed = svc->probed != 0;
+	}
+	return snapshot_add(s, &a, (uint16_t)port, pr, (uint8_t)st, svc ? &clean : NULL);
 }
 
 const struct snap_service *snapshot_service(const struct snapshot *s, const struct snap_port *p)
@@ -175,8 +180,9 @@ static int service_changed(const struct snap_service *a, const struct snap_servi
 		a = &none;
 	if (!b)
 		b = &none;
-	return !same_text(a->name, b->name) || !same_text(a->product, b->product) ||
-	       !same_text(a->version, b->version);
+	if (a->probed && b->probed && !same_text(a->name, b->name))
+		return 1;
+	return !same_text(a->product, b->product) || !same_text(a->version, b->version);
 }
 
 static enum ps_err classify(struct snapshot *o, struct snapshot *n, const struct snap_port *op,

@@ -18,6 +18,7 @@ struct snap_service {
 	char name[32];
 	char product[64];
 	char version[32];
+	uint8_t probed; /* identified by a probe; else the name is a port-table guess */
 };
 
 struct snap_port {
@@ -48,11 +49,11 @@ enum ps_err snapshot_add(struct snapshot *s, const struct ps_addr *addr, uint16_
 			 uint8_t proto, uint8_t state, const struct snap_service *svc);
 /*
  * Adds a port given as text, as the database and XML files hold it: addr "192.0.2.7",
- * proto "tcp", state "open"; port 1-65535. Anything else is PS_ERR_INVALID with a reason.
+ * proto "tcp", state "open"; port 1-65535; svc may be NULL. Anything else is PS_ERR_INVALID
+ * with a reason.
  */
 enum ps_err snapshot_add_text(struct snapshot *s, const char *addr, long long port,
-			      const char *proto, const char *state, const char *svc_name,
-			      const char *svc_product, const char *svc_version,
+			      const char *proto, const char *state, const struct snap_service *svc,
 			      struct ps_diag *diag);
 const struct snap_service *snapshot_service(const struct snapshot *s, const struct snap_port *p);
 

@@ -449,6 +449,19 @@ enum ps_err store_last_pair(struct store *st, int64_t *old_id, int64_t *new_id,
 	return err;
 }
 
+static enum ps_err add_row(struct snapshot *snap, sqlite3_stmt *s, struct ps_diag *diag)
+{
+	struct snap_service svc = {0};
+	const char *conf = col_text(s, 7);
+
+	snprintf(svc.name, sizeof(svc.name), "%s", col_text(s, 4) ? col_text(s, 4) : "");
+	snprintf(svc.product, sizeof(svc.product), "%s", col_text(s, 5) ? col_text(s, 5) : "");
+	snprintf(svc.version, sizeof(svc.version), "%s", col_text(s, 6) ? col_text(s, 6) : "");
+	svc.probed = conf && !strcmp(conf, "matched");
+	return snapshot_add_text(snap, col_text(s, 0), sqlite3_column_int64(s, 1), col_text(s, 2),
+				 col_text(s, 3), &svc, diag);
+}
+
 enum ps_err store_load_scan(struct store *st, int64_t id, struct snapshot *snap,
 			    struct ps_diag *diag)
 {
@@ -473,17 +486,17 @@ enum ps_err store_load_scan(struct store *st, int64_t id, struct snapshot *snap,
 	sqlite3_finalize(s);
 	if (!found)
 		return ps_fail(diag, PS_ERR_NOT_FOUND, "history has no scan %lld", (long long)id);
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT addr, port, proto, state, svc_name, svc_product, svc_version"
-			       " FROM results WHERE scan_id = ?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		st->db,
+		"SELECT addr, port, proto, state, svc_name, svc_product, svc_version,"
+		" svc_confidence"
+		" FROM results WHERE scan_id = ?",
+		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, diag, "prepare");
 	sqlite3_bind_int64(s, 1, id);
 	/* Rows are decoded like any file: a hand-edited database gets an error, not a crash. */
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		err = snapshot_add_text(snap, col_text(s, 0), sqlite3_column_int64(s, 1),
-					col_text(s, 2), col_text(s, 3), col_text(s, 4),
-					col_text(s, 5), col_text(s, 6), diag);
+		err = add_row(snap, s, diag);
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(st, diag, "reading results");
 	sqlite3_finalize(s);

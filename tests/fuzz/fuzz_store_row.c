@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1), *col[7] = {0}, *p, *save = NULL;
+	struct snap_service svc = {0};
 	struct snapshot s;
 	struct ps_diag diag;
 	int n = 0;
@@ -27,8 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (p = strtok_r(text, "\n", &save); p && n < 7; p = strtok_r(NULL, "\n", &save))
 		col[n++] = p;
 	snapshot_init(&s);
+	snprintf(svc.name, sizeof(svc.name), "%s", col[4] ? col[4] : "");
+	snprintf(svc.product, sizeof(svc.product), "%s", col[5] ? col[5] : "");
+	snprintf(svc.version, sizeof(svc.version), "%s", col[6] ? col[6] : "");
+	svc.probed = col[6] && col[6][0] == 'm';
 	if (snapshot_add_text(&s, col[0], col[1] ? strtoll(col[1], NULL, 10) : 0, col[2], col[3],
-			      col[4], col[5], col[6], &diag) == PS_OK &&
+			      col[4] ? &svc : NULL, &diag) == PS_OK &&
 	    (s.nports != 1 || s.ports[0].port == 0 || s.ports[0].state >= PORT_STATE_COUNT))
 		abort();
 	snapshot_release(&s);

@@ -372,11 +372,20 @@ static enum ps_err log_change(void *ctx, const struct diff_change *c)
 	return PS_OK;
 }
 
-static void add(struct snapshot *s, const char *addr, int port, const char *state, const char *svc,
+static void add_svc(struct snapshot *s, const char *addr, int port, const char *state,
+		    const char *name, const char *version, int probed)
+{
+	struct snap_service svc = {.probed = (uint8_t)probed};
+
+	snprintf(svc.name, sizeof(svc.name), "%s", name);
+	snprintf(svc.version, sizeof(svc.version), "%s", version);
+	assert_int_equal(snapshot_add_text(s, addr, port, "tcp", state, &svc, NULL), PS_OK);
+}
+
+static void add(struct snapshot *s, const char *addr, int port, const char *state, const char *name,
 		const char *version)
 {
-	assert_int_equal(snapshot_add_text(s, addr, port, "tcp", state, svc, "", version, NULL),
-			 PS_OK);
+	add_svc(s, addr, port, state, name, version, 1);
 }
 
 static void test_diff_logic(void **unused)
@@ -403,17 +412,23 @@ static void test_diff_logic(void **unused)
 	add(&n, "2001:db8::2", 8080, "open", "", "");	 /* opened, not listed before */
 	add(&o, "192.0.2.3", 3306, "open", "mysql", ""); /* closed, not listed now */
 	add(&o, "192.0.2.3", 1, "closed", "", "");	 /* not listed now, not open: nothing */
+	/* Two port tables naming a port differently is no change; a probe saying so is. */
+	add_svc(&o, "192.0.2.2", 8080, "open", "http-proxy", "", 0);
+	add_svc(&n, "192.0.2.2", 8080, "open", "http-alt", "", 0);
+	add_svc(&o, "192.0.2.2", 8081, "open", "http", "", 1);
+	add_svc(&n, "192.0.2.2", 8081, "open", "ssh", "", 1);
 	/* A repeated port: the open copy is the one kept. */
 	add(&n, "192.0.2.2", 22, "closed", "", "");
 	assert_int_equal(snapshot_diff(&o, &n, log_change, &log, &changes), PS_OK);
-	assert_int_equal(changes, 6);
-	assert_int_equal(log.n, 6);
+	assert_int_equal(changes, 7);
+	assert_int_equal(log.n, 7);
 	assert_string_equal(log.lines[0], "state 192.0.2.2 23 closed>filtered");
 	assert_string_equal(log.lines[1], "closed 192.0.2.2 25 open>filtered");
 	assert_string_equal(log.lines[2], "service 192.0.2.2 80 open>open");
 	assert_string_equal(log.lines[3], "opened 192.0.2.2 443 closed>open");
-	assert_string_equal(log.lines[4], "closed 192.0.2.3 3306 open>-");
-	assert_string_equal(log.lines[5], "opened 2001:db8::2 8080 ->open");
+	assert_string_equal(log.lines[4], "service 192.0.2.2 8081 open>open");
+	assert_string_equal(log.lines[5], "closed 192.0.2.3 3306 open>-");
+	assert_string_equal(log.lines[6], "opened 2001:db8::2 8080 ->open");
 	/* Nothing changes against itself. */
 	log.n = 0;
 	assert_int_equal(snapshot_diff(&n, &n, log_change, &log, &changes), PS_OK);
@@ -429,22 +444,22 @@ static void test_row_decode(void **unused)
 
 	(void)unused;
 	snapshot_init(&s);
-	assert_int_equal(snapshot_add_text(&s, "192.0.2.300", 1, "tcp", "open", 0, 0, 0, &diag),
+	assert_int_equal(snapshot_add_text(&s, "192.0.2.300", 1, "tcp", "open", NULL, &diag),
 			 PS_ERR_INVALID);
-	assert_int_equal(snapshot_add_text(&s, NULL, 1, "tcp", "open", 0, 0, 0, &diag),
+	assert_int_equal(snapshot_add_text(&s, NULL, 1, "tcp", "open", NULL, &diag),
 			 PS_ERR_INVALID);
-	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 0, "tcp", "open", 0, 0, 0, &diag),
+	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 0, "tcp", "open", NULL, &diag),
 			 PS_ERR_INVALID);
-	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 65536, "tcp", "open", 0, 0, 0, &diag),
+	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 65536, "tcp", "open", NULL, &diag),
 			 PS_ERR_INVALID);
-	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 5, "sctp", "open", 0, 0, 0, &diag),
+	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 5, "sctp", "open", NULL, &diag),
 			 PS_ERR_INVALID);
-	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 5, "tcp", "ajar", 0, 0, 0, &diag),
+	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 5, "tcp", "ajar", NULL, &diag),
 			 PS_ERR_INVALID);
 	assert_non_null(strstr(diag.msg, "ajar"));
 	assert_int_equal(s.nports, 0);
-	assert_int_equal(
-	    snapshot_add_text(&s, "192.0.2.1", 5, "udp", "open|filtered", 0, 0, 0, &diag), PS_OK);
+	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 5, "udp", "open|filtered", NULL, &diag),
+			 PS_OK);
 	assert_int_equal(s.ports[0].state, PORT_FILTERED);
 	assert_int_equal(s.ports[0].proto, IPPROTO_UDP);
 	snapshot_release(&s);
@@ -488,6 +503,7 @@ static void test_nmapxml(void **unused)
 	assert_non_null(svc);
 	assert_string_equal(svc->product, "OpenSSH & co");
 	assert_string_equal(svc->version, "9.2");
+	assert_true(svc->probed);
 	assert_int_equal(s.ports[1].state, PORT_FILTERED);
 	assert_int_equal(s.ports[0].addr.family, AF_INET);
 	snapshot_release(&s);
