@@ -120,6 +120,10 @@ static enum ps_err add_name(const struct kb *kb, const char *name, struct explai
 	size_t n, i;
 	enum ps_err err = PS_OK;
 
+	for (i = 0; name[i]; i++)
+		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x7f)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "explain: control or non-ASCII character in an argument");
 	if (!valid_name(name))
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "explain: \"%.40s\" is neither a port (1-65535) nor a service name",

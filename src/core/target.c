@@ -161,6 +161,12 @@ enum ps_err target_list_add_spec(struct target_list *list, const char *spec,
 
 	if (!*spec)
 		return ps_fail(diag, PS_ERR_INVALID, "bad target: empty");
+	/* Messages quote the spec, so nothing that could break the line or drive a terminal. */
+	for (size_t i = 0; spec[i]; i++)
+		if ((unsigned char)spec[i] <= 0x20 || (unsigned char)spec[i] >= 0x7f)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "bad target: space, control or non-ASCII byte 0x%02x at offset %zu",
+				       (unsigned char)spec[i], i);
 	if (strlen(spec) >= sizeof(buf))
 		return ps_fail(diag, PS_ERR_INVALID, "bad target \"%.32s...\": too long", spec);
 	strcpy(buf, spec);
