@@ -46,7 +46,7 @@ static const char scan_usage[] =
 	"  -S, --source-ip ADDR      raw engines: source address\n"
 	"\n"
 	"Output:\n"
-	"      --format FMT          text (default) or jsonl\n"
+	"      --format FMT          text (default), jsonl, xml, grep, csv, html\n"
 	"  -o, --output FILE         write the report to FILE (default: stdout)\n"
 	"      --show STATES         which ports to list: open (default), closed, filtered, all\n"
 	"  -oX/-oG/-oJ/-oN FILE      also write nmap XML / grepable / JSON Lines / text to FILE\n"
@@ -80,7 +80,7 @@ enum scan_option {
 	OPT_INPUT_LIST,
 	OPT_DB,
 	OPT_NO_DB,
-	OPT_EXTRA_OUTPUT, /* --output-xml and friends: the format is in extra_formats */
+	OPT_EXTRA_OUTPUT, /* --output-xml and friends: the format is the name after "output-" */
 };
 
 static const struct option scan_options[] = {
