@@ -74,7 +74,8 @@ static void esc(FILE *out, const char *s)
 static const char style[] =
     "body{font:15px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:70em;padding:0 1em;"
     "color:#111;background:#fff}\n"
-    "h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:2px solid #333;margin-top:2em}\n"
+    "h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:2px solid #333;margin-top:2em}"
+    "h3{font-size:1em}\n"
     ".meta{color:#333}.verdict{font-weight:bold;padding:.5em .8em;border:2px solid}\n"
     ".v-exposed{border-color:#b71c1c;background:#ffebee}.v-closed{border-color:#0d47a1;"
     "background:#e3f2fd}.v-stealth{border-color:#1b5e20;background:#e8f5e9}\n"
@@ -263,6 +264,7 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 		h->nports, h->counts[PORT_OPEN], h->counts[PORT_CLOSED], h->counts[PORT_FILTERED],
 		h->stealth);
 	write_open_table(out, r, h);
+	fprintf(out, "<h3>All %zu scanned ports</h3>\n", h->nports);
 	if (h->nports <= HTML_GRID_MAX)
 		write_grid(out, h, addr);
 	else
