@@ -10,6 +10,14 @@
 #include "report/report.h"
 #include "scan/engine.h"
 
+/* History and extra outputs (reports/history issue): -oX/-oG/-oJ/-oN FILE, --db, --no-db. */
+#define SCAN_MAX_EXTRA_OUTPUTS 8
+
+struct scan_output {
+	const char *format;
+	const char *path; /* "-": stdout */
+};
+
 /* Everything one scan needs, filled by `scan` from its options or by `check` from defaults. */
 struct scan_job {
 	struct kb *kb;
@@ -23,6 +31,10 @@ struct scan_job {
 	const char *output; /* NULL or "-": stdout */
 	unsigned show;
 	const char *args; /* the command line, for the record */
+	struct scan_output extra[SCAN_MAX_EXTRA_OUTPUTS];
+	size_t nextra;
+	const char *db_path; /* NULL: the default history database */
+	bool no_db;
 	scan_result_fn observe; /* also sees every result, when set */
 	void *observe_ctx;
 	struct report_summary summary; /* filled by scan_job_run */
