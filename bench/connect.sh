@@ -56,7 +56,7 @@ for loss in 0 1; do
 	runs=$RUNS
 	[ "$loss" = 0 ] || runs=$LOSS_RUNS
 	for i in $(seq "$runs"); do
-		bench_measure ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT -p 1-65535 "$LAB_V4_T" \
+		bench_measure ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT --no-db -p 1-65535 "$LAB_V4_T" \
 			--format jsonl >"$WORK/ps.jsonl" || die "portsight failed"
 		ps_t="$ps_t $BENCH_WALL" ps_r="$ps_r $BENCH_RSS"
 		c=$(portsight_counts "$WORK/ps.jsonl")

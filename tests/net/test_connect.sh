@@ -81,7 +81,7 @@ PY
 check_scan() {
 	local label=$1 target=$2 facts start end
 	start=$(date +%s.%N)
-	lab_s "$PORTSIGHT" scan -p 1-65535 "$target" --format jsonl --show all >"$OUT"
+	lab_s "$PORTSIGHT" scan --no-db -p 1-65535 "$target" --format jsonl --show all >"$OUT"
 	lab_check "$label: exit code" 0 $?
 	end=$(date +%s.%N)
 	echo "# $label: $(python3 -c "print(round($end - $start, 2))") s"
@@ -106,7 +106,7 @@ check_scan ipv6 "$LAB_V6_T" "$LAB_V6_T" -
 
 # Ctrl-C: a scan that would wait 5 s on every dropped port stops at once, exits 130, says it
 # was interrupted and reports no dropped port (their verdict was still pending).
-ip netns exec "$LAB_S" "$PORTSIGHT" scan -p 10000-10999,80 "$LAB_V4_T" --min-rtt-timeout 5000 --format jsonl \
+ip netns exec "$LAB_S" "$PORTSIGHT" scan --no-db -p 10000-10999,80 "$LAB_V4_T" --min-rtt-timeout 5000 --format jsonl \
 	--show all >"$OUT" &
 scan_pid=$!
 sleep 0.5
