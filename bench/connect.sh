@@ -12,7 +12,7 @@ LISTEN=$BUILD/tests/net/lab_listen
 RUNS=${BENCH_RUNS:-3}
 LOSS_RUNS=${BENCH_LOSS_RUNS:-1}
 SECTION="connect scan: portsight -sT vs nmap -sT"
-INTRO="65535 TCP ports of one namespace target: 17 open, 1100 silently dropped, 5 rejected with ICMP admin-prohibited, 64413 closed. \`portsight scan -sT -p 1-65535 --format jsonl\` vs \`nmap -sT -T4 -p- -n -Pn -oX\`, alternately (runs = how many times each), median wall time, largest peak RSS (GNU time). counts = open/closed/filtered, checked against the lab's truth. speedup = nmap time / portsight time."
+INTRO="65535 TCP ports of one namespace target: 17 open, 1100 silently dropped, 5 rejected with ICMP admin-prohibited, 64413 closed. \`portsight scan -sT --no-db -p 1-65535 --format jsonl\` (no history database write) vs \`nmap -sT -T4 -p- -n -Pn -oX\`, alternately (runs = how many times each), median wall time, largest peak RSS (GNU time). counts = open/closed/filtered, checked against the lab's truth. speedup = nmap time / portsight time."
 HEADER="| date (UTC) | machine | loss each way | runs | portsight s | portsight RSS MiB | portsight counts | nmap s | nmap RSS MiB | nmap counts | speedup |"
 
 [ -x "$PORTSIGHT" ] || die "no $PORTSIGHT (build first)"
