@@ -104,6 +104,27 @@ check_scan ipv4 "$LAB_V4_T" "$LAB_V4_T" -
 check_scan hostname labhost "$LAB_V4_T" labhost
 check_scan ipv6 "$LAB_V6_T" "$LAB_V6_T" -
 
+# Both families in one scan: sockets of either family are reused side by side.
+lab_s "$PORTSIGHT" scan --no-db -p 20-25,80,10000,65535 "$LAB_V4_T" "$LAB_V6_T" --format jsonl \
+	--show all >"$OUT"
+lab_check "mixed families: exit code" 0 $?
+mixed=$(python3 -c '
+import json, sys
+seen = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if "ip" in o:
+        seen[(o["ip"], o["port"])] = "%s/%s" % (o["state"], o["reason"])
+for ip in sys.argv[2:]:
+    print(ip, " ".join("%d=%s" % (p, seen.get((ip, p), "missing")) for p in (20, 22, 23, 80, 10000, 65535)))
+' "$OUT" "$LAB_V4_T" "$LAB_V6_T")
+for ip in "$LAB_V4_T" "$LAB_V6_T"; do
+	lab_check "mixed families: $ip" "$ip 20=closed/conn-refused 22=open/syn-ack \
+23=filtered/icmp-admin-prohibited 80=open/syn-ack 10000=filtered/no-response 65535=open/syn-ack" \
+		"$(grep "^$ip " <<<"$mixed")"
+done
+lab_check "mixed families: pairs reported" 18 "$(grep -c '"ip"' "$OUT")"
+
 # Ctrl-C: a scan that would wait 5 s on every dropped port stops at once, exits 130, says it
 # was interrupted and reports no dropped port (their verdict was still pending).
 ip netns exec "$LAB_S" "$PORTSIGHT" scan --no-db -p 10000-10999,80 "$LAB_V4_T" --min-rtt-timeout 5000 --format jsonl \
