@@ -50,9 +50,9 @@ struct conn_queue {
 
 /* A probe in flight: one socket, linked into the send-ordered list the timeouts walk. */
 struct conn_slot {
-	int fd;	       /* kept from probe to probe, -1 until first used */
+	int fd;		/* kept from probe to probe, -1 until first used */
 	uint8_t family; /* of fd */
-	bool busy;     /* a probe is in flight */
+	bool busy;	/* a probe is in flight */
 	uint32_t prev;
 	uint32_t next;
 	uint64_t sent_ns;
@@ -202,11 +202,11 @@ static void conn_report(struct conn_run *run, struct conn_pair pair, enum port_s
 			enum port_reason reason, uint64_t rtt_ns)
 {
 	struct port_result res = {
-		.proto = IPPROTO_TCP,
-		.state = (uint8_t)state,
-		.reason = (uint8_t)reason,
-		.tries = pair.tries,
-		.rtt_us = (uint32_t)(rtt_ns / 1000 > UINT32_MAX ? UINT32_MAX : rtt_ns / 1000),
+	    .proto = IPPROTO_TCP,
+	    .state = (uint8_t)state,
+	    .reason = (uint8_t)reason,
+	    .tries = pair.tries,
+	    .rtt_us = (uint32_t)(rtt_ns / 1000 > UINT32_MAX ? UINT32_MAX : rtt_ns / 1000),
 	};
 
 	conn_pair_target(run, pair.index, &res.addr, &res.port, &res.hostname);
@@ -275,8 +275,8 @@ static enum port_reason icmp6_reason(uint8_t type, uint8_t code)
 static enum port_reason conn_icmp_reason_one(int fd, bool *got, int *icmp_errno)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
-				    sizeof(struct sockaddr_in6))];
+		char
+		    buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
 		struct cmsghdr align;
 	} control;
 	struct msghdr msg = {.msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
@@ -563,8 +563,7 @@ static enum ps_err conn_launch(struct conn_run *run, struct conn_pair pair)
 		}
 		if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
 			return conn_starved(run, pair, err);
-		return ps_fail(run->diag, PS_ERR_SYSTEM, "connect scan: socket: %s",
-			       strerror(err));
+		return ps_fail(run->diag, PS_ERR_SYSTEM, "connect scan: socket: %s", strerror(err));
 	}
 	fd = run->slots[s].fd;
 	sslen = ps_addr_to_sockaddr(&addr, port, &ss);
@@ -574,7 +573,8 @@ static enum ps_err conn_launch(struct conn_run *run, struct conn_pair pair)
 		return conn_starved(run, pair, err);
 	}
 	if (err == EISCONN || err == EALREADY) {
-		/* A reused socket that did not come back clean: replace it, keep the pair's turn. */
+		/* A reused socket that did not come back clean: replace it, keep the pair's turn.
+		 */
 		conn_close_abort(fd);
 		run->slots[s].fd = -1;
 		conn_slot_free(run, s);
@@ -618,8 +618,7 @@ static enum ps_err conn_launch(struct conn_run *run, struct conn_pair pair)
  * SYN_SENT as a soft error (RFC 1122 4.2.3.9) and keep retransmitting the SYN, and older ones
  * abort it. Either way the error queue holds the ICMP message, which is the answer we wanted.
  */
-static int conn_outcome(struct conn_run *run, uint32_t s, uint32_t events,
-			enum port_reason *reason)
+static int conn_outcome(struct conn_run *run, uint32_t s, uint32_t events, enum port_reason *reason)
 {
 	struct conn_slot *slot = &run->slots[s];
 	struct sockaddr_storage ss;
@@ -793,7 +792,8 @@ static int conn_wait_ms(const struct conn_run *run)
 	uint64_t wait_ns = (uint64_t)CONN_WAIT_MAX_MS * 1000000u;
 
 	if (run->oldest != SLOT_NONE) {
-		uint64_t deadline = run->slots[run->oldest].sent_ns + scan_rtt_timeout_ns(&run->rtt);
+		uint64_t deadline =
+		    run->slots[run->oldest].sent_ns + scan_rtt_timeout_ns(&run->rtt);
 		uint64_t left = deadline > run->now ? deadline - run->now : 0;
 
 		if (left < wait_ns)
@@ -885,12 +885,12 @@ static enum ps_err conn_init(struct conn_run *run, const struct scan_opts *opts,
 	uint32_t i;
 
 	*run = (struct conn_run){
-		.opts = opts,
-		.stats = stats,
-		.diag = diag,
-		.epfd = -1,
-		.oldest = SLOT_NONE,
-		.newest = SLOT_NONE,
+	    .opts = opts,
+	    .stats = stats,
+	    .diag = diag,
+	    .epfd = -1,
+	    .oldest = SLOT_NONE,
+	    .newest = SLOT_NONE,
 	};
 	if (!opts->targets || !opts->ports || !opts->on_result)
 		return ps_fail(diag, PS_ERR_INVALID, "connect scan: no targets, ports or output");
@@ -979,7 +979,7 @@ out:
 }
 
 const struct scan_engine scan_connect_engine = {
-	.name = "connect",
-	.needs_raw = false,
-	.run = conn_run,
+    .name = "connect",
+    .needs_raw = false,
+    .run = conn_run,
 };

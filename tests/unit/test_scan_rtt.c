@@ -135,13 +135,13 @@ static void no_evidence_and_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rtt_before_any_sample_uses_initial),
-		cmocka_unit_test(rtt_follows_rfc6298),
-		cmocka_unit_test(rtt_is_clamped),
-		cmocka_unit_test(clean_path_needs_two_tries),
-		cmocka_unit_test(one_percent_loss_each_way),
-		cmocka_unit_test(answered_on_retry_counts_as_loss),
-		cmocka_unit_test(no_evidence_and_limits),
+	    cmocka_unit_test(rtt_before_any_sample_uses_initial),
+	    cmocka_unit_test(rtt_follows_rfc6298),
+	    cmocka_unit_test(rtt_is_clamped),
+	    cmocka_unit_test(clean_path_needs_two_tries),
+	    cmocka_unit_test(one_percent_loss_each_way),
+	    cmocka_unit_test(answered_on_retry_counts_as_loss),
+	    cmocka_unit_test(no_evidence_and_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
