@@ -573,8 +573,7 @@ static enum ps_err conn_launch(struct conn_run *run, struct conn_pair pair)
 		return conn_starved(run, pair, err);
 	}
 	if (err == EISCONN || err == EALREADY) {
-		/* A reused socket that did not come back clean: replace it, keep the pair's turn.
-		 */
+		/* A reused socket that did not come back clean: replace it, keep the turn. */
 		conn_close_abort(fd);
 		run->slots[s].fd = -1;
 		conn_slot_free(run, s);
@@ -736,12 +735,12 @@ static enum ps_err conn_fill(struct conn_run *run, bool *batch_full)
 			*batch_full = true;
 			break;
 		}
-		if (!conn_rate_allows(run))
-			break;
-		launched++;
 		struct conn_pair pair;
 		enum ps_err err;
 
+		if (!conn_rate_allows(run))
+			break;
+		launched++;
 		if (run->retry.len)
 			pair = conn_queue_shift(&run->retry);
 		else
