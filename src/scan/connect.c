@@ -731,13 +731,13 @@ static enum ps_err conn_fill(struct conn_run *run, bool *batch_full)
 	run->starved = false;
 	*batch_full = false;
 	while (run->inflight < run->window && conn_has_work(run)) {
+		struct conn_pair pair;
+		enum ps_err err;
+
 		if (launched == CONN_FILL_BATCH) {
 			*batch_full = true;
 			break;
 		}
-		struct conn_pair pair;
-		enum ps_err err;
-
 		if (!conn_rate_allows(run))
 			break;
 		launched++;
