@@ -596,11 +596,14 @@ static enum ps_err conn_launch(struct conn_run *run, struct conn_pair pair)
 	case ECONNREFUSED:
 		conn_answered(run, pair, PORT_CLOSED, REASON_CONN_REFUSED, 0);
 		return PS_OK;
-	case ENETUNREACH:
-	case EHOSTUNREACH:
-	case EPERM:
-	case EACCES:
+	case ENETUNREACH:  /* no route, or a "throw" route */
+	case EHOSTUNREACH: /* an "unreachable" route */
+	case EPERM:	   /* a cgroup or LSM hook said no */
+	case EACCES:	   /* a "prohibit" route */
 		conn_report(run, pair, PORT_FILTERED, errno_reason(err), 0);
+		return PS_OK;
+	case EINVAL: /* a "blackhole" route: nothing will ever get there */
+		conn_report(run, pair, PORT_FILTERED, REASON_NET_UNREACH, 0);
 		return PS_OK;
 	default:
 		return ps_fail(run->diag, PS_ERR_SYSTEM, "connect scan: connect: %s",

@@ -125,6 +125,25 @@ for ip in "$LAB_V4_T" "$LAB_V6_T"; do
 done
 lab_check "mixed families: pairs reported" 18 "$(grep -c '"ip"' "$OUT")"
 
+# Local routes answer before any packet leaves: connect() fails at once.
+ip -n "$LAB_S" route add prohibit 198.18.0.0/24
+ip -n "$LAB_S" route add unreachable 198.18.1.0/24
+ip -n "$LAB_S" route add blackhole 198.18.2.0/24
+lab_s "$PORTSIGHT" scan --no-db -p 80,443 198.18.0.1 198.18.1.1 198.18.2.1 198.18.3.1 \
+	--format jsonl --show all >"$OUT"
+lab_check "local routes: exit code" 0 $?
+lab_check "local routes: reasons" \
+	"198.18.0.1 local-prohibited 2 198.18.1.1 host-unreach 2 198.18.2.1 net-unreach 2 198.18.3.1 net-unreach 2" \
+	"$(python3 -c '
+import collections, json, sys
+c = collections.Counter()
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if "ip" in o:
+        c[(o["ip"], o["state"] + "/" + o["reason"])] += 1
+print(" ".join("%s %s %d" % (ip, r.split("/")[1], n) for (ip, r), n in sorted(c.items())
+               if r.startswith("filtered/")))' "$OUT")"
+
 # Ctrl-C: a scan that would wait 5 s on every dropped port stops at once, exits 130, says it
 # was interrupted and reports no dropped port (their verdict was still pending).
 ip netns exec "$LAB_S" "$PORTSIGHT" scan --no-db -p 10000-10999,80 "$LAB_V4_T" --min-rtt-timeout 5000 --format jsonl \
