@@ -35,6 +35,24 @@ lab_nft "$LAB_T" "table inet lab_filter {
 }" || exit 1
 lab_spawn "$LAB_T" "$LISTEN" $OPEN_PORTS >/dev/null
 lab_wait_port "$LAB_T" 127.0.0.1 65535 || exit 1
+# A fresh veth needs a moment before neighbour discovery works; until then every IPv6 probe
+# would go unanswered. Wait for one IPv6 handshake from the scanner (aborted with an RST, so
+# it leaves no TIME_WAIT behind for the checks below).
+lab_s python3 -c '
+import socket, struct, sys, time
+end = time.time() + 5
+while time.time() < end:
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.settimeout(0.2)
+    try:
+        s.connect((sys.argv[1], 65535))
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+    finally:
+        s.close()
+sys.exit("lab: no IPv6 path to " + sys.argv[1])' "$LAB_V6_T" || exit 1
 
 # The scanner resolves "labhost" through its own /etc/hosts: ip netns exec bind-mounts
 # /etc/netns/<ns>/hosts over /etc/hosts for the commands it runs.
@@ -146,15 +164,16 @@ print(" ".join("%s %s %d" % (ip, r.split("/")[1], n) for (ip, r), n in sorted(c.
 
 # Ctrl-C: a scan that would wait 5 s on every dropped port stops at once, exits 130, says it
 # was interrupted and reports no dropped port (their verdict was still pending).
-ip netns exec "$LAB_S" "$PORTSIGHT" scan --no-db -p 10000-10999,80 "$LAB_V4_T" --min-rtt-timeout 5000 --format jsonl \
-	--show all >"$OUT" &
+ip netns exec "$LAB_S" "$PORTSIGHT" scan --no-db -p 10000-10999,80 "$LAB_V4_T" \
+	--min-rtt-timeout 5000 --format jsonl --show all >"$OUT" &
 scan_pid=$!
 sleep 0.5
 start=$(date +%s%N)
 kill -INT $scan_pid
 wait $scan_pid
 lab_check "interrupt: exit code" 130 $?
-lab_check "interrupt: stopped within 1 s" 1 $((($(date +%s%N) - start) < 1000000000))
+# Not a benchmark: without the stop the scan needs two 5 s timeouts, so 3 s tells them apart.
+lab_check "interrupt: stopped long before the timeouts" 1 $((($(date +%s%N) - start) < 3000000000))
 lab_check "interrupt: no dropped port reported" 0 "$(grep -c '"port":10[0-9][0-9][0-9],' "$OUT")"
 lab_check "interrupt: summary says interrupted" 1 "$(grep -c '"interrupted":true' "$OUT")"
 
