@@ -134,7 +134,8 @@ for line in open(sys.argv[1]):
     if "ip" in o:
         seen[(o["ip"], o["port"])] = "%s/%s" % (o["state"], o["reason"])
 for ip in sys.argv[2:]:
-    print(ip, " ".join("%d=%s" % (p, seen.get((ip, p), "missing")) for p in (20, 22, 23, 80, 10000, 65535)))
+    ports = (20, 22, 23, 80, 10000, 65535)
+    print(ip, " ".join("%d=%s" % (p, seen.get((ip, p), "missing")) for p in ports))
 ' "$OUT" "$LAB_V4_T" "$LAB_V6_T")
 for ip in "$LAB_V4_T" "$LAB_V6_T"; do
 	lab_check "mixed families: $ip" "$ip 20=closed/conn-refused 22=open/syn-ack \
@@ -151,7 +152,8 @@ lab_s "$PORTSIGHT" scan --no-db -p 80,443 198.18.0.1 198.18.1.1 198.18.2.1 198.1
 	--format jsonl --show all >"$OUT"
 lab_check "local routes: exit code" 0 $?
 lab_check "local routes: reasons" \
-	"198.18.0.1 local-prohibited 2 198.18.1.1 host-unreach 2 198.18.2.1 net-unreach 2 198.18.3.1 net-unreach 2" \
+	"198.18.0.1 local-prohibited 2 198.18.1.1 host-unreach 2 \
+198.18.2.1 net-unreach 2 198.18.3.1 net-unreach 2" \
 	"$(python3 -c '
 import collections, json, sys
 c = collections.Counter()
