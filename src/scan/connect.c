@@ -4,8 +4,15 @@
  * in flight on one epoll instance. The kernel does the handshake, so the answer is whatever
  * connect() ends with: success (open), ECONNREFUSED (closed), an ICMP error (filtered, with
  * the exact type and code read from the socket's error queue thanks to IP_RECVERR) or nothing
- * before our timeout (retried, finally filtered). SO_LINGER {1, 0} makes close() abort with an
- * RST, so a scan leaves no TIME_WAIT sockets behind however many ports it touched.
+ * before our timeout (retried, finally filtered). Each in-flight slot keeps its socket and
+ * reuses it through connect(AF_UNSPEC), which aborts an accepted connection with an RST, so a
+ * scan leaves no TIME_WAIT sockets behind however many ports it touched. No raw socket or
+ * CAP_NET_RAW is needed for exact ICMP reasons: the error queue already quotes our SYN.
+ *
+ * Pairs are numbered 0..targets*ports-1; consecutive numbers go to different hosts and each
+ * host sees its ports in a random order. Timeouts follow the measured RTT (rtt.c); how often a
+ * silent port is retried follows the measured loss (rtt.c explains the numbers), and a silent
+ * port is only reported filtered at the end, when that estimate rests on the whole scan.
  */
 #include <errno.h>
 #include <time.h> /* before linux/errqueue.h, which needs struct timespec */
