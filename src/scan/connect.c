@@ -953,8 +953,10 @@ static void conn_release(struct conn_run *run)
 
 	if (run->slots)
 		for (i = 0; i < run->nslots; i++)
-			if (run->slots[i].fd >= 0)
+			if (run->slots[i].busy) /* maybe accepted: abort */
 				conn_close_abort(run->slots[i].fd);
+			else if (run->slots[i].fd >= 0)
+				close(run->slots[i].fd);
 	if (run->epfd >= 0)
 		close(run->epfd);
 	conn_queue_release(&run->retry);
