@@ -951,12 +951,12 @@ static void conn_release(struct conn_run *run)
 {
 	uint32_t i;
 
-	if (run->slots)
-		for (i = 0; i < run->nslots; i++)
-			if (run->slots[i].busy) /* maybe accepted: abort */
-				conn_close_abort(run->slots[i].fd);
-			else if (run->slots[i].fd >= 0)
-				close(run->slots[i].fd);
+	for (i = 0; run->slots && i < run->nslots; i++) {
+		if (run->slots[i].busy) /* maybe accepted: abort */
+			conn_close_abort(run->slots[i].fd);
+		else if (run->slots[i].fd >= 0)
+			close(run->slots[i].fd);
+	}
 	if (run->epfd >= 0)
 		close(run->epfd);
 	conn_queue_release(&run->retry);
