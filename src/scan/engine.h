@@ -49,5 +49,6 @@ struct scan_engine {
 };
 
 extern const struct scan_engine scan_connect_engine;
+extern const struct scan_engine scan_syn_engine;
 
 #endif

@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stateless TCP SYN scan. Probes go out as whole Ethernet frames built in place and paced by
+ * scan_rate; replies come back through a BPF-filtered ring. Nothing is remembered per probe:
+ * the sequence number is a SipHash cookie, and a reply that carries it (ack - 1, or the
+ * quoted sequence of an ICMP error) is mapped straight back to its (address, port) pair. One
+ * bit per pair says "answered"; passes over the same permutation re-send what is not.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "engine.h"
+#include "net/packet.h"
+#include "net/priv.h"
+#include "net/raw.h"
+#include "net/route.h"
+#include "permute.h"
+#include "rate.h"
+#include "syn.h"
+
+#define DEFAULT_RETRIES 4
+/* Pairs of a host that never answered on any port get this many retransmissions only. */
+#define DARK_HOST_RETRIES 1
+#define DEFAULT_MIN_RTO_MS 30
+#define DEFAULT_MAX_RTO_MS 1000
+#define DEFAULT_INITIAL_RTO_MS 250
+#define FINAL_WAIT_MIN_MS 100
+#define NEIGH_TIMEOUT_MS 2000
+#define RTT_SLOTS 4096u
+#define SKIP_BUDGET 16384u /* pairs examined per loop turn, so receiving is never starved */
+#define MAX_PAIRS (1ULL << 32)
+#define MAX_ROUTED_RANGES 65536u
+#define PROBE_TTL 64
+#define PROBE_WINDOW 1024
+#define PROBE_MSS 1460
+#define SPORT_BASE 40000u
+#define SPORT_SPAN 20000u
+
+struct syn_range {
+	uint8_t mac[NET_ETH_ALEN];
+};
+
+struct rtt_slot {
+	uint64_t pair;
+	uint64_t sent_ns;
+};
+
+struct syn_ctx {
+	const struct scan_opts *opts;
+	struct scan_stats *stats;
+	const struct target_list *targets;
+	uint64_t naddrs;
+	uint32_t nports;
+	uint64_t npairs;
+	uint16_t *ports;     /* port index -> port */
+	uint32_t *port_slot; /* port -> index + 1, 0 when not scanned */
+	uint64_t *done;	     /* one bit per pair: reported */
+	uint64_t *live;	     /* one bit per address: answered at least once */
+	uint64_t ndone;
+	struct syn_range *ranges;
+	struct ps_addr src[2]; /* [0] IPv4, [1] IPv6 */
+	uint8_t if_mac[NET_ETH_ALEN];
+	int ifindex;
+	uint16_t sport;
+	struct net_siphash_key key;
+	struct scan_perm perm;
+	struct net_raw raw;
+	struct scan_rate rate;
+	struct rtt_slot *rtt;
+	double srtt_us, rttvar_us;
+	bool have_rtt;
+	uint32_t min_rto_us, max_rto_us, initial_rto_us;
+	unsigned pass;
+	unsigned passes_sent;
+	uint64_t pass_answers;
+	unsigned replies_pending; /* for the rate's reply-ratio window */
+	uint8_t rst[NET_RAW_BATCH][NET_FRAME_MAX];
+	size_t rst_len[NET_RAW_BATCH];
+	unsigned nrst;
+	uint16_t ip_id;
+};
+
+static int fam_slot(int family)
+{
+	return family == AF_INET6;
+}
+
+static bool bit_get(const uint64_t *bits, uint64_t i)
+{
+	return (bits[i >> 6] >> (i & 63)) & 1;
+}
+
+static void bit_set(uint64_t *bits, uint64_t i)
+{
+	bits[i >> 6] |= 1ULL << (i & 63);
+}
+
+uint32_t scan_syn_cookie(const struct net_siphash_key *key, const struct ps_addr *src,
+			 const struct ps_addr *dst, uint16_t sport, uint16_t dport)
+{
+	uint8_t buf[1 + 16 + 16 + 4];
+
+	buf[0] = src->family;
+	memcpy(buf + 1, src->bytes, 16);
+	memcpy(buf + 17, dst->bytes, 16);
+	buf[33] = (uint8_t)(sport >> 8);
+	buf[34] = (uint8_t)sport;
+	buf[35] = (uint8_t)(dport >> 8);
+	buf[36] = (uint8_t)dport;
+	return (uint32_t)net_siphash24(key, buf, sizeof(buf));
+}
+
+/* Index of the range holding address number index (ranges are numbered in order). */
+static size_t range_of_index(const struct target_list *t, uint64_t index)
+{
+	size_t lo = 0, hi = t->nranges;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->start[mid] <= index)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The address number of addr, or false when it is not a target (ranges sorted, disjoint). */
+static bool index_of_addr(const struct target_list *t, const struct ps_addr *addr, uint64_t *out)
+{
+	ps_u128 v = ps_addr_to_u128(addr);
+	size_t lo = 0, hi = t->nranges;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct target_range *r = &t->ranges[mid];
+
+		if (r->family < addr->family || (r->family == addr->family && r->hi < v))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == t->nranges || t->ranges[lo].family != addr->family || t->ranges[lo].lo > v)
+		return false;
+	*out = t->start[lo] + (uint64_t)(v - t->ranges[lo].lo);
+	return true;
+}
+
+static uint32_t rto_us(const struct syn_ctx *c)
+{
+	double rto = c->have_rtt ? c->srtt_us + 4 * c->rttvar_us : c->initial_rto_us;
+
+	if (rto < c->min_rto_us)
+		rto = c->min_rto_us;
+	if (rto > c->max_rto_us)
+		rto = c->max_rto_us;
+	return (uint32_t)rto;
+}
+
+/* RFC 6298's estimator, fed by the sampled send times. */
+static uint32_t rtt_sample(struct syn_ctx *c, uint64_t pair, uint64_t now)
+{
+	struct rtt_slot *s = &c->rtt[pair % RTT_SLOTS];
+	double sample;
+
+	if (s->pair != pair || !s->sent_ns || now < s->sent_ns)
+		return 0;
+	sample = (double)(now - s->sent_ns) / 1000.0;
+	s->sent_ns = 0;
+	if (!c->have_rtt) {
+		c->srtt_us = sample;
+		c->rttvar_us = sample / 2;
+		c->have_rtt = true;
+	} else {
+		double err = sample - c->srtt_us;
+
+		c->rttvar_us += ((err < 0 ? -err : err) - c->rttvar_us) / 4;
+		c->srtt_us += err / 8;
+	}
+	return (uint32_t)sample;
+}
+
+static void report(struct syn_ctx *c, uint64_t pair, enum port_state state,
+		   enum port_reason reason, uint8_t ttl, uint32_t rtt, uint8_t tries)
+{
+	struct port_result res = {0};
+	uint64_t addr_index = pair / c->nports;
+
+	bit_set(c->done, pair);
+	c->ndone++;
+	target_list_get(c->targets, addr_index, &res.addr, &res.hostname);
+	res.port = c->ports[pair % c->nports];
+	res.proto = IPPROTO_TCP;
+	res.state = (uint8_t)state;
+	res.reason = (uint8_t)reason;
+	res.ttl = ttl;
+	res.tries = tries;
+	res.rtt_us = rtt;
+	if (c->opts->on_result)
+		c->opts->on_result(c->opts->result_ctx, &res);
+}
+
+static enum port_reason icmp_reason(int family, uint8_t code)
+{
+	if (family == AF_INET) {
+		switch (code) {
+		case 0:
+			return REASON_ICMP_NET_UNREACH;
+		case 2:
+			return REASON_ICMP_PROTO_UNREACH;
+		case 3:
+			return REASON_ICMP_PORT_UNREACH;
+		case 9:
+			return REASON_ICMP_NET_PROHIBITED;
+		case 10:
+			return REASON_ICMP_HOST_PROHIBITED;
+		case 13:
+			return REASON_ICMP_ADMIN_PROHIBITED;
+		default:
+			return REASON_ICMP_HOST_UNREACH;
+		}
+	}
+	switch (code) {
+	case 0: /* no route */
+	case 6: /* reject route */
+		return REASON_ICMP_NET_UNREACH;
+	case 1: /* administratively prohibited */
+	case 5: /* source address failed ingress/egress policy */
+		return REASON_ICMP_ADMIN_PROHIBITED;
+	case 4:
+		return REASON_ICMP_PORT_UNREACH;
+	default:
+		return REASON_ICMP_HOST_UNREACH;
+	}
+}
+
+static void flush_rst(struct syn_ctx *c)
+{
+	if (c->nrst)
+		(void)net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])c->rst, c->rst_len,
+				   c->nrst);
+	c->nrst = 0;
+}
+
+/* Tears down the half-open connection an open port made for us. */
+static void queue_rst(struct syn_ctx *c, uint64_t pair, const struct net_reply *r)
+{
+	struct net_tcp_probe p = {
+		.src = r->dst,
+		.dst = r->src,
+		.sport = r->dport,
+		.dport = r->sport,
+		.seq = r->ack,
+		.flags = NET_TCP_RST,
+		.ttl = PROBE_TTL,
+		.ip_id = c->ip_id++,
+	};
+	size_t r_index = range_of_index(c->targets, pair / c->nports);
+	size_t len = net_build_tcp(c->rst[c->nrst], NET_FRAME_MAX, c->ranges[r_index].mac,
+				   c->if_mac, 1, &p);
+
+	if (!len)
+		return;
+	c->rst_len[c->nrst++] = len;
+	if (c->nrst == NET_RAW_BATCH)
+		flush_rst(c);
+}
+
+static void on_frame(void *vctx, const uint8_t *frame, size_t len)
+{
+	struct syn_ctx *c = vctx;
+	const struct ps_addr *target, *us;
+	struct net_reply r;
+	uint16_t tport, usport;
+	uint32_t seq, slot;
+	uint64_t addr_index, pair;
+	enum port_state state;
+	enum port_reason reason;
+
+	if (net_parse_frame(frame, len, &r))
+		return;
+	if (r.kind == NET_REPLY_TCP) {
+		if (!(r.flags & NET_TCP_ACK) || !(r.flags & (NET_TCP_SYN | NET_TCP_RST)))
+			return;
+		target = &r.src;
+		us = &r.dst;
+		tport = r.sport;
+		usport = r.dport;
+		seq = r.ack - 1;
+		if (r.flags & NET_TCP_RST) {
+			state = PORT_CLOSED;
+			reason = REASON_RESET;
+		} else {
+			state = PORT_OPEN;
+			reason = REASON_SYN_ACK;
+		}
+	} else {
+		target = &r.q_dst;
+		us = &r.q_src;
+		tport = r.q_dport;
+		usport = r.q_sport;
+		seq = r.q_seq;
+		state = PORT_FILTERED;
+		reason = icmp_reason(target->family, r.icmp_code);
+	}
+	if (usport != c->sport || ps_addr_cmp(us, &c->src[fam_slot(us->family)]))
+		return;
+	slot = c->port_slot[tport];
+	if (!slot || !index_of_addr(c->targets, target, &addr_index))
+		return;
+	if (seq != scan_syn_cookie(&c->key, us, target, usport, tport))
+		return;
+	pair = addr_index * c->nports + (slot - 1);
+	c->stats->replies++;
+	c->replies_pending++;
+	if (state == PORT_OPEN)
+		queue_rst(c, pair, &r);
+	bit_set(c->live, addr_index);
+	if (bit_get(c->done, pair))
+		return;
+	c->pass_answers++;
+	report(c, pair, state, reason, r.ttl, rtt_sample(c, pair, ps_now_ns()),
+	       (uint8_t)(c->pass + 1));
+}
+
+static int receive(struct syn_ctx *c, int timeout_ms)
+{
+	int n = net_raw_recv(&c->raw, timeout_ms, on_frame, c);
+
+	flush_rst(c);
+	return n;
+}
+
+static bool stopped(const struct syn_ctx *c)
+{
+	return c->opts->stop && *c->opts->stop;
+}
+
+/* Receives until deadline (or until every pair is answered). */
+static enum ps_err wait_until(struct syn_ctx *c, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = ps_now_ns();
+		uint64_t left_ms;
+
+		if (stopped(c))
+			return PS_ERR_INTERRUPTED;
+		if (now >= deadline || c->ndone == c->npairs)
+			return PS_OK;
+		left_ms = (deadline - now + 999999) / 1000000;
+		/* Short slices, so Ctrl-C is noticed promptly. */
+		receive(c, (int)(left_ms > 50 ? 50 : left_ms));
+	}
+}
+
+static bool eligible(const struct syn_ctx *c, uint64_t pair)
+{
+	if (bit_get(c->done, pair))
+		return false;
+	return c->pass <= DARK_HOST_RETRIES || bit_get(c->live, pair / c->nports);
+}
+
+static size_t build_probe(struct syn_ctx *c, uint64_t pair, uint8_t *frame)
+{
+	uint64_t addr_index = pair / c->nports;
+	struct net_tcp_probe p = {
+		.sport = c->sport,
+		.dport = c->ports[pair % c->nports],
+		.flags = NET_TCP_SYN,
+		.ttl = PROBE_TTL,
+		.window = PROBE_WINDOW,
+		.mss = PROBE_MSS,
+		.ip_id = c->ip_id++,
+	};
+	size_t r_index = range_of_index(c->targets, addr_index);
+
+	target_list_get(c->targets, addr_index, &p.dst, NULL);
+	p.src = c->src[fam_slot(p.dst.family)];
+	p.seq = scan_syn_cookie(&c->key, &p.src, &p.dst, p.sport, p.dport);
+	return net_build_tcp(frame, NET_FRAME_MAX, c->ranges[r_index].mac, c->if_mac, 1, &p);
+}
+
+struct send_batch {
+	uint8_t frames[NET_RAW_BATCH][NET_FRAME_MAX];
+	size_t lens[NET_RAW_BATCH];
+	uint64_t pairs[NET_RAW_BATCH];
+	unsigned count;
+	unsigned next; /* first frame not yet sent */
+};
+
+/* Sends what is pending in b; false when the device refused (a loss signal). */
+static bool send_pending(struct syn_ctx *c, struct send_batch *b)
+{
+	uint64_t now = ps_now_ns();
+	unsigned i, n = b->count - b->next;
+	int sent;
+
+	if (!n)
+		return true;
+	sent = net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])b->frames + b->next,
+			    b->lens + b->next, n);
+	if (sent <= 0)
+		return false;
+	for (i = b->next; i < b->next + (unsigned)sent; i++) {
+		struct rtt_slot *s = &c->rtt[b->pairs[i] % RTT_SLOTS];
+
+		s->pair = b->pairs[i];
+		s->sent_ns = now;
+	}
+	b->next += (unsigned)sent;
+	c->stats->probes_sent += (uint64_t)sent;
+	if (c->pass)
+		c->stats->retransmits += (uint64_t)sent;
+	else
+		scan_rate_account(&c->rate, (unsigned)sent, 0);
+	return (unsigned)sent == n;
+}
+
+static void rate_tick(struct syn_ctx *c, uint64_t now, bool hard_loss)
+{
+	if (now - c->rate.tick_ns >= SCAN_RATE_TICK_NS) {
+		if (net_raw_drops(&c->raw))
+			hard_loss = true;
+		if (c->pass == 0)
+			scan_rate_account(&c->rate, 0, c->replies_pending);
+		c->replies_pending = 0;
+	}
+	scan_rate_tick(&c->rate, now, hard_loss);
+}
+
+/* One pass over the permutation, sending every eligible pair once. */
+static enum ps_err run_pass(struct syn_ctx *c, struct send_batch *b)
+{
+	uint64_t cursor = 0;
+
+	b->count = b->next = 0;
+	for (;;) {
+		uint64_t now = ps_now_ns();
+		unsigned want, looked = 0;
+		bool ok;
+
+		if (stopped(c))
+			return PS_ERR_INTERRUPTED;
+		receive(c, 0);
+		if (b->next == b->count) {
+			if (cursor >= c->npairs)
+				return PS_OK;
+			b->count = b->next = 0;
+		}
+		want = b->count - b->next ? 0 : scan_rate_take(&c->rate, now, NET_RAW_BATCH);
+		while (b->count < want && cursor < c->npairs && looked < SKIP_BUDGET) {
+			uint64_t pair = scan_perm_at(&c->perm, cursor++);
+
+			looked++;
+			if (!eligible(c, pair))
+				continue;
+			b->lens[b->count] = build_probe(c, pair, b->frames[b->count]);
+			if (b->lens[b->count])
+				b->pairs[b->count++] = pair;
+		}
+		if (b->count < want) /* unused tokens stay in the bucket */
+			c->rate.tokens += want - b->count;
+		ok = send_pending(c, b);
+		rate_tick(c, now, !ok);
+		if (!ok || (want == 0 && b->next == b->count)) {
+			uint64_t wait = ok ? scan_rate_wait_ns(&c->rate) : 200000;
+
+			if (wait >= 1000000) {
+				receive(c, (int)(wait / 1000000));
+			} else if (wait) {
+				struct timespec ts = {0, (long)wait};
+
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+}
+
+static enum ps_err scan_passes(struct syn_ctx *c)
+{
+	struct send_batch *b = malloc(sizeof(*b));
+	unsigned retries = c->opts->max_retries ? c->opts->max_retries : DEFAULT_RETRIES;
+	uint64_t pass_end = 0, last_answers = 0;
+	enum ps_err err = PS_OK;
+
+	if (!b)
+		return PS_ERR_NOMEM;
+	for (c->pass = 0; c->pass <= retries; c->pass++) {
+		if (c->pass) {
+			if (c->ndone == c->npairs)
+				break;
+			/* A retransmission pass that woke nothing up means nothing is being lost. */
+			if (c->pass >= 2 && last_answers == 0)
+				break;
+			err = wait_until(c, pass_end + (uint64_t)rto_us(c) * 1000);
+			if (err)
+				break;
+		}
+		c->pass_answers = 0;
+		err = run_pass(c, b);
+		if (err)
+			break;
+		c->passes_sent = c->pass + 1;
+		pass_end = ps_now_ns();
+		last_answers = c->pass_answers;
+	}
+	if (!err) {
+		uint64_t wait_us = 2ull * rto_us(c);
+
+		if (wait_us < FINAL_WAIT_MIN_MS * 1000ull)
+			wait_us = FINAL_WAIT_MIN_MS * 1000ull;
+		err = wait_until(c, pass_end + wait_us * 1000);
+	}
+	free(b);
+	return err;
+}
+
+static void report_silent(struct syn_ctx *c)
+{
+	uint64_t pair;
+
+	for (pair = 0; pair < c->npairs && c->ndone < c->npairs; pair++) {
+		unsigned tries = c->passes_sent;
+
+		if (bit_get(c->done, pair))
+			continue;
+		if (!bit_get(c->live, pair / c->nports) && tries > DARK_HOST_RETRIES + 1)
+			tries = DARK_HOST_RETRIES + 1;
+		report(c, pair, PORT_FILTERED, REASON_NO_RESPONSE, 0, 0, (uint8_t)tries);
+	}
+}
+
+/* Route, interface, source and next-hop MAC for every target range. */
+static enum ps_err resolve_paths(struct syn_ctx *c, struct ps_diag *diag)
+{
+	const struct target_list *t = c->targets;
+	char abuf[PS_ADDR_STRLEN];
+	bool have_src[2] = {false, false};
+	size_t i;
+
+	if (t->nranges > MAX_ROUTED_RANGES)
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "too many separate target ranges (%zu) for "
+						       "the SYN engine", t->nranges);
+	for (i = 0; i < t->nranges; i++) {
+		struct net_route rt;
+		struct ps_addr first;
+		const struct ps_addr *hop;
+		enum ps_err err;
+		int f;
+
+		ps_addr_from_u128(t->ranges[i].lo, t->ranges[i].family, &first);
+		err = net_route_lookup(&first, c->opts->interface, &rt, diag);
+		if (err)
+			return err;
+		if (!net_route_has_ethernet(&rt))
+			return ps_fail(diag, PS_ERR_UNSUPPORTED, "interface %s is not Ethernet; "
+								 "use the connect scan", rt.ifname);
+		if (!c->ifindex) {
+			c->ifindex = rt.ifindex;
+			memcpy(c->if_mac, rt.if_mac, NET_ETH_ALEN);
+		} else if (c->ifindex != rt.ifindex) {
+			return ps_fail(diag, PS_ERR_UNSUPPORTED,
+				       "targets are reached through different interfaces; scan "
+				       "them separately or pass --interface");
+		}
+		f = fam_slot(first.family);
+		if (!have_src[f]) {
+			if (c->opts->source && c->opts->source->family == first.family)
+				c->src[f] = *c->opts->source;
+			else
+				c->src[f] = rt.src;
+			have_src[f] = true;
+		}
+		/* One MAC per range: fine behind a gateway, or for one on-link host. */
+		if (!rt.local && !rt.gateway.family && t->ranges[i].hi != t->ranges[i].lo)
+			return ps_fail(diag, PS_ERR_UNSUPPORTED,
+				       "%s is on-link with more than one address; the SYN engine "
+				       "needs a gateway or one host per range (use --connect)",
+				       ps_addr_format(&first, abuf, sizeof(abuf)));
+		hop = net_route_nexthop(&rt, &first);
+		err = net_neigh_resolve(&rt, hop, &first, NEIGH_TIMEOUT_MS, c->ranges[i].mac, diag);
+		if (err)
+			return err;
+	}
+	return PS_OK;
+}
+
+static enum ps_err setup(struct syn_ctx *c, struct ps_diag *diag)
+{
+	const struct scan_opts *o = c->opts;
+	uint64_t seed = o->seed, rnd[3];
+	uint32_t i, p;
+
+	c->targets = o->targets;
+	c->naddrs = o->targets->total;
+	c->nports = o->ports->count;
+	if (!c->naddrs || !c->nports)
+		return ps_fail(diag, PS_ERR_INVALID, "nothing to scan");
+	if (c->naddrs > MAX_PAIRS / c->nports)
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "%llu addresses x %u ports is more than the "
+						       "SYN engine's limit of 2^32 probes",
+			       (unsigned long long)c->naddrs, c->nports);
+	c->npairs = c->naddrs * c->nports;
+	c->ports = calloc(c->nports, sizeof(*c->ports));
+	c->port_slot = calloc(PORTSET_MAX_PORT + 1, sizeof(*c->port_slot));
+	c->done = calloc((c->npairs + 63) / 64, sizeof(uint64_t));
+	c->live = calloc((c->naddrs + 63) / 64, sizeof(uint64_t));
+	c->ranges = calloc(c->targets->nranges, sizeof(*c->ranges));
+	c->rtt = calloc(RTT_SLOTS, sizeof(*c->rtt));
+	if (!c->ports || !c->port_slot || !c->done || !c->live || !c->ranges || !c->rtt)
+		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu probe bits",
+			       (unsigned long long)c->npairs);
+	for (i = 0, p = portset_next(o->ports, 0); p && i < c->nports;
+	     p = portset_next(o->ports, p), i++) {
+		c->ports[i] = (uint16_t)p;
+		c->port_slot[p] = i + 1;
+	}
+	c->nports = i;
+	c->npairs = c->naddrs * c->nports;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return ps_fail(diag, PS_ERR_SYSTEM, "getrandom: %s", strerror(errno));
+	c->key.k0 = rnd[0];
+	c->key.k1 = rnd[1];
+	c->sport = (uint16_t)(SPORT_BASE + rnd[2] % SPORT_SPAN);
+	c->ip_id = (uint16_t)(rnd[2] >> 32);
+	if (!seed)
+		seed = rnd[2] ^ rnd[0];
+	scan_perm_init(&c->perm, c->npairs, seed);
+	c->min_rto_us = (o->min_rtt_timeout_ms ? o->min_rtt_timeout_ms : DEFAULT_MIN_RTO_MS) * 1000;
+	c->max_rto_us = (o->max_rtt_timeout_ms ? o->max_rtt_timeout_ms : DEFAULT_MAX_RTO_MS) * 1000;
+	c->initial_rto_us =
+		(o->initial_rtt_timeout_ms ? o->initial_rtt_timeout_ms : DEFAULT_INITIAL_RTO_MS) *
+		1000;
+	if (c->max_rto_us < c->min_rto_us)
+		c->max_rto_us = c->min_rto_us;
+	return PS_OK;
+}
+
+static void release(struct syn_ctx *c)
+{
+	net_raw_close(&c->raw);
+	free(c->ports);
+	free(c->port_slot);
+	free(c->done);
+	free(c->live);
+	free(c->ranges);
+	free(c->rtt);
+}
+
+static enum ps_err syn_run(const struct scan_opts *opts, struct scan_stats *stats,
+			   struct ps_diag *diag)
+{
+	struct scan_stats local_stats = {0};
+	struct syn_ctx *c = calloc(1, sizeof(*c));
+	enum ps_err err;
+
+	if (!c)
+		return PS_ERR_NOMEM;
+	c->raw.tx_fd = c->raw.rx_fd = -1;
+	c->opts = opts;
+	c->stats = stats ? stats : &local_stats;
+	memset(c->stats, 0, sizeof(*c->stats));
+	err = setup(c, diag);
+	if (err)
+		goto out;
+	err = resolve_paths(c, diag);
+	if (err)
+		goto out;
+	err = net_raw_open(&c->raw, c->ifindex, c->sport, diag);
+	if (err)
+		goto out;
+	/* Everything privileged is done: nothing from the wire is parsed before this. */
+	err = net_priv_drop(diag);
+	if (err)
+		goto out;
+	scan_rate_init(&c->rate, opts->rate_pps, ps_now_ns());
+	err = scan_passes(c);
+	if (err)
+		goto out;
+	report_silent(c);
+	c->stats->srtt_us = (uint32_t)c->srtt_us;
+	c->stats->max_inflight_seen = (uint32_t)(c->rate.pps * c->srtt_us / 1e6);
+out:
+	release(c);
+	free(c);
+	return err;
+}
+
+const struct scan_engine scan_syn_engine = {
+	.name = "syn",
+	.needs_raw = true,
+	.run = syn_run,
+};
