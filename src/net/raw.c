@@ -7,6 +7,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -115,6 +116,20 @@ static enum ps_err open_rx(struct net_raw *raw, int ifindex, uint16_t sport, str
 	return PS_OK;
 }
 
+static enum ps_err open_tx_ip(struct net_raw *raw, struct ps_diag *diag)
+{
+	int sndbuf = 4 << 20;
+
+	raw->tx_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	raw->tx6_fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (raw->tx_fd < 0 || raw->tx6_fd < 0)
+		return ps_fail(diag, errno == EPERM ? PS_ERR_PERMISSION : PS_ERR_SYSTEM,
+			       "raw IP socket: %s", strerror(errno));
+	(void)setsockopt(raw->tx_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	(void)setsockopt(raw->tx6_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	return PS_OK;
+}
+
 static enum ps_err open_tx(struct net_raw *raw, int ifindex, struct ps_diag *diag)
 {
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = ifindex};
@@ -132,16 +147,19 @@ static enum ps_err open_tx(struct net_raw *raw, int ifindex, struct ps_diag *dia
 	return PS_OK;
 }
 
-enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, struct ps_diag *diag)
+enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, bool ip_mode,
+			 struct ps_diag *diag)
 {
 	enum ps_err err;
 
 	memset(raw, 0, sizeof(*raw));
 	raw->tx_fd = -1;
+	raw->tx6_fd = -1;
 	raw->rx_fd = -1;
+	raw->ip_mode = ip_mode;
 	err = open_rx(raw, ifindex, sport, diag);
 	if (!err)
-		err = open_tx(raw, ifindex, diag);
+		err = ip_mode ? open_tx_ip(raw, diag) : open_tx(raw, ifindex, diag);
 	if (err)
 		net_raw_close(raw);
 	return err;
@@ -155,17 +173,21 @@ void net_raw_close(struct net_raw *raw)
 		close(raw->rx_fd);
 	if (raw->tx_fd >= 0)
 		close(raw->tx_fd);
+	if (raw->tx6_fd >= 0)
+		close(raw->tx6_fd);
 	memset(raw, 0, sizeof(*raw));
 	raw->tx_fd = -1;
+	raw->tx6_fd = -1;
 	raw->rx_fd = -1;
 }
 
 int net_raw_send(struct net_raw *raw, const uint8_t (*frames)[NET_FRAME_MAX], const size_t *lens,
-		 unsigned n)
+		 const struct ps_addr *dsts, unsigned n)
 {
 	struct mmsghdr msgs[NET_RAW_BATCH];
 	struct iovec iov[NET_RAW_BATCH];
-	unsigned i;
+	struct sockaddr_storage names[NET_RAW_BATCH];
+	unsigned i, done = 0;
 	int sent;
 
 	if (n > NET_RAW_BATCH)
@@ -176,9 +198,30 @@ int net_raw_send(struct net_raw *raw, const uint8_t (*frames)[NET_FRAME_MAX], co
 		iov[i].iov_len = lens[i];
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
+		if (raw->ip_mode) {
+			msgs[i].msg_hdr.msg_name = &names[i];
+			msgs[i].msg_hdr.msg_namelen = ps_addr_to_sockaddr(&dsts[i], 0, &names[i]);
+		}
 	}
-	sent = sendmmsg(raw->tx_fd, msgs, n, MSG_DONTWAIT);
-	return sent < 0 ? -errno : sent;
+	if (!raw->ip_mode) {
+		sent = sendmmsg(raw->tx_fd, msgs, n, MSG_DONTWAIT);
+		return sent < 0 ? -errno : sent;
+	}
+	/* One sendmmsg per run of packets of the same family. */
+	while (done < n) {
+		unsigned run = 1;
+		int fd = dsts[done].family == AF_INET6 ? raw->tx6_fd : raw->tx_fd;
+
+		while (done + run < n && dsts[done + run].family == dsts[done].family)
+			run++;
+		sent = sendmmsg(fd, msgs + done, run, MSG_DONTWAIT);
+		if (sent < 0)
+			return done ? (int)done : -errno;
+		done += (unsigned)sent;
+		if ((unsigned)sent < run)
+			break;
+	}
+	return (int)done;
 }
 
 int net_raw_recv(struct net_raw *raw, int timeout_ms, net_raw_frame_fn fn, void *ctx)

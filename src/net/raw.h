@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"
 #include "core/err.h"
 #include "packet.h"
 
@@ -16,8 +17,10 @@
  * reach user space.
  */
 struct net_raw {
-	int tx_fd;
+	int tx_fd;  /* AF_PACKET; or, in IP mode, the IPv4 raw socket */
+	int tx6_fd; /* IP mode: the IPv6 raw socket */
 	int rx_fd;
+	bool ip_mode;
 	uint8_t *ring;
 	size_t ring_len;
 	unsigned block_size;
@@ -31,16 +34,25 @@ struct net_raw {
 /* Whether this process may open raw sockets (CAP_NET_RAW in its network namespace). */
 bool net_raw_permitted(void);
 
-/* Opens both sockets on ifindex; the receive filter passes TCP to sport and ICMP errors. */
-enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, struct ps_diag *diag);
+/*
+ * Opens the sockets on ifindex; the receive filter passes TCP to sport and ICMP errors.
+ *
+ * ip_mode sends bare IP packets through raw IP sockets (IPPROTO_RAW) instead of frames: for
+ * destinations on this machine. A frame injected on lo has no route attached, and the input
+ * path drops 127.0.0.0/8 arriving that way as martian unless route_localnet is set; a packet
+ * sent through the IP layer is routed and delivered like any local traffic.
+ */
+enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, bool ip_mode,
+			 struct ps_diag *diag);
 void net_raw_close(struct net_raw *raw);
 
 /*
- * Sends up to n (<= NET_RAW_BATCH) frames; returns how many left, or -errno when none did.
- * -ENOBUFS / -EAGAIN mean the device queue is full: a signal to slow down.
+ * Sends up to n (<= NET_RAW_BATCH) frames (IP mode: packets to dsts[i]); returns how many
+ * left, or -errno when none did. -ENOBUFS / -EAGAIN mean the device queue is full: a signal
+ * to slow down.
  */
 int net_raw_send(struct net_raw *raw, const uint8_t (*frames)[NET_FRAME_MAX], const size_t *lens,
-		 unsigned n);
+		 const struct ps_addr *dsts, unsigned n);
 
 typedef void (*net_raw_frame_fn)(void *ctx, const uint8_t *frame, size_t len);
 

@@ -66,6 +66,7 @@ struct syn_ctx {
 	struct ps_addr src[2]; /* [0] IPv4, [1] IPv6 */
 	uint8_t if_mac[NET_ETH_ALEN];
 	int ifindex;
+	bool ip_mode; /* targets on this machine: bare IP packets through raw IP sockets */
 	uint16_t sport;
 	struct net_siphash_key key;
 	struct scan_perm perm;
@@ -81,6 +82,7 @@ struct syn_ctx {
 	unsigned replies_pending; /* for the rate's reply-ratio window */
 	uint8_t rst[NET_RAW_BATCH][NET_FRAME_MAX];
 	size_t rst_len[NET_RAW_BATCH];
+	struct ps_addr rst_dst[NET_RAW_BATCH];
 	unsigned nrst;
 	uint16_t ip_id;
 };
@@ -244,7 +246,7 @@ static void flush_rst(struct syn_ctx *c)
 {
 	if (c->nrst)
 		(void)net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])c->rst, c->rst_len,
-				   c->nrst);
+				   c->rst_dst, c->nrst);
 	c->nrst = 0;
 }
 
@@ -263,10 +265,11 @@ static void queue_rst(struct syn_ctx *c, uint64_t pair, const struct net_reply *
 	};
 	size_t r_index = range_of_index(c->targets, pair / c->nports);
 	size_t len = net_build_tcp(c->rst[c->nrst], NET_FRAME_MAX, c->ranges[r_index].mac,
-				   c->if_mac, 1, &p);
+				   c->if_mac, !c->ip_mode, &p);
 
 	if (!len)
 		return;
+	c->rst_dst[c->nrst] = r->src;
 	c->rst_len[c->nrst++] = len;
 	if (c->nrst == NET_RAW_BATCH)
 		flush_rst(c);
@@ -366,7 +369,7 @@ static bool eligible(const struct syn_ctx *c, uint64_t pair)
 	return c->pass <= DARK_HOST_RETRIES || bit_get(c->live, pair / c->nports);
 }
 
-static size_t build_probe(struct syn_ctx *c, uint64_t pair, uint8_t *frame)
+static size_t build_probe(struct syn_ctx *c, uint64_t pair, uint8_t *frame, struct ps_addr *dst)
 {
 	uint64_t addr_index = pair / c->nports;
 	struct net_tcp_probe p = {
@@ -383,12 +386,15 @@ static size_t build_probe(struct syn_ctx *c, uint64_t pair, uint8_t *frame)
 	target_list_get(c->targets, addr_index, &p.dst, NULL);
 	p.src = c->src[fam_slot(p.dst.family)];
 	p.seq = scan_syn_cookie(&c->key, &p.src, &p.dst, p.sport, p.dport);
-	return net_build_tcp(frame, NET_FRAME_MAX, c->ranges[r_index].mac, c->if_mac, 1, &p);
+	*dst = p.dst;
+	return net_build_tcp(frame, NET_FRAME_MAX, c->ranges[r_index].mac, c->if_mac, !c->ip_mode,
+			     &p);
 }
 
 struct send_batch {
 	uint8_t frames[NET_RAW_BATCH][NET_FRAME_MAX];
 	size_t lens[NET_RAW_BATCH];
+	struct ps_addr dsts[NET_RAW_BATCH];
 	uint64_t pairs[NET_RAW_BATCH];
 	unsigned count;
 	unsigned next; /* first frame not yet sent */
@@ -404,7 +410,7 @@ static bool send_pending(struct syn_ctx *c, struct send_batch *b)
 	if (!n)
 		return true;
 	sent = net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])b->frames + b->next,
-			    b->lens + b->next, n);
+			    b->lens + b->next, b->dsts + b->next, n);
 	if (sent <= 0)
 		return false;
 	for (i = b->next; i < b->next + (unsigned)sent; i++) {
@@ -460,7 +466,8 @@ static enum ps_err run_pass(struct syn_ctx *c, struct send_batch *b)
 			looked++;
 			if (!eligible(c, pair))
 				continue;
-			b->lens[b->count] = build_probe(c, pair, b->frames[b->count]);
+			b->lens[b->count] =
+				build_probe(c, pair, b->frames[b->count], &b->dsts[b->count]);
 			if (b->lens[b->count])
 				b->pairs[b->count++] = pair;
 		}
@@ -563,6 +570,7 @@ static enum ps_err resolve_paths(struct syn_ctx *c, struct ps_diag *diag)
 								 "use the connect scan", rt.ifname);
 		if (!c->ifindex) {
 			c->ifindex = rt.ifindex;
+			c->ip_mode = rt.local;
 			memcpy(c->if_mac, rt.if_mac, NET_ETH_ALEN);
 		} else if (c->ifindex != rt.ifindex) {
 			return ps_fail(diag, PS_ERR_UNSUPPORTED,
@@ -672,7 +680,7 @@ static enum ps_err syn_run(const struct scan_opts *opts, struct scan_stats *stat
 	err = resolve_paths(c, diag);
 	if (err)
 		goto out;
-	err = net_raw_open(&c->raw, c->ifindex, c->sport, diag);
+	err = net_raw_open(&c->raw, c->ifindex, c->sport, c->ip_mode, diag);
 	if (err)
 		goto out;
 	/* Everything privileged is done: nothing from the wire is parsed before this. */
