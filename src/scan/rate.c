@@ -58,6 +58,12 @@ void scan_rate_account(struct scan_rate *rate, unsigned sent, unsigned replies)
 	rate->win_replies += replies;
 }
 
+void scan_rate_window_reset(struct scan_rate *rate)
+{
+	rate->win_sent = 0;
+	rate->win_replies = 0;
+}
+
 static void decrease(struct scan_rate *rate)
 {
 	if (rate->slow_start || rate->increase == 0)

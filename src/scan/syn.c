@@ -493,7 +493,7 @@ static enum ps_err scan_passes(struct syn_ctx *c)
 {
 	struct send_batch *b = malloc(sizeof(*b));
 	unsigned retries = c->opts->max_retries ? c->opts->max_retries : DEFAULT_RETRIES;
-	uint64_t pass_end = 0, last_answers = 0;
+	uint64_t pass_end = 0, done_before = 0;
 	enum ps_err err = PS_OK;
 
 	if (!b)
@@ -502,20 +502,25 @@ static enum ps_err scan_passes(struct syn_ctx *c)
 		if (c->pass) {
 			if (c->ndone == c->npairs)
 				break;
-			/* A retransmission pass that woke nothing up means nothing is being lost. */
-			if (c->pass >= 2 && last_answers == 0)
-				break;
 			err = wait_until(c, pass_end + (uint64_t)rto_us(c) * 1000);
 			if (err)
 				break;
+			/*
+			 * A retransmission pass that woke nothing up, replies given a full RTO to
+			 * come back, means nothing is being lost: what is left is silent.
+			 */
+			if (c->pass >= 2 && c->ndone == done_before)
+				break;
 		}
+		done_before = c->ndone;
 		c->pass_answers = 0;
 		err = run_pass(c, b);
 		if (err)
 			break;
+		/* Retransmissions go mostly to silent pairs: their reply ratio says nothing. */
+		scan_rate_window_reset(&c->rate);
 		c->passes_sent = c->pass + 1;
 		pass_end = ps_now_ns();
-		last_answers = c->pass_answers;
 	}
 	if (!err) {
 		uint64_t wait_us = 2ull * rto_us(c);
