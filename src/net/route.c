@@ -260,29 +260,81 @@ struct neigh_query {
 	int found;
 };
 
-static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+/* Reads one neighbour message: its address and MAC when the entry is usable. */
+static bool neigh_entry(const struct nlmsghdr *nlh, int ifindex, int family, struct ps_addr *dst,
+			const uint8_t **lladdr)
 {
-	struct neigh_query *q = data;
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
-	struct ps_addr dst = {0};
-	const uint8_t *lladdr = NULL;
 
-	if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_ifindex != q->ifindex ||
-	    ndm->ndm_family != q->addr->family)
-		return MNL_CB_OK;
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_ifindex != ifindex ||
+	    ndm->ndm_family != family)
+		return false;
 	/* INCOMPLETE and FAILED entries carry no usable address. */
 	if (!(ndm->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
 				NUD_PERMANENT | NUD_NOARP)))
-		return MNL_CB_OK;
+		return false;
+	memset(dst, 0, sizeof(*dst));
+	*lladdr = NULL;
 	mnl_attr_for_each(a, nlh, sizeof(*ndm)) {
 		if (mnl_attr_get_type(a) == NDA_DST)
-			attr_to_addr(a, ndm->ndm_family, &dst);
+			attr_to_addr(a, ndm->ndm_family, dst);
 		else if (mnl_attr_get_type(a) == NDA_LLADDR &&
 			 mnl_attr_get_payload_len(a) == NET_ETH_ALEN)
-			lladdr = mnl_attr_get_payload(a);
+			*lladdr = mnl_attr_get_payload(a);
 	}
-	if (lladdr && dst.family && !ps_addr_cmp(&dst, q->addr)) {
+	return *lladdr && dst->family;
+}
+
+struct neigh_many {
+	int ifindex;
+	const struct ps_addr *addrs;
+	size_t n;
+	uint8_t (*macs)[NET_ETH_ALEN];
+	bool *found;
+	size_t nfound;
+};
+
+static int neigh_many_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct neigh_many *q = data;
+	struct ps_addr dst;
+	const uint8_t *lladdr;
+	size_t i;
+
+	if (!q->n || !neigh_entry(nlh, q->ifindex, q->addrs[0].family, &dst, &lladdr))
+		return MNL_CB_OK;
+	for (i = 0; i < q->n; i++) {
+		if (!q->found[i] && !ps_addr_cmp(&dst, &q->addrs[i])) {
+			memcpy(q->macs[i], lladdr, NET_ETH_ALEN);
+			q->found[i] = true;
+			q->nfound++;
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static int neigh_dump(struct nl *nl, int family, mnl_cb_t cb, void *data)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct ndmsg *ndm;
+
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (unsigned char)family;
+	return nl_talk(nl, nlh, cb, data);
+}
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct neigh_query *q = data;
+	struct ps_addr dst;
+	const uint8_t *lladdr;
+
+	if (neigh_entry(nlh, q->ifindex, q->addr->family, &dst, &lladdr) &&
+	    !ps_addr_cmp(&dst, q->addr)) {
 		memcpy(q->mac, lladdr, NET_ETH_ALEN);
 		q->found = 1;
 	}
@@ -291,15 +343,8 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 
 static int neigh_lookup(struct nl *nl, struct neigh_query *q)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
-	struct ndmsg *ndm;
-
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-	ndm->ndm_family = q->addr->family;
 	q->found = 0;
-	return nl_talk(nl, nlh, neigh_cb, q);
+	return neigh_dump(nl, q->addr->family, neigh_cb, q);
 }
 
 /* A zero-length datagram to the discard port: the kernel resolves the next hop to send it. */
@@ -316,6 +361,47 @@ static void trigger_resolution(const struct ps_addr *dst, int ifindex)
 	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
 		(void)send(fd, "", 0, MSG_DONTWAIT);
 	close(fd);
+}
+
+enum ps_err net_neigh_resolve_many(const struct net_route *rt, const struct ps_addr *addrs,
+				   size_t n, unsigned timeout_ms, uint8_t (*macs)[NET_ETH_ALEN],
+				   bool *found, struct ps_diag *diag)
+{
+	struct neigh_many q = {.ifindex = rt->ifindex, .addrs = addrs, .n = n, .macs = macs,
+			       .found = found};
+	uint64_t start = ps_now_ns(), last_trigger = 0;
+	struct nl nl = {0};
+	enum ps_err err;
+	size_t i;
+	int ret;
+
+	memset(found, 0, n * sizeof(*found));
+	if (!n)
+		return PS_OK;
+	err = nl_open(&nl, diag);
+	if (err)
+		return err;
+	for (;;) {
+		uint64_t now;
+
+		ret = neigh_dump(&nl, addrs[0].family, neigh_many_cb, &q);
+		if (ret) {
+			err = ps_fail(diag, PS_ERR_SYSTEM, "neighbour table: %s", strerror(ret));
+			break;
+		}
+		now = ps_now_ns();
+		if (q.nfound == n || now - start >= (uint64_t)timeout_ms * 1000000u)
+			break;
+		if (!last_trigger || now - last_trigger >= NEIGH_RETRIGGER_MS * 1000000ull) {
+			for (i = 0; i < n; i++)
+				if (!found[i])
+					trigger_resolution(&addrs[i], rt->ifindex);
+			last_trigger = now;
+		}
+		poll(NULL, 0, NEIGH_POLL_MS);
+	}
+	nl_close(&nl);
+	return err;
 }
 
 enum ps_err net_neigh_resolve(const struct net_route *rt, const struct ps_addr *nexthop,

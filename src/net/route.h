@@ -42,6 +42,15 @@ enum ps_err net_neigh_resolve(const struct net_route *rt, const struct ps_addr *
 			      const struct ps_addr *trigger_dst, unsigned timeout_ms,
 			      uint8_t mac[NET_ETH_ALEN], struct ps_diag *diag);
 
+/*
+ * The same for n on-link addresses at once (a LAN range): one trigger each, then the table is
+ * read until every address is known or timeout_ms passed. found[i] says whether macs[i] is
+ * valid; an address nobody answers for is not there. PS_OK even when some are missing.
+ */
+enum ps_err net_neigh_resolve_many(const struct net_route *rt, const struct ps_addr *addrs,
+				   size_t n, unsigned timeout_ms, uint8_t (*macs)[NET_ETH_ALEN],
+				   bool *found, struct ps_diag *diag);
+
 /* Whether the route's interface frames carry an Ethernet header (Ethernet and loopback). */
 bool net_route_has_ethernet(const struct net_route *rt);
 

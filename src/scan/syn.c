@@ -35,14 +35,19 @@
 #define SKIP_BUDGET 16384u /* pairs examined per loop turn, so receiving is never starved */
 #define MAX_PAIRS (1ULL << 32)
 #define MAX_ROUTED_RANGES 65536u
+/* On-link addresses resolved one by one; the kernel's neighbour table holds ~1024 by default. */
+#define MAX_ONLINK_ADDRS 1024u
 #define PROBE_TTL 64
 #define PROBE_WINDOW 1024
 #define PROBE_MSS 1460
 #define SPORT_BASE 40000u
 #define SPORT_SPAN 20000u
 
+/* Next-hop MAC of a range: one for all (behind a gateway), or one per address (on-link LAN). */
 struct syn_range {
 	uint8_t mac[NET_ETH_ALEN];
+	uint8_t (*macs)[NET_ETH_ALEN];
+	bool *present; /* with macs: whether the address answered ARP/NDP */
 };
 
 struct rtt_slot {
@@ -154,6 +159,15 @@ static bool index_of_addr(const struct target_list *t, const struct ps_addr *add
 	return true;
 }
 
+static const uint8_t *dst_mac(const struct syn_ctx *c, uint64_t addr_index)
+{
+	size_t r = range_of_index(c->targets, addr_index);
+
+	if (c->ranges[r].macs)
+		return c->ranges[r].macs[addr_index - c->targets->start[r]];
+	return c->ranges[r].mac;
+}
+
 static uint32_t rto_us(const struct syn_ctx *c)
 {
 	double rto = c->have_rtt ? c->srtt_us + 4 * c->rttvar_us : c->initial_rto_us;
@@ -263,8 +277,7 @@ static void queue_rst(struct syn_ctx *c, uint64_t pair, const struct net_reply *
 		.ttl = PROBE_TTL,
 		.ip_id = c->ip_id++,
 	};
-	size_t r_index = range_of_index(c->targets, pair / c->nports);
-	size_t len = net_build_tcp(c->rst[c->nrst], NET_FRAME_MAX, c->ranges[r_index].mac,
+	size_t len = net_build_tcp(c->rst[c->nrst], NET_FRAME_MAX, dst_mac(c, pair / c->nports),
 				   c->if_mac, !c->ip_mode, &p);
 
 	if (!len)
@@ -381,13 +394,12 @@ static size_t build_probe(struct syn_ctx *c, uint64_t pair, uint8_t *frame, stru
 		.mss = PROBE_MSS,
 		.ip_id = c->ip_id++,
 	};
-	size_t r_index = range_of_index(c->targets, addr_index);
 
 	target_list_get(c->targets, addr_index, &p.dst, NULL);
 	p.src = c->src[fam_slot(p.dst.family)];
 	p.seq = scan_syn_cookie(&c->key, &p.src, &p.dst, p.sport, p.dport);
 	*dst = p.dst;
-	return net_build_tcp(frame, NET_FRAME_MAX, c->ranges[r_index].mac, c->if_mac, !c->ip_mode,
+	return net_build_tcp(frame, NET_FRAME_MAX, dst_mac(c, addr_index), c->if_mac, !c->ip_mode,
 			     &p);
 }
 
@@ -548,12 +560,59 @@ static void report_silent(struct syn_ctx *c)
 	}
 }
 
+/* A LAN range: every address needs its own MAC, and the absent ones get none. */
+static enum ps_err resolve_onlink(struct syn_ctx *c, size_t r, const struct net_route *rt,
+				  size_t count, struct ps_diag *diag)
+{
+	struct syn_range *range = &c->ranges[r];
+	struct ps_addr *addrs = calloc(count, sizeof(*addrs));
+	enum ps_err err;
+	size_t k;
+
+	range->macs = calloc(count, sizeof(*range->macs));
+	range->present = calloc(count, sizeof(*range->present));
+	if (!addrs || !range->macs || !range->present) {
+		free(addrs);
+		return PS_ERR_NOMEM;
+	}
+	for (k = 0; k < count; k++)
+		target_list_get(c->targets, c->targets->start[r] + k, &addrs[k], NULL);
+	err = net_neigh_resolve_many(rt, addrs, count, NEIGH_TIMEOUT_MS, range->macs,
+				     range->present, diag);
+	free(addrs);
+	return err;
+}
+
+/* Pairs of on-link addresses that never answered ARP/NDP: no probe could reach them. */
+static void report_absent(struct syn_ctx *c)
+{
+	size_t r;
+	uint64_t k;
+	uint32_t p;
+
+	for (r = 0; r < c->targets->nranges; r++) {
+		uint64_t count;
+
+		if (!c->ranges[r].present)
+			continue;
+		count = (uint64_t)(c->targets->ranges[r].hi - c->targets->ranges[r].lo) + 1;
+		for (k = 0; k < count; k++) {
+			if (c->ranges[r].present[k])
+				continue;
+			for (p = 0; p < c->nports; p++)
+				report(c, (c->targets->start[r] + k) * c->nports + p, PORT_FILTERED,
+				       REASON_HOST_UNREACH, 0, 0, 0);
+		}
+	}
+}
+
 /* Route, interface, source and next-hop MAC for every target range. */
 static enum ps_err resolve_paths(struct syn_ctx *c, struct ps_diag *diag)
 {
 	const struct target_list *t = c->targets;
 	char abuf[PS_ADDR_STRLEN];
 	bool have_src[2] = {false, false};
+	uint64_t onlink = 0;
 	size_t i;
 
 	if (t->nranges > MAX_ROUTED_RANGES)
@@ -590,12 +649,21 @@ static enum ps_err resolve_paths(struct syn_ctx *c, struct ps_diag *diag)
 				c->src[f] = rt.src;
 			have_src[f] = true;
 		}
-		/* One MAC per range: fine behind a gateway, or for one on-link host. */
-		if (!rt.local && !rt.gateway.family && t->ranges[i].hi != t->ranges[i].lo)
-			return ps_fail(diag, PS_ERR_UNSUPPORTED,
-				       "%s is on-link with more than one address; the SYN engine "
-				       "needs a gateway or one host per range (use --connect)",
-				       ps_addr_format(&first, abuf, sizeof(abuf)));
+		if (!rt.local && !rt.gateway.family && t->ranges[i].hi != t->ranges[i].lo) {
+			uint64_t count = (uint64_t)(t->ranges[i].hi - t->ranges[i].lo) + 1;
+
+			onlink += count;
+			if (onlink > MAX_ONLINK_ADDRS)
+				return ps_fail(diag, PS_ERR_UNSUPPORTED,
+					       "%s: more than %u on-link addresses to resolve; scan "
+					       "through a router or use --connect",
+					       ps_addr_format(&first, abuf, sizeof(abuf)),
+					       MAX_ONLINK_ADDRS);
+			err = resolve_onlink(c, i, &rt, (size_t)count, diag);
+			if (err)
+				return err;
+			continue;
+		}
 		hop = net_route_nexthop(&rt, &first);
 		err = net_neigh_resolve(&rt, hop, &first, NEIGH_TIMEOUT_MS, c->ranges[i].mac, diag);
 		if (err)
@@ -662,6 +730,14 @@ static void release(struct syn_ctx *c)
 	free(c->port_slot);
 	free(c->done);
 	free(c->live);
+	if (c->ranges) {
+		size_t r;
+
+		for (r = 0; r < c->targets->nranges; r++) {
+			free(c->ranges[r].macs);
+			free(c->ranges[r].present);
+		}
+	}
 	free(c->ranges);
 	free(c->rtt);
 }
@@ -692,6 +768,7 @@ static enum ps_err syn_run(const struct scan_opts *opts, struct scan_stats *stat
 	err = net_priv_drop(diag);
 	if (err)
 		goto out;
+	report_absent(c);
 	scan_rate_init(&c->rate, opts->rate_pps, ps_now_ns());
 	err = scan_passes(c);
 	if (err)
