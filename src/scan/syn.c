@@ -607,7 +607,7 @@ static void report_absent(struct syn_ctx *c)
 }
 
 /* Route, interface, source and next-hop MAC for every target range. */
-static enum ps_err resolve_paths(struct syn_ctx *c, struct ps_diag *diag)
+static enum ps_err resolve_paths(struct syn_ctx *c, bool dry_run, struct ps_diag *diag)
 {
 	const struct target_list *t = c->targets;
 	char abuf[PS_ADDR_STRLEN];
@@ -659,11 +659,13 @@ static enum ps_err resolve_paths(struct syn_ctx *c, struct ps_diag *diag)
 					       "through a router or use --connect",
 					       ps_addr_format(&first, abuf, sizeof(abuf)),
 					       MAX_ONLINK_ADDRS);
-			err = resolve_onlink(c, i, &rt, (size_t)count, diag);
+			err = dry_run ? PS_OK : resolve_onlink(c, i, &rt, (size_t)count, diag);
 			if (err)
 				return err;
 			continue;
 		}
+		if (dry_run)
+			continue;
 		hop = net_route_nexthop(&rt, &first);
 		err = net_neigh_resolve(&rt, hop, &first, NEIGH_TIMEOUT_MS, c->ranges[i].mac, diag);
 		if (err)
@@ -758,7 +760,7 @@ static enum ps_err syn_run(const struct scan_opts *opts, struct scan_stats *stat
 	err = setup(c, diag);
 	if (err)
 		goto out;
-	err = resolve_paths(c, diag);
+	err = resolve_paths(c, false, diag);
 	if (err)
 		goto out;
 	err = net_raw_open(&c->raw, c->ifindex, c->sport, c->ip_mode, diag);
@@ -778,6 +780,23 @@ static enum ps_err syn_run(const struct scan_opts *opts, struct scan_stats *stat
 	c->stats->max_inflight_seen = (uint32_t)(c->rate.pps * c->srtt_us / 1e6);
 out:
 	release(c);
+	free(c);
+	return err;
+}
+
+enum ps_err scan_syn_usable(const struct scan_opts *opts, struct ps_diag *diag)
+{
+	struct syn_ctx *c;
+	enum ps_err err;
+
+	if (!net_raw_permitted())
+		return ps_fail(diag, PS_ERR_PERMISSION, "raw sockets need CAP_NET_RAW");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return PS_ERR_NOMEM;
+	c->opts = opts;
+	c->targets = opts->targets;
+	err = resolve_paths(c, true, diag);
 	free(c);
 	return err;
 }
