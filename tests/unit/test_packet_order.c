@@ -126,8 +126,8 @@ static void test_rate_aimd(void **state)
 
 		t += SCAN_RATE_TICK_NS;
 		scan_rate_tick(&rate, t, false);
-		assert_true(rate.pps - prev > before * 2 / 32 - 0.001);
-		assert_true(rate.pps - prev < before * 2 / 32 + 0.001);
+		assert_true(rate.pps - prev > before / 32 - 0.001);
+		assert_true(rate.pps - prev < before / 32 + 0.001);
 	}
 	/* Never above the ceiling, never below the floor. */
 	for (i = 0; i < 2000; i++) {
