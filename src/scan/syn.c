@@ -7,6 +7,7 @@
  * bit per pair says "answered"; passes over the same permutation re-send what is not.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,8 @@
 #include "syn.h"
 
 #define DEFAULT_RETRIES 4
-/* Pairs of a host that never answered on any port get this many retransmissions only. */
-#define DARK_HOST_RETRIES 1
+/* The pass in which pairs of hosts that never answered get their only retransmission. */
+#define DARK_PASS_NEVER UINT_MAX
 #define DEFAULT_MIN_RTO_MS 30
 #define DEFAULT_MAX_RTO_MS 1000
 #define DEFAULT_INITIAL_RTO_MS 250
@@ -83,7 +84,8 @@ struct syn_ctx {
 	uint32_t min_rto_us, max_rto_us, initial_rto_us;
 	unsigned pass;
 	unsigned passes_sent;
-	uint64_t pass_answers;
+	unsigned dark_pass; /* see scan_passes() */
+	uint64_t pass_sent;
 	unsigned replies_pending; /* for the rate's reply-ratio window */
 	uint8_t rst[NET_RAW_BATCH][NET_FRAME_MAX];
 	size_t rst_len[NET_RAW_BATCH];
@@ -340,7 +342,6 @@ static void on_frame(void *vctx, const uint8_t *frame, size_t len)
 	bit_set(c->live, addr_index);
 	if (bit_get(c->done, pair))
 		return;
-	c->pass_answers++;
 	report(c, pair, state, reason, r.ttl, rtt_sample(c, pair, ps_now_ns()),
 	       (uint8_t)(c->pass + 1));
 }
@@ -379,7 +380,7 @@ static bool eligible(const struct syn_ctx *c, uint64_t pair)
 {
 	if (bit_get(c->done, pair))
 		return false;
-	return c->pass <= DARK_HOST_RETRIES || bit_get(c->live, pair / c->nports);
+	return c->pass == 0 || c->pass == c->dark_pass || bit_get(c->live, pair / c->nports);
 }
 
 static size_t build_probe(struct syn_ctx *c, uint64_t pair, uint8_t *frame, struct ps_addr *dst)
@@ -433,6 +434,7 @@ static bool send_pending(struct syn_ctx *c, struct send_batch *b)
 	}
 	b->next += (unsigned)sent;
 	c->stats->probes_sent += (uint64_t)sent;
+	c->pass_sent += (uint64_t)sent;
 	if (c->pass)
 		c->stats->retransmits += (uint64_t)sent;
 	else
@@ -510,22 +512,35 @@ static enum ps_err scan_passes(struct syn_ctx *c)
 
 	if (!b)
 		return PS_ERR_NOMEM;
+	/*
+	 * Pass 0 probes every pair; later passes re-send the unanswered pairs of hosts that
+	 * answered something (a silent port there is worth asking again). Pairs of hosts that
+	 * said nothing at all, most of a sparse network, get one retransmission only, in pass 2,
+	 * and only when pass 1 showed loss (it recovered answers) or had nothing to show it
+	 * with. On a clean network that halves the probes of a mostly dark range.
+	 */
+	c->dark_pass = retries >= 2 ? DARK_PASS_NEVER : 1;
 	for (c->pass = 0; c->pass <= retries; c->pass++) {
 		if (c->pass) {
+			uint64_t recovered;
+
 			if (c->ndone == c->npairs)
 				break;
 			err = wait_until(c, pass_end + (uint64_t)rto_us(c) * 1000);
 			if (err)
 				break;
+			recovered = c->ndone - done_before;
+			if (c->pass == 2 && (c->pass_sent == 0 || recovered > 0))
+				c->dark_pass = 2;
 			/*
 			 * A retransmission pass that woke nothing up, replies given a full RTO to
 			 * come back, means nothing is being lost: what is left is silent.
 			 */
-			if (c->pass >= 2 && c->ndone == done_before)
+			if (c->pass >= 2 && recovered == 0 && c->dark_pass != c->pass)
 				break;
 		}
 		done_before = c->ndone;
-		c->pass_answers = 0;
+		c->pass_sent = 0;
 		err = run_pass(c, b);
 		if (err)
 			break;
@@ -554,8 +569,8 @@ static void report_silent(struct syn_ctx *c)
 
 		if (bit_get(c->done, pair))
 			continue;
-		if (!bit_get(c->live, pair / c->nports) && tries > DARK_HOST_RETRIES + 1)
-			tries = DARK_HOST_RETRIES + 1;
+		if (!bit_get(c->live, pair / c->nports))
+			tries = c->dark_pass < c->passes_sent ? 2 : 1;
 		report(c, pair, PORT_FILTERED, REASON_NO_RESPONSE, 0, 0, (uint8_t)tries);
 	}
 }
