@@ -112,7 +112,7 @@ void scan_rate_tick(struct scan_rate *rate, uint64_t now_ns, bool hard_loss)
 	if (loss)
 		decrease(rate);
 	else if (rate->slow_start)
-		rate->pps *= 1.25;
+		rate->pps *= SCAN_RATE_SLOW_START_GROWTH;
 	else
 		rate->pps += rate->increase;
 	if (rate->pps > rate->max_pps)

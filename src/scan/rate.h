@@ -8,18 +8,20 @@
 /*
  * Send pacing: a token bucket whose rate is either fixed (--rate) or found automatically.
  *
- * Automatic mode is AIMD. It starts at SCAN_RATE_START pps and, every tick (10 ms) without a
- * loss signal, grows: x1.25 per tick until the first loss (slow start), then by 1/32 of the
- * rate at that loss per tick. A loss signal halves the rate (never below SCAN_RATE_MIN).
+ * Automatic mode is AIMD. It starts at SCAN_RATE_START pps and, every tick (5 ms) without a
+ * loss signal, grows: x1.5 per tick until the first loss (slow start), then by 1/32 of the
+ * rate at that loss per tick. A loss signal halves the rate (never below SCAN_RATE_MIN), and
+ * the ceiling is SCAN_RATE_AUTO_MAX (--rate sets a fixed rate instead).
  * Loss signals are: the receive ring dropped frames, the device queue refused a frame
  * (ENOBUFS), or the reply ratio of a window of probes fell below 3/4 of its running average
  * (a permuted scan spreads answering pairs evenly, so that ratio is steady until something
  * on the path starts dropping).
  */
-#define SCAN_RATE_START 20000u
+#define SCAN_RATE_START 50000u
 #define SCAN_RATE_MIN 100u
 #define SCAN_RATE_AUTO_MAX 2000000u
-#define SCAN_RATE_TICK_NS 10000000ull
+#define SCAN_RATE_TICK_NS 5000000ull
+#define SCAN_RATE_SLOW_START_GROWTH 1.5
 
 struct scan_rate {
 	double pps;

@@ -27,10 +27,10 @@
 #define DEFAULT_RETRIES 4
 /* The pass in which pairs of hosts that never answered get their only retransmission. */
 #define DARK_PASS_NEVER UINT_MAX
-#define DEFAULT_MIN_RTO_MS 30
+#define DEFAULT_MIN_RTO_MS 10
 #define DEFAULT_MAX_RTO_MS 1000
 #define DEFAULT_INITIAL_RTO_MS 250
-#define FINAL_WAIT_MIN_MS 100
+#define FINAL_WAIT_MIN_MS 40
 #define NEIGH_TIMEOUT_MS 2000
 #define RTT_SLOTS 4096u
 #define SKIP_BUDGET 16384u /* pairs examined per loop turn, so receiving is never starved */

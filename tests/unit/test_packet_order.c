@@ -114,7 +114,7 @@ static void test_rate_aimd(void **state)
 		t += SCAN_RATE_TICK_NS;
 		scan_rate_tick(&rate, t, false);
 	}
-	assert_true(rate.pps > SCAN_RATE_START * 3.0); /* 1.25^5 = 3.05 */
+	assert_true(rate.pps > SCAN_RATE_START * 7.5); /* 1.5^5 = 7.6 */
 	before = rate.pps;
 	t += 1000;
 	scan_rate_tick(&rate, t, true);
