@@ -19,11 +19,12 @@ lab_t sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=1000000 \
 OPEN="1 22 80 443 3306 8080 31337 50000 65535"
 listen_single() {
 	lab_spawn "$LAB_T" "$listen" $OPEN 2000 2001 2002 >"$tmp/listen.out"
+	single_pid=${LAB_PIDS[-1]}
 	for p in $OPEN; do lab_wait_port "$LAB_T" $LAB_V4_T "$p" || exit 1; done
 }
-stop_last_listener() {
-	kill "${LAB_PIDS[-1]}"
-	wait "${LAB_PIDS[-1]}" 2>/dev/null
+stop_listener() {
+	kill "$1"
+	wait "$1" 2>/dev/null
 }
 listen_single
 # 135-139, 445, 2000-2002 (listening!) and 1000-1099 are dropped; 23, 25, 3389, 5900-5909 rejected.
@@ -68,6 +69,15 @@ single_truth $LAB_V6_T >"$tmp/v6.truth"
 scan_check v4-all-ports exact 1 1-65535 "$tmp/v4.truth" $LAB_V4_T
 scan_check v6-all-ports exact 1 1-65535 "$tmp/v6.truth" $LAB_V6_T
 
+# Loopback in the scanner's namespace: sent through raw IP sockets, seen on lo.
+lab_spawn "$LAB_S" "$listen" 7 8080 >"$tmp/listen-lo.out"
+lo_pid=${LAB_PIDS[-1]}
+lab_wait_port "$LAB_S" 127.0.0.1 8080 || exit 1
+printf '%s\n' "127.0.0.1 7 open syn-ack" "127.0.0.1 8080 open syn-ack" "127.0.0.1 * closed reset" \
+	"::1 7 open syn-ack" "::1 8080 open syn-ack" "::1 * closed reset" >"$tmp/lo.truth"
+scan_check loopback exact 2 1-9000 "$tmp/lo.truth" 127.0.0.1 ::1
+stop_listener $lo_pid
+
 # The /16: thousands of answering hosts, some that answer on one port only, the rest dark.
 PORTS16=21,22,23,25,53,80,110,143,443,445,993,995,3306,3389,5432,8080
 python3 "$truth_py" gen16 7 3000 200 $PORTS16 "$tmp/16.truth" "$tmp/16.nft" || exit 1
@@ -76,11 +86,26 @@ lab_s ip route add 198.18.0.0/16 via $LAB_V4_T
 lab_t nft -f "$tmp/16.nft" || exit 1
 lab_t nft delete table inet syn1
 # Every one of the 16 ports listens; the ruleset alone decides who answers what.
-stop_last_listener
+stop_listener $single_pid
 lab_spawn "$LAB_T" "$listen" ${PORTS16//,/ } >"$tmp/listen16.out"
+net16_pid=${LAB_PIDS[-1]}
 lab_wait_port "$LAB_T" $LAB_V4_T 5432 || exit 1
 scan_check net16 exact 65536 $PORTS16 "$tmp/16.truth" 198.18.0.0/16
-stop_last_listener
+# Ctrl-C ends a long scan promptly (exit 130), and the scan runs without capabilities.
+ip netns exec "$LAB_S" "$ps" scan --syn --rate 20000 -p $PORTS16 198.18.0.0/16 >/dev/null 2>&1 &
+scan_pid=$!
+sleep 1
+cap_eff=$(sed -n 's/^CapEff:\t//p' /proc/$scan_pid/status)
+lab_check "capabilities while scanning" 0000000000000000 "$cap_eff"
+t0=$(date +%s%N)
+kill -INT $scan_pid
+wait $scan_pid
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "# stopped in ${ms} ms"
+lab_check "Ctrl-C exit code" 130 "$rc"
+lab_check "Ctrl-C stops within a second" yes "$([ $ms -lt 1000 ] && echo yes || echo "no: $ms ms")"
+stop_listener $net16_pid
 lab_t nft delete table inet syn16
 lab_t nft -f "$tmp/syn1.nft"
 listen_single
