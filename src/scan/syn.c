@@ -17,10 +17,10 @@
 #include "core/clock.h"
 #include "engine.h"
 #include "net/packet.h"
-#include "net/priv.h"
 #include "net/raw.h"
 #include "net/route.h"
 #include "permute.h"
+#include "privsep.h"
 #include "rate.h"
 #include "syn.h"
 
@@ -58,6 +58,8 @@ struct rtt_slot {
 
 struct syn_ctx {
 	const struct scan_opts *opts;
+	const volatile sig_atomic_t *stop; /* the scanning child's own flag */
+	struct scan_privsep_out *out;	   /* where the child's findings go */
 	struct scan_stats *stats;
 	const struct target_list *targets;
 	uint64_t naddrs;
@@ -207,21 +209,37 @@ static uint32_t rtt_sample(struct syn_ctx *c, uint64_t pair, uint64_t now)
 static void report(struct syn_ctx *c, uint64_t pair, enum port_state state,
 		   enum port_reason reason, uint8_t ttl, uint32_t rtt, uint8_t tries)
 {
-	struct port_result res = {0};
-	uint64_t addr_index = pair / c->nports;
+	struct scan_privsep_record rec = {
+		.pair = pair,
+		.rtt_us = rtt,
+		.state = (uint8_t)state,
+		.reason = (uint8_t)reason,
+		.ttl = ttl,
+		.tries = tries,
+	};
 
 	bit_set(c->done, pair);
 	c->ndone++;
-	target_list_get(c->targets, addr_index, &res.addr, &res.hostname);
-	res.port = c->ports[pair % c->nports];
+	scan_privsep_emit(c->out, &rec);
+}
+
+/* In the parent: a finding of the child, back into a result. */
+static void deliver(void *vctx, const struct scan_privsep_record *rec)
+{
+	const struct syn_ctx *c = vctx;
+	struct port_result res = {0};
+
+	if (rec->pair >= c->npairs || !c->opts->on_result)
+		return;
+	target_list_get(c->targets, rec->pair / c->nports, &res.addr, &res.hostname);
+	res.port = c->ports[rec->pair % c->nports];
 	res.proto = IPPROTO_TCP;
-	res.state = (uint8_t)state;
-	res.reason = (uint8_t)reason;
-	res.ttl = ttl;
-	res.tries = tries;
-	res.rtt_us = rtt;
-	if (c->opts->on_result)
-		c->opts->on_result(c->opts->result_ctx, &res);
+	res.state = rec->state;
+	res.reason = rec->reason;
+	res.ttl = rec->ttl;
+	res.tries = rec->tries;
+	res.rtt_us = rec->rtt_us;
+	c->opts->on_result(c->opts->result_ctx, &res);
 }
 
 static enum port_reason icmp_reason(int family, uint8_t code)
@@ -356,7 +374,7 @@ static int receive(struct syn_ctx *c, int timeout_ms)
 
 static bool stopped(const struct syn_ctx *c)
 {
-	return c->opts->stop && *c->opts->stop;
+	return c->stop && *c->stop;
 }
 
 /* Receives until deadline (or until every pair is answered). */
@@ -759,19 +777,42 @@ static void release(struct syn_ctx *c)
 	free(c->rtt);
 }
 
+/* The scanning child: no capabilities from here on, and the only one to parse packets. */
+static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
+			      struct scan_privsep_out *out, struct scan_stats *stats,
+			      struct ps_diag *diag)
+{
+	struct syn_ctx *c = vctx;
+	enum ps_err err;
+
+	(void)diag;
+	c->stop = stop;
+	c->out = out;
+	c->stats = stats;
+	memset(stats, 0, sizeof(*stats));
+	report_absent(c);
+	scan_rate_init(&c->rate, c->opts->rate_pps, ps_now_ns());
+	err = scan_passes(c);
+	if (err)
+		return err;
+	report_silent(c);
+	stats->srtt_us = (uint32_t)c->srtt_us;
+	stats->max_inflight_seen = (uint32_t)(c->rate.pps * c->srtt_us / 1e6);
+	return PS_OK;
+}
+
 static enum ps_err syn_run(const struct scan_opts *opts, struct scan_stats *stats,
 			   struct ps_diag *diag)
 {
-	struct scan_stats local_stats = {0};
 	struct syn_ctx *c = calloc(1, sizeof(*c));
 	enum ps_err err;
 
 	if (!c)
 		return PS_ERR_NOMEM;
-	c->raw.tx_fd = c->raw.rx_fd = -1;
+	c->raw.tx_fd = c->raw.tx6_fd = c->raw.rx_fd = -1;
 	c->opts = opts;
-	c->stats = stats ? stats : &local_stats;
-	memset(c->stats, 0, sizeof(*c->stats));
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
 	err = setup(c, diag);
 	if (err)
 		goto out;
@@ -781,18 +822,8 @@ static enum ps_err syn_run(const struct scan_opts *opts, struct scan_stats *stat
 	err = net_raw_open(&c->raw, c->ifindex, c->sport, c->ip_mode, diag);
 	if (err)
 		goto out;
-	/* Everything privileged is done: nothing from the wire is parsed before this. */
-	err = net_priv_drop(diag);
-	if (err)
-		goto out;
-	report_absent(c);
-	scan_rate_init(&c->rate, opts->rate_pps, ps_now_ns());
-	err = scan_passes(c);
-	if (err)
-		goto out;
-	report_silent(c);
-	c->stats->srtt_us = (uint32_t)c->srtt_us;
-	c->stats->max_inflight_seen = (uint32_t)(c->rate.pps * c->srtt_us / 1e6);
+	/* Everything privileged is done; packets are parsed only in the child, without any. */
+	err = scan_privsep_run(scan_child, c, deliver, c, opts->stop, stats, diag);
 out:
 	release(c);
 	free(c);
