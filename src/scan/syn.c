@@ -43,6 +43,8 @@
 #define PROBE_MSS 1460
 #define SPORT_BASE 40000u
 #define SPORT_SPAN 20000u
+/* A device that refuses every frame for this long is not congested but broken. */
+#define SEND_STALL_LIMIT_NS 5000000000ull
 
 /* Next-hop MAC of a range: one for all (behind a gateway), or one per address (on-link LAN). */
 struct syn_range {
@@ -74,6 +76,7 @@ struct syn_ctx {
 	struct ps_addr src[2]; /* [0] IPv4, [1] IPv6 */
 	uint8_t if_mac[NET_ETH_ALEN];
 	int ifindex;
+	char ifname[IF_NAMESIZE];
 	bool ip_mode; /* targets on this machine: bare IP packets through raw IP sockets */
 	uint16_t sport;
 	struct net_siphash_key key;
@@ -94,6 +97,8 @@ struct syn_ctx {
 	struct ps_addr rst_dst[NET_RAW_BATCH];
 	unsigned nrst;
 	uint16_t ip_id;
+	int send_errno;		/* a send failure that ends the scan */
+	uint64_t stalled_since; /* first of a run of refused sends */
 };
 
 static int fam_slot(int family)
@@ -431,7 +436,10 @@ struct send_batch {
 	unsigned next; /* first frame not yet sent */
 };
 
-/* Sends what is pending in b; false when the device refused (a loss signal). */
+/*
+ * Sends what is pending in b; false when the device refused (a loss signal). A refusal other
+ * than a full queue, or a queue that stays full, is recorded in c->send_errno: fatal.
+ */
 static bool send_pending(struct syn_ctx *c, struct send_batch *b)
 {
 	uint64_t now = ps_now_ns();
@@ -442,8 +450,16 @@ static bool send_pending(struct syn_ctx *c, struct send_batch *b)
 		return true;
 	sent = net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])b->frames + b->next,
 			    b->lens + b->next, b->dsts + b->next, n);
-	if (sent <= 0)
+	if (sent <= 0) {
+		if (sent != -ENOBUFS && sent != -EAGAIN && sent != -EINTR)
+			c->send_errno = -sent;
+		else if (!c->stalled_since)
+			c->stalled_since = now;
+		else if (now - c->stalled_since > SEND_STALL_LIMIT_NS)
+			c->send_errno = -sent;
 		return false;
+	}
+	c->stalled_since = 0;
 	for (i = b->next; i < b->next + (unsigned)sent; i++) {
 		struct rtt_slot *s = &c->rtt[b->pairs[i] % RTT_SLOTS];
 
@@ -506,6 +522,8 @@ static enum ps_err run_pass(struct syn_ctx *c, struct send_batch *b)
 		if (b->count < want) /* unused tokens stay in the bucket */
 			c->rate.tokens += want - b->count;
 		ok = send_pending(c, b);
+		if (c->send_errno)
+			return PS_ERR_IO;
 		rate_tick(c, now, !ok);
 		if (!ok || (want == 0 && b->next == b->count)) {
 			uint64_t wait = ok ? scan_rate_wait_ns(&c->rate) : 200000;
@@ -667,6 +685,7 @@ static enum ps_err resolve_paths(struct syn_ctx *c, bool dry_run, struct ps_diag
 								 "use the connect scan", rt.ifname);
 		if (!c->ifindex) {
 			c->ifindex = rt.ifindex;
+			memcpy(c->ifname, rt.ifname, sizeof(c->ifname));
 			c->ip_mode = rt.local;
 			memcpy(c->if_mac, rt.if_mac, NET_ETH_ALEN);
 		} else if (c->ifindex != rt.ifindex) {
@@ -785,7 +804,6 @@ static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 	struct syn_ctx *c = vctx;
 	enum ps_err err;
 
-	(void)diag;
 	c->stop = stop;
 	c->out = out;
 	c->stats = stats;
@@ -793,6 +811,9 @@ static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 	report_absent(c);
 	scan_rate_init(&c->rate, c->opts->rate_pps, ps_now_ns());
 	err = scan_passes(c);
+	if (err == PS_ERR_IO)
+		return ps_fail(diag, err, "sending on %s failed: %s", c->ifname,
+			       strerror(c->send_errno));
 	if (err)
 		return err;
 	report_silent(c);
