@@ -96,7 +96,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return MNL_CB_OK;
 	rr->found = 1;
 	rr->rt->local = rtm->rtm_type == RTN_LOCAL;
@@ -127,7 +127,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return MNL_CB_OK;
 	rt->hwtype = ifi->ifi_type;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
@@ -267,8 +267,8 @@ static bool neigh_entry(const struct nlmsghdr *nlh, int ifindex, int family, str
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 
-	if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_ifindex != ifindex ||
-	    ndm->ndm_family != family)
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ndm) ||
+	    ndm->ndm_ifindex != ifindex || ndm->ndm_family != family)
 		return false;
 	/* INCOMPLETE and FAILED entries carry no usable address. */
 	if (!(ndm->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
@@ -447,4 +447,25 @@ enum ps_err net_neigh_resolve(const struct net_route *rt, const struct ps_addr *
 	}
 	nl_close(&nl);
 	return err;
+}
+
+enum ps_err net_route_parse_reply(const void *buf, size_t len, struct net_route *rt)
+{
+	struct route_reply rr = {.rt = rt};
+
+	if (mnl_cb_run(buf, len, 0, 0, route_cb, &rr) < 0)
+		return PS_ERR_INVALID;
+	if (mnl_cb_run(buf, len, 0, 0, link_cb, rt) < 0)
+		return PS_ERR_INVALID;
+	return rr.found > 0 ? PS_OK : PS_ERR_NOT_FOUND;
+}
+
+enum ps_err net_neigh_parse_reply(const void *buf, size_t len, int ifindex,
+				  const struct ps_addr *addr, uint8_t mac[NET_ETH_ALEN])
+{
+	struct neigh_query q = {.ifindex = ifindex, .addr = addr, .mac = mac};
+
+	if (mnl_cb_run(buf, len, 0, 0, neigh_cb, &q) < 0)
+		return PS_ERR_INVALID;
+	return q.found ? PS_OK : PS_ERR_NOT_FOUND;
 }

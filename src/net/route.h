@@ -51,6 +51,16 @@ enum ps_err net_neigh_resolve_many(const struct net_route *rt, const struct ps_a
 				   size_t n, unsigned timeout_ms, uint8_t (*macs)[NET_ETH_ALEN],
 				   bool *found, struct ps_diag *diag);
 
+/*
+ * The parsers behind the lookups, for the fuzz harness and tests: a buffer of netlink
+ * messages as the kernel answers RTM_GETROUTE/RTM_GETLINK (rt gets what they say) or an
+ * RTM_GETNEIGH dump (mac gets addr's address on ifindex). PS_ERR_INVALID for a malformed
+ * buffer, PS_ERR_NOT_FOUND when nothing matched.
+ */
+enum ps_err net_route_parse_reply(const void *buf, size_t len, struct net_route *rt);
+enum ps_err net_neigh_parse_reply(const void *buf, size_t len, int ifindex,
+				  const struct ps_addr *addr, uint8_t mac[NET_ETH_ALEN]);
+
 /* Whether the route's interface frames carry an Ethernet header (Ethernet and loopback). */
 bool net_route_has_ethernet(const struct net_route *rt);
 
