@@ -16,7 +16,9 @@
 #include "core/clock.h"
 
 #define NL_BUF 16384
-#define NEIGH_POLL_MS 20
+/* ARP/NDP on a LAN answers in well under a millisecond: look again soon, then less often. */
+#define NEIGH_POLL_FIRST_MS 1
+#define NEIGH_POLL_MAX_MS 20
 #define NEIGH_RETRIGGER_MS 300
 #define DISCARD_PORT 9
 
@@ -370,6 +372,7 @@ enum ps_err net_neigh_resolve_many(const struct net_route *rt, const struct ps_a
 	struct neigh_many q = {.ifindex = rt->ifindex, .addrs = addrs, .n = n, .macs = macs,
 			       .found = found};
 	uint64_t start = ps_now_ns(), last_trigger = 0;
+	int poll_ms = NEIGH_POLL_FIRST_MS;
 	struct nl nl = {0};
 	enum ps_err err;
 	size_t i;
@@ -398,7 +401,9 @@ enum ps_err net_neigh_resolve_many(const struct net_route *rt, const struct ps_a
 					trigger_resolution(&addrs[i], rt->ifindex);
 			last_trigger = now;
 		}
-		poll(NULL, 0, NEIGH_POLL_MS);
+		poll(NULL, 0, poll_ms);
+		if (poll_ms < NEIGH_POLL_MAX_MS)
+			poll_ms *= 2;
 	}
 	nl_close(&nl);
 	return err;
@@ -410,6 +415,7 @@ enum ps_err net_neigh_resolve(const struct net_route *rt, const struct ps_addr *
 {
 	struct neigh_query q = {.ifindex = rt->ifindex, .addr = nexthop, .mac = mac};
 	uint64_t start = ps_now_ns(), last_trigger = 0;
+	int poll_ms = NEIGH_POLL_FIRST_MS;
 	struct nl nl = {0};
 	char abuf[PS_ADDR_STRLEN];
 	enum ps_err err;
@@ -443,7 +449,9 @@ enum ps_err net_neigh_resolve(const struct net_route *rt, const struct ps_addr *
 			trigger_resolution(trigger_dst, rt->ifindex);
 			last_trigger = now;
 		}
-		poll(NULL, 0, NEIGH_POLL_MS);
+		poll(NULL, 0, poll_ms);
+		if (poll_ms < NEIGH_POLL_MAX_MS)
+			poll_ms *= 2;
 	}
 	nl_close(&nl);
 	return err;

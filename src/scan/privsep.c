@@ -101,9 +101,9 @@ static bool drain(uint8_t *buf, size_t *len, scan_privsep_record_fn on_record, v
 }
 
 enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
-			     scan_privsep_record_fn on_record, void *record_ctx,
-			     const volatile sig_atomic_t *stop, struct scan_stats *stats,
-			     struct ps_diag *diag)
+			     scan_privsep_release_fn release, scan_privsep_record_fn on_record,
+			     void *record_ctx, const volatile sig_atomic_t *stop,
+			     struct scan_stats *stats, struct ps_diag *diag)
 {
 	struct privsep_end end;
 	bool have_end = false, asked_stop = false;
@@ -139,6 +139,8 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 		run_child(fds[1], child, child_ctx, &old_mask);
 	}
 	close(fds[1]);
+	if (release)
+		release(child_ctx);
 	for (;;) {
 		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
 		ssize_t n;
@@ -159,8 +161,16 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 			break;
 	}
 	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/*
+	 * A child that sent its end record is done: reap it if it is gone, else leave it to
+	 * finish closing its sockets on its own (a zombie for the rest of our life at worst).
+	 * One that did not is dying or dead: wait for its status.
+	 */
+	if (have_end)
+		(void)waitpid(pid, &status, WNOHANG);
+	else
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
 	free(buf);
 	if (!have_end)
 		return ps_fail(diag, PS_ERR_SYSTEM, "the scanning process ended early (status %d)",

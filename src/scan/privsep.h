@@ -44,14 +44,20 @@ typedef enum ps_err (*scan_privsep_child_fn)(void *ctx, const volatile sig_atomi
 /* Runs in the parent for every record, in order. */
 typedef void (*scan_privsep_record_fn)(void *ctx, const struct scan_privsep_record *rec);
 
+/* Runs in the parent right after the fork: let go of what only the child uses. */
+typedef void (*scan_privsep_release_fn)(void *ctx);
+
 /*
  * Forks, runs child(child_ctx) there and on_record(record_ctx) here for each record; returns
- * the child's result (its diag and stats copied over). When *stop becomes set, the child is
- * asked to stop (SIGUSR1) and its partial results still arrive.
+ * the child's result (its diag and stats copied over) as soon as the child has sent it. When
+ * *stop becomes set, the child is asked to stop (SIGUSR1) and its partial results still
+ * arrive. release (may be NULL) gets child_ctx in the parent after the fork: closing the
+ * packet sockets there leaves their last close, and the RCU grace period each costs (tens of
+ * milliseconds on a busy machine), to the exiting child, which is not waited for.
  */
 enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
-			     scan_privsep_record_fn on_record, void *record_ctx,
-			     const volatile sig_atomic_t *stop, struct scan_stats *stats,
-			     struct ps_diag *diag);
+			     scan_privsep_release_fn release, scan_privsep_record_fn on_record,
+			     void *record_ctx, const volatile sig_atomic_t *stop,
+			     struct scan_stats *stats, struct ps_diag *diag);
 
 #endif

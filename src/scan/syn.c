@@ -30,7 +30,7 @@
 #define DEFAULT_MIN_RTO_MS 10
 #define DEFAULT_MAX_RTO_MS 1000
 #define DEFAULT_INITIAL_RTO_MS 250
-#define FINAL_WAIT_MIN_MS 40
+#define FINAL_WAIT_MIN_MS 20
 #define NEIGH_TIMEOUT_MS 2000
 #define RTT_SLOTS 4096u
 #define SKIP_BUDGET 16384u /* pairs examined per loop turn, so receiving is never starved */
@@ -796,6 +796,14 @@ static void release(struct syn_ctx *c)
 	free(c->rtt);
 }
 
+/* In the parent after the fork: the sockets are the child's alone. */
+static void release_raw(void *vctx)
+{
+	struct syn_ctx *c = vctx;
+
+	net_raw_close(&c->raw);
+}
+
 /* The scanning child: no capabilities from here on, and the only one to parse packets. */
 static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 			      struct scan_privsep_out *out, struct scan_stats *stats,
@@ -844,7 +852,7 @@ static enum ps_err syn_run(const struct scan_opts *opts, struct scan_stats *stat
 	if (err)
 		goto out;
 	/* Everything privileged is done; packets are parsed only in the child, without any. */
-	err = scan_privsep_run(scan_child, c, deliver, c, opts->stop, stats, diag);
+	err = scan_privsep_run(scan_child, c, release_raw, deliver, c, opts->stop, stats, diag);
 out:
 	release(c);
 	free(c);
