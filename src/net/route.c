@@ -51,6 +51,35 @@ static void nl_close(struct nl *nl)
 	nl->sock = NULL;
 }
 
+/*
+ * Whether every message in buf, padded to its alignment, fits inside it. libmnl trusts
+ * nlmsg_len as a signed int (a length with the top bit set walks it off the buffer) and reads
+ * attributes up to the aligned end. The kernel never sends such a buffer; checking is cheap.
+ */
+static bool nl_buffer_sane(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t off = 0;
+
+	if (len > INT32_MAX)
+		return false;
+	while (off < len) {
+		struct nlmsghdr h;
+		size_t aligned;
+
+		if (len - off < sizeof(h))
+			return false;
+		memcpy(&h, p + off, sizeof(h));
+		/* libmnl walks attributes up to the aligned end of a message. */
+		aligned = ((size_t)h.nlmsg_len + NLMSG_ALIGNTO - 1) & ~(size_t)(NLMSG_ALIGNTO - 1);
+
+		if (h.nlmsg_len < sizeof(h) || aligned > len - off)
+			return false;
+		off += aligned;
+	}
+	return true;
+}
+
 /* Sends the request in nl->buf and feeds every answer to cb; returns 0 or an errno. */
 static int nl_talk(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
@@ -64,6 +93,8 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 		n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
 		if (n < 0)
 			return errno;
+		if (!nl_buffer_sane(nl->buf, (size_t)n))
+			return EPROTO;
 		ret = mnl_cb_run(nl->buf, (size_t)n, req->nlmsg_seq, nl->portid, cb, data);
 		if (ret < 0)
 			return errno ? errno : EPROTO;
@@ -461,6 +492,8 @@ enum ps_err net_route_parse_reply(const void *buf, size_t len, struct net_route 
 {
 	struct route_reply rr = {.rt = rt};
 
+	if (!nl_buffer_sane(buf, len))
+		return PS_ERR_INVALID;
 	if (mnl_cb_run(buf, len, 0, 0, route_cb, &rr) < 0)
 		return PS_ERR_INVALID;
 	if (mnl_cb_run(buf, len, 0, 0, link_cb, rt) < 0)
@@ -473,6 +506,8 @@ enum ps_err net_neigh_parse_reply(const void *buf, size_t len, int ifindex,
 {
 	struct neigh_query q = {.ifindex = ifindex, .addr = addr, .mac = mac};
 
+	if (!nl_buffer_sane(buf, len))
+		return PS_ERR_INVALID;
 	if (mnl_cb_run(buf, len, 0, 0, neigh_cb, &q) < 0)
 		return PS_ERR_INVALID;
 	return q.found ? PS_OK : PS_ERR_NOT_FOUND;

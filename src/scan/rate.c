@@ -58,6 +58,15 @@ void scan_rate_account(struct scan_rate *rate, unsigned sent, unsigned replies)
 	rate->win_replies += replies;
 }
 
+void scan_rate_set_pps(struct scan_rate *rate, double pps)
+{
+	if (pps < 1.0)
+		pps = 1.0;
+	rate->pps = pps;
+	rate->max_pps = pps;
+	set_burst(rate);
+}
+
 void scan_rate_window_reset(struct scan_rate *rate)
 {
 	rate->win_sent = 0;

@@ -46,6 +46,8 @@ unsigned scan_rate_take(struct scan_rate *rate, uint64_t now_ns, unsigned want);
 uint64_t scan_rate_wait_ns(const struct scan_rate *rate);
 /* Accounts probes sent and replies seen (for the ratio signal). */
 void scan_rate_account(struct scan_rate *rate, unsigned sent, unsigned replies);
+/* Sets the rate of a fixed bucket (a share of another controller's rate); keeps its tokens. */
+void scan_rate_set_pps(struct scan_rate *rate, double pps);
 /* Forgets the reply-ratio window (the probes that follow will be of another kind). */
 void scan_rate_window_reset(struct scan_rate *rate);
 /* Once per loop: applies the tick's adjustment. hard_loss: ring drops or ENOBUFS. */

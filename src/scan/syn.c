@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,8 @@
 #define FINAL_WAIT_MIN_MS 20
 #define NEIGH_TIMEOUT_MS 2000
 #define RTT_SLOTS 4096u
-#define SKIP_BUDGET 16384u /* pairs examined per loop turn, so receiving is never starved */
+#define SKIP_BUDGET 16384u
+#define MIN_PAIRS_FOR_HELPER 4096u /* below that a second sender saves less than it costs */ /* pairs examined per loop turn, so receiving is never starved */
 #define MAX_PAIRS (1ULL << 32)
 #define MAX_ROUTED_RANGES 65536u
 /* On-link addresses resolved one by one; the kernel's neighbour table holds ~1024 by default. */
@@ -57,6 +60,8 @@ struct rtt_slot {
 	uint64_t pair;
 	uint64_t sent_ns;
 };
+
+struct syn_sender;
 
 struct syn_ctx {
 	const struct scan_opts *opts;
@@ -96,9 +101,16 @@ struct syn_ctx {
 	size_t rst_len[NET_RAW_BATCH];
 	struct ps_addr rst_dst[NET_RAW_BATCH];
 	unsigned nrst;
-	uint16_t ip_id;
-	int send_errno;		/* a send failure that ends the scan */
-	uint64_t stalled_since; /* first of a run of refused sends */
+	uint16_t ip_id;		/* of the RSTs */
+	int send_errno;		/* the send failure that ended the scan */
+	struct syn_sender *senders;
+	unsigned nsenders;
+	/* shared between the senders (atomics) */
+	uint64_t shared_pps;	     /* the controller's rate, for every sender's bucket */
+	uint64_t helper_window_sent; /* helper probes not yet in the reply-ratio window */
+	int helper_loss;	     /* the helper saw the device refuse frames */
+	int helper_running;
+	int abort; /* one sender failed: the others stop */
 };
 
 static int fam_slot(int family)
@@ -106,14 +118,15 @@ static int fam_slot(int family)
 	return family == AF_INET6;
 }
 
+/* The receiving thread sets bits while a helper sender reads them: relaxed atomics. */
 static bool bit_get(const uint64_t *bits, uint64_t i)
 {
-	return (bits[i >> 6] >> (i & 63)) & 1;
+	return (__atomic_load_n(&bits[i >> 6], __ATOMIC_RELAXED) >> (i & 63)) & 1;
 }
 
 static void bit_set(uint64_t *bits, uint64_t i)
 {
-	bits[i >> 6] |= 1ULL << (i & 63);
+	__atomic_fetch_or(&bits[i >> 6], 1ULL << (i & 63), __ATOMIC_RELAXED);
 }
 
 uint32_t scan_syn_cookie(const struct net_siphash_key *key, const struct ps_addr *src,
@@ -406,27 +419,6 @@ static bool eligible(const struct syn_ctx *c, uint64_t pair)
 	return c->pass == 0 || c->pass == c->dark_pass || bit_get(c->live, pair / c->nports);
 }
 
-static size_t build_probe(struct syn_ctx *c, uint64_t pair, uint8_t *frame, struct ps_addr *dst)
-{
-	uint64_t addr_index = pair / c->nports;
-	struct net_tcp_probe p = {
-		.sport = c->sport,
-		.dport = c->ports[pair % c->nports],
-		.flags = NET_TCP_SYN,
-		.ttl = PROBE_TTL,
-		.window = PROBE_WINDOW,
-		.mss = PROBE_MSS,
-		.ip_id = c->ip_id++,
-	};
-
-	target_list_get(c->targets, addr_index, &p.dst, NULL);
-	p.src = c->src[fam_slot(p.dst.family)];
-	p.seq = scan_syn_cookie(&c->key, &p.src, &p.dst, p.sport, p.dport);
-	*dst = p.dst;
-	return net_build_tcp(frame, NET_FRAME_MAX, dst_mac(c, addr_index), c->if_mac, !c->ip_mode,
-			     &p);
-}
-
 struct send_batch {
 	uint8_t frames[NET_RAW_BATCH][NET_FRAME_MAX];
 	size_t lens[NET_RAW_BATCH];
@@ -437,11 +429,56 @@ struct send_batch {
 };
 
 /*
- * Sends what is pending in b; false when the device refused (a loss signal). A refusal other
- * than a full queue, or a queue that stays full, is recorded in c->send_errno: fatal.
+ * A thread that sends. Most of a probe's cost is the kernel's (the frame's way out, and on a
+ * lab, the target's stack), paid on the sending CPU, so a second sender on a second CPU
+ * nearly halves a CPU-bound pass. The main sender also receives, measures RTT and steers the
+ * rate; each sender paces itself at its share of that rate.
  */
-static bool send_pending(struct syn_ctx *c, struct send_batch *b)
+struct syn_sender {
+	struct syn_ctx *c;
+	unsigned index; /* sends permutation positions index, index + nsenders, ... */
+	bool main;
+	struct scan_rate bucket;
+	struct send_batch batch;
+	uint16_t ip_id;
+	uint64_t sent, retransmits, pass_sent;
+	uint64_t stalled_since; /* first of a run of refused sends */
+	int send_errno;		/* a send failure that ends the scan */
+	enum ps_err err;
+	pthread_t thread;
+};
+
+static size_t build_probe(struct syn_ctx *c, struct syn_sender *s, uint64_t pair,
+			  uint8_t *frame, struct ps_addr *dst)
 {
+	uint64_t addr_index = pair / c->nports;
+	struct net_tcp_probe p = {
+		.sport = c->sport,
+		.dport = c->ports[pair % c->nports],
+		.flags = NET_TCP_SYN,
+		.ttl = PROBE_TTL,
+		.window = PROBE_WINDOW,
+		.mss = PROBE_MSS,
+		.ip_id = s->ip_id++,
+	};
+
+	target_list_get(c->targets, addr_index, &p.dst, NULL);
+	p.src = c->src[fam_slot(p.dst.family)];
+	p.seq = scan_syn_cookie(&c->key, &p.src, &p.dst, p.sport, p.dport);
+	*dst = p.dst;
+	return net_build_tcp(frame, NET_FRAME_MAX, dst_mac(c, addr_index), c->if_mac, !c->ip_mode,
+			     &p);
+}
+
+/*
+ * Sends what is pending in the sender's batch; false when the device refused (a loss
+ * signal). A refusal other than a full queue, or a queue that stays full, is recorded in
+ * s->send_errno: fatal.
+ */
+static bool send_pending(struct syn_sender *s)
+{
+	struct syn_ctx *c = s->c;
+	struct send_batch *b = &s->batch;
 	uint64_t now = ps_now_ns();
 	unsigned i, n = b->count - b->next;
 	int sent;
@@ -452,102 +489,170 @@ static bool send_pending(struct syn_ctx *c, struct send_batch *b)
 			    b->lens + b->next, b->dsts + b->next, n);
 	if (sent <= 0) {
 		if (sent != -ENOBUFS && sent != -EAGAIN && sent != -EINTR)
-			c->send_errno = -sent;
-		else if (!c->stalled_since)
-			c->stalled_since = now;
-		else if (now - c->stalled_since > SEND_STALL_LIMIT_NS)
-			c->send_errno = -sent;
+			s->send_errno = -sent;
+		else if (!s->stalled_since)
+			s->stalled_since = now;
+		else if (now - s->stalled_since > SEND_STALL_LIMIT_NS)
+			s->send_errno = -sent;
 		return false;
 	}
-	c->stalled_since = 0;
-	for (i = b->next; i < b->next + (unsigned)sent; i++) {
-		struct rtt_slot *s = &c->rtt[b->pairs[i] % RTT_SLOTS];
+	s->stalled_since = 0;
+	/* Only the main sender samples send times: the RTT table is the receiver's. */
+	for (i = b->next; s->main && i < b->next + (unsigned)sent; i++) {
+		struct rtt_slot *slot = &c->rtt[b->pairs[i] % RTT_SLOTS];
 
-		s->pair = b->pairs[i];
-		s->sent_ns = now;
+		slot->pair = b->pairs[i];
+		slot->sent_ns = now;
 	}
 	b->next += (unsigned)sent;
-	c->stats->probes_sent += (uint64_t)sent;
-	c->pass_sent += (uint64_t)sent;
+	s->sent += (uint64_t)sent;
+	s->pass_sent += (uint64_t)sent;
 	if (c->pass)
-		c->stats->retransmits += (uint64_t)sent;
-	else
+		s->retransmits += (uint64_t)sent;
+	else if (s->main)
 		scan_rate_account(&c->rate, (unsigned)sent, 0);
+	else
+		__atomic_fetch_add(&c->helper_window_sent, (uint64_t)sent, __ATOMIC_RELAXED);
 	return (unsigned)sent == n;
 }
 
+/* The main sender's turn of the rate controller; the helpers read its result. */
 static void rate_tick(struct syn_ctx *c, uint64_t now, bool hard_loss)
 {
+	if (__atomic_exchange_n(&c->helper_loss, 0, __ATOMIC_RELAXED))
+		hard_loss = true;
 	if (now - c->rate.tick_ns >= SCAN_RATE_TICK_NS) {
 		if (net_raw_drops(&c->raw))
 			hard_loss = true;
 		if (c->pass == 0)
-			scan_rate_account(&c->rate, 0, c->replies_pending);
+			scan_rate_account(
+				&c->rate,
+				(unsigned)__atomic_exchange_n(&c->helper_window_sent, 0,
+							      __ATOMIC_RELAXED),
+				c->replies_pending);
 		c->replies_pending = 0;
 	}
 	scan_rate_tick(&c->rate, now, hard_loss);
+	__atomic_store_n(&c->shared_pps, (uint64_t)c->rate.pps, __ATOMIC_RELAXED);
 }
 
-/* One pass over the permutation, sending every eligible pair once. */
-static enum ps_err run_pass(struct syn_ctx *c, struct send_batch *b)
+static void sender_wait(struct syn_sender *s, uint64_t wait_ns)
 {
-	uint64_t cursor = 0;
+	if (s->main && wait_ns >= 1000000) {
+		receive(s->c, (int)(wait_ns / 1000000));
+	} else if (wait_ns) {
+		struct timespec ts = {0, (long)(wait_ns < 100000000 ? wait_ns : 100000000)};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* One sender's share of a pass over the permutation: every eligible pair of it, once. */
+static enum ps_err run_pass(struct syn_sender *s)
+{
+	struct syn_ctx *c = s->c;
+	struct send_batch *b = &s->batch;
+	uint64_t cursor = s->index;
 
 	b->count = b->next = 0;
+	s->pass_sent = 0;
 	for (;;) {
 		uint64_t now = ps_now_ns();
 		unsigned want, looked = 0;
 		bool ok;
 
-		if (stopped(c))
+		if (stopped(c) || __atomic_load_n(&c->abort, __ATOMIC_RELAXED))
 			return PS_ERR_INTERRUPTED;
-		receive(c, 0);
+		if (s->main)
+			receive(c, 0);
 		if (b->next == b->count) {
 			if (cursor >= c->npairs)
 				return PS_OK;
 			b->count = b->next = 0;
 		}
-		want = b->count - b->next ? 0 : scan_rate_take(&c->rate, now, NET_RAW_BATCH);
+		scan_rate_set_pps(&s->bucket,
+				  (double)__atomic_load_n(&c->shared_pps, __ATOMIC_RELAXED) /
+					  c->nsenders);
+		want = b->count - b->next ? 0 : scan_rate_take(&s->bucket, now, NET_RAW_BATCH);
 		while (b->count < want && cursor < c->npairs && looked < SKIP_BUDGET) {
-			uint64_t pair = scan_perm_at(&c->perm, cursor++);
+			uint64_t pair = scan_perm_at(&c->perm, cursor);
 
+			cursor += c->nsenders;
 			looked++;
 			if (!eligible(c, pair))
 				continue;
 			b->lens[b->count] =
-				build_probe(c, pair, b->frames[b->count], &b->dsts[b->count]);
+				build_probe(c, s, pair, b->frames[b->count], &b->dsts[b->count]);
 			if (b->lens[b->count])
 				b->pairs[b->count++] = pair;
 		}
 		if (b->count < want) /* unused tokens stay in the bucket */
-			c->rate.tokens += want - b->count;
-		ok = send_pending(c, b);
-		if (c->send_errno)
+			s->bucket.tokens += want - b->count;
+		ok = send_pending(s);
+		if (s->send_errno)
 			return PS_ERR_IO;
-		rate_tick(c, now, !ok);
-		if (!ok || (want == 0 && b->next == b->count)) {
-			uint64_t wait = ok ? scan_rate_wait_ns(&c->rate) : 200000;
+		if (s->main)
+			rate_tick(c, now, !ok);
+		else if (!ok)
+			__atomic_store_n(&c->helper_loss, 1, __ATOMIC_RELAXED);
+		if (!ok || (want == 0 && b->next == b->count))
+			sender_wait(s, ok ? scan_rate_wait_ns(&s->bucket) : 200000);
+	}
+}
 
-			if (wait >= 1000000) {
-				receive(c, (int)(wait / 1000000));
-			} else if (wait) {
-				struct timespec ts = {0, (long)wait};
+static void *helper_main(void *arg)
+{
+	struct syn_sender *s = arg;
 
-				nanosleep(&ts, NULL);
-			}
+	s->err = run_pass(s);
+	__atomic_store_n(&s->c->helper_running, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A pass with every sender; the main thread keeps receiving until the helper is done. */
+static enum ps_err run_senders(struct syn_ctx *c)
+{
+	struct syn_sender *helper = c->nsenders > 1 ? &c->senders[1] : NULL;
+	enum ps_err err;
+	unsigned i;
+
+	if (helper) {
+		__atomic_store_n(&c->helper_running, 1, __ATOMIC_RELEASE);
+		if (pthread_create(&helper->thread, NULL, helper_main, helper)) {
+			/* No thread: the main one sends the helper's share after its own. */
+			__atomic_store_n(&c->helper_running, 0, __ATOMIC_RELEASE);
+			helper = NULL;
 		}
 	}
+	err = run_pass(&c->senders[0]);
+	if (err)
+		__atomic_store_n(&c->abort, 1, __ATOMIC_RELAXED);
+	if (helper) {
+		while (__atomic_load_n(&c->helper_running, __ATOMIC_ACQUIRE))
+			receive(c, 1);
+		pthread_join(helper->thread, NULL);
+	} else if (c->nsenders > 1 && !err) {
+		err = run_pass(&c->senders[1]);
+	}
+	if (!err && c->nsenders > 1)
+		err = c->senders[1].err;
+	c->pass_sent = 0;
+	for (i = 0; i < c->nsenders; i++) {
+		c->pass_sent += c->senders[i].pass_sent;
+		if (c->senders[i].send_errno)
+			c->send_errno = c->senders[i].send_errno;
+	}
+	if (c->send_errno)
+		err = PS_ERR_IO;
+	return err;
 }
 
 static enum ps_err scan_passes(struct syn_ctx *c)
 {
-	struct send_batch *b = malloc(sizeof(*b));
 	unsigned retries = c->opts->max_retries ? c->opts->max_retries : DEFAULT_RETRIES;
 	uint64_t pass_end = 0, done_before = 0;
 	enum ps_err err = PS_OK;
 
-	if (!b)
-		return PS_ERR_NOMEM;
 	/*
 	 * Pass 0 probes every pair; later passes re-send the unanswered pairs of hosts that
 	 * answered something (a silent port there is worth asking again). Pairs of hosts that
@@ -576,8 +681,7 @@ static enum ps_err scan_passes(struct syn_ctx *c)
 				break;
 		}
 		done_before = c->ndone;
-		c->pass_sent = 0;
-		err = run_pass(c, b);
+		err = run_senders(c);
 		if (err)
 			break;
 		/* Retransmissions go mostly to silent pairs: their reply ratio says nothing. */
@@ -592,7 +696,6 @@ static enum ps_err scan_passes(struct syn_ctx *c)
 			wait_us = FINAL_WAIT_MIN_MS * 1000ull;
 		err = wait_until(c, pass_end + wait_us * 1000);
 	}
-	free(b);
 	return err;
 }
 
@@ -804,6 +907,35 @@ static void release_raw(void *vctx)
 	net_raw_close(&c->raw);
 }
 
+/* Two senders where two CPUs are ours and the scan is big enough to be worth a thread. */
+static enum ps_err senders_init(struct syn_ctx *c)
+{
+	uint64_t now = ps_now_ns();
+	cpu_set_t cpus;
+	unsigned i;
+
+	c->nsenders = 1;
+	if (c->npairs >= MIN_PAIRS_FOR_HELPER && sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
+	    CPU_COUNT(&cpus) >= 2)
+		c->nsenders = 2;
+	c->senders = calloc(c->nsenders, sizeof(*c->senders));
+	if (!c->senders)
+		return PS_ERR_NOMEM;
+	scan_rate_init(&c->rate, c->opts->rate_pps, now);
+	c->shared_pps = (uint64_t)c->rate.pps;
+	for (i = 0; i < c->nsenders; i++) {
+		struct syn_sender *s = &c->senders[i];
+		uint32_t share = (uint32_t)(c->rate.pps / c->nsenders);
+
+		s->c = c;
+		s->index = i;
+		s->main = i == 0;
+		s->ip_id = (uint16_t)(c->ip_id + i * 0x8000u);
+		scan_rate_init(&s->bucket, share ? share : 1, now);
+	}
+	return PS_OK;
+}
+
 /* The scanning child: no capabilities from here on, and the only one to parse packets. */
 static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 			      struct scan_privsep_out *out, struct scan_stats *stats,
@@ -811,14 +943,23 @@ static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 {
 	struct syn_ctx *c = vctx;
 	enum ps_err err;
+	unsigned i;
 
 	c->stop = stop;
 	c->out = out;
 	c->stats = stats;
 	memset(stats, 0, sizeof(*stats));
+	err = senders_init(c);
+	if (err)
+		return err;
 	report_absent(c);
-	scan_rate_init(&c->rate, c->opts->rate_pps, ps_now_ns());
 	err = scan_passes(c);
+	for (i = 0; i < c->nsenders; i++) {
+		stats->probes_sent += c->senders[i].sent;
+		stats->retransmits += c->senders[i].retransmits;
+	}
+	free(c->senders);
+	c->senders = NULL;
 	if (err == PS_ERR_IO)
 		return ps_fail(diag, err, "sending on %s failed: %s", c->ifname,
 			       strerror(c->send_errno));
