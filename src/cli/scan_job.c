@@ -70,12 +70,20 @@ void scan_job_release(struct scan_job *job)
 	job->kb = NULL;
 }
 
-static const struct scan_engine *pick_engine(const struct scan_job *job)
+static const struct scan_engine *pick_engine(struct scan_job *job)
 {
+	struct ps_diag why = {{0}};
+	const struct scan_engine *engine;
+
 	if (job->engine)
 		return scan_engine_find(job->engine);
-	/* The raw SYN engine, where present and permitted, is preferred (see engines.c). */
-	return scan_engine_find("connect");
+	/* The raw SYN engine, where permitted and able to reach the targets, is preferred. */
+	job->opts.targets = &job->targets;
+	job->opts.ports = &job->ports;
+	engine = scan_engine_auto(&job->opts, &why);
+	if (why.msg[0])
+		cli_error("note: %s; using the connect scan", why.msg);
+	return engine;
 }
 
 /* The -oX/-oG/-oJ/-oN reports, after the main one in reports[]; files[i] is extra[i]'s stream. */
