@@ -38,5 +38,6 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(enum ps_err err, const struct ps_diag *diag);
 
 int cmd_check(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 
 static const struct cli_command commands[] = {
 	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK, "scan this machine's loopback (default)"},
+	{"scan", cmd_scan, CMD_NEEDS_RAW_OR_FALLBACK, "find the open ports of hosts and networks"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -50,4 +50,7 @@ struct scan_engine {
 
 extern const struct scan_engine scan_connect_engine;
 
+/* The engine called name ("connect", "syn"), or NULL. */
+const struct scan_engine *scan_engine_find(const char *name);
+
 #endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+#include "args.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char **cli_expand_aliases(int argc, char **argv, const struct cli_alias *aliases)
+{
+	char **out = calloc((size_t)argc + 1, sizeof(*out));
+	int i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < argc; i++) {
+		const struct cli_alias *a;
+
+		out[i] = argv[i];
+		if (!strcmp(argv[i], "--"))
+			break;
+		for (a = aliases; a && a->nmap; a++) {
+			if (!strcmp(argv[i], a->nmap)) {
+				out[i] = (char *)a->ours;
+				break;
+			}
+		}
+	}
+	for (; i < argc; i++)
+		out[i] = argv[i];
+	return out;
+}
+
+enum ps_err cli_read_file(const char *path, size_t max, char **data, size_t *len,
+			  struct ps_diag *diag)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	enum ps_err err = PS_OK;
+
+	if (!f)
+		return ps_fail(diag, PS_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+	for (;;) {
+		size_t got;
+
+		if (cap - n < 4096) {
+			char *p;
+
+			cap = cap ? cap * 2 : 65536;
+			p = realloc(buf, cap + 1);
+			if (!p) {
+				err = PS_ERR_NOMEM;
+				goto out;
+			}
+			buf = p;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n > max) {
+			err = ps_fail(diag, PS_ERR_TOO_LARGE, "%s is larger than %zu bytes", path,
+				      max);
+			goto out;
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		err = ps_fail(diag, PS_ERR_IO, "cannot read %s", path);
+		goto out;
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	if (f != stdin)
+		fclose(f);
+	return err;
+}
+
+enum ps_err cli_parse_u64(const char *name, const char *text, unsigned long long min,
+			  unsigned long long max, unsigned long long *out, struct ps_diag *diag)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!isdigit((unsigned char)text[0]))
+		return ps_fail(diag, PS_ERR_INVALID, "bad %s \"%s\": not a number", name, text);
+	v = strtoull(text, &end, 10);
+	if (*end || errno)
+		return ps_fail(diag, PS_ERR_INVALID, "bad %s \"%s\": not a number", name, text);
+	if (v < min || v > max)
+		return ps_fail(diag, PS_ERR_RANGE, "bad %s %llu: must be %llu-%llu", name, v, min,
+			       max);
+	*out = v;
+	return PS_OK;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON Lines: one object per listed port as it arrives, then one summary object. */
+#include <jansson.h>
+#include <netinet/in.h>
+
+#include "formats.h"
+
+static enum ps_err emit(struct report *r, json_t *obj)
+{
+	int rc;
+
+	if (!obj)
+		return PS_ERR_NOMEM;
+	rc = json_dumpf(obj, r->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(obj);
+	if (rc || fputc('\n', r->out) == EOF)
+		return PS_ERR_IO;
+	return PS_OK;
+}
+
+static json_t *service_json(const struct service_info *svc)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(svc->name));
+	if (svc->product[0])
+		json_object_set_new(o, "product", json_string(svc->product));
+	if (svc->version[0])
+		json_object_set_new(o, "version", json_string(svc->version));
+	if (svc->info[0])
+		json_object_set_new(o, "info", json_string(svc->info));
+	json_object_set_new(o, "confidence", json_string(svc->confidence == SERVICE_MATCHED
+								  ? "matched"
+								  : "guessed"));
+	json_object_set_new(o, "unexpected", json_boolean(svc->flags & SERVICE_FLAG_UNEXPECTED));
+	json_object_set_new(o, "backdoor", json_boolean(svc->flags & SERVICE_FLAG_BACKDOOR));
+	return o;
+}
+
+static enum ps_err jsonl_port(struct report *r, const struct port_result *res)
+{
+	char addr[PS_ADDR_STRLEN];
+	json_t *o;
+
+	if (!report_shows(r, res))
+		return PS_OK;
+	o = json_object();
+	if (!o)
+		return PS_ERR_NOMEM;
+	json_object_set_new(o, "ip", json_string(ps_addr_format(&res->addr, addr, sizeof(addr))));
+	if (res->hostname)
+		json_object_set_new(o, "hostname", json_string(res->hostname));
+	json_object_set_new(o, "port", json_integer(res->port));
+	json_object_set_new(o, "proto", json_string(res->proto == IPPROTO_UDP ? "udp" : "tcp"));
+	json_object_set_new(o, "state", json_string(port_state_name(res->state)));
+	json_object_set_new(o, "reason", json_string(port_reason_name(res->reason)));
+	if (res->ttl)
+		json_object_set_new(o, "ttl", json_integer(res->ttl));
+	if (res->rtt_us)
+		json_object_set_new(o, "rtt_ms", json_real(res->rtt_us / 1000.0));
+	if (r->kb && !res->service) {
+		const char *name = kb_service_name(r->kb, res->port, res->proto);
+
+		if (name)
+			json_object_set_new(o, "service_guess", json_string(name));
+	}
+	if (res->service)
+		json_object_set_new(o, "service", service_json(res->service));
+	return emit(r, o);
+}
+
+static enum ps_err jsonl_end(struct report *r, const struct report_summary *sum)
+{
+	json_t *s = json_pack("{sI sI sI sI sI sI sI sf sb}", "targets", (json_int_t)sum->targets,
+			      "hosts_up", (json_int_t)sum->hosts_up, "ports_scanned",
+			      (json_int_t)sum->ports_scanned, "open", (json_int_t)sum->open,
+			      "closed", (json_int_t)sum->closed, "filtered",
+			      (json_int_t)sum->filtered, "stealth", (json_int_t)sum->stealth,
+			      "elapsed_s", sum->elapsed_s, "interrupted", sum->interrupted);
+
+	if (!s)
+		return PS_ERR_NOMEM;
+	return emit(r, json_pack("{so}", "summary", s));
+}
+
+const struct report_format report_jsonl = {
+	.name = "jsonl",
+	.port = jsonl_port,
+	.end = jsonl_end,
+};

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The human report: per host, the listed ports with the knowledge base's service name, then a
+ * ShieldsUP-style profile (Open / Closed / Stealth) and a verdict. Hosts are printed at the end,
+ * sorted, because results of many hosts arrive interleaved.
+ */
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+
+#include "formats.h"
+#include "hosttab.h"
+#include "verdict.h"
+
+/* A /16 of dark addresses would print 65536 "stealth" blocks; only small scans show silence. */
+#define TEXT_SHOW_SILENT_MAX 16
+
+static enum ps_err text_begin(struct report *r)
+{
+	struct hosttab *tab = malloc(sizeof(*tab));
+
+	if (!tab)
+		return PS_ERR_NOMEM;
+	hosttab_init(tab);
+	r->state = tab;
+	return PS_OK;
+}
+
+static enum ps_err text_port(struct report *r, const struct port_result *res)
+{
+	return hosttab_add(r->state, res, report_shows(r, res));
+}
+
+static void print_port(struct report *r, const struct port_result *res)
+{
+	const char *service = r->kb ? kb_service_name(r->kb, res->port, res->proto) : NULL;
+	const struct service_info *svc = res->service;
+	char port[16];
+
+	snprintf(port, sizeof(port), "%u/%s", res->port, res->proto == IPPROTO_UDP ? "udp" : "tcp");
+	if (svc && svc->name[0])
+		service = svc->name;
+	fprintf(r->out, "%-11s %-9s %-15s %-22s", port, port_state_name(res->state),
+		service ? service : "unknown", port_reason_name(res->reason));
+	if (svc && (svc->product[0] || svc->version[0]))
+		fprintf(r->out, " %s%s%s", svc->product, svc->product[0] ? " " : "", svc->version);
+	fputc('\n', r->out);
+}
+
+static void print_host(struct report *r, const struct report_host *h)
+{
+	char addr[PS_ADDR_STRLEN];
+	struct verdict v;
+	size_t i;
+
+	ps_addr_format(&h->addr, addr, sizeof(addr));
+	if (h->hostname)
+		fprintf(r->out, "\n%s (%s)\n", h->hostname, addr);
+	else
+		fprintf(r->out, "\n%s\n", addr);
+	if (h->nlisted) {
+		fprintf(r->out, "%-11s %-9s %-15s %-22s\n", "PORT", "STATE", "SERVICE", "REASON");
+		for (i = 0; i < h->nlisted; i++)
+			print_port(r, &h->listed[i]);
+	}
+	verdict_of(h->count[PORT_OPEN], report_host_answered(h) - h->count[PORT_OPEN], h->stealth,
+		   &v);
+	fprintf(r->out, "Profile: %" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " stealth -> %s\n",
+		h->count[PORT_OPEN], report_host_answered(h) - h->count[PORT_OPEN], h->stealth,
+		v.text);
+}
+
+static enum ps_err text_end(struct report *r, const struct report_summary *sum)
+{
+	struct hosttab *tab = r->state;
+	uint64_t silent = 0;
+	size_t i;
+
+	hosttab_sort(tab);
+	for (i = 0; i < tab->nhosts; i++) {
+		const struct report_host *h = &tab->hosts[i];
+
+		if (h->nlisted || report_host_answered(h) || sum->targets <= TEXT_SHOW_SILENT_MAX)
+			print_host(r, h);
+		else
+			silent++;
+	}
+	if (silent)
+		fprintf(r->out, "\n%" PRIu64 " hosts gave no answer on any port (stealth or down)\n",
+			silent);
+	fprintf(r->out,
+		"\n%s%" PRIu64 " address%s (%" PRIu64 " up), %" PRIu64 " ports scanned in %.2fs: "
+		"%" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",
+		sum->interrupted ? "INTERRUPTED after " : "", sum->targets,
+		sum->targets == 1 ? "" : "es", sum->hosts_up, sum->ports_scanned, sum->elapsed_s,
+		sum->open, sum->closed, sum->filtered);
+	return PS_OK;
+}
+
+static void text_release(struct report *r)
+{
+	if (r->state)
+		hosttab_release(r->state);
+	free(r->state);
+}
+
+const struct report_format report_text = {
+	.name = "text",
+	.begin = text_begin,
+	.port = text_port,
+	.end = text_end,
+	.release = text_release,
+};
