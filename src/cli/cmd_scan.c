@@ -45,6 +45,12 @@ static const char scan_usage[] =
 	"  -e, --interface IF        raw engines: send on IF\n"
 	"  -S, --source-ip ADDR      raw engines: source address\n"
 	"\n"
+	"Service identification:\n"
+	"  -sV, --service            identify what answers on each open port: banner, probes,\n"
+	"                            TLS certificate, HTTP server and title; flags services\n"
+	"                            the port does not promise and known backdoors\n"
+	"      --probes FILE         also use the probes of FILE (nmap-service-probes format)\n"
+	"\n"
 	"Output:\n"
 	"      --format FMT          text (default) or jsonl\n"
 	"  -o, --output FILE         write the report to FILE (default: stdout)\n"
@@ -69,6 +75,8 @@ enum scan_option {
 	OPT_FORMAT,
 	OPT_SHOW,
 	OPT_INPUT_LIST,
+	OPT_SERVICE,
+	OPT_PROBES,
 };
 
 static const struct option scan_options[] = {
@@ -93,6 +101,8 @@ static const struct option scan_options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	{"show", required_argument, NULL, OPT_SHOW},
+	{"service", no_argument, NULL, OPT_SERVICE},
+	{"probes", required_argument, NULL, OPT_PROBES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -100,6 +110,7 @@ static const struct cli_alias scan_aliases[] = {
 	{"-iL", "--input-list"},
 	{"-sT", "--connect"},
 	{"-sS", "--syn"},
+	{"-sV", "--service"},
 	{NULL, NULL},
 };
 
@@ -257,6 +268,13 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		case OPT_SHOW:
 			*err = report_parse_show(optarg, &job->show, diag);
+			break;
+		case OPT_SERVICE:
+			job->service.enabled = true;
+			break;
+		case OPT_PROBES:
+			job->service.probes_file = optarg;
+			job->service.enabled = true;
 			break;
 		case ':':
 			*err = ps_fail(diag, PS_ERR_INVALID, "option %s needs a value",

@@ -25,6 +25,7 @@ static void on_sigint(int sig)
 }
 
 struct scan_sink {
+	struct scan_service *service; /* holds open ports back for identification, or NULL */
 	struct report *reports;
 	size_t nreports;
 	struct report_tally tally;
@@ -39,6 +40,10 @@ static void sink_result(void *ctx, const struct port_result *res)
 	if (sink->err)
 		return;
 	sink->err = report_tally_add(&sink->tally, res);
+	if (!sink->err && sink->service && res->state == PORT_OPEN) {
+		sink->err = scan_service_hold(sink->service, res);
+		return;
+	}
 	for (i = 0; !sink->err && i < sink->nreports; i++)
 		sink->err = report_port(&sink->reports[i], res);
 }
@@ -61,6 +66,7 @@ int scan_job_init(struct scan_job *job)
 void scan_job_release(struct scan_job *job)
 {
 	target_list_release(&job->targets);
+	scan_service_release(&job->service);
 	kb_free(job->kb);
 	job->kb = NULL;
 }
@@ -71,6 +77,30 @@ static const struct scan_engine *pick_engine(const struct scan_job *job)
 		return scan_engine_find(job->engine);
 	/* The raw SYN engine, where present and permitted, is preferred (see engines.c). */
 	return scan_engine_find("connect");
+}
+
+/* --service: identify the held open ports, then report them with their services. */
+static enum ps_err report_identified(struct scan_job *job, struct scan_sink *sink,
+				     struct ps_diag *diag)
+{
+	struct scan_service *sv = sink->service;
+	enum ps_err err;
+	size_t i, k;
+
+	signal(SIGINT, on_sigint);
+	err = scan_service_run(sv, job->kb, &stop_requested, diag);
+	signal(SIGINT, SIG_DFL);
+	if (err == PS_ERR_INTERRUPTED) {
+		sink->tally.sum.interrupted = 1;
+		err = PS_OK;
+	}
+	if (err)
+		return err;
+	for (i = 0; i < sv->nheld; i++)
+		for (k = 0; k < sink->nreports; k++)
+			if ((err = report_port(&sink->reports[k], &sv->held[i])))
+				return err;
+	return PS_OK;
 }
 
 int scan_job_run(struct scan_job *job)
@@ -110,6 +140,12 @@ int scan_job_run(struct scan_job *job)
 	meta.targets = job->targets.total;
 	meta.start = time(NULL);
 	report_tally_init(&sink.tally, job->targets.total);
+	if (job->service.enabled) {
+		err = scan_service_prepare(&job->service, &diag);
+		if (err)
+			goto out;
+		sink.service = &job->service;
+	}
 	err = report_begin(&report, fmt, out, job->kb, job->show, &meta);
 	if (err)
 		goto out;
@@ -133,6 +169,10 @@ int scan_job_run(struct scan_job *job)
 		err = PS_OK;
 	if (!err)
 		err = sink.err;
+	if (!err && sink.service) {
+		err = report_identified(job, &sink, &diag);
+		sink.tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
+	}
 	if (!err)
 		err = report_end(&report, &sink.tally.sum);
 out:

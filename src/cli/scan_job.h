@@ -8,6 +8,7 @@
 #include "core/target.h"
 #include "kb/kb.h"
 #include "scan/engine.h"
+#include "scan_service.h"
 
 /* Everything one scan needs, filled by `scan` from its options or by `check` from defaults. */
 struct scan_job {
@@ -22,6 +23,7 @@ struct scan_job {
 	const char *output; /* NULL or "-": stdout */
 	unsigned show;
 	const char *args; /* the command line, for the record */
+	struct scan_service service; /* --service */
 };
 
 /* A fresh job with the knowledge base loaded; returns an exit code on failure, else 0. */
