@@ -45,14 +45,16 @@ void probe_copy_printable(char *dst, size_t n, const void *src, size_t len)
 
 struct captures {
 	const unsigned char *subject;
+	size_t len;
 	const PCRE2_SIZE *ov;
-	uint32_t count;
+	uint32_t count; /* pairs the match set: pairs past it hold an earlier match's offsets */
 };
 
 /* Capture n as a span; false when it did not take part in the match. */
 static bool capture(const struct captures *c, unsigned n, const unsigned char **p, size_t *len)
 {
-	if (n >= c->count || c->ov[2 * n] == PCRE2_UNSET)
+	if (n >= c->count || c->ov[2 * n] == PCRE2_UNSET || c->ov[2 * n] > c->ov[2 * n + 1] ||
+	    c->ov[2 * n + 1] > c->len)
 		return false;
 	*p = c->subject + c->ov[2 * n];
 	*len = c->ov[2 * n + 1] - c->ov[2 * n];
@@ -184,20 +186,25 @@ static bool setup(struct probe_db *db)
 	return db->md && db->mctx;
 }
 
-static bool run_match(struct probe_db *db, struct pdb_match *m, const void *reply, size_t len)
+/* Returns the number of capture pairs set (0: no match). */
+static int run_match(struct probe_db *db, struct pdb_match *m, const void *reply, size_t len)
 {
+	int rc;
+
 	if (!m->jit)
 		m->jit = pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
-	return pcre2_match(m->re, reply, len, 0, 0, db->md, db->mctx) > 0;
+	rc = pcre2_match(m->re, reply, len, 0, 0, db->md, db->mctx);
+	return rc > 0 ? rc : 0;
 }
 
-static void fill(struct probe_db *db, const struct pdb_match *m, const void *reply,
-		 struct probe_match_result *out)
+static void fill(struct probe_db *db, const struct pdb_match *m, const void *reply, size_t len,
+		 int pairs, struct probe_match_result *out)
 {
 	struct captures c = {
 		.subject = reply,
+		.len = len,
 		.ov = pcre2_get_ovector_pointer(db->md),
-		.count = pcre2_get_ovector_count(db->md),
+		.count = (uint32_t)pairs,
 	};
 
 	memset(out, 0, sizeof(*out));
@@ -219,6 +226,7 @@ static enum probe_match_kind match_probe(struct probe_db *db, struct pdb_probe *
 {
 	enum probe_match_kind kind = PROBE_MATCH_NONE;
 	size_t i;
+	int pairs;
 
 	for (i = 0; i < probe->nmatches; i++) {
 		struct pdb_match *m = &probe->matches[i];
@@ -227,9 +235,10 @@ static enum probe_match_kind match_probe(struct probe_db *db, struct pdb_probe *
 			continue;
 		if (m->soft && *only)
 			continue;
-		if (!run_match(db, m, reply, len))
+		pairs = run_match(db, m, reply, len);
+		if (!pairs)
 			continue;
-		fill(db, m, reply, out);
+		fill(db, m, reply, len, pairs, out);
 		if (!m->soft)
 			return PROBE_MATCH_HARD;
 		kind = PROBE_MATCH_SOFT;
