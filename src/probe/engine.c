@@ -49,6 +49,7 @@ struct conn {
 	enum conn_state state;
 	bool tunnel;	  /* the probe runs inside TLS */
 	bool matched;	  /* a hard match is in: only lingering for the rest */
+	unsigned rank;	  /* 0 for the banner and the handshake, then 1 + place in the plan */
 	size_t sent;
 	struct dynbuf reply;
 	uint64_t start_ns;    /* the probe went out (or the connect started) */
@@ -75,6 +76,7 @@ struct session {
 	bool null_done;	   /* the plain NULL probe finished: the plan may start */
 	enum probe_match_kind kind;
 	struct probe_match_result match;
+	unsigned best_rank; /* of the hard match in match (kind == PROBE_MATCH_HARD) */
 	struct dynbuf banner;
 	struct service_info *out;
 };
@@ -177,7 +179,7 @@ static void set_events(struct engine *e, struct conn *c, uint32_t events)
 }
 
 static enum ps_err conn_open(struct engine *e, struct session *s, const struct pdb_probe *probe,
-			     bool tunnel)
+			     bool tunnel, unsigned rank)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev;
@@ -186,6 +188,7 @@ static enum ps_err conn_open(struct engine *e, struct session *s, const struct p
 	if (!c)
 		return PS_ERR_NOMEM;
 	c->sess = s;
+	c->rank = rank;
 	c->probe = probe;
 	c->tunnel = tunnel || probe == e->handshake;
 	dynbuf_init(&c->reply, REPLY_MAX);
@@ -321,13 +324,28 @@ static enum ps_err session_start(struct engine *e, struct session *s)
 	s->started = true;
 	s->budget_ns = ps_now_ns() + (e->opts->port_budget_ms ? e->opts->port_budget_ms
 							       : DEFAULT_BUDG) * MS;
-	if ((err = conn_open(e, s, e->null_probe, false)))
+	if ((err = conn_open(e, s, e->null_probe, false, 0)))
 		return err;
 	if (e->handshake && tls_likely(e, s->port)) {
 		s->tls_tried = true;
-		err = conn_open(e, s, e->handshake, false);
+		err = conn_open(e, s, e->handshake, false, 0);
 	}
 	return err;
+}
+
+/*
+ * Probes run a few at once, so a generic probe can answer before the one made for the port
+ * (http-get's "-ERR" from Redis before redis-info's version). A hard match waits for the
+ * connections that rank above it.
+ */
+static bool better_pending(const struct engine *e, const struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < e->nconns; i++)
+		if (e->conns[i]->sess == s && e->conns[i]->rank < s->best_rank)
+			return true;
+	return false;
 }
 
 /* Launches queued probes up to the per-port limit; finishes the session when none are left. */
@@ -338,10 +356,13 @@ static enum ps_err session_pump(struct engine *e, struct session *s)
 
 	if (s->done)
 		return PS_OK;
-	if (ps_now_ns() >= s->budget_ns) {
+	if (ps_now_ns() >= s->budget_ns ||
+	    (s->kind == PROBE_MATCH_HARD && !better_pending(e, s))) {
 		session_finish(e, s);
 		return PS_OK;
 	}
+	if (s->kind == PROBE_MATCH_HARD)
+		return PS_OK;
 	if (!s->null_done)
 		return PS_OK;
 	while (s->active < per_port && s->next < s->nplan) {
@@ -354,7 +375,7 @@ static enum ps_err session_pump(struct engine *e, struct session *s)
 		} else if (!plan_wants(e, s, p)) {
 			continue; /* a soft match since the plan was made ruled it out */
 		}
-		if ((err = conn_open(e, s, p, s->tunnel && p != e->handshake)))
+		if ((err = conn_open(e, s, p, s->tunnel && p != e->handshake, (unsigned)s->next)))
 			return err;
 	}
 	if (!s->active && s->next >= s->nplan)
@@ -395,7 +416,7 @@ static enum ps_err conn_done(struct engine *e, struct conn *c)
 		    probe_tls_sniff(c->reply.data, c->reply.len, NULL)) {
 			/* It answered in TLS: put the handshake next. */
 			s->tls_tried = true;
-			err = conn_open(e, s, e->handshake, false);
+			err = conn_open(e, s, e->handshake, false, 0);
 		}
 	}
 	conn_close(e, c);
@@ -403,12 +424,13 @@ static enum ps_err conn_done(struct engine *e, struct conn *c)
 		return err;
 	if (s->done)
 		return PS_OK;
-	if (kind == PROBE_MATCH_HARD) {
+	if (kind == PROBE_MATCH_HARD && (s->kind != PROBE_MATCH_HARD || c->rank < s->best_rank)) {
 		s->kind = kind;
 		s->match = res;
-		session_finish(e, s);
-		return PS_OK;
+		s->best_rank = c->rank;
 	}
+	if (s->kind == PROBE_MATCH_HARD)
+		return session_pump(e, s);
 	if (kind == PROBE_MATCH_SOFT && s->kind == PROBE_MATCH_NONE) {
 		s->kind = kind;
 		s->match = res;
@@ -432,7 +454,8 @@ static enum ps_err tunnel_open(struct engine *e, struct conn *c)
 		probe_tls_session_fill(c->ssl, (int64_t)time(NULL), &s->out->tls, &s->out->flags);
 		s->tunnel = true;
 		/* Probes in the clear are pointless now; the soft match too (it said "ssl"). */
-		s->kind = PROBE_MATCH_NONE;
+		if (s->kind == PROBE_MATCH_SOFT)
+			s->kind = PROBE_MATCH_NONE;
 		s->null_done = true;
 		if ((err = plan_build(e, s)))
 			return err;

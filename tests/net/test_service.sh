@@ -27,9 +27,11 @@ rc=$?
 lab_check "portsight scan -sV exit code" 0 "$rc"
 [ "$rc" -eq 0 ] || cat "$WORK/err"
 
-# field PORT JQ_PATH: one value of the port's service object ("-" when absent).
+# field PORT JQ_FILTER: one value of the port's service object ("-" when absent; false stays).
 field() {
-	jq -r --argjson p "$1" "select(.port == \$p) | .service | $2 // \"-\"" "$WORK/out.jsonl"
+	jq -r --argjson p "$1" \
+		"select(.port == \$p) | .service | ($2) | if . == null then \"-\" else . end" \
+		"$WORK/out.jsonl"
 }
 
 check_service() { # PORT NAME PRODUCT VERSION CONFIDENCE UNEXPECTED BACKDOOR
