@@ -41,7 +41,7 @@ enum ps_err cli_read_file(const char *path, size_t max, char **data, size_t *len
 	enum ps_err err = PS_OK;
 
 	if (!f)
-		return ps_fail(diag, PS_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+		return ps_fail(diag, PS_ERR_INVALID, "cannot open %s: %s", path, strerror(errno));
 	for (;;) {
 		size_t got;
 

@@ -39,5 +39,6 @@ int cli_fail(enum ps_err err, const struct ps_diag *diag);
 
 int cmd_check(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 static const struct cli_command commands[] = {
 	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK, "scan this machine's loopback (default)"},
 	{"scan", cmd_scan, CMD_NEEDS_RAW_OR_FALLBACK, "find the open ports of hosts and networks"},
+	{"explain", cmd_explain, 0, "what a port is for, its risks, trojans that used it"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -71,16 +71,19 @@ size_t portset_to_array(const struct portset *set, uint16_t *out)
 static enum ps_err parse_port(const char **s, uint16_t *out, struct ps_diag *diag)
 {
 	const char *p = *s;
+	size_t ndigits = strspn(p, "0123456789");
 	uint32_t v = 0;
 
-	if (!isdigit((unsigned char)*p))
+	if (ndigits == 0)
 		return ps_fail(diag, PS_ERR_INVALID, "bad port spec: expected a port number at \"%.20s\"",
 			       p);
 	while (isdigit((unsigned char)*p)) {
 		v = v * 10 + (uint32_t)(*p - '0');
 		if (v > PORTSET_MAX_PORT)
-			return ps_fail(diag, PS_ERR_RANGE,
-				       "bad port spec: port %.10s... is above 65535", *s);
+			/* Only the number itself: "70000-80000" must not read "port 70000-8000". */
+			return ps_fail(diag, PS_ERR_RANGE, "bad port spec: port %.*s%s is above 65535",
+				       (int)(ndigits > 10 ? 10 : ndigits), *s,
+				       ndigits > 10 ? "..." : "");
 		p++;
 	}
 	if (v == 0)

@@ -117,10 +117,12 @@ static enum ps_err add_range(struct target_list *list, const char *spec, char *d
 		r.hi = ps_addr_to_u128(&last);
 	} else {
 		int is4 = first.family == AF_INET;
+		size_t digits = strspn(tail, is4 ? "0123456789" : "0123456789abcdefABCDEF");
 
+		/* Only plain digits: strtoul alone would also take "0x1f", "+5" and " 5". */
 		v = strtoul(tail, &end, is4 ? 10 : 16);
-		if (!*tail || *end || !isxdigit((unsigned char)*tail) || v > (is4 ? 255u : 0xffffu) ||
-		    (is4 && !isdigit((unsigned char)*tail)))
+		if (!*tail || tail[digits] || digits > (is4 ? 3u : 4u) || *end ||
+		    v > (is4 ? 255u : 0xffffu))
 			return ps_fail(diag, PS_ERR_INVALID, "bad target range \"%s-%s\"", spec,
 				       tail);
 		r.hi = (r.lo & ~(ps_u128)(is4 ? 0xff : 0xffff)) | v;
@@ -131,16 +133,21 @@ static enum ps_err add_range(struct target_list *list, const char *spec, char *d
 	return push_range(list, &r);
 }
 
+/* RFC 1123 letters, digits, '-', '.' ('_' too, seen in the wild); an all-numeric name such as
+ * "192.0.2.300" is a mistyped address, never a host to look up (RFC 3696 2: no numeric TLD). */
 static int is_hostname(const char *s)
 {
 	size_t n = strlen(s);
+	int letters = 0;
 
 	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
 		return 0;
-	for (; *s; s++)
+	for (; *s; s++) {
 		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' && *s != '_')
 			return 0;
-	return 1;
+		letters += isalpha((unsigned char)*s) != 0;
+	}
+	return letters > 0;
 }
 
 enum ps_err target_list_add_spec(struct target_list *list, const char *spec,
@@ -391,7 +398,8 @@ enum ps_err target_list_finish(struct target_list *list, const struct target_lis
 		err = subtract(named.ranges, named.nranges, excl.ranges, excl.nranges, &result);
 	if (err)
 		goto out;
-	qsort(result.ranges, result.nranges, sizeof(*result.ranges), range_cmp);
+	if (result.nranges) /* qsort(NULL, 0) is undefined */
+		qsort(result.ranges, result.nranges, sizeof(*result.ranges), range_cmp);
 
 	free(list->ranges);
 	list->ranges = result.ranges;

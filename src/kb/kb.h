@@ -15,6 +15,15 @@
  */
 struct kb;
 
+/* Limits of kb_parse(): whatever the input, memory stays bounded. */
+#define KB_TEXT_MAX		 (4 * 1024 * 1024)
+#define KB_LINE_MAX		 1024
+#define KB_ENTRIES_MAX		 16384
+#define KB_TROJANS_PER_ENTRY_MAX 64
+#define KB_NAME_MAX		 48
+
+#define KB_PRESET_NAMES "common, service, top100, top1000, trojans"
+
 enum kb_range {
 	KB_RANGE_SYSTEM,     /* 1-1023 */
 	KB_RANGE_REGISTERED, /* 1024-49151 */
@@ -23,10 +32,10 @@ enum kb_range {
 
 struct kb_entry {
 	uint16_t port;
-	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	const char *service;	 /* short name: "http" */
-	const char *description; /* one sentence */
-	const char *risk;	 /* what exposing it risks; may be NULL */
+	uint8_t proto;		    /* IPPROTO_TCP or IPPROTO_UDP */
+	const char *service;	    /* short name: "http" */
+	const char *description;    /* one sentence */
+	const char *risk;	    /* what exposing it risks; may be NULL */
 	const char *const *trojans; /* names of backdoors known to use this port */
 	size_t ntrojans;
 };
@@ -46,6 +55,18 @@ const char *kb_service_name(const struct kb *kb, uint16_t port, uint8_t proto);
  * stores at most max of them in out. */
 size_t kb_find_service(const struct kb *kb, const char *name, const struct kb_entry **out,
 		       size_t max);
+
+/* Entries whose trojan list names name (case-insensitive); like kb_find_service. */
+size_t kb_find_trojan(const struct kb *kb, const char *name, const struct kb_entry **out,
+		      size_t max);
+
+/* The entries in (port, proto) order: index 0..kb_count()-1. */
+size_t kb_count(const struct kb *kb);
+const struct kb_entry *kb_entry_at(const struct kb *kb, size_t index);
+/* How many distinct trojan names the base knows (case-insensitive). */
+size_t kb_trojan_count(const struct kb *kb);
+/* The "rank" list, most often exposed first; returns its length. */
+size_t kb_ranked(const struct kb *kb, const uint16_t **ports);
 
 /* A portset_preset_fn (ctx is a struct kb *): common, service, top100, top1000, trojans. */
 enum ps_err kb_preset(void *ctx, const char *name, struct portset *out, struct ps_diag *diag);

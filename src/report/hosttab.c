@@ -125,10 +125,12 @@ void hosttab_sort(struct hosttab *tab)
 {
 	size_t i;
 
-	qsort(tab->hosts, tab->nhosts, sizeof(*tab->hosts), host_cmp);
+	if (tab->nhosts > 1)
+		qsort(tab->hosts, tab->nhosts, sizeof(*tab->hosts), host_cmp);
 	for (i = 0; i < tab->nhosts; i++)
-		qsort(tab->hosts[i].listed, tab->hosts[i].nlisted, sizeof(struct port_result),
-		      port_cmp);
+		if (tab->hosts[i].nlisted > 1)
+			qsort(tab->hosts[i].listed, tab->hosts[i].nlisted,
+			      sizeof(struct port_result), port_cmp);
 	free(tab->slots);
 	tab->slots = NULL;
 	tab->nslots = 0;

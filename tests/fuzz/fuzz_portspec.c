@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* portset_parse() with the knowledge base's presets, on arbitrary specs. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/portset.h"
+#include "kb/kb.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* Parsed once: the built-in data is fixed, and parsing it per input would swamp the run. */
+	static struct kb *kb;
+	struct ps_diag diag = {{0}};
+	struct portset set;
+	uint32_t p = 0, count = 0;
+	char *spec;
+
+	if (!kb && kb_load_builtin(&kb, &diag) != PS_OK)
+		abort();
+	if (size > 4096)
+		return 0;
+	spec = malloc(size + 1);
+	if (!spec)
+		return 0;
+	memcpy(spec, data, size);
+	spec[size] = '\0';
+	if (portset_parse(&set, spec, kb_preset, kb, &diag) == PS_OK) {
+		while ((p = portset_next(&set, p)) != 0)
+			count++;
+		if (count != set.count || count == 0)
+			abort(); /* a successful parse yields at least one port, counted right */
+	}
+	free(spec);
+	return 0;
+}
