@@ -100,10 +100,13 @@ async def memcached(reader, writer):
 
 
 async def endless(reader, writer):
-    block = b"A" * 4096
+    # 50 KB/s for as long as the peer listens: endless, yet not a memory bomb for a client
+    # without a cap (nmap -sV buffers it all and grew past 1.9 GB in 12 minutes at full speed).
+    block = b"A" * 1024
     while True:
         writer.write(block)
         await writer.drain()
+        await asyncio.sleep(0.02)
 
 
 async def garbage(reader, writer):

@@ -27,7 +27,7 @@
 #include "probe/probe.h"
 
 enum kind { K_SSH, K_HTTP, K_SILENT, K_ENDLESS, K_GARBAGE, K_RESET, K_TLS_HTTP, K_TLS_HALF,
-	    K_COUNT };
+	    K_TLS_RESET, K_COUNT };
 
 struct lab {
 	pid_t pid;
@@ -133,6 +133,14 @@ static void serve(enum kind kind, int fd, SSL_CTX *ctx)
 		while (read(fd, block, sizeof(block)) > 0)
 			;
 		break;
+	case K_TLS_RESET: {
+		/* Takes the ClientHello (on a TLS port, so the handshake comes first), then RST. */
+		struct linger lg = {1, 0};
+
+		(void)!read(fd, block, sizeof(block));
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		break;
+	}
 	case K_COUNT:
 		break;
 	}
@@ -251,6 +259,16 @@ static void test_identify(void **state)
 	lab_start(&lab);
 	for (k = 0; k < K_COUNT; k++)
 		open_result(&ports[k], lab.port[k]);
+	/* The resetting peer's port is a TLS port, so the handshake is what it cuts off. */
+	{
+		char extra[64];
+		int len = snprintf(extra, sizeof(extra), "probe tls handshake\nports %u\n",
+				   lab.port[K_TLS_RESET]);
+
+		assert_int_equal(probe_db_add_text(db, extra, (size_t)len, PROBE_DB_NATIVE, "t",
+						   &diag),
+				 PS_OK);
+	}
 	/* Not open: identification leaves it alone apart from the port's guess. */
 	open_result(&ports[K_COUNT], lab.port[K_SSH]);
 	ports[K_COUNT].state = PORT_CLOSED;
@@ -287,7 +305,7 @@ static void test_identify(void **state)
 	/* Nothing to identify: the port's promise, marked as a guess. */
 	assert_string_equal(out[K_SILENT].name, "telnet");
 	assert_int_equal(out[K_SILENT].confidence, SERVICE_GUESSED);
-	for (k = K_ENDLESS; k <= K_TLS_HALF; k++) {
+	for (k = K_ENDLESS; k <= K_TLS_RESET; k++) {
 		if (k == K_TLS_HTTP)
 			continue;
 		assert_string_equal(out[k].name, "unknown");
