@@ -30,12 +30,12 @@
 #include "probe_internal.h"
 #include "tls.h"
 
-#define REPLY_MAX     16384u /* an endless banner stops here */
-#define BANNER_KEEP   1024u  /* the reply kept for the backdoor check */
-#define MS	      1000000ull
-#define DEFAULT_WAIT  400u
-#define DEFAULT_MAXW  3000u
-#define DEFAULT_BUDG  10000u
+#define REPLY_MAX    16384u /* an endless banner stops here */
+#define BANNER_KEEP  1024u  /* the reply kept for the backdoor check */
+#define MS	     1000000ull
+#define DEFAULT_WAIT 400u
+#define DEFAULT_MAXW 3000u
+#define DEFAULT_BUDG 10000u
 
 enum conn_state { C_CONNECTING, C_HANDSHAKE, C_SENDING, C_READING };
 
@@ -47,14 +47,14 @@ struct conn {
 	struct session *sess;
 	const struct pdb_probe *probe; /* NULL probe, handshake or payload probe */
 	enum conn_state state;
-	bool tunnel;	  /* the probe runs inside TLS */
-	bool matched;	  /* a hard match is in: only lingering for the rest */
-	unsigned rank;	  /* 0 for the banner and the handshake, then 1 + place in the plan */
+	bool tunnel;   /* the probe runs inside TLS */
+	bool matched;  /* a hard match is in: only lingering for the rest */
+	unsigned rank; /* 0 for the banner and the handshake, then 1 + place in the plan */
 	size_t sent;
 	struct dynbuf reply;
-	uint64_t start_ns;    /* the probe went out (or the connect started) */
+	uint64_t start_ns; /* the probe went out (or the connect started) */
 	uint64_t deadline_ns;
-	uint32_t events;      /* what epoll waits for now */
+	uint32_t events; /* what epoll waits for now */
 	struct conn *next_dead;
 };
 
@@ -71,9 +71,9 @@ struct session {
 	unsigned active;
 	bool started;
 	bool done;
-	bool tunnel;	   /* a handshake worked: later probes go inside TLS */
+	bool tunnel; /* a handshake worked: later probes go inside TLS */
 	bool tls_tried;
-	bool null_done;	   /* the plain NULL probe finished: the plan may start */
+	bool null_done; /* the plain NULL probe finished: the plan may start */
 	enum probe_match_kind kind;
 	struct probe_match_result match;
 	unsigned best_rank; /* of the hard match in match (kind == PROBE_MATCH_HARD) */
@@ -96,7 +96,8 @@ struct engine {
 	struct conn *dead;
 	size_t nconns;
 	size_t conns_cap;
-	uint64_t max_latency_ns; /* slowest first reply byte seen: the adaptive wait grows with it */
+	uint64_t
+	    max_latency_ns; /* slowest first reply byte seen: the adaptive wait grows with it */
 	uint64_t min_rtt_ns;
 	struct probe_stats *stats;
 };
@@ -322,8 +323,8 @@ static enum ps_err session_start(struct engine *e, struct session *s)
 	enum ps_err err;
 
 	s->started = true;
-	s->budget_ns = ps_now_ns() + (e->opts->port_budget_ms ? e->opts->port_budget_ms
-							       : DEFAULT_BUDG) * MS;
+	s->budget_ns =
+	    ps_now_ns() + (e->opts->port_budget_ms ? e->opts->port_budget_ms : DEFAULT_BUDG) * MS;
 	if ((err = conn_open(e, s, e->null_probe, false, 0)))
 		return err;
 	if (e->handshake && tls_likely(e, s->port)) {
@@ -356,8 +357,7 @@ static enum ps_err session_pump(struct engine *e, struct session *s)
 
 	if (s->done)
 		return PS_OK;
-	if (ps_now_ns() >= s->budget_ns ||
-	    (s->kind == PROBE_MATCH_HARD && !better_pending(e, s))) {
+	if (ps_now_ns() >= s->budget_ns || (s->kind == PROBE_MATCH_HARD && !better_pending(e, s))) {
 		session_finish(e, s);
 		return PS_OK;
 	}
@@ -652,8 +652,8 @@ static bool conn_event(struct engine *e, struct conn *c, uint32_t events)
 /* ---- results ---- */
 
 static const char *const tls_names[][2] = {
-	{"http", "https"}, {"imap", "imaps"}, {"pop3", "pop3s"}, {"smtp", "smtps"},
-	{"ftp", "ftps"},   {"ldap", "ldaps"}, {"nntp", "nntps"}, {"irc", "ircs"},
+    {"http", "https"}, {"imap", "imaps"}, {"pop3", "pop3s"}, {"smtp", "smtps"},
+    {"ftp", "ftps"},   {"ldap", "ldaps"}, {"nntp", "nntps"}, {"irc", "ircs"},
 };
 
 static void tunnel_name(char *dst, size_t size, const char *name)
@@ -864,7 +864,8 @@ enum ps_err probe_identify(const struct probe_opts *opts, const struct port_resu
 		stats = &local;
 	memset(stats, 0, sizeof(*stats));
 	if (!opts || !opts->db)
-		return ps_fail(diag, PS_ERR_INVALID, "service identification needs a probe database");
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "service identification needs a probe database");
 	memset(out, 0, n * sizeof(*out));
 	/* OpenSSL writes with write(2): a peer that resets must not kill us with SIGPIPE. */
 	sigemptyset(&pipe_set);

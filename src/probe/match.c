@@ -97,7 +97,8 @@ static const char *subst(struct out_text *o, const struct captures *c, const cha
 	if (!capture(c, n, &cap, &caplen))
 		return s + 1;
 	for (i = 0; i < caplen;) {
-		if (flen > 0 && caplen - i >= (size_t)flen && !memcmp(cap + i, from, (size_t)flen)) {
+		if (flen > 0 && caplen - i >= (size_t)flen &&
+		    !memcmp(cap + i, from, (size_t)flen)) {
 			int k;
 
 			for (k = 0; k < tlen; k++)
@@ -201,10 +202,10 @@ static void fill(struct probe_db *db, const struct pdb_match *m, const void *rep
 		 int pairs, struct probe_match_result *out)
 {
 	struct captures c = {
-		.subject = reply,
-		.len = len,
-		.ov = pcre2_get_ovector_pointer(db->md),
-		.count = (uint32_t)pairs,
+	    .subject = reply,
+	    .len = len,
+	    .ov = pcre2_get_ovector_pointer(db->md),
+	    .count = (uint32_t)pairs,
 	};
 
 	memset(out, 0, sizeof(*out));
@@ -247,8 +248,8 @@ static enum probe_match_kind match_probe(struct probe_db *db, struct pdb_probe *
 	return kind;
 }
 
-enum probe_match_kind probe_db_match(struct probe_db *db, const char *probe_name,
-				     const void *reply, size_t len, const char *only_service,
+enum probe_match_kind probe_db_match(struct probe_db *db, const char *probe_name, const void *reply,
+				     size_t len, const char *only_service,
 				     struct probe_match_result *out)
 {
 	struct pdb_probe *probe = pdb_find_probe(db, probe_name ? probe_name : "NULL");

@@ -37,7 +37,8 @@ enum ps_err probe_db_add_builtin(struct probe_db *db, struct ps_diag *diag);
  * matches appended, so a user's NULL probe extends ours. origin names the source in errors.
  */
 enum ps_err probe_db_add_text(struct probe_db *db, const char *text, size_t len,
-			      enum probe_db_format format, const char *origin, struct ps_diag *diag);
+			      enum probe_db_format format, const char *origin,
+			      struct ps_diag *diag);
 /* Reads path (at most 32 MiB) and adds it. */
 enum ps_err probe_db_add_file(struct probe_db *db, const char *path, enum probe_db_format format,
 			      struct ps_diag *diag);
@@ -65,8 +66,8 @@ struct probe_match_result {
  * matches, its fallbacks, then the NULL probe's. With only_service set, other services are
  * ignored (after a soft match only its service can follow).
  */
-enum probe_match_kind probe_db_match(struct probe_db *db, const char *probe_name,
-				     const void *reply, size_t len, const char *only_service,
+enum probe_match_kind probe_db_match(struct probe_db *db, const char *probe_name, const void *reply,
+				     size_t len, const char *only_service,
 				     struct probe_match_result *out);
 
 /* ---- what the port numbers promise ---- */
@@ -89,14 +90,14 @@ void probe_lore_from_kb(struct probe_lore *lore, const struct kb *kb);
 /* ---- identification ---- */
 
 struct probe_opts {
-	struct probe_db *db;		/* required; the engine compiles regexes lazily into it */
-	const struct probe_lore *lore;	/* may be NULL: no unexpected/backdoor-by-port flags */
-	uint32_t max_parallel;		/* ports identified at once; 0 = 512 (less if fds are few) */
-	uint32_t wait_ms;		/* first wait for a reply; 0 = adaptive from 400 ms */
-	uint32_t max_wait_ms;		/* the adaptive wait never grows past this; 0 = 3000 */
-	uint32_t port_budget_ms;	/* all probes of one port; 0 = 10000 */
-	uint32_t probes_per_port;	/* connections at once per port after the banner; 0 = 3 */
-	uint8_t intensity;		/* highest rarity tried (1-9); 0 = 7 */
+	struct probe_db *db;	       /* required; the engine compiles regexes lazily into it */
+	const struct probe_lore *lore; /* may be NULL: no unexpected/backdoor-by-port flags */
+	uint32_t max_parallel;	       /* ports identified at once; 0 = 512 (less if fds are few) */
+	uint32_t wait_ms;	       /* first wait for a reply; 0 = adaptive from 400 ms */
+	uint32_t max_wait_ms;	       /* the adaptive wait never grows past this; 0 = 3000 */
+	uint32_t port_budget_ms;       /* all probes of one port; 0 = 10000 */
+	uint32_t probes_per_port;      /* connections at once per port after the banner; 0 = 3 */
+	uint8_t intensity;	       /* highest rarity tried (1-9); 0 = 7 */
 	const volatile sig_atomic_t *stop;
 };
 

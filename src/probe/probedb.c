@@ -18,8 +18,8 @@
 #include "core/dynbuf.h"
 #include "probe_internal.h"
 
-#define PDB_FILE_MAX (32u << 20)
-#define PDB_LINE_MAX 65536u
+#define PDB_FILE_MAX	(32u << 20)
+#define PDB_LINE_MAX	65536u
 #define PDB_PAYLOAD_MAX 8192u
 
 /* One parse: where we are, for error messages. */
@@ -211,14 +211,30 @@ static enum ps_err unescape(struct pdb_parse *p, const char *s, size_t len, unsi
 				return pdb_err(p, "payload ends in a backslash", NULL);
 			}
 			switch (s[i]) {
-			case '0': c = 0; break;
-			case 'a': c = '\a'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case 'v': c = '\v'; break;
+			case '0':
+				c = 0;
+				break;
+			case 'a':
+				c = '\a';
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'v':
+				c = '\v';
+				break;
 			case 'x':
 				if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
 					free(buf);
@@ -227,7 +243,9 @@ static enum ps_err unescape(struct pdb_parse *p, const char *s, size_t len, unsi
 				c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
 				i += 2;
 				break;
-			default: c = (unsigned char)s[i]; break;
+			default:
+				c = (unsigned char)s[i];
+				break;
 			}
 		}
 		buf[n++] = (unsigned char)c;
@@ -423,12 +441,24 @@ static enum ps_err nmap_fields(struct pdb_parse *p, struct pdb_match *m, char *s
 		if (key == 'c' && *s == 'a')
 			s++;
 		switch (key) {
-		case 'p': f = PDB_PRODUCT; break;
-		case 'v': f = PDB_VERSION; break;
-		case 'i': f = PDB_INFO; break;
-		case 'h': f = PDB_HOST; break;
-		case 'o': case 'd': case 'c': break; /* OS and device type, CPE: not reported */
-		default: return pdb_err(p, "unknown version field", s - 1);
+		case 'p':
+			f = PDB_PRODUCT;
+			break;
+		case 'v':
+			f = PDB_VERSION;
+			break;
+		case 'i':
+			f = PDB_INFO;
+			break;
+		case 'h':
+			f = PDB_HOST;
+			break;
+		case 'o':
+		case 'd':
+		case 'c':
+			break; /* OS and device type, CPE: not reported */
+		default:
+			return pdb_err(p, "unknown version field", s - 1);
 		}
 		if (f >= 0 && set_template(p, m, (enum pdb_field)f, val, len))
 			return PS_ERR_NOMEM;
@@ -516,8 +546,8 @@ static enum ps_err probe_directive(struct pdb_parse *p, const char *kw, char *re
 	unsigned long v;
 	enum ps_err err;
 
-	static const char *const known[] = {"ports",  "tls-ports",   "sslports", "rarity",
-					    "wait",   "totalwaitms", "fallback"};
+	static const char *const known[] = {"ports", "tls-ports",   "sslports", "rarity",
+					    "wait",  "totalwaitms", "fallback"};
 	size_t i;
 
 	*handled = false;
@@ -657,8 +687,8 @@ static enum ps_err nmap_probe(struct pdb_parse *p, char *s)
 		return pdb_err(p, "unterminated payload", s);
 	if ((err = unescape(p, q, len, &payload, &plen)))
 		return err;
-	return begin_probe(p, name, strcmp(proto, "TCP") ? IPPROTO_UDP : IPPROTO_TCP, payload,
-			   plen, false);
+	return begin_probe(p, name, strcmp(proto, "TCP") ? IPPROTO_UDP : IPPROTO_TCP, payload, plen,
+			   false);
 }
 
 static enum ps_err nmap_line(struct pdb_parse *p, char *line)

@@ -84,10 +84,10 @@ static void sans(X509 *cert, char *dst, size_t size)
 		} else if (gn->type == GEN_IPADD) {
 			s = gn->d.iPAddress;
 			len = ASN1_STRING_length(s);
-			if (!((len == 4 && inet_ntop(AF_INET, ASN1_STRING_get0_data(s), text,
-						     sizeof(text))) ||
-			      (len == 16 && inet_ntop(AF_INET6, ASN1_STRING_get0_data(s), text,
-						      sizeof(text)))))
+			if (!((len == 4 &&
+			       inet_ntop(AF_INET, ASN1_STRING_get0_data(s), text, sizeof(text))) ||
+			      (len == 16 &&
+			       inet_ntop(AF_INET6, ASN1_STRING_get0_data(s), text, sizeof(text)))))
 				continue;
 		} else {
 			continue;

@@ -17,10 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const replies[] = {
-		"SSH-2.0-OpenSSH_9.2p1\r\n",
-		"HTTP/1.0 200 OK\r\nServer: x/1\r\n\r\n",
-		"220 ftp ready\r\n",
-		"\x16\x03\x01\x00\x02\x02\x28",
+	    "SSH-2.0-OpenSSH_9.2p1\r\n",
+	    "HTTP/1.0 200 OK\r\nServer: x/1\r\n\r\n",
+	    "220 ftp ready\r\n",
+	    "\x16\x03\x01\x00\x02\x02\x28",
 	};
 	struct probe_db *db;
 	struct probe_match_result res;

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct probe_db *db;
-	static const char *const probes[] = {NULL, "http-get", "generic-lines", "redis-info",
+	static const char *const probes[] = {NULL,	  "http-get", "generic-lines", "redis-info",
 					     "smtp-ehlo", "rdp-x224", "smb-negotiate"};
 	struct probe_match_result res;
 	struct service_info svc;

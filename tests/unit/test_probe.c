@@ -70,8 +70,9 @@ static void test_banners(void **state)
 	assert_string_equal(r.product, "vsftpd");
 	assert_string_equal(r.version, "3.0.3");
 
-	assert_int_equal(MATCH_STR(db, NULL, "220 mx.example.org ESMTP Postfix (Debian/GNU)\r\n", &r),
-			 PROBE_MATCH_HARD);
+	assert_int_equal(
+	    MATCH_STR(db, NULL, "220 mx.example.org ESMTP Postfix (Debian/GNU)\r\n", &r),
+	    PROBE_MATCH_HARD);
 	assert_string_equal(r.service, "smtp");
 	assert_string_equal(r.product, "Postfix smtpd");
 	assert_string_equal(r.info, "Debian/GNU");
@@ -82,9 +83,10 @@ static void test_banners(void **state)
 	assert_string_equal(r.service, "pop3");
 	assert_string_equal(r.product, "Dovecot pop3d");
 
-	assert_int_equal(MATCH_STR(db, NULL, "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS "
-					     "ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN] Dovecot "
-					     "(Debian) ready.\r\n",
+	assert_int_equal(MATCH_STR(db, NULL,
+				   "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS "
+				   "ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN] Dovecot "
+				   "(Debian) ready.\r\n",
 				   &r),
 			 PROBE_MATCH_HARD);
 	assert_string_equal(r.service, "imap");
@@ -140,15 +142,15 @@ static void test_probe_replies(void **state)
 			 PROBE_MATCH_HARD);
 	assert_string_equal(r.product, "");
 
-	assert_int_equal(MATCH_STR(db, "http-get",
-				   "-ERR wrong number of arguments for 'get' command\r\n", &r),
-			 PROBE_MATCH_HARD);
+	assert_int_equal(
+	    MATCH_STR(db, "http-get", "-ERR wrong number of arguments for 'get' command\r\n", &r),
+	    PROBE_MATCH_HARD);
 	assert_string_equal(r.service, "redis");
 
-	assert_int_equal(MATCH_STR(db, "redis-info",
-				   "$420\r\n# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:0\r\n",
-				   &r),
-			 PROBE_MATCH_HARD);
+	assert_int_equal(
+	    MATCH_STR(db, "redis-info",
+		      "$420\r\n# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:0\r\n", &r),
+	    PROBE_MATCH_HARD);
 	assert_string_equal(r.product, "Redis key-value store");
 	assert_string_equal(r.version, "7.0.15");
 
@@ -157,11 +159,12 @@ static void test_probe_replies(void **state)
 			 PROBE_MATCH_HARD);
 	assert_string_equal(r.service, "http");
 
-	assert_int_equal(MATCH_STR(db, "rdp-x224",
-				   "\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x08"
-				   "\x00\x00\x00",
-				   &r),
-			 PROBE_MATCH_HARD);
+	assert_int_equal(
+	    MATCH_STR(db, "rdp-x224",
+		      "\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x08"
+		      "\x00\x00\x00",
+		      &r),
+	    PROBE_MATCH_HARD);
 	assert_string_equal(r.service, "rdp");
 	probe_db_free(db);
 }
@@ -201,24 +204,24 @@ static void test_soft_match(void **state)
 
 /* A file in nmap-service-probes syntax, written for this test. */
 static const char nmap_text[] =
-	"# test probes\n"
-	"Exclude T:9100-9107\n"
-	"Probe TCP NULL q||\n"
-	"totalwaitms 6000\n"
-	"tcpwrappedms 3000\n"
-	"match acme m|^ACME (\\d+)_(\\d+) on ([\\w.]+)\\r\\n| p/Acme daemon/ v/$1.$2/ "
-	"i/host $3/ o/Linux/ cpe:/a:acme:acmed:$1.$2/a\n"
-	"match acme-sub m=^SUB ([\\d,]+)= p/Sub/ v/$SUBST(1,\",\",\".\")/\n"
-	"match acme-int m|^INT(..)|s p/Int/ v/$I(1,\">\")/\n"
-	"match evil m|^HAXX| p/evil/ i/**BACKDOOR**/\n"
-	"softmatch acme m|^ACME|\n"
-	"\n"
-	"Probe TCP Hello q|HELLO\\r\\n\\x00\\xff|\n"
-	"rarity 3\n"
-	"ports 7000-7010,7100\n"
-	"sslports 7443\n"
-	"fallback NULL\n"
-	"match acme m|^OLLEH v(\\d+)|i p/Acme hello/ v/$P(1)/\n";
+    "# test probes\n"
+    "Exclude T:9100-9107\n"
+    "Probe TCP NULL q||\n"
+    "totalwaitms 6000\n"
+    "tcpwrappedms 3000\n"
+    "match acme m|^ACME (\\d+)_(\\d+) on ([\\w.]+)\\r\\n| p/Acme daemon/ v/$1.$2/ "
+    "i/host $3/ o/Linux/ cpe:/a:acme:acmed:$1.$2/a\n"
+    "match acme-sub m=^SUB ([\\d,]+)= p/Sub/ v/$SUBST(1,\",\",\".\")/\n"
+    "match acme-int m|^INT(..)|s p/Int/ v/$I(1,\">\")/\n"
+    "match evil m|^HAXX| p/evil/ i/**BACKDOOR**/\n"
+    "softmatch acme m|^ACME|\n"
+    "\n"
+    "Probe TCP Hello q|HELLO\\r\\n\\x00\\xff|\n"
+    "rarity 3\n"
+    "ports 7000-7010,7100\n"
+    "sslports 7443\n"
+    "fallback NULL\n"
+    "match acme m|^OLLEH v(\\d+)|i p/Acme hello/ v/$P(1)/\n";
 
 static void test_nmap_format(void **state)
 {
@@ -301,7 +304,8 @@ static void test_parse_errors(void **state)
 	expect_error("frobnicate\n", PROBE_DB_NATIVE, "unknown keyword");
 	expect_error("Probe TCP X q|abc\n", PROBE_DB_NMAP, "unterminated payload");
 	expect_error("Probe ICMP X q||\n", PROBE_DB_NMAP, "expected TCP or UDP");
-	expect_error("Probe TCP X q||\nmatch a m|x| z/1/\n", PROBE_DB_NMAP, "unknown version field");
+	expect_error("Probe TCP X q||\nmatch a m|x| z/1/\n", PROBE_DB_NMAP,
+		     "unknown version field");
 	expect_error("Probe TCP X q||\nmatch a |x|\n", PROBE_DB_NMAP, "expected m|regex|");
 	expect_error("Probe TCP X q||\nbogus 1\n", PROBE_DB_NMAP, "unknown directive");
 	{
@@ -309,9 +313,9 @@ static void test_parse_errors(void **state)
 		struct ps_diag diag = {{0}};
 
 		assert_int_equal(probe_db_new(&db), PS_OK);
-		assert_int_equal(probe_db_add_text(db, "probe A\n\0\n", 10, PROBE_DB_NATIVE, "f",
-						   &diag),
-				 PS_ERR_INVALID);
+		assert_int_equal(
+		    probe_db_add_text(db, "probe A\n\0\n", 10, PROBE_DB_NATIVE, "f", &diag),
+		    PS_ERR_INVALID);
 		assert_non_null(strstr(diag.msg, "f:2: NUL byte"));
 		probe_db_free(db);
 	}
@@ -340,9 +344,10 @@ static void test_system_nmap_file(void **state)
 
 static void test_http_parse(void **state)
 {
-	static const char reply[] = "HTTP/1.1 301 Moved Permanently\r\nserver:   Apache/2.4.62 "
-				    "(Debian)  \r\nLocation: /x\r\n\r\n<HTML><head><TITLE>\n  Moved\t"
-				    "here </title></head>";
+	static const char reply[] =
+	    "HTTP/1.1 301 Moved Permanently\r\nserver:   Apache/2.4.62 "
+	    "(Debian)  \r\nLocation: /x\r\n\r\n<HTML><head><TITLE>\n  Moved\t"
+	    "here </title></head>";
 	struct service_http h;
 
 	(void)state;
@@ -397,8 +402,7 @@ static size_t make_cert(unsigned char **der, long from, long to, bool self_signe
 	X509_set_pubkey(cert, key);
 	X509V3_set_ctx_nodb(&ctx);
 	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
-				  "DNS:lab.example,IP:192.0.2.2");
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "DNS:lab.example,IP:192.0.2.2");
 	X509_add_ext(cert, ext, -1);
 	X509_EXTENSION_free(ext);
 	X509_sign(cert, ca_key, EVP_sha256());
@@ -451,16 +455,20 @@ static const char *lore_name(const void *ctx, uint16_t port, uint8_t proto)
 	(void)ctx;
 	(void)proto;
 	switch (port) {
-	case 22: return "ssh";
-	case 80: return "http";
-	case 8080: return "http-alt";
-	case 443: return "https";
-	default: return NULL;
+	case 22:
+		return "ssh";
+	case 80:
+		return "http";
+	case 8080:
+		return "http-alt";
+	case 443:
+		return "https";
+	default:
+		return NULL;
 	}
 }
 
-static size_t lore_trojans(const void *ctx, uint16_t port, uint8_t proto,
-			   const char *const **names)
+static size_t lore_trojans(const void *ctx, uint16_t port, uint8_t proto, const char *const **names)
 {
 	(void)ctx;
 	(void)proto;
@@ -533,20 +541,13 @@ static void test_classify(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builtin_loads),
-		cmocka_unit_test(test_banners),
-		cmocka_unit_test(test_mysql_greeting),
-		cmocka_unit_test(test_probe_replies),
-		cmocka_unit_test(test_backdoor_and_garbage),
-		cmocka_unit_test(test_soft_match),
-		cmocka_unit_test(test_nmap_format),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_system_nmap_file),
-		cmocka_unit_test(test_http_parse),
-		cmocka_unit_test(test_tls_sniff),
-		cmocka_unit_test(test_cert_summary),
-		cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_builtin_loads),	 cmocka_unit_test(test_banners),
+	    cmocka_unit_test(test_mysql_greeting),	 cmocka_unit_test(test_probe_replies),
+	    cmocka_unit_test(test_backdoor_and_garbage), cmocka_unit_test(test_soft_match),
+	    cmocka_unit_test(test_nmap_format),		 cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_parse_errors),	 cmocka_unit_test(test_system_nmap_file),
+	    cmocka_unit_test(test_http_parse),		 cmocka_unit_test(test_tls_sniff),
+	    cmocka_unit_test(test_cert_summary),	 cmocka_unit_test(test_classify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

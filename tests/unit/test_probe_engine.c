@@ -26,8 +26,18 @@
 #include "core/clock.h"
 #include "probe/probe.h"
 
-enum kind { K_SSH, K_HTTP, K_SILENT, K_ENDLESS, K_GARBAGE, K_RESET, K_TLS_HTTP, K_TLS_HALF,
-	    K_TLS_RESET, K_COUNT };
+enum kind {
+	K_SSH,
+	K_HTTP,
+	K_SILENT,
+	K_ENDLESS,
+	K_GARBAGE,
+	K_RESET,
+	K_TLS_HTTP,
+	K_TLS_HALF,
+	K_TLS_RESET,
+	K_COUNT
+};
 
 struct lab {
 	pid_t pid;
@@ -265,9 +275,8 @@ static void test_identify(void **state)
 		int len = snprintf(extra, sizeof(extra), "probe tls handshake\nports %u\n",
 				   lab.port[K_TLS_RESET]);
 
-		assert_int_equal(probe_db_add_text(db, extra, (size_t)len, PROBE_DB_NATIVE, "t",
-						   &diag),
-				 PS_OK);
+		assert_int_equal(
+		    probe_db_add_text(db, extra, (size_t)len, PROBE_DB_NATIVE, "t", &diag), PS_OK);
 	}
 	/* Not open: identification leaves it alone apart from the port's guess. */
 	open_result(&ports[K_COUNT], lab.port[K_SSH]);
@@ -295,7 +304,7 @@ static void test_identify(void **state)
 	assert_string_equal(out[K_TLS_HTTP].name, "https");
 	assert_string_equal(out[K_TLS_HTTP].product, "nginx");
 	assert_int_equal(out[K_TLS_HTTP].flags, SERVICE_FLAG_TLS | SERVICE_FLAG_SELF_SIGNED |
-							SERVICE_FLAG_HTTP | SERVICE_FLAG_UNEXPECTED);
+						    SERVICE_FLAG_HTTP | SERVICE_FLAG_UNEXPECTED);
 	assert_string_equal(out[K_TLS_HTTP].tls.subject_cn, "lab.example");
 	assert_string_equal(out[K_TLS_HTTP].tls.issuer, "lab.example");
 	assert_true(out[K_TLS_HTTP].tls.version[0] != '\0');
@@ -340,8 +349,8 @@ static void test_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_identify),
-		cmocka_unit_test(test_stop),
+	    cmocka_unit_test(test_identify),
+	    cmocka_unit_test(test_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
