@@ -100,13 +100,12 @@ async def memcached(reader, writer):
 
 
 async def endless(reader, writer):
-    # 50 KB/s for as long as the peer listens: endless, yet not a memory bomb for a client
-    # without a cap (nmap -sV buffers it all and grew past 1.9 GB in 12 minutes at full speed).
-    block = b"A" * 1024
+    # A tarpit in the manner of endlessh: a random banner line every 100 ms, forever. (At
+    # full speed nmap -sV buffers without a cap: it passed 1.9 GB in 12 minutes.)
     while True:
-        writer.write(block)
+        writer.write(os.urandom(24).hex().encode() + b"\r\n")
         await writer.drain()
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
 
 
 async def garbage(reader, writer):
