@@ -305,6 +305,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		case OPT_NO_DB:
 			job->no_db = true;
+			break;
 		case OPT_EXTRA_OUTPUT:
 			if (job->nextra == SCAN_MAX_EXTRA_OUTPUTS) {
 				*err = ps_fail(diag, PS_ERR_INVALID, "at most %d extra outputs",
@@ -316,8 +317,10 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		case OPT_SERVICE:
 			job->service.enabled = true;
+			break;
 		case OPT_PROBES:
 			job->service.probes_file = optarg;
+			job->service.enabled = true;
 			break;
 		case ':':
 			*err = ps_fail(diag, PS_ERR_INVALID, "option %s needs a value",

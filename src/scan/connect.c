@@ -433,6 +433,34 @@ static void conn_slot_reset(struct conn_run *run, uint32_t s)
 	}
 }
 
+/*
+ * A scan of a loopback address can connect a socket to itself: when the kernel picks the
+ * scanned port as the ephemeral source port, the SYN meets its own socket (simultaneous open,
+ * RFC 9293 3.5) and the handshake "succeeds" with nobody listening. Seen in practice: two or
+ * three such ports in every all-ports scan of 127.0.0.1. The kernel only hands out a source
+ * port no listener holds, so the port is not open; probe it again from another source port.
+ */
+static bool conn_self_connected(int fd)
+{
+	struct sockaddr_storage local, peer;
+	socklen_t llen = sizeof(local), plen = sizeof(peer);
+
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) ||
+	    getpeername(fd, (struct sockaddr *)&peer, &plen))
+		return false;
+	return llen == plen && !memcmp(&local, &peer, llen);
+}
+
+/* After a self-connect: another try from another port; after three in a row, closed. */
+static enum ps_err conn_self_retry(struct conn_run *run, struct conn_pair pair)
+{
+	if (pair.tries >= 3) {
+		conn_report(run, pair, PORT_CLOSED, REASON_CONN_REFUSED, 0);
+		return PS_OK;
+	}
+	return conn_queue_unshift(&run->retry, pair);
+}
+
 static unsigned family_slot_pool(int family)
 {
 	return family == AF_INET6;
@@ -597,6 +625,10 @@ static enum ps_err conn_launch(struct conn_run *run, struct conn_pair pair)
 	conn_slot_free(run, s);
 	switch (err) {
 	case 0: /* loopback may complete at once */
+		if (conn_self_connected(fd)) {
+			conn_slot_reset(run, s);
+			return conn_self_retry(run, pair);
+		}
 		conn_slot_reset(run, s);
 		conn_answered(run, pair, PORT_OPEN, REASON_SYN_ACK, 0);
 		return PS_OK;
@@ -668,6 +700,10 @@ static enum ps_err conn_event(struct conn_run *run, uint32_t s, uint32_t events)
 		return PS_OK;
 	conn_slot_unlink(run, s);
 	conn_window_grow(run);
+	if (err == 0 && conn_self_connected(slot->fd)) {
+		conn_slot_reset(run, s);
+		return conn_self_retry(run, pair);
+	}
 	if (err == 0 || err == ECONNRESET || err == EPIPE)
 		conn_slot_reset(run, s);
 	if (err == ETIMEDOUT)

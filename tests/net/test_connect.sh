@@ -99,7 +99,7 @@ PY
 check_scan() {
 	local label=$1 target=$2 facts start end
 	start=$(date +%s.%N)
-	lab_s "$PORTSIGHT" scan --no-db -p 1-65535 "$target" --format jsonl --show all >"$OUT"
+	lab_s "$PORTSIGHT" scan -sT --no-db -p 1-65535 "$target" --format jsonl --show all >"$OUT"
 	lab_check "$label: exit code" 0 $?
 	end=$(date +%s.%N)
 	echo "# $label: $(python3 -c "print(round($end - $start, 2))") s"
@@ -123,7 +123,7 @@ check_scan hostname labhost "$LAB_V4_T" labhost
 check_scan ipv6 "$LAB_V6_T" "$LAB_V6_T" -
 
 # Both families in one scan: sockets of either family are reused side by side.
-lab_s "$PORTSIGHT" scan --no-db -p 20-25,80,10000,65535 "$LAB_V4_T" "$LAB_V6_T" --format jsonl \
+lab_s "$PORTSIGHT" scan -sT --no-db -p 20-25,80,10000,65535 "$LAB_V4_T" "$LAB_V6_T" --format jsonl \
 	--show all >"$OUT"
 lab_check "mixed families: exit code" 0 $?
 mixed=$(python3 -c '
@@ -148,7 +148,7 @@ lab_check "mixed families: pairs reported" 18 "$(grep -c '"ip"' "$OUT")"
 ip -n "$LAB_S" route add prohibit 198.18.0.0/24
 ip -n "$LAB_S" route add unreachable 198.18.1.0/24
 ip -n "$LAB_S" route add blackhole 198.18.2.0/24
-lab_s "$PORTSIGHT" scan --no-db -p 80,443 198.18.0.1 198.18.1.1 198.18.2.1 198.18.3.1 \
+lab_s "$PORTSIGHT" scan -sT --no-db -p 80,443 198.18.0.1 198.18.1.1 198.18.2.1 198.18.3.1 \
 	--format jsonl --show all >"$OUT"
 lab_check "local routes: exit code" 0 $?
 lab_check "local routes: reasons" \
@@ -166,7 +166,7 @@ print(" ".join("%s %s %d" % (ip, r.split("/")[1], n) for (ip, r), n in sorted(c.
 
 # Ctrl-C: a scan that would wait 5 s on every dropped port stops at once, exits 130, says it
 # was interrupted and reports no dropped port (their verdict was still pending).
-ip netns exec "$LAB_S" "$PORTSIGHT" scan --no-db -p 10000-10999,80 "$LAB_V4_T" \
+ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT --no-db -p 10000-10999,80 "$LAB_V4_T" \
 	--min-rtt-timeout 5000 --format jsonl --show all >"$OUT" &
 scan_pid=$!
 sleep 0.5
