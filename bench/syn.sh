@@ -225,7 +225,9 @@ if title not in lines:
               "16 ports (8% open, 2% admin-prohibited), 200 answering on 443 only, the rest dark. "
               "\"time vs portsight\" is the tool's wall time over portsight's in the same case "
               "(above 1 means portsight was faster). portsight runs with --no-db (the other tools keep "
-              "no history; recording 65535 rows in SQLite adds about 0.2 s)."]
+              "no history; recording 65535 rows in SQLite adds about 0.2 s).",
+              "",
+              "Notes: masscan gets a source address of its own (192.0.2.100, which it answers ARP for): with the kernel's address it lost open ports at every rate; its wall time includes an end-of-scan stall past --wait (its status line counts negative seconds). nmap under random loss slows down by design (its congestion control takes drops for congestion) and still gets the exact answer. zmap sends one port per run. portsight sends from two threads where it has two CPUs; the kernel's per-probe work (and on these labs, the target's) is most of its CPU time."]
 start = lines.index(title)
 end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
 block = ["", f"Run of {when} on {machine}:", ""] + header + rows

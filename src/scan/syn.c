@@ -589,8 +589,10 @@ static enum ps_err run_pass(struct syn_sender *s)
 		if (b->count < want) /* unused tokens stay in the bucket */
 			s->bucket.tokens += want - b->count;
 		ok = send_pending(s);
-		if (s->send_errno)
+		if (s->send_errno) {
+			__atomic_store_n(&c->abort, 1, __ATOMIC_RELAXED);
 			return PS_ERR_IO;
+		}
 		if (s->main)
 			rate_tick(c, now, !ok);
 		else if (!ok)

@@ -55,7 +55,7 @@ scan_check() { # scan_check NAME MODE ADDR_COUNT PORTS TRUTH ARGS...
 		2>"$tmp/$name.err"
 	local rc=$?
 	end=$(date +%s.%N)
-	echo "# $name: exit $rc in $(echo "$end - $start" | bc)s"
+	echo "# $name: exit $rc in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')s"
 	sed 's/^/#   /' "$tmp/$name.err"
 	lab_check "$name: exit code" 0 "$rc"
 	python3 "$truth_py" check "$tmp/$name.jsonl" "$truth" "$count" "$ports" "$mode" \
