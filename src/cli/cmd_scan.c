@@ -45,6 +45,12 @@ static const char scan_usage[] =
 	"  -e, --interface IF        raw engines: send on IF\n"
 	"  -S, --source-ip ADDR      raw engines: source address\n"
 	"\n"
+	"Service identification:\n"
+	"  -sV, --service            identify what answers on each open port: banner, probes,\n"
+	"                            TLS certificate, HTTP server and title; flags services\n"
+	"                            the port does not promise and known backdoors\n"
+	"      --probes FILE         also use the probes of FILE (nmap-service-probes format)\n"
+	"\n"
 	"Output:\n"
 	"      --format FMT          text (default), jsonl, xml, grep, csv, html\n"
 	"  -o, --output FILE         write the report to FILE (default: stdout)\n"
@@ -81,6 +87,8 @@ enum scan_option {
 	OPT_DB,
 	OPT_NO_DB,
 	OPT_EXTRA_OUTPUT, /* --output-xml and friends: the format is the name after "output-" */
+	OPT_SERVICE,
+	OPT_PROBES,
 };
 
 static const struct option scan_options[] = {
@@ -113,6 +121,8 @@ static const struct option scan_options[] = {
 	{"output-text", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"output-csv", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"output-html", required_argument, NULL, OPT_EXTRA_OUTPUT},
+	{"service", no_argument, NULL, OPT_SERVICE},
+	{"probes", required_argument, NULL, OPT_PROBES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -130,6 +140,7 @@ static const struct cli_alias scan_aliases[] = {
 	{"-oG", "--output-grep"},
 	{"-oJ", "--output-jsonl"},
 	{"-oN", "--output-text"},
+	{"-sV", "--service"},
 	{NULL, NULL},
 };
 
@@ -303,6 +314,13 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			}
 			job->extra[job->nextra].format = extra_format(&scan_options[opt_index]);
 			job->extra[job->nextra++].path = optarg;
+			break;
+		case OPT_SERVICE:
+			job->service.enabled = true;
+			break;
+		case OPT_PROBES:
+			job->service.probes_file = optarg;
+			job->service.enabled = true;
 			break;
 		case ':':
 			*err = ps_fail(diag, PS_ERR_INVALID, "option %s needs a value",

@@ -10,7 +10,8 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
-	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK, "scan this machine's loopback (default)"},
+	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK,
+	 "check this machine: loopback scan and listening programs (default)"},
 	{"scan", cmd_scan, CMD_NEEDS_RAW_OR_FALLBACK, "find the open ports of hosts and networks"},
 	{"explain", cmd_explain, 0, "what a port is for, its risks, trojans that used it"},
 	{"local", cmd_local, 0, "which programs listen here and who can reach them"},

@@ -26,6 +26,7 @@ static void on_sigint(int sig)
 
 struct scan_sink {
 	const struct scan_job *job;
+	struct scan_service *service; /* holds open ports back for identification, or NULL */
 	struct report *reports;
 	size_t nreports;
 	struct cli_history history;
@@ -43,6 +44,10 @@ static void sink_result(void *ctx, const struct port_result *res)
 	if (sink->job->observe)
 		sink->job->observe(sink->job->observe_ctx, res);
 	sink->err = report_tally_add(&sink->tally, res);
+	if (!sink->err && sink->service && res->state == PORT_OPEN) {
+		sink->err = scan_service_hold(sink->service, res);
+		return;
+	}
 	for (i = 0; !sink->err && i < sink->nreports; i++)
 		sink->err = report_port(&sink->reports[i], res);
 	cli_history_port(&sink->history, res);
@@ -66,6 +71,7 @@ int scan_job_init(struct scan_job *job)
 void scan_job_release(struct scan_job *job)
 {
 	target_list_release(&job->targets);
+	scan_service_release(&job->service);
 	kb_free(job->kb);
 	job->kb = NULL;
 }
@@ -144,6 +150,32 @@ static bool extra_on_stdout(const struct scan_job *job)
 	return false;
 }
 
+/* --service: identify the held open ports, then report them with their services. */
+static enum ps_err report_identified(struct scan_job *job, struct scan_sink *sink,
+				     struct ps_diag *diag)
+{
+	struct scan_service *sv = sink->service;
+	enum ps_err err;
+	size_t i, k;
+
+	signal(SIGINT, on_sigint);
+	err = scan_service_run(sv, job->kb, &stop_requested, diag);
+	signal(SIGINT, SIG_DFL);
+	if (err == PS_ERR_INTERRUPTED) {
+		sink->tally.sum.interrupted = 1;
+		err = PS_OK;
+	}
+	if (err)
+		return err;
+	for (i = 0; i < sv->nheld; i++) {
+		for (k = 0; k < sink->nreports; k++)
+			if ((err = report_port(&sink->reports[k], &sv->held[i])))
+				return err;
+		cli_history_port(&sink->history, &sv->held[i]);
+	}
+	return PS_OK;
+}
+
 int scan_job_run(struct scan_job *job)
 {
 	const struct scan_engine *engine = pick_engine(job);
@@ -186,6 +218,12 @@ int scan_job_run(struct scan_job *job)
 	meta.start = time(NULL);
 	report_tally_init(&sink.tally, job->targets.total);
 	sink.job = job;
+	if (job->service.enabled) {
+		err = scan_service_prepare(&job->service, &diag);
+		if (err)
+			goto out;
+		sink.service = &job->service;
+	}
 	err = main_report ? report_begin(&reports[0], fmt, out, job->kb, job->show, &meta) : PS_OK;
 	if (err)
 		goto out;
@@ -215,6 +253,10 @@ int scan_job_run(struct scan_job *job)
 		err = PS_OK;
 	if (!err)
 		err = sink.err;
+	if (!err && sink.service) {
+		err = report_identified(job, &sink, &diag);
+		sink.tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
+	}
 	if (!err && main_report)
 		err = report_end(&reports[0], &sink.tally.sum);
 	cli_history_end(&sink.history, &sink.tally.sum);

@@ -9,6 +9,7 @@
 #include "kb/kb.h"
 #include "report/report.h"
 #include "scan/engine.h"
+#include "scan_service.h"
 
 /* History and extra outputs (reports/history issue): -oX/-oG/-oJ/-oN FILE, --db, --no-db. */
 #define SCAN_MAX_EXTRA_OUTPUTS 8
@@ -38,6 +39,7 @@ struct scan_job {
 	scan_result_fn observe; /* also sees every result, when set */
 	void *observe_ctx;
 	struct report_summary summary; /* filled by scan_job_run */
+	struct scan_service service; /* --service */
 };
 
 /* A fresh job with the knowledge base loaded; returns an exit code on failure, else 0. */

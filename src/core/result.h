@@ -46,6 +46,27 @@ enum service_confidence {
 #define SERVICE_FLAG_UNEXPECTED 0x1u /* not what the port number promises */
 #define SERVICE_FLAG_BACKDOOR	0x2u /* matches a known trojan/backdoor */
 #define SERVICE_FLAG_TLS	0x4u /* spoke TLS */
+#define SERVICE_FLAG_SELF_SIGNED 0x8u  /* TLS certificate issued by itself */
+#define SERVICE_FLAG_EXPIRED	 0x10u /* TLS certificate past notAfter (or not yet valid) */
+#define SERVICE_FLAG_HTTP	 0x20u /* service_info.http is filled */
+
+/* What a TLS handshake showed (SERVICE_FLAG_TLS). Times are Unix seconds, 0 when unknown. */
+struct service_tls {
+	char version[16];     /* "TLSv1.3" */
+	char cipher[64];      /* OpenSSL's name */
+	char subject_cn[128];
+	char issuer[128];     /* issuer CN, or the one-line issuer name without a CN */
+	char sans[256];	      /* DNS/IP subject alternative names, comma separated */
+	int64_t not_before;
+	int64_t not_after;
+};
+
+/* What an HTTP response showed (SERVICE_FLAG_HTTP). */
+struct service_http {
+	uint16_t status;
+	char server[96];
+	char title[128];
+};
 
 struct service_info {
 	char name[32];
@@ -54,6 +75,8 @@ struct service_info {
 	char info[128];
 	uint8_t confidence; /* enum service_confidence */
 	uint32_t flags;
+	struct service_tls tls;
+	struct service_http http;
 };
 
 struct port_result {

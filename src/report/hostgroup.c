@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "core/array.h"
 #include "hostgroup.h"
 
 #include <stdlib.h>
@@ -106,15 +107,11 @@ static enum ps_err host_add_port(struct hg_host *h, const struct port_result *re
 {
 	struct hg_port *p;
 
-	if (h->nports == h->ports_cap) {
-		size_t cap = h->ports_cap ? h->ports_cap * 2 : 16;
-		struct hg_port *n = realloc(h->ports, cap * sizeof(*n));
+	struct hg_port *n = ps_array_grow(h->ports, h->nports, &h->ports_cap, sizeof(*n), 16);
 
-		if (!n)
-			return PS_ERR_NOMEM;
-		h->ports = n;
-		h->ports_cap = cap;
-	}
+	if (!n)
+		return PS_ERR_NOMEM;
+	h->ports = n;
 	p = &h->ports[h->nports];
 	memset(p, 0, sizeof(*p));
 	p->port = res->port;

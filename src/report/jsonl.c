@@ -2,6 +2,8 @@
 /* JSON Lines: one object per listed port as it arrives, then one summary object. */
 #include <jansson.h>
 #include <netinet/in.h>
+#include <string.h>
+#include <time.h>
 
 #include "formats.h"
 
@@ -16,6 +18,67 @@ static enum ps_err emit(struct report *r, json_t *obj)
 	if (rc || fputc('\n', r->out) == EOF)
 		return PS_ERR_IO;
 	return PS_OK;
+}
+
+/* Certificate times as RFC 3339 UTC, the form every JSON consumer parses. */
+static json_t *time_json(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return json_null();
+	return json_string(buf);
+}
+
+static void set_text(json_t *o, const char *key, const char *text)
+{
+	if (text[0])
+		json_object_set_new(o, key, json_string(text));
+}
+
+/* The SANs arrive comma separated; JSON gets an array. */
+static json_t *sans_json(const char *sans)
+{
+	json_t *a = json_array();
+
+	while (*sans) {
+		const char *comma = strchr(sans, ',');
+		size_t len = comma ? (size_t)(comma - sans) : strlen(sans);
+
+		if (len)
+			json_array_append_new(a, json_stringn(sans, len));
+		sans += len + (comma ? 1 : 0);
+	}
+	return a;
+}
+
+static json_t *tls_json(const struct service_info *svc)
+{
+	const struct service_tls *tls = &svc->tls;
+	json_t *o = json_object();
+
+	set_text(o, "version", tls->version);
+	set_text(o, "cipher", tls->cipher);
+	set_text(o, "subject_cn", tls->subject_cn);
+	set_text(o, "issuer", tls->issuer);
+	json_object_set_new(o, "sans", sans_json(tls->sans));
+	json_object_set_new(o, "not_before", time_json(tls->not_before));
+	json_object_set_new(o, "not_after", time_json(tls->not_after));
+	json_object_set_new(o, "self_signed", json_boolean(svc->flags & SERVICE_FLAG_SELF_SIGNED));
+	json_object_set_new(o, "expired", json_boolean(svc->flags & SERVICE_FLAG_EXPIRED));
+	return o;
+}
+
+static json_t *http_json(const struct service_http *http)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "status", json_integer(http->status));
+	set_text(o, "server", http->server);
+	set_text(o, "title", http->title);
+	return o;
 }
 
 static json_t *service_json(const struct service_info *svc)
@@ -34,6 +97,10 @@ static json_t *service_json(const struct service_info *svc)
 								  : "guessed"));
 	json_object_set_new(o, "unexpected", json_boolean(svc->flags & SERVICE_FLAG_UNEXPECTED));
 	json_object_set_new(o, "backdoor", json_boolean(svc->flags & SERVICE_FLAG_BACKDOOR));
+	if (svc->flags & SERVICE_FLAG_TLS)
+		json_object_set_new(o, "tls", tls_json(svc));
+	if (svc->flags & SERVICE_FLAG_HTTP)
+		json_object_set_new(o, "http", http_json(&svc->http));
 	return o;
 }
 

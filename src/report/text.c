@@ -31,6 +31,31 @@ static enum ps_err text_port(struct report *r, const struct port_result *res)
 	return hosttab_add(r->state, res, report_shows(r, res));
 }
 
+/* --service: "product version (info) [flags]"; a port-number guess says so. */
+static void print_service(struct report *r, const struct service_info *svc)
+{
+	if (svc->confidence != SERVICE_MATCHED) {
+		fputs(" (guessed from the port number)", r->out);
+	} else {
+		if (svc->product[0] || svc->version[0])
+			fprintf(r->out, " %s%s%s", svc->product,
+				svc->product[0] && svc->version[0] ? " " : "", svc->version);
+		if (svc->info[0])
+			fprintf(r->out, " (%s)", svc->info);
+	}
+	if (svc->flags & SERVICE_FLAG_BACKDOOR)
+		fputs(" [BACKDOOR]", r->out);
+	if (svc->flags & SERVICE_FLAG_UNEXPECTED)
+		fputs(" [unexpected for this port]", r->out);
+	if (svc->flags & SERVICE_FLAG_TLS)
+		fprintf(r->out, " [%s%s%s%s%s]", svc->tls.version,
+			svc->tls.subject_cn[0] ? " CN=" : "", svc->tls.subject_cn,
+			svc->flags & SERVICE_FLAG_SELF_SIGNED ? " self-signed" : "",
+			svc->flags & SERVICE_FLAG_EXPIRED ? " expired" : "");
+	if ((svc->flags & SERVICE_FLAG_HTTP) && svc->http.title[0])
+		fprintf(r->out, " \"%s\"", svc->http.title);
+}
+
 static void print_port(struct report *r, const struct port_result *res)
 {
 	const char *service = r->kb ? kb_service_name(r->kb, res->port, res->proto) : NULL;
@@ -42,8 +67,8 @@ static void print_port(struct report *r, const struct port_result *res)
 		service = svc->name;
 	fprintf(r->out, "%-11s %-9s %-15s %-22s", port, port_state_name(res->state),
 		service ? service : "unknown", port_reason_name(res->reason));
-	if (svc && (svc->product[0] || svc->version[0]))
-		fprintf(r->out, " %s%s%s", svc->product, svc->product[0] ? " " : "", svc->version);
+	if (svc)
+		print_service(r, svc);
 	fputc('\n', r->out);
 }
 
@@ -59,7 +84,8 @@ static void print_host(struct report *r, const struct report_host *h)
 	else
 		fprintf(r->out, "\n%s\n", addr);
 	if (h->nlisted) {
-		fprintf(r->out, "%-11s %-9s %-15s %-22s\n", "PORT", "STATE", "SERVICE", "REASON");
+		fprintf(r->out, "%-11s %-9s %-15s %-22s%s\n", "PORT", "STATE", "SERVICE", "REASON",
+			h->listed[0].service ? " VERSION / FLAGS" : "");
 		for (i = 0; i < h->nlisted; i++)
 			print_port(r, &h->listed[i]);
 	}

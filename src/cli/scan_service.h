@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_CLI_SCAN_SERVICE_H
+#define PS_CLI_SCAN_SERVICE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/result.h"
+#include "kb/kb.h"
+#include "probe/probe.h"
+
+/*
+ * `scan --service`: open ports are held back while the scan runs, identified together
+ * afterwards (probe_identify), and reported with their service attached.
+ */
+struct scan_service {
+	bool enabled;
+	const char *probes_file; /* --probes: a user's nmap-service-probes file, or NULL */
+	struct probe_db *db;
+	struct port_result *held;
+	size_t nheld;
+	size_t held_cap;
+	struct service_info *info;
+	struct probe_stats stats;
+};
+
+/* Loads the probe database (ours, then --probes); before the scan, so errors come first. */
+enum ps_err scan_service_prepare(struct scan_service *sv, struct ps_diag *diag);
+/* Keeps an open port for identification. */
+enum ps_err scan_service_hold(struct scan_service *sv, const struct port_result *res);
+/* Identifies every held port and points each held result's service at its answer. */
+enum ps_err scan_service_run(struct scan_service *sv, const struct kb *kb,
+			     const volatile sig_atomic_t *stop, struct ps_diag *diag);
+void scan_service_release(struct scan_service *sv);
+
+#endif
