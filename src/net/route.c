@@ -433,8 +433,7 @@ enum ps_err net_neigh_resolve_many(const struct net_route *rt, const struct ps_a
 			last_trigger = now;
 		}
 		poll(NULL, 0, poll_ms);
-		if (poll_ms < NEIGH_POLL_MAX_MS)
-			poll_ms *= 2;
+		poll_ms = poll_ms * 2 < NEIGH_POLL_MAX_MS ? poll_ms * 2 : NEIGH_POLL_MAX_MS;
 	}
 	nl_close(&nl);
 	return err;
@@ -481,8 +480,7 @@ enum ps_err net_neigh_resolve(const struct net_route *rt, const struct ps_addr *
 			last_trigger = now;
 		}
 		poll(NULL, 0, poll_ms);
-		if (poll_ms < NEIGH_POLL_MAX_MS)
-			poll_ms *= 2;
+		poll_ms = poll_ms * 2 < NEIGH_POLL_MAX_MS ? poll_ms * 2 : NEIGH_POLL_MAX_MS;
 	}
 	nl_close(&nl);
 	return err;

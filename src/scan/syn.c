@@ -33,9 +33,11 @@
 #define DEFAULT_MAX_RTO_MS 1000
 #define DEFAULT_INITIAL_RTO_MS 250
 #define FINAL_WAIT_MIN_MS 20
-#define NEIGH_TIMEOUT_MS 2000
+#define NEIGH_TIMEOUT_MS 3000 /* ARP/NDP retry every second; three tries */
 #define RTT_SLOTS 4096u
 #define SKIP_BUDGET 16384u
+/* Longer than the receive ring's block timeout (net/raw.c), so a last partial block is seen. */
+#define RING_SETTLE_MS 3
 #define MIN_PAIRS_FOR_HELPER 4096u /* below that a second sender saves less than it costs */ /* pairs examined per loop turn, so receiving is never starved */
 #define MAX_PAIRS (1ULL << 32)
 #define MAX_ROUTED_RANGES 65536u
@@ -404,8 +406,16 @@ static enum ps_err wait_until(struct syn_ctx *c, uint64_t deadline)
 
 		if (stopped(c))
 			return PS_ERR_INTERRUPTED;
-		if (now >= deadline || c->ndone == c->npairs)
+		if (c->ndone == c->npairs)
 			return PS_OK;
+		if (now >= deadline) {
+			/*
+			 * A process scheduled late finds the deadline gone with replies still in
+			 * the ring, some in a block the kernel hands over only when it times out.
+			 */
+			receive(c, RING_SETTLE_MS);
+			return PS_OK;
+		}
 		left_ms = (deadline - now + 999999) / 1000000;
 		/* Short slices, so Ctrl-C is noticed promptly. */
 		receive(c, (int)(left_ms > 50 ? 50 : left_ms));
@@ -589,8 +599,10 @@ static enum ps_err run_pass(struct syn_sender *s)
 		if (b->count < want) /* unused tokens stay in the bucket */
 			s->bucket.tokens += want - b->count;
 		ok = send_pending(s);
-		if (s->send_errno)
+		if (s->send_errno) {
+			__atomic_store_n(&c->abort, 1, __ATOMIC_RELAXED);
 			return PS_ERR_IO;
+		}
 		if (s->main)
 			rate_tick(c, now, !ok);
 		else if (!ok)

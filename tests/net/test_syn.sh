@@ -55,7 +55,7 @@ scan_check() { # scan_check NAME MODE ADDR_COUNT PORTS TRUTH ARGS...
 		2>"$tmp/$name.err"
 	local rc=$?
 	end=$(date +%s.%N)
-	echo "# $name: exit $rc in $(echo "$end - $start" | bc)s"
+	echo "# $name: exit $rc in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')s"
 	sed 's/^/#   /' "$tmp/$name.err"
 	lab_check "$name: exit code" 0 "$rc"
 	python3 "$truth_py" check "$tmp/$name.jsonl" "$truth" "$count" "$ports" "$mode" \
@@ -67,6 +67,9 @@ scan_check() { # scan_check NAME MODE ADDR_COUNT PORTS TRUTH ARGS...
 single_truth $LAB_V4_T >"$tmp/v4.truth"
 single_truth $LAB_V6_T >"$tmp/v6.truth"
 scan_check v4-all-ports exact 1 1-65535 "$tmp/v4.truth" $LAB_V4_T
+# A fresh namespace needs a moment before IPv6 neighbour discovery answers (link-local
+# addresses); the IPv4 scan above found its neighbour from a cold cache by itself.
+lab_wait_port "$LAB_S" $LAB_V6_T 22 || exit 1
 scan_check v6-all-ports exact 1 1-65535 "$tmp/v6.truth" $LAB_V6_T
 
 # Loopback in the scanner's namespace: sent through raw IP sockets, seen on lo.
