@@ -1,25 +1,217 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `portsight` with no arguments: check this machine. Scans every TCP port of the loopback
- * addresses (127.0.0.1 and ::1) and prints the ShieldsUP-style profile.
+ * `portsight` with no arguments: check this machine, from both sides.
+ *   outside-in: every TCP port of 127.0.0.1 and ::1 is scanned (the only addresses a check may
+ *               probe without being told to);
+ *   inside-out: every listening socket, its program, its binding and the firewall's verdict.
+ * Side by side per port they answer the ShieldsUP question for other hosts: a socket bound to
+ * all interfaces that the firewall accepts is Open to them, one it drops is Stealth, one it
+ * rejects is Closed, and a loopback-only socket is not theirs to see at all.
  */
+#include <netinet/in.h>
 #include <string.h>
 
+#include "audit/advice.h"
+#include "audit/audit.h"
 #include "cli.h"
+#include "local_view.h"
+#include "report/hosttab.h"
+#include "report/verdict.h"
 #include "scan_job.h"
 
 static const char check_usage[] =
 	"usage: portsight [check]\n"
 	"\n"
-	"Checks this machine: scans all 65535 TCP ports of 127.0.0.1 and ::1 and prints what is\n"
-	"open, with a ShieldsUP-style profile (Open / Closed / Stealth) per address.\n";
+	"Checks this machine: scans all 65535 TCP ports of 127.0.0.1 and ::1, lists every\n"
+	"listening TCP socket with its program, binding and firewall verdict, and says per port\n"
+	"what another host would see (Open / Closed / Stealth), with advice for exposed ports.\n";
+
+/* What the loopback scan saw: open ports per family, and per-address tallies. */
+struct check_scan {
+	struct hosttab hosts;
+	struct portset open_v4;
+	struct portset open_v6;
+	enum ps_err err;
+};
+
+static void observe(void *ctx, const struct port_result *res)
+{
+	struct check_scan *cs = ctx;
+
+	if (res->state == PORT_OPEN)
+		portset_add(res->addr.family == AF_INET ? &cs->open_v4 : &cs->open_v6, res->port);
+	if (!cs->err)
+		cs->err = hosttab_add(&cs->hosts, res, 0);
+}
+
+/* The verdict another host would get on a port, from the most exposed socket on it. */
+enum outside_view { OUTSIDE_NONE, OUTSIDE_OPEN, OUTSIDE_CLOSED, OUTSIDE_STEALTH, OUTSIDE_UNKNOWN };
+
+static enum outside_view outside_of(const struct audit_socket *s)
+{
+	if (!s || s->exposure == AUDIT_EXPOSE_LOOPBACK)
+		return OUTSIDE_NONE;
+	switch (s->fw) {
+	case AUDIT_FW_DROP:
+		return OUTSIDE_STEALTH;
+	case AUDIT_FW_REJECT:
+		return OUTSIDE_CLOSED;
+	case AUDIT_FW_ACCEPT:
+	case AUDIT_FW_NA: /* no firewall judged: nothing stands in the way */
+		return OUTSIDE_OPEN;
+	default:
+		return OUTSIDE_UNKNOWN;
+	}
+}
+
+static const char *outside_name(enum outside_view v)
+{
+	static const char *const names[] = {"-", "Open", "Closed", "Stealth", "unknown"};
+
+	return names[v];
+}
+
+/* "0.0.0.0,::" : every address a TCP listener on port is bound to. */
+static void bound_text(const struct audit_report *r, uint16_t port, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->nsocks && used + 1 < len; i++) {
+		const struct audit_socket *s = &r->socks[i];
+		char addr[PS_ADDR_STRLEN];
+
+		if (s->proto != IPPROTO_TCP || s->port != port)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+					 ps_addr_format(&s->addr, addr, sizeof(addr)));
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static int port_listed(const struct audit_report *r, const struct check_scan *cs, uint16_t port)
+{
+	return portset_has(&cs->open_v4, port) || portset_has(&cs->open_v6, port) ||
+	       (r && audit_report_find(r, IPPROTO_TCP, port));
+}
+
+static void print_row(const struct audit_report *r, const struct check_scan *cs, const struct kb *kb,
+		      uint16_t port, size_t *exposed, size_t *unknown)
+{
+	const struct audit_socket *s = r ? audit_report_find(r, IPPROTO_TCP, port) : NULL;
+	enum outside_view view = outside_of(s);
+	char owner[64] = "-", bound[128] = "-", portname[16];
+	const char *service = s && s->service[0] ? s->service : kb_service_name(kb, port, IPPROTO_TCP);
+
+	if (s) {
+		local_owner_text(r, s, owner, sizeof(owner));
+		local_printable(owner, owner, sizeof(owner));
+		bound_text(r, port, bound, sizeof(bound));
+	}
+	snprintf(portname, sizeof(portname), "%u/tcp", port);
+	printf("%-11s %-9s %-7s %-22s %-24s %-8s %-8s %-8s %s\n", portname,
+	       portset_has(&cs->open_v4, port) ? "open" : "closed",
+	       portset_has(&cs->open_v6, port) ? "open" : "closed", owner, bound,
+	       s ? audit_exposure_name(s->exposure) : "?",
+	       s ? audit_fw_verdict_name(s->fw) : "?", outside_name(view),
+	       service ? service : "unknown");
+	*exposed += view == OUTSIDE_OPEN;
+	*unknown += view == OUTSIDE_UNKNOWN;
+}
+
+static void print_advice(const struct audit_report *r, const struct check_scan *cs)
+{
+	int header = 0;
+
+	(void)cs;
+	for (size_t i = 0; r && i < r->nsocks; i++) {
+		const struct audit_socket *s = &r->socks[i];
+		struct audit_advice adv[AUDIT_ADVICE_MAX];
+		char text[sizeof(adv[0].command)];
+		size_t n, k;
+
+		if (s->proto != IPPROTO_TCP || audit_report_find(r, IPPROTO_TCP, s->port) != s ||
+		    outside_of(s) != OUTSIDE_OPEN)
+			continue;
+		if (!header++)
+			printf("\nAdvice for ports other hosts can reach:\n");
+		n = audit_advise(r, s, adv);
+		printf("  %u/tcp:\n", s->port);
+		for (k = 0; k < n; k++) {
+			printf("    - %s\n", local_printable(adv[k].text, text, sizeof(text)));
+			if (adv[k].command[0])
+				printf("        %s\n", local_printable(adv[k].command, text, sizeof(text)));
+		}
+	}
+}
+
+static void print_profiles(struct check_scan *cs)
+{
+	size_t i;
+
+	hosttab_sort(&cs->hosts);
+	printf("\nLoopback scan profile:\n");
+	for (i = 0; i < cs->hosts.nhosts; i++) {
+		const struct report_host *h = &cs->hosts.hosts[i];
+		uint64_t closed = report_host_answered(h) - h->count[PORT_OPEN];
+		char addr[PS_ADDR_STRLEN];
+		struct verdict v;
+
+		verdict_of(h->count[PORT_OPEN], closed, h->stealth, &v);
+		printf("  %-10s %llu open, %llu closed, %llu stealth -> %s\n",
+		       ps_addr_format(&h->addr, addr, sizeof(addr)),
+		       (unsigned long long)h->count[PORT_OPEN], (unsigned long long)closed,
+		       (unsigned long long)h->stealth, v.text);
+	}
+}
+
+static void print_view(const struct audit_report *r, struct check_scan *cs, const struct kb *kb,
+		       const struct report_summary *sum)
+{
+	size_t exposed = 0, unknown = 0, rows = 0;
+	uint32_t port;
+
+	printf("portsight: checking this machine (all TCP ports of 127.0.0.1 and ::1 in %.2fs, "
+	       "and every listening socket)\n\n",
+	       sum->elapsed_s);
+	printf("%-11s %-9s %-7s %-22s %-24s %-8s %-8s %-8s %s\n", "PORT", "127.0.0.1", "::1",
+	       "PROGRAM", "BOUND TO", "REACH", "FIREWALL", "OUTSIDE", "SERVICE");
+	for (port = 1; port <= PORTSET_MAX_PORT; port++) {
+		if (!port_listed(r, cs, (uint16_t)port))
+			continue;
+		print_row(r, cs, kb, (uint16_t)port, &exposed, &unknown);
+		rows++;
+	}
+	if (!rows)
+		printf("(nothing listens on TCP)\n");
+	print_profiles(cs);
+	if (r)
+		local_print_notes(stdout, r);
+	print_advice(r, cs);
+	printf("\nVerdict: ");
+	if (exposed)
+		printf("EXPOSED: %zu TCP port%s reachable from other hosts\n", exposed,
+		       exposed == 1 ? "" : "s");
+	else if (unknown)
+		printf("UNKNOWN: %zu TCP port%s listen for other hosts and the firewall could not "
+		       "be judged\n",
+		       unknown, unknown == 1 ? "" : "s");
+	else if (r)
+		printf("NOT EXPOSED: everything listening is loopback-only or firewalled\n");
+	else
+		printf("UNKNOWN: the listening sockets could not be read\n");
+}
 
 int cmd_check(int argc, char **argv)
 {
 	static const char *const loopback[] = {"127.0.0.1", "::1"};
+	struct check_scan cs;
 	struct scan_job job;
+	struct audit_opts aopts;
+	struct audit_report report;
 	struct ps_diag diag = {{0}};
-	enum ps_err err = PS_OK;
+	enum ps_err err = PS_OK, aerr;
 	size_t i;
 	int rc;
 
@@ -34,17 +226,41 @@ int cmd_check(int argc, char **argv)
 	rc = scan_job_init(&job);
 	if (rc)
 		return rc;
+	memset(&cs, 0, sizeof(cs));
+	hosttab_init(&cs.hosts);
+	job.format = NULL;
+	job.no_db = true; /* 131070 rows a run would swamp the history; scans are what it keeps */
+	job.observe = observe;
+	job.observe_ctx = &cs;
 	job.ports_spec = "all";
-	portset_clear(&job.ports);
 	portset_add_range(&job.ports, 1, PORTSET_MAX_PORT);
 	for (i = 0; !err && i < sizeof(loopback) / sizeof(loopback[0]); i++)
 		err = target_list_add_spec(&job.targets, loopback[i], NULL, NULL, &diag);
 	if (!err)
 		err = target_list_finish(&job.targets, NULL, 2, &diag);
-	if (err)
+	if (err) {
 		rc = cli_fail(err, &diag);
+		goto out;
+	}
+	rc = scan_job_run(&job);
+	if (rc || cs.err) {
+		rc = rc ? rc : cli_fail(cs.err, NULL);
+		goto out;
+	}
+
+	audit_opts_init(&aopts);
+	aopts.kb = job.kb;
+	aopts.udp = false;
+	aerr = audit_run(&aopts, &report, &diag);
+	if (aerr)
+		cli_error("cannot list the listening sockets: %s", ps_diag_text(&diag, aerr));
 	else
-		rc = scan_job_run(&job);
+		audit_report_sort(&report);
+	print_view(aerr ? NULL : &report, &cs, job.kb, &job.summary);
+	if (!aerr)
+		audit_report_release(&report);
+out:
+	hosttab_release(&cs.hosts);
 	scan_job_release(&job);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "cli.h"
 #include "kb/kb.h"
 
@@ -57,15 +58,11 @@ static enum ps_err list_push(struct explain_list *list, uint16_t port, uint8_t p
 			it->proto = 0; /* asked for both protocols: explain both */
 		return PS_OK;
 	}
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		struct explain_item *p = realloc(list->items, cap * sizeof(*p));
+	struct explain_item *p = ps_array_grow(list->items, list->n, &list->cap, sizeof(*p), 16);
 
-		if (!p)
-			return PS_ERR_NOMEM;
-		list->items = p;
-		list->cap = cap;
-	}
+	if (!p)
+		return PS_ERR_NOMEM;
+	list->items = p;
 	list->items[list->n++] = (struct explain_item){.port = port, .proto = proto};
 	return PS_OK;
 }
@@ -120,6 +117,10 @@ static enum ps_err add_name(const struct kb *kb, const char *name, struct explai
 	size_t n, i;
 	enum ps_err err = PS_OK;
 
+	for (i = 0; name[i]; i++)
+		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x7f)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "explain: control or non-ASCII character in an argument");
 	if (!valid_name(name))
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "explain: \"%.40s\" is neither a port (1-65535) nor a service name",

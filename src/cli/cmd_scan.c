@@ -52,9 +52,18 @@ static const char scan_usage[] =
 	"      --probes FILE         also use the probes of FILE (nmap-service-probes format)\n"
 	"\n"
 	"Output:\n"
-	"      --format FMT          text (default) or jsonl\n"
+	"      --format FMT          text (default), jsonl, xml, grep, csv, html\n"
 	"  -o, --output FILE         write the report to FILE (default: stdout)\n"
 	"      --show STATES         which ports to list: open (default), closed, filtered, all\n"
+	"  -oX/-oG/-oJ/-oN FILE      also write nmap XML / grepable / JSON Lines / text to FILE\n"
+	"      --output-csv FILE, --output-html FILE   also write CSV / an HTML page to FILE\n"
+	"                            (several at once; '-' = stdout, replacing the text report)\n"
+	"\n"
+	"History:\n"
+	"      --db FILE             record the scan in FILE (default:\n"
+	"                            $XDG_STATE_HOME/portsight/history.db or\n"
+	"                            ~/.local/state/portsight/history.db)\n"
+	"      --no-db               do not record this scan\n"
 	"\n"
 	"Exit codes: 0 ok, 2 usage error, 3 failure, 130 interrupted (partial results printed).\n";
 
@@ -75,6 +84,9 @@ enum scan_option {
 	OPT_FORMAT,
 	OPT_SHOW,
 	OPT_INPUT_LIST,
+	OPT_DB,
+	OPT_NO_DB,
+	OPT_EXTRA_OUTPUT, /* --output-xml and friends: the format is the name after "output-" */
 	OPT_SERVICE,
 	OPT_PROBES,
 };
@@ -101,15 +113,33 @@ static const struct option scan_options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	{"show", required_argument, NULL, OPT_SHOW},
+	{"db", required_argument, NULL, OPT_DB},
+	{"no-db", no_argument, NULL, OPT_NO_DB},
+	{"output-xml", required_argument, NULL, OPT_EXTRA_OUTPUT},
+	{"output-grep", required_argument, NULL, OPT_EXTRA_OUTPUT},
+	{"output-jsonl", required_argument, NULL, OPT_EXTRA_OUTPUT},
+	{"output-text", required_argument, NULL, OPT_EXTRA_OUTPUT},
+	{"output-csv", required_argument, NULL, OPT_EXTRA_OUTPUT},
+	{"output-html", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"service", no_argument, NULL, OPT_SERVICE},
 	{"probes", required_argument, NULL, OPT_PROBES},
 	{NULL, 0, NULL, 0},
 };
 
+/* The format of each --output-FORMAT option: its name after "output-". */
+static const char *extra_format(const struct option *opt)
+{
+	return opt->name + strlen("output-");
+}
+
 static const struct cli_alias scan_aliases[] = {
 	{"-iL", "--input-list"},
 	{"-sT", "--connect"},
 	{"-sS", "--syn"},
+	{"-oX", "--output-xml"},
+	{"-oG", "--output-grep"},
+	{"-oJ", "--output-jsonl"},
+	{"-oN", "--output-text"},
 	{"-sV", "--service"},
 	{NULL, NULL},
 };
@@ -212,12 +242,13 @@ static enum ps_err parse_number(int opt, const char *arg, struct scan_opts *o,
 static int parse_options(struct scan_job *job, struct scan_args *a, int argc, char **argv,
 			 struct ps_diag *diag, enum ps_err *err)
 {
-	int opt;
+	int opt, opt_index = 0;
 
 	*err = PS_OK;
 	optind = 1;
 	opterr = 0;
-	while (!*err && (opt = getopt_long(argc, argv, ":hp:o:e:S:46", scan_options, NULL)) != -1) {
+	while (!*err &&
+	       (opt = getopt_long(argc, argv, ":hp:o:e:S:46", scan_options, &opt_index)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(scan_usage, stdout);
@@ -269,6 +300,21 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_SHOW:
 			*err = report_parse_show(optarg, &job->show, diag);
 			break;
+		case OPT_DB:
+			job->db_path = optarg;
+			break;
+		case OPT_NO_DB:
+			job->no_db = true;
+			break;
+		case OPT_EXTRA_OUTPUT:
+			if (job->nextra == SCAN_MAX_EXTRA_OUTPUTS) {
+				*err = ps_fail(diag, PS_ERR_INVALID, "at most %d extra outputs",
+					       SCAN_MAX_EXTRA_OUTPUTS);
+				break;
+			}
+			job->extra[job->nextra].format = extra_format(&scan_options[opt_index]);
+			job->extra[job->nextra++].path = optarg;
+			break;
 		case OPT_SERVICE:
 			job->service.enabled = true;
 			break;
@@ -298,7 +344,7 @@ int cmd_scan(int argc, char **argv)
 	struct scan_job job;
 	struct scan_args a = {.resolve = {.family = AF_UNSPEC}};
 	struct ps_diag diag = {{0}};
-	char **args = NULL;
+	char **args = NULL, *joined = NULL;
 	enum ps_err err;
 	int rc;
 
@@ -311,6 +357,7 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	job.ports_spec = "top1000";
+	job.args = joined = cli_join_args(argc, argv);
 	if (parse_options(&job, &a, argc, args, &diag, &err)) {
 		rc = CLI_EXIT_OK;
 		goto out;
@@ -326,6 +373,7 @@ int cmd_scan(int argc, char **argv)
 	rc = scan_job_run(&job);
 out:
 	free(args);
+	free(joined);
 	scan_job_release(&job);
 	return rc;
 }

@@ -10,9 +10,13 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
-	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK, "scan this machine's loopback (default)"},
+	{"check", cmd_check, CMD_NEEDS_RAW_OR_FALLBACK,
+	 "check this machine: loopback scan and listening programs (default)"},
 	{"scan", cmd_scan, CMD_NEEDS_RAW_OR_FALLBACK, "find the open ports of hosts and networks"},
 	{"explain", cmd_explain, 0, "what a port is for, its risks, trojans that used it"},
+	{"local", cmd_local, 0, "which programs listen here and who can reach them"},
+	{"history", cmd_history, 0, "list the scans recorded in the history database"},
+	{"diff", cmd_diff, 0, "compare two scans (history ids or XML files); exit 1 on change"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -25,9 +25,11 @@ static void on_sigint(int sig)
 }
 
 struct scan_sink {
+	const struct scan_job *job;
 	struct scan_service *service; /* holds open ports back for identification, or NULL */
 	struct report *reports;
 	size_t nreports;
+	struct cli_history history;
 	struct report_tally tally;
 	enum ps_err err; /* the first output error; later results are dropped */
 };
@@ -39,6 +41,8 @@ static void sink_result(void *ctx, const struct port_result *res)
 
 	if (sink->err)
 		return;
+	if (sink->job->observe)
+		sink->job->observe(sink->job->observe_ctx, res);
 	sink->err = report_tally_add(&sink->tally, res);
 	if (!sink->err && sink->service && res->state == PORT_OPEN) {
 		sink->err = scan_service_hold(sink->service, res);
@@ -46,6 +50,7 @@ static void sink_result(void *ctx, const struct port_result *res)
 	}
 	for (i = 0; !sink->err && i < sink->nreports; i++)
 		sink->err = report_port(&sink->reports[i], res);
+	cli_history_port(&sink->history, res);
 }
 
 int scan_job_init(struct scan_job *job)
@@ -71,12 +76,78 @@ void scan_job_release(struct scan_job *job)
 	job->kb = NULL;
 }
 
-static const struct scan_engine *pick_engine(const struct scan_job *job)
+static const struct scan_engine *pick_engine(struct scan_job *job)
 {
+	struct ps_diag why = {{0}};
+	const struct scan_engine *engine;
+
 	if (job->engine)
 		return scan_engine_find(job->engine);
-	/* The raw SYN engine, where present and permitted, is preferred (see engines.c). */
-	return scan_engine_find("connect");
+	/* The raw SYN engine, where permitted and able to reach the targets, is preferred. */
+	job->opts.targets = &job->targets;
+	job->opts.ports = &job->ports;
+	engine = scan_engine_auto(&job->opts, &why);
+	if (why.msg[0])
+		cli_error("note: %s; using the connect scan", why.msg);
+	return engine;
+}
+
+/* The -oX/-oG/-oJ/-oN reports, after the main one in reports[]; files[i] is extra[i]'s stream. */
+static int open_extra(struct scan_job *job, const struct report_meta *meta,
+		      struct report *reports, FILE **files, size_t *began)
+{
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+	size_t i;
+
+	for (i = 0; i < job->nextra; i++) {
+		const struct scan_output *o = &job->extra[i];
+		const struct report_format *fmt = report_format_find(o->format);
+
+		if (!fmt) {
+			cli_error("unknown format '%s' (one of: %s)", o->format,
+				  report_format_names());
+			return CLI_EXIT_USAGE;
+		}
+		files[i] = strcmp(o->path, "-") ? fopen(o->path, "w") : stdout;
+		if (!files[i]) {
+			cli_error("cannot write %s: %s", o->path, strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		err = report_begin(&reports[1 + i], fmt, files[i], job->kb, job->show, meta);
+		if (err)
+			return cli_fail(err, &diag);
+		(*began)++;
+	}
+	return CLI_EXIT_OK;
+}
+
+static enum ps_err close_extra(struct scan_job *job, struct report *reports, FILE **files,
+			       size_t began, const struct report_summary *sum, enum ps_err err,
+			       struct ps_diag *diag)
+{
+	size_t i;
+
+	for (i = 0; i < job->nextra; i++) {
+		if (i < began && !err && sum && (err = report_end(&reports[1 + i], sum)))
+			ps_fail(diag, err, "cannot write %s", job->extra[i].path);
+		if (i < began)
+			report_release(&reports[1 + i]);
+		if (files[i] && files[i] != stdout && fclose(files[i]) && !err)
+			err = ps_fail(diag, PS_ERR_IO, "cannot write %s", job->extra[i].path);
+	}
+	return err;
+}
+
+/* nmap's rule: when an -oX/-oG/... output goes to stdout, the normal report does not. */
+static bool extra_on_stdout(const struct scan_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->nextra; i++)
+		if (!strcmp(job->extra[i].path, "-"))
+			return true;
+	return false;
 }
 
 /* --service: identify the held open ports, then report them with their services. */
@@ -96,35 +167,41 @@ static enum ps_err report_identified(struct scan_job *job, struct scan_sink *sin
 	}
 	if (err)
 		return err;
-	for (i = 0; i < sv->nheld; i++)
+	for (i = 0; i < sv->nheld; i++) {
 		for (k = 0; k < sink->nreports; k++)
 			if ((err = report_port(&sink->reports[k], &sv->held[i])))
 				return err;
+		cli_history_port(&sink->history, &sv->held[i]);
+	}
 	return PS_OK;
 }
 
 int scan_job_run(struct scan_job *job)
 {
 	const struct scan_engine *engine = pick_engine(job);
-	const struct report_format *fmt = report_format_find(job->format);
+	const struct report_format *fmt = job->format ? report_format_find(job->format) : NULL;
 	struct report_meta meta = {0};
 	struct scan_sink sink = {0};
-	struct report report;
+	struct report reports[1 + SCAN_MAX_EXTRA_OUTPUTS];
+	FILE *extra_files[SCAN_MAX_EXTRA_OUTPUTS] = {0};
+	size_t extra_began = 0;
 	struct scan_stats stats = {0};
 	struct ps_diag diag = {{0}};
 	FILE *out = stdout;
 	uint64_t t0;
 	enum ps_err err;
-	int rc = CLI_EXIT_OK, began = 0;
+	int rc = CLI_EXIT_OK, began = 0, main_report = 1;
 
 	if (!engine) {
 		cli_error("unknown scan engine '%s'", job->engine);
 		return CLI_EXIT_USAGE;
 	}
-	if (!fmt) {
+	if (job->format && !fmt) {
 		cli_error("unknown format '%s' (one of: %s)", job->format, report_format_names());
 		return CLI_EXIT_USAGE;
 	}
+	if (!fmt || (!job->output && extra_on_stdout(job)))
+		main_report = 0;
 	if (job->output && strcmp(job->output, "-")) {
 		out = fopen(job->output, "w");
 		if (!out) {
@@ -140,18 +217,25 @@ int scan_job_run(struct scan_job *job)
 	meta.targets = job->targets.total;
 	meta.start = time(NULL);
 	report_tally_init(&sink.tally, job->targets.total);
+	sink.job = job;
 	if (job->service.enabled) {
 		err = scan_service_prepare(&job->service, &diag);
 		if (err)
 			goto out;
 		sink.service = &job->service;
 	}
-	err = report_begin(&report, fmt, out, job->kb, job->show, &meta);
+	err = main_report ? report_begin(&reports[0], fmt, out, job->kb, job->show, &meta) : PS_OK;
 	if (err)
 		goto out;
 	began = 1;
-	sink.reports = &report;
-	sink.nreports = 1;
+	rc = open_extra(job, &meta, reports, extra_files, &extra_began);
+	if (rc)
+		goto out;
+	/* Without a main report, reports[1..] are the extra ones. */
+	sink.reports = main_report ? reports : reports + 1;
+	sink.nreports = (size_t)main_report + extra_began;
+	if (!job->no_db && (rc = cli_history_begin(&sink.history, job->db_path, &meta)))
+		goto out;
 
 	job->opts.targets = &job->targets;
 	job->opts.ports = &job->ports;
@@ -173,14 +257,20 @@ int scan_job_run(struct scan_job *job)
 		err = report_identified(job, &sink, &diag);
 		sink.tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
 	}
-	if (!err)
-		err = report_end(&report, &sink.tally.sum);
+	if (!err && main_report)
+		err = report_end(&reports[0], &sink.tally.sum);
+	cli_history_end(&sink.history, &sink.tally.sum);
+	job->summary = sink.tally.sum;
 out:
-	if (began)
-		report_release(&report);
+	if (began && main_report)
+		report_release(&reports[0]);
+	err = close_extra(job, reports, extra_files, extra_began, began ? &sink.tally.sum : NULL,
+			  err, &diag);
 	report_tally_release(&sink.tally);
 	if (out != stdout && fclose(out) && !err)
 		err = ps_fail(&diag, PS_ERR_IO, "cannot write %s", job->output);
+	if (rc)
+		return rc;
 	if (err)
 		return cli_fail(err, &diag);
 	if (sink.tally.sum.interrupted) {

@@ -7,8 +7,17 @@
 #include "core/portset.h"
 #include "core/target.h"
 #include "kb/kb.h"
+#include "report/report.h"
 #include "scan/engine.h"
 #include "scan_service.h"
+
+/* History and extra outputs (reports/history issue): -oX/-oG/-oJ/-oN FILE, --db, --no-db. */
+#define SCAN_MAX_EXTRA_OUTPUTS 8
+
+struct scan_output {
+	const char *format;
+	const char *path; /* "-": stdout */
+};
 
 /* Everything one scan needs, filled by `scan` from its options or by `check` from defaults. */
 struct scan_job {
@@ -19,10 +28,17 @@ struct scan_job {
 	const char *engine; /* NULL: the best one this process may use */
 	struct scan_opts opts;
 	struct ps_addr source;
-	const char *format;
+	const char *format; /* NULL: no report, only observe (the check's own view) */
 	const char *output; /* NULL or "-": stdout */
 	unsigned show;
 	const char *args; /* the command line, for the record */
+	struct scan_output extra[SCAN_MAX_EXTRA_OUTPUTS];
+	size_t nextra;
+	const char *db_path; /* NULL: the default history database */
+	bool no_db;
+	scan_result_fn observe; /* also sees every result, when set */
+	void *observe_ctx;
+	struct report_summary summary; /* filled by scan_job_run */
 	struct scan_service service; /* --service */
 };
 

@@ -159,6 +159,12 @@ enum ps_err portset_parse(struct portset *out, const char *spec, portset_preset_
 	enum ps_err err;
 
 	portset_clear(out);
+	/* Messages quote the spec, so nothing that could break the line or drive a terminal. */
+	for (size_t i = 0; spec[i]; i++)
+		if ((unsigned char)spec[i] < 0x20 || (unsigned char)spec[i] >= 0x7f)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "bad port spec: control or non-ASCII byte 0x%02x at offset %zu",
+				       (unsigned char)spec[i], i);
 	if (!strncmp(item, "T:", 2))
 		item += 2;
 	if (!*item)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "array.h"
 #include "target.h"
 
 #include <ctype.h>
@@ -25,15 +26,12 @@ void target_list_release(struct target_list *list)
 
 static enum ps_err push_range(struct target_list *list, const struct target_range *r)
 {
-	if (list->nranges == list->ranges_cap) {
-		size_t cap = list->ranges_cap ? list->ranges_cap * 2 : 16;
-		struct target_range *p = realloc(list->ranges, cap * sizeof(*p));
+	struct target_range *p =
+	    ps_array_grow(list->ranges, list->nranges, &list->ranges_cap, sizeof(*p), 16);
 
-		if (!p)
-			return PS_ERR_NOMEM;
-		list->ranges = p;
-		list->ranges_cap = cap;
-	}
+	if (!p)
+		return PS_ERR_NOMEM;
+	list->ranges = p;
 	list->ranges[list->nranges++] = *r;
 	return PS_OK;
 }
@@ -113,7 +111,8 @@ static enum ps_err add_range(struct target_list *list, const char *spec, char *d
 	if (!ps_addr_parse(tail, &last)) {
 		if (last.family != first.family)
 			return ps_fail(diag, PS_ERR_INVALID,
-				       "bad target range \"%s-%s\": mixes IPv4 and IPv6", spec, tail);
+				       "bad target range \"%s-%s\": mixes IPv4 and IPv6", spec,
+				       tail);
 		r.hi = ps_addr_to_u128(&last);
 	} else {
 		int is4 = first.family == AF_INET;
@@ -161,6 +160,13 @@ enum ps_err target_list_add_spec(struct target_list *list, const char *spec,
 
 	if (!*spec)
 		return ps_fail(diag, PS_ERR_INVALID, "bad target: empty");
+	/* Messages quote the spec, so nothing that could break the line or drive a terminal. */
+	for (size_t i = 0; spec[i]; i++)
+		if ((unsigned char)spec[i] <= 0x20 || (unsigned char)spec[i] >= 0x7f)
+			return ps_fail(
+			    diag, PS_ERR_INVALID,
+			    "bad target: space, control or non-ASCII byte 0x%02x at offset %zu",
+			    (unsigned char)spec[i], i);
 	if (strlen(spec) >= sizeof(buf))
 		return ps_fail(diag, PS_ERR_INVALID, "bad target \"%.32s...\": too long", spec);
 	strcpy(buf, spec);
@@ -181,11 +187,13 @@ enum ps_err target_list_add_spec(struct target_list *list, const char *spec,
 		return push_range(list, &r);
 	}
 	if (!is_hostname(buf))
-		return ps_fail(diag, PS_ERR_INVALID, "bad target \"%s\": not an address, network or "
-			       "hostname", buf);
-	if (!resolve)
-		return ps_fail(diag, PS_ERR_INVALID, "bad target \"%s\": names are not allowed here",
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "bad target \"%s\": not an address, network or "
+			       "hostname",
 			       buf);
+	if (!resolve)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "bad target \"%s\": names are not allowed here", buf);
 	err = resolve(resolve_ctx, buf, &addr, diag);
 	if (err)
 		return err;
@@ -217,8 +225,8 @@ enum ps_err target_list_add_text(struct target_list *list, const char *text, siz
 			continue;
 		}
 		if (c == '\0')
-			return ps_fail(diag, PS_ERR_INVALID, "bad target list: NUL byte at offset %zu",
-				       i);
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "bad target list: NUL byte at offset %zu", i);
 		n = 0;
 		while (i < len && text[i] && !isspace((unsigned char)text[i]) && text[i] != ',' &&
 		       text[i] != '#') {
@@ -284,11 +292,11 @@ static enum ps_err subtract(const struct target_range *a, size_t na, const struc
 		struct target_range cur = a[i];
 		int alive = 1;
 
-		while (j < nb &&
-		       (b[j].family < cur.family || (b[j].family == cur.family && b[j].hi < cur.lo)))
+		while (j < nb && (b[j].family < cur.family ||
+				  (b[j].family == cur.family && b[j].hi < cur.lo)))
 			j++;
-		for (size_t k = j; alive && k < nb && b[k].family == cur.family && b[k].lo <= cur.hi;
-		     k++) {
+		for (size_t k = j;
+		     alive && k < nb && b[k].family == cur.family && b[k].lo <= cur.hi; k++) {
 			if (b[k].hi < cur.lo)
 				continue;
 			if (b[k].lo > cur.lo) {
@@ -329,8 +337,7 @@ static enum ps_err collect(const struct target_list *src, int named, struct targ
 	return PS_OK;
 }
 
-static enum ps_err number_ranges(struct target_list *list, uint64_t max_total,
-				 struct ps_diag *diag)
+static enum ps_err number_ranges(struct target_list *list, uint64_t max_total, struct ps_diag *diag)
 {
 	ps_u128 total = 0;
 	size_t i;

@@ -6,6 +6,7 @@
  * copy of the text and cuts the fields out of it in place, so an entry's strings cost no
  * allocation of their own and the whole base is freed with a handful of free() calls.
  */
+#include "core/array.h"
 #include "kb.h"
 #include "kb_internal.h"
 
@@ -163,15 +164,12 @@ static enum ps_err parse_port_line(struct kb_parser *p, char *rest)
 
 	if (kb->nitems == KB_ENTRIES_MAX)
 		return kb_error(p, PS_ERR_TOO_LARGE, "more than %d entries", KB_ENTRIES_MAX);
-	if (kb->nitems == kb->items_cap) {
-		size_t cap = kb->items_cap ? kb->items_cap * 2 : 256;
-		struct kb_item *items = realloc(kb->items, cap * sizeof(*items));
+	struct kb_item *items =
+	    ps_array_grow(kb->items, kb->nitems, &kb->items_cap, sizeof(*items), 256);
 
-		if (!items)
-			return PS_ERR_NOMEM;
-		kb->items = items;
-		kb->items_cap = cap;
-	}
+	if (!items)
+		return PS_ERR_NOMEM;
+	kb->items = items;
 	it = &kb->items[kb->nitems++];
 	memset(it, 0, sizeof(*it));
 	it->entry.port = port;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "core/array.h"
 #include "hosttab.h"
 
 #include <stdlib.h>
@@ -55,15 +56,12 @@ struct report_host *hosttab_get(struct hosttab *tab, const struct ps_addr *addr,
 			s = (s + 1) & (tab->nslots - 1);
 		}
 	}
-	if (tab->nhosts == tab->hosts_cap) {
-		size_t cap = tab->hosts_cap ? tab->hosts_cap * 2 : 16;
-		struct report_host *p = realloc(tab->hosts, cap * sizeof(*p));
+	struct report_host *p =
+	    ps_array_grow(tab->hosts, tab->nhosts, &tab->hosts_cap, sizeof(*p), 16);
 
-		if (!p)
-			return NULL;
-		tab->hosts = p;
-		tab->hosts_cap = cap;
-	}
+	if (!p)
+		return NULL;
+	tab->hosts = p;
 	h = &tab->hosts[tab->nhosts++];
 	memset(h, 0, sizeof(*h));
 	h->addr = *addr;
@@ -95,15 +93,11 @@ enum ps_err hosttab_add(struct hosttab *tab, const struct port_result *res, int 
 		h->stealth++;
 	if (!listed)
 		return PS_OK;
-	if (h->nlisted == h->listed_cap) {
-		size_t cap = h->listed_cap ? h->listed_cap * 2 : 8;
-		struct port_result *p = realloc(h->listed, cap * sizeof(*p));
+	struct port_result *p = ps_array_grow(h->listed, h->nlisted, &h->listed_cap, sizeof(*p), 8);
 
-		if (!p)
-			return PS_ERR_NOMEM;
-		h->listed = p;
-		h->listed_cap = cap;
-	}
+	if (!p)
+		return PS_ERR_NOMEM;
+	h->listed = p;
 	h->listed[h->nlisted++] = *res;
 	return PS_OK;
 }

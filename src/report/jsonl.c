@@ -13,7 +13,7 @@ static enum ps_err emit(struct report *r, json_t *obj)
 
 	if (!obj)
 		return PS_ERR_NOMEM;
-	rc = json_dumpf(obj, r->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	rc = json_dumpf(obj, r->out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(obj);
 	if (rc || fputc('\n', r->out) == EOF)
 		return PS_ERR_IO;

@@ -9,6 +9,10 @@
 static const struct report_format *const formats[] = {
 	&report_text,
 	&report_jsonl,
+	&report_xml,
+	&report_grep,
+	&report_csv,
+	&report_html,
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))

@@ -65,8 +65,10 @@ static void print_port(struct report *r, const struct port_result *res)
 	snprintf(port, sizeof(port), "%u/%s", res->port, res->proto == IPPROTO_UDP ? "udp" : "tcp");
 	if (svc && svc->name[0])
 		service = svc->name;
-	fprintf(r->out, "%-11s %-9s %-15s %-22s", port, port_state_name(res->state),
-		service ? service : "unknown", port_reason_name(res->reason));
+	/* The last column is not padded: no trailing blanks for a diff or a grep to trip on. */
+	fprintf(r->out, svc ? "%-11s %-9s %-15s %-22s" : "%-11s %-9s %-15s %s", port,
+		port_state_name(res->state), service ? service : "unknown",
+		port_reason_name(res->reason));
 	if (svc)
 		print_service(r, svc);
 	fputc('\n', r->out);
@@ -84,8 +86,8 @@ static void print_host(struct report *r, const struct report_host *h)
 	else
 		fprintf(r->out, "\n%s\n", addr);
 	if (h->nlisted) {
-		fprintf(r->out, "%-11s %-9s %-15s %-22s%s\n", "PORT", "STATE", "SERVICE", "REASON",
-			h->listed[0].service ? " VERSION / FLAGS" : "");
+		fprintf(r->out, "%-11s %-9s %-15s %s\n", "PORT", "STATE", "SERVICE",
+			h->listed[0].service ? "REASON                 VERSION / FLAGS" : "REASON");
 		for (i = 0; i < h->nlisted; i++)
 			print_port(r, &h->listed[i]);
 	}

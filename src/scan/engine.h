@@ -49,8 +49,21 @@ struct scan_engine {
 };
 
 extern const struct scan_engine scan_connect_engine;
+extern const struct scan_engine scan_syn_engine;
 
 /* The engine called name ("connect", "syn"), or NULL. */
 const struct scan_engine *scan_engine_find(const char *name);
+
+/*
+ * Whether the SYN engine can run this scan here: raw sockets permitted, every target reached
+ * through one Ethernet (or loopback) interface. Looks routes up; sends nothing.
+ */
+enum ps_err scan_syn_usable(const struct scan_opts *opts, struct ps_diag *diag);
+/*
+ * The engine for a scan that named none: SYN when scan_syn_usable() says so, else connect.
+ * why (may be NULL) gets the reason SYN was not chosen although raw sockets are permitted
+ * (targets on several interfaces...); it is empty when SYN was chosen or privileges lack.
+ */
+const struct scan_engine *scan_engine_auto(const struct scan_opts *opts, struct ps_diag *why);
 
 #endif

@@ -13,9 +13,9 @@ static uint64_t ms_or(uint32_t ms, uint32_t fallback)
 void scan_rtt_init(struct scan_rtt *rtt, uint32_t initial_ms, uint32_t min_ms, uint32_t max_ms)
 {
 	*rtt = (struct scan_rtt){
-		.initial_ns = ms_or(initial_ms, SCAN_RTT_INITIAL_MS),
-		.min_ns = ms_or(min_ms, SCAN_RTT_MIN_MS),
-		.max_ns = ms_or(max_ms, SCAN_RTT_MAX_MS),
+	    .initial_ns = ms_or(initial_ms, SCAN_RTT_INITIAL_MS),
+	    .min_ns = ms_or(min_ms, SCAN_RTT_MIN_MS),
+	    .max_ns = ms_or(max_ms, SCAN_RTT_MAX_MS),
 	};
 	if (rtt->max_ns < rtt->min_ns)
 		rtt->max_ns = rtt->min_ns;
@@ -52,8 +52,8 @@ uint64_t scan_rtt_timeout_ns(const struct scan_rtt *rtt)
 void scan_loss_init(struct scan_loss *loss, uint64_t pairs_total, unsigned max_tries)
 {
 	*loss = (struct scan_loss){
-		.pairs_total = pairs_total,
-		.max_tries = max_tries < SCAN_MIN_TRIES ? SCAN_MIN_TRIES : max_tries,
+	    .pairs_total = pairs_total,
+	    .max_tries = max_tries < SCAN_MIN_TRIES ? SCAN_MIN_TRIES : max_tries,
 	};
 }
 

@@ -49,10 +49,11 @@ assert "Executor" in a["entries"][0]["trojans"]
 assert b["port"] == 60001 and not b["known"] and b["range"] == "dynamic" and b["entries"] == []
 ' <<<"$out"
 
-for bad in 0 70000 'x!y' 80/sctp nosuchservice ''; do
+for bad in 0 70000 'x!y' 80/sctp nosuchservice '' $'\e[2J' $'ssh\nssh'; do
 	err=$("$ps" explain "$bad" 2>&1 >/dev/null); rc=$?
 	check "'$bad' exits 2" test $rc -eq 2
 	check "'$bad' gives one error line" test "$(wc -l <<<"$err")" -eq 1
+	check "'$bad' echoes no control bytes" test "$(tr -d '\n' <<<"$err" | tr -d '[:print:]')" = ""
 done
 "$ps" explain >/dev/null 2>&1
 check "no argument exits 2" test $? -eq 2

@@ -133,6 +133,9 @@ static void test_errors(void **state)
 	parse_bad(" 80", PS_ERR_INVALID, "expected a port number");
 	parse_bad("--5", PS_ERR_INVALID, "expected a port number");
 	parse_bad("T:T:80", PS_ERR_INVALID, "unknown preset");
+	parse_bad("80\n81", PS_ERR_INVALID, "control or non-ASCII byte 0x0a at offset 2");
+	parse_bad("\x1b[31m", PS_ERR_INVALID, "byte 0x1b at offset 0");
+	parse_bad("80,caf\xc3\xa9", PS_ERR_INVALID, "byte 0xc3 at offset 6");
 	memset(longspec, '1', sizeof(longspec) - 1);
 	longspec[sizeof(longspec) - 1] = '\0';
 	parse_bad(longspec, PS_ERR_INVALID, "item too long");

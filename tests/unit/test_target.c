@@ -429,6 +429,20 @@ static void test_garbage(void **state)
 	add_bad("host!name", "not an address, network or hostname");
 	add_bad("fe80::1%eth0", "not an address, network or hostname");
 
+	/* Nothing unprintable is echoed back: the message stays one harmless line. */
+	target_list_init(&list);
+	assert_int_equal(target_list_add_spec(&list, "192.0.2.1\nhost", NULL, NULL, &diag),
+			 PS_ERR_INVALID);
+	assert_string_equal(diag.msg, "bad target: space, control or non-ASCII byte 0x0a at "
+				      "offset 9");
+	assert_int_equal(target_list_add_spec(&list, "host\x1b[2J", NULL, NULL, &diag),
+			 PS_ERR_INVALID);
+	assert_null(strchr(diag.msg, '\x1b'));
+	assert_int_equal(target_list_add_text(&list, "192.0.2.1 h\x01st", 15, NULL, NULL, &diag),
+			 PS_ERR_INVALID);
+	assert_non_null(strstr(diag.msg, "byte 0x01"));
+	target_list_release(&list);
+
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	add_bad(longname, "too long");

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/* portsight history: the scans recorded in the history database, newest first. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report/report.h"
+#include "report/textclean.h"
+#include "store/store.h"
+
+int cli_history_path(char *buf, size_t len)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	int n;
+
+	/* XDG says a relative XDG_STATE_HOME is invalid and must be ignored. */
+	if (state && state[0] == '/')
+		n = snprintf(buf, len, "%s/portsight/history.db", state);
+	else if (home && home[0] == '/')
+		n = snprintf(buf, len, "%s/.local/state/portsight/history.db", home);
+	else
+		return -1;
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/*
+ * mkdir -p of the default database's directory, private to the user (history names hosts and
+ * services). Only below a base that exists: $XDG_STATE_HOME's parent or $HOME; a HOME that
+ * does not exist is not ours to create.
+ */
+static int make_parents(const char *path)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	char dir[4096];
+	struct stat st;
+	size_t keep;
+	char *p;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -1;
+	*strrchr(dir, '/') = '\0';
+	/* keep: the length of the directory that must already exist. */
+	if (state && state[0] == '/') {
+		keep = strlen(state);
+		while (keep > 1 && dir[keep - 1] == '/')
+			keep--;
+		while (keep > 1 && dir[keep - 1] != '/')
+			keep--;
+	} else {
+		keep = strlen(dir) - strlen("/.local/state/portsight");
+	}
+	if (keep == 0)
+		keep = 1; /* "/" */
+	p = dir + keep;
+	{
+		char saved = *p;
+
+		*p = '\0';
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+			return -1;
+		*p = saved;
+	}
+	for (; *p; p++) {
+		if (*p != '/' || p == dir)
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(dir, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+int cli_history_open(const char *path, int create, struct store **out)
+{
+	char def[4096];
+	struct ps_diag diag = {{0}};
+	struct stat st;
+	enum ps_err err;
+
+	if (!path) {
+		if (cli_history_path(def, sizeof(def))) {
+			cli_error(
+			    "no history database: set XDG_STATE_HOME or HOME, or use --db FILE");
+			return CLI_EXIT_USAGE;
+		}
+		path = def;
+		if (create && make_parents(path)) {
+			cli_error("cannot create the directory of %s: %s", path, strerror(errno));
+			return CLI_EXIT_FAILURE;
+		}
+	}
+	if (!create && stat(path, &st)) {
+		cli_error("no history yet: %s does not exist (scans record there unless --no-db)",
+			  path);
+		return CLI_EXIT_USAGE;
+	}
+	err = store_open(path, out, &diag);
+	if (err)
+		return cli_fail(err, &diag);
+	return CLI_EXIT_OK;
+}
+
+char *cli_join_args(int argc, char **argv)
+{
+	size_t len = sizeof("portsight"), i;
+	char *s;
+
+	for (i = 0; i < (size_t)argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	strcpy(s, "portsight");
+	for (i = 0; i < (size_t)argc; i++) {
+		strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static void history_usage(FILE *out)
+{
+	fputs("usage: portsight history [--db FILE] [-n COUNT]\n\n"
+	      "Lists the scans recorded in the history database, newest first.\n"
+	      "  --db FILE    the database (default $XDG_STATE_HOME/portsight/history.db,\n"
+	      "               else ~/.local/state/portsight/history.db)\n"
+	      "  -n COUNT     show at most COUNT scans (default 20, 0 = all)\n",
+	      out);
+}
+
+static enum ps_err print_row(void *ctx, const struct store_scan_row *row)
+{
+	char started[32] = "?", args[160], status[16];
+	struct tm tm;
+
+	(void)ctx;
+	if (localtime_r(&row->started, &tm))
+		strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S", &tm);
+	/* The arguments are user text stored on disk: no escape sequences reach the terminal. */
+	text_clean(args, sizeof(args), row->args ? row->args : "");
+	snprintf(status, sizeof(status), "%s",
+		 !row->finished	    ? "incomplete"
+		 : row->interrupted ? "interrupted"
+				    : "done");
+	printf("%5lld  %s  %7.1fs  %-7s  %7llu  %8llu  %5llu  %6llu  %8llu  %-11s  %s\n",
+	       (long long)row->id, started, row->elapsed_s, row->engine ? row->engine : "-",
+	       (unsigned long long)row->targets, (unsigned long long)row->results,
+	       (unsigned long long)row->open, (unsigned long long)row->closed,
+	       (unsigned long long)row->filtered, status, args);
+	return PS_OK;
+}
+
+int cmd_history(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL;
+	struct ps_diag diag = {{0}};
+	struct store *st = NULL;
+	unsigned long limit = 20;
+	enum ps_err err;
+	char *end;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			limit = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] == '-' || limit > 1000000000ul) {
+				cli_error("history: -n wants a count, not '%s'", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			history_usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			history_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		history_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if ((rc = cli_history_open(db, 0, &st)))
+		return rc;
+	printf("%5s  %-19s  %8s  %-7s  %7s  %8s  %5s  %6s  %8s  %-11s  %s\n", "ID", "STARTED",
+	       "TIME", "ENGINE", "TARGETS", "RESULTS", "OPEN", "CLOSED", "FILTERED", "STATUS",
+	       "COMMAND");
+	err = store_list_scans(st, (unsigned)limit, print_row, NULL, &diag);
+	store_close(st);
+	return err ? cli_fail(err, &diag) : CLI_EXIT_OK;
+}
+
+/*
+ * Recording a scan (cmd_scan calls these three). Opening the database is checked before the
+ * scan starts; a write failing later costs the history, not the scan: one warning, then the
+ * rest of the scan goes unrecorded.
+ */
+int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta)
+{
+	struct store_scan_params p = {
+	    .args = meta->args,
+	    .engine = meta->engine,
+	    .ports_spec = meta->ports_spec,
+	    .targets = meta->targets,
+	    .start = meta->start,
+	};
+	struct ps_diag diag = {{0}};
+	char def[4096];
+	enum ps_err err;
+
+	memset(h, 0, sizeof(*h));
+	/* --db FILE must work; the default database is a convenience that must not stop a scan. */
+	if (!path) {
+		if (cli_history_path(def, sizeof(def)) || make_parents(def)) {
+			cli_error("warning: no usable history directory (HOME, XDG_STATE_HOME); "
+				  "this scan is not recorded (--no-db silences this)");
+			return CLI_EXIT_OK;
+		}
+		path = def;
+	}
+	err = store_open(path, &h->st, &diag);
+	if (!err)
+		err = store_scan_begin(h->st, &p, NULL, &diag);
+	if (!err)
+		return CLI_EXIT_OK;
+	store_close(h->st);
+	h->st = NULL;
+	if (path == def) {
+		cli_error("warning: %s; this scan is not recorded (--no-db silences this)",
+			  ps_diag_text(&diag, err));
+		return CLI_EXIT_OK;
+	}
+	return cli_fail(err, &diag);
+}
+
+static void history_failed(struct cli_history *h, enum ps_err err, const struct ps_diag *diag)
+{
+	cli_error("warning: %s; the rest of this scan is not recorded", ps_diag_text(diag, err));
+	store_close(h->st);
+	h->st = NULL;
+}
+
+void cli_history_port(struct cli_history *h, const struct port_result *res)
+{
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+
+	if (!h->st)
+		return;
+	if ((err = store_scan_port(h->st, res, &diag)))
+		history_failed(h, err, &diag);
+}
+
+void cli_history_end(struct cli_history *h, const struct report_summary *sum)
+{
+	struct store_scan_totals t = {
+	    .hosts_up = sum->hosts_up,
+	    .ports_scanned = sum->ports_scanned,
+	    .open = sum->open,
+	    .closed = sum->closed,
+	    .filtered = sum->filtered,
+	    .elapsed_s = sum->elapsed_s,
+	    .interrupted = sum->interrupted,
+	};
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+
+	if (!h->st)
+		return;
+	if ((err = store_scan_end(h->st, &t, &diag))) {
+		history_failed(h, err, &diag);
+		return;
+	}
+	store_close(h->st);
+	h->st = NULL;
+}

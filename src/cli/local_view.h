@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_CLI_LOCAL_VIEW_H
+#define PS_CLI_LOCAL_VIEW_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "audit/audit.h"
+
+/* Text pieces of `portsight local` that the no-argument check shows too (cmd_local.c). */
+
+/* Copies s to buf with control bytes as '?': process names must not reach the terminal raw. */
+const char *local_printable(const char *s, char *buf, size_t len);
+/* "sshd[812]" or "nginx[90]+3" for the processes holding s; "?" when none is visible. */
+void local_owner_text(const struct audit_report *r, const struct audit_socket *s, char *buf,
+		      size_t len);
+/* The summary line and a note for everything the audit could not see. */
+void local_print_notes(FILE *out, const struct audit_report *r);
+
+#endif

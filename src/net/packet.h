@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_NET_PACKET_H
+#define PS_NET_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/err.h"
+
+/*
+ * Building TCP probes and parsing what comes back: Ethernet, IPv4, IPv6 (with extension
+ * headers), TCP, and ICMP/ICMPv6 errors with the header they quote. Every read checks the
+ * length first and copies wire bytes out with memcpy; nothing is cast onto the buffer.
+ */
+
+#define NET_ETH_HLEN 14
+#define NET_ETH_ALEN 6
+#define NET_FRAME_MAX 128 /* room for any probe this module builds */
+
+#define NET_TCP_FIN 0x01
+#define NET_TCP_SYN 0x02
+#define NET_TCP_RST 0x04
+#define NET_TCP_PSH 0x08
+#define NET_TCP_ACK 0x10
+
+struct net_tcp_probe {
+	struct ps_addr src, dst; /* same family */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint8_t ttl;
+	uint16_t window;
+	uint16_t ip_id;
+	uint16_t mss; /* 0: no MSS option */
+};
+
+/*
+ * Writes an Ethernet frame (when link is non-NULL: dst MAC, src MAC) or a bare IP packet
+ * carrying the TCP segment p describes, with both checksums. Returns its length, or 0 when
+ * cap is too small or the family is unknown.
+ */
+size_t net_build_tcp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_ALEN],
+		     const uint8_t link_src[NET_ETH_ALEN], int with_link,
+		     const struct net_tcp_probe *p);
+
+enum net_reply_kind {
+	NET_REPLY_TCP = 1,
+	NET_REPLY_ICMP, /* destination unreachable (ICMP 3, ICMPv6 1) quoting a TCP header */
+};
+
+/* What a received packet says, with the fields the scan engines need. */
+struct net_reply {
+	uint8_t kind;	/* enum net_reply_kind */
+	struct ps_addr src, dst; /* outer IP header */
+	uint8_t ttl;	/* TTL / hop limit */
+	/* NET_REPLY_TCP */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	/* NET_REPLY_ICMP: type/code, and the quoted probe (src = us, dst = target) */
+	uint8_t icmp_type, icmp_code;
+	struct ps_addr q_src, q_dst;
+	uint16_t q_sport, q_dport;
+	uint32_t q_seq;
+};
+
+/*
+ * Parses one Ethernet frame / one bare IP packet. PS_OK fills out; PS_ERR_TRUNCATED for a
+ * packet cut short, PS_ERR_INVALID for a malformed one, PS_ERR_UNSUPPORTED for a
+ * well-formed packet of no interest (ARP, UDP, an echo request, a later fragment...).
+ */
+enum ps_err net_parse_frame(const uint8_t *frame, size_t len, struct net_reply *out);
+enum ps_err net_parse_ip(const uint8_t *pkt, size_t len, struct net_reply *out);
+
+/* The Internet checksum (RFC 1071) of buf, folded onto the running sum. */
+uint32_t net_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
+uint16_t net_csum_fold(uint32_t sum);
+
+#endif
