@@ -111,10 +111,10 @@ section=$(
 		"$ratio" "$ps_ids" "$nmap_ids"
 	printf 'Endless banner (port %s, a tarpit line every 100 ms), on its own: portsight %s,\n' \
 		"$TARPIT" "$ps_tarpit"
-	printf 'nmap %s. (At full speed, before the lab throttled it, nmap -sV grew past\n' \
+	printf 'nmap %s.\n(At full speed, before the lab throttled it, nmap -sV grew past\n' \
 		"$nmap_tarpit"
 	printf '1.9 GB of memory in 12 minutes on that port and was stopped; portsight caps each\n'
-	printf 'reply at 16 KiB.)\n\n' 
+	printf 'reply at 16 KiB.)\n\n'
 	printf '| port | portsight | nmap |\n|---|---|---|\n'
 	cat "$WORK/table"
 )
