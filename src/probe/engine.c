@@ -99,6 +99,7 @@ struct engine {
 	uint64_t
 	    max_latency_ns; /* slowest first reply byte seen: the adaptive wait grows with it */
 	uint64_t min_rtt_ns;
+	size_t finished; /* sessions done, so the loop need not count them */
 	struct probe_stats *stats;
 };
 
@@ -298,6 +299,8 @@ static void session_finish(struct engine *e, struct session *s)
 {
 	size_t i;
 
+	if (!s->done)
+		e->finished++;
 	s->done = true;
 	for (i = 0; i < e->nconns;) {
 		if (e->conns[i]->sess == s)
@@ -775,14 +778,12 @@ static enum ps_err run(struct engine *e, struct session *sessions, size_t nsess)
 	enum ps_err err = PS_OK;
 
 	for (;;) {
-		size_t running = 0;
+		size_t running = started - e->finished;
 		uint64_t now;
 		int n;
 
 		if (e->opts->stop && *e->opts->stop)
 			return PS_ERR_INTERRUPTED;
-		for (i = 0; i < started; i++)
-			running += sessions[i].started && !sessions[i].done;
 		while (running < limit && started < nsess) {
 			if ((err = session_start(e, &sessions[started++])))
 				return err;
