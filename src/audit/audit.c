@@ -196,9 +196,7 @@ static void fill_socket(struct audit_socket *s, const struct audit_diag_entry *e
 	/* SO_BINDTODEVICE lo: whatever the address, only this host can reach it. */
 	if (!strcmp(s->device, "lo"))
 		s->exposure = AUDIT_EXPOSE_LOOPBACK;
-	if (e->addr.family == AF_INET) {
-		s->accepts_v4 = true;
-	} else if (v4_mapped(&e->addr)) {
+	if (e->addr.family == AF_INET || v4_mapped(&e->addr)) {
 		s->accepts_v4 = true;
 	} else {
 		s->accepts_v6 = true;

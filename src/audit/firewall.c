@@ -20,7 +20,7 @@
 extern char **environ;
 
 /* A ruleset larger than this is not something we would judge rule by rule anyway. */
-#define FW_JSON_MAX  (64u * 1024u * 1024u)
+#define FW_JSON_MAX  ((size_t)64 * 1024 * 1024)
 #define FW_MAX_DEPTH 16	    /* jump/goto nesting; nft itself allows 16 */
 #define FW_MAX_STEPS 200000 /* rules visited per query before we call it too complex */
 
@@ -353,9 +353,8 @@ enum ps_err audit_fw_parse(const char *json, size_t len, struct audit_fw **out,
 
 			if (pass == 0 && (obj = json_object_get(item, "chain")))
 				err = add_chain(fw, obj);
-			else if (pass == 0 && (obj = json_object_get(item, "set")))
-				err = add_set(fw, obj);
-			else if (pass == 0 && (obj = json_object_get(item, "map")))
+			else if (pass == 0 && ((obj = json_object_get(item, "set")) ||
+						(obj = json_object_get(item, "map"))))
 				err = add_set(fw, obj);
 			else if (pass == 1 && (obj = json_object_get(item, "rule")))
 				err = add_rule(fw, obj);
@@ -1002,7 +1001,7 @@ static uint32_t cache_key(const struct audit_fw *fw, const struct audit_fw_query
 
 static struct fw_cache_entry *cache_slot(const struct audit_fw *fw, uint32_t key)
 {
-	size_t i = (key * 2654435761u) & fw->cache_mask;
+	size_t i = (uint32_t)(key * 2654435761u) & fw->cache_mask;
 
 	while (fw->cache[i].key && fw->cache[i].key != key)
 		i = (i + 1) & fw->cache_mask;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 /* ss uses 32 KiB; a larger buffer lets the kernel pack more sockets into each datagram. */
-#define DIAG_RECV_BUF (64u * 1024u)
+#define DIAG_RECV_BUF ((size_t)64 * 1024)
 
 void audit_diag_dump_init(struct audit_diag_dump *d, size_t max)
 {

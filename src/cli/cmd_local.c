@@ -133,7 +133,7 @@ const char *local_printable(const char *s, char *buf, size_t len)
 	size_t i;
 
 	for (i = 0; s[i] && i + 1 < len; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+		buf[i] = (char)((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
 	buf[i] = '\0';
 	return buf;
 }
@@ -312,7 +312,8 @@ static void jw_string(struct jw *w, const char *s)
 		/* Most text needs no escaping: write it in runs. */
 		while (len < n && json_plain(p[len]))
 			len++;
-		if (len) {
+		/* First and last branch both write bytes through, for different reasons. */
+		if (len) { // NOLINT(bugprone-branch-clone)
 			fwrite(p, 1, len, w->f);
 		} else if ((len = utf8_len(p, n)) == 0) {
 			fputs("\\ufffd", w->f);

@@ -181,7 +181,8 @@ static enum ps_err parse_port_line(struct kb_parser *p, char *rest)
 	return PS_OK;
 }
 
-static enum ps_err set_text(struct kb_parser *p, const char *key, const char **field, char *rest)
+static enum ps_err set_text(struct kb_parser *p, const char *key, const char **field,
+			    const char *rest)
 {
 	if (!p->cur)
 		return kb_error(p, PS_ERR_INVALID, "\"%s\" before any \"port\" line", key);
@@ -389,7 +390,7 @@ enum ps_err kb_parse(const char *text, size_t len, struct kb **out, struct ps_di
 
 	*out = NULL;
 	if (len > KB_TEXT_MAX)
-		return ps_fail(diag, PS_ERR_TOO_LARGE, "kb: text larger than %d bytes",
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "kb: text larger than %zu bytes",
 			       KB_TEXT_MAX);
 	kb = calloc(1, sizeof(*kb));
 	if (!kb)

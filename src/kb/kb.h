@@ -16,7 +16,7 @@
 struct kb;
 
 /* Limits of kb_parse(): whatever the input, memory stays bounded. */
-#define KB_TEXT_MAX		 (4 * 1024 * 1024)
+#define KB_TEXT_MAX		 ((size_t)4 * 1024 * 1024)
 #define KB_LINE_MAX		 1024
 #define KB_ENTRIES_MAX		 16384
 #define KB_TROJANS_PER_ENTRY_MAX 64

@@ -73,7 +73,7 @@ void report_release(struct report *r);
 
 static inline int report_shows(const struct report *r, const struct port_result *res)
 {
-	return (r->show >> res->state) & 1u;
+	return (int)((r->show >> res->state) & 1u);
 }
 
 /* Parses --show: "open", "closed,filtered", "all". */

@@ -915,7 +915,7 @@ static uint32_t conn_max_inflight(const struct scan_opts *opts)
 		}
 		room = lim.rlim_cur;
 	}
-	room = room > 2 * CONN_FD_RESERVE ? room - CONN_FD_RESERVE : room / 2;
+	room = room > (uint64_t)2 * CONN_FD_RESERVE ? room - CONN_FD_RESERVE : room / 2;
 	if (room > CONN_INFLIGHT_CAP)
 		room = CONN_INFLIGHT_CAP;
 	if (opts->max_inflight && opts->max_inflight < room)

@@ -66,6 +66,18 @@ static void on_error(void *arg, const char *msg, xmlParserSeverities severity,
 		c->error[--n] = '\0';
 }
 
+/* Whole attribute or nothing: atoll() took "80x" as port 80. -1 lets snapshot_add_text refuse it. */
+static long long parse_portid(const char *s)
+{
+	char *end;
+	long v;
+
+	if (s[0] < '0' || s[0] > '9' || strlen(s) > 5)
+		return -1;
+	v = strtol(s, &end, 10);
+	return *end ? -1 : v;
+}
+
 static enum ps_err finish_port(struct parse_ctx *c)
 {
 	if (!c->have_addr)
@@ -98,8 +110,7 @@ static enum ps_err on_start(struct parse_ctx *c, xmlTextReaderPtr rd, const char
 		memset(&c->port, 0, sizeof(c->port));
 		copy_attr(rd, "protocol", c->port.proto, sizeof(c->port.proto));
 		copy_attr(rd, "portid", buf, sizeof(buf));
-		c->port.portid =
-		    buf[0] >= '0' && buf[0] <= '9' && strlen(buf) <= 5 ? atoll(buf) : -1;
+		c->port.portid = parse_portid(buf);
 		c->in_port = 1;
 		if (xmlTextReaderIsEmptyElement(rd)) {
 			c->in_port = 0;

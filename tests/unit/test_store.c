@@ -492,6 +492,9 @@ static void test_nmapxml(void **unused)
 	    "<?xml version=\"1.0\"?><!DOCTYPE nmaprun [<!ENTITY a \"aaaaaaaa\">"
 	    "<!ENTITY b \"&a;&a;&a;&a;\">]><nmaprun>&b;</nmaprun>";
 	static const char utf16[] = "\xff\xfe<\0n\0m\0";
+	static const char trailing[] =
+	    "<nmaprun><host><address addr=\"192.0.2.2\"/><port protocol=\"tcp\" portid=\"80x\">"
+	    "<state state=\"open\"/></port></host></nmaprun>";
 
 	(void)unused;
 	snapshot_init(&s);
@@ -521,6 +524,9 @@ static void test_nmapxml(void **unused)
 				       "<state state=\"open\"/></port></host></nmaprun>",
 				       93, &s, &diag),
 			 PS_ERR_INVALID);
+	assert_int_equal(s.nports, 0);
+	/* The whole portid is the number: "80x" is not port 80. */
+	assert_int_equal(nmapxml_parse(trailing, strlen(trailing), &s, &diag), PS_ERR_INVALID);
 	assert_int_equal(s.nports, 0);
 	snapshot_release(&s);
 }
