@@ -104,36 +104,62 @@ static json_t *service_json(const struct service_info *svc)
 	return o;
 }
 
+/* A string that may hold anything (a hostname, a banner) goes through jansson's escaping. */
+static enum ps_err put_string(struct report *r, const char *key, const char *value)
+{
+	json_t *v = json_string(value);
+	int rc;
+
+	if (!v)
+		return PS_ERR_INVALID; /* not UTF-8: callers hand over cleaned text */
+	fprintf(r->out, ",\"%s\":", key);
+	rc = json_dumpf(v, r->out, JSON_ENCODE_ANY);
+	json_decref(v);
+	return rc ? PS_ERR_IO : PS_OK;
+}
+
+/*
+ * One line per port, a million of them in a /16 x 16 scan with --show all: the fixed fields
+ * (an address, numbers, enum names) need no escaping and are printed directly, which measured
+ * 4.4x faster than a jansson object per line (bench/report.sh); strings from outside go through
+ * jansson.
+ */
 static enum ps_err jsonl_port(struct report *r, const struct port_result *res)
 {
 	char addr[PS_ADDR_STRLEN];
-	json_t *o;
+	enum ps_err err = PS_OK;
+	const char *guess;
 
 	if (!report_shows(r, res))
 		return PS_OK;
-	o = json_object();
-	if (!o)
-		return PS_ERR_NOMEM;
-	json_object_set_new(o, "ip", json_string(ps_addr_format(&res->addr, addr, sizeof(addr))));
-	if (res->hostname)
-		json_object_set_new(o, "hostname", json_string(res->hostname));
-	json_object_set_new(o, "port", json_integer(res->port));
-	json_object_set_new(o, "proto", json_string(res->proto == IPPROTO_UDP ? "udp" : "tcp"));
-	json_object_set_new(o, "state", json_string(port_state_name(res->state)));
-	json_object_set_new(o, "reason", json_string(port_reason_name(res->reason)));
+	fprintf(r->out, "{\"ip\":\"%s\"", ps_addr_format(&res->addr, addr, sizeof(addr)));
+	if (res->hostname && (err = put_string(r, "hostname", res->hostname)))
+		return err;
+	fprintf(r->out, ",\"port\":%u,\"proto\":\"%s\",\"state\":\"%s\",\"reason\":\"%s\"",
+		res->port, res->proto == IPPROTO_UDP ? "udp" : "tcp", port_state_name(res->state),
+		port_reason_name(res->reason));
 	if (res->ttl)
-		json_object_set_new(o, "ttl", json_integer(res->ttl));
+		fprintf(r->out, ",\"ttl\":%u", res->ttl);
 	if (res->rtt_us)
-		json_object_set_new(o, "rtt_ms", json_real(res->rtt_us / 1000.0));
-	if (r->kb && !res->service) {
-		const char *name = kb_service_name(r->kb, res->port, res->proto);
+		fprintf(r->out, ",\"rtt_ms\":%.3f", res->rtt_us / 1000.0);
+	guess = r->kb && !res->service ? kb_service_name(r->kb, res->port, res->proto) : NULL;
+	if (guess && (err = put_string(r, "service_guess", guess)))
+		return err;
+	if (res->service) {
+		json_t *svc = service_json(res->service);
+		int rc;
 
-		if (name)
-			json_object_set_new(o, "service_guess", json_string(name));
+		if (!svc)
+			return PS_ERR_NOMEM;
+		fputs(",\"service\":", r->out);
+		rc = json_dumpf(svc, r->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(svc);
+		if (rc)
+			return PS_ERR_IO;
 	}
-	if (res->service)
-		json_object_set_new(o, "service", service_json(res->service));
-	return emit(r, o);
+	if (fputs("}\n", r->out) == EOF)
+		return PS_ERR_IO;
+	return PS_OK;
 }
 
 static enum ps_err jsonl_end(struct report *r, const struct report_summary *sum)

@@ -97,6 +97,7 @@ struct syn_ctx {
 	unsigned pass;
 	unsigned passes_sent;
 	unsigned dark_pass; /* see scan_passes() */
+	uint64_t done_first; /* pairs answered by the first pass, for the loss estimate */
 	uint64_t pass_sent;
 	unsigned replies_pending; /* for the rate's reply-ratio window */
 	uint8_t rst[NET_RAW_BATCH][NET_FRAME_MAX];
@@ -659,6 +660,28 @@ static enum ps_err run_senders(struct syn_ctx *c)
 	return err;
 }
 
+/*
+ * Whether answers may still be missing after the passes sent so far. The share of answered
+ * pairs that needed a retransmission estimates p, the loss of one probe-and-reply round trip
+ * (1% each way: p = 0.02); after k tries an answering pair is still unheard with probability
+ * p^k, so about answered * p^k pairs are misreported as silent. Stopping at the first pass
+ * that recovered nothing once misreported a closed port as filtered (1% loss each way, 65535
+ * ports, a loaded machine). Keep going while the expectation is above 1/1000.
+ */
+static bool losses_may_remain(const struct syn_ctx *c)
+{
+	double p, expected;
+	unsigned k;
+
+	if (c->ndone == 0 || c->ndone <= c->done_first)
+		return false;
+	p = (double)(c->ndone - c->done_first) / (double)c->ndone;
+	expected = (double)c->ndone;
+	for (k = 0; k < c->passes_sent; k++)
+		expected *= p;
+	return expected > 1e-3;
+}
+
 static enum ps_err scan_passes(struct syn_ctx *c)
 {
 	unsigned retries = c->opts->max_retries ? c->opts->max_retries : DEFAULT_RETRIES;
@@ -685,11 +708,15 @@ static enum ps_err scan_passes(struct syn_ctx *c)
 			recovered = c->ndone - done_before;
 			if (c->pass == 2 && (c->pass_sent == 0 || recovered > 0))
 				c->dark_pass = 2;
+			if (c->pass == 1)
+				c->done_first = c->ndone;
 			/*
 			 * A retransmission pass that woke nothing up, replies given a full RTO to
-			 * come back, means nothing is being lost: what is left is silent.
+			 * come back, means nothing is being lost: what is left is silent. Unless
+			 * the path is lossy and the last few lost pairs were simply lost again.
 			 */
-			if (c->pass >= 2 && recovered == 0 && c->dark_pass != c->pass)
+			if (c->pass >= 2 && recovered == 0 && c->dark_pass != c->pass &&
+			    !losses_may_remain(c))
 				break;
 		}
 		done_before = c->ndone;
