@@ -64,5 +64,7 @@ int cli_history_begin(struct cli_history *h, const char *path, const struct repo
 void cli_history_port(struct cli_history *h, const struct port_result *res);
 /* Records the totals and closes; a failure is a warning (the scan itself worked). */
 void cli_history_end(struct cli_history *h, const struct report_summary *sum);
+/* Closes a recording that was begun but never ended (setup failed); no-op otherwise. */
+void cli_history_abort(struct cli_history *h);
 
 #endif

@@ -176,7 +176,7 @@ static int pick_ids(const char *db, struct store **st, int nargs, int64_t *old_i
 	enum ps_err err;
 	int rc;
 
-	if ((rc = cli_history_open(db, 0, st)))
+	if (!*st && (rc = cli_history_open(db, 0, st)))
 		return rc;
 	if (nargs == 0) {
 		err = store_last_pair(*st, old_id, new_id, &diag);
@@ -212,6 +212,7 @@ int cmd_diff(int argc, char **argv)
 	int c, rc, nargs;
 
 	optind = 1;
+	opterr = 0; /* one line of our own instead of getopt's message and the usage */
 	while ((c = getopt_long(argc, argv, "hf:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -229,23 +230,28 @@ int cmd_diff(int argc, char **argv)
 			diff_usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			diff_usage(stderr);
+			cli_error("diff: unknown or incomplete option '%s' (see 'portsight diff --help')",
+				  argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	nargs = argc - optind;
 	if (nargs > 2) {
-		diff_usage(stderr);
+		cli_error("diff: compares two scans, not %d (see 'portsight diff --help')", nargs);
 		return CLI_EXIT_USAGE;
 	}
 	old_arg = nargs >= 1 ? argv[optind] : NULL;
 	new_arg = nargs == 2 ? argv[optind + 1] : NULL;
 	snapshot_init(&old_snap);
 	snapshot_init(&new_snap);
-	if (nargs < 2 && (rc = pick_ids(db, &st, nargs, &old_id, &new_id)))
+	/* "diff OLD": OLD is loaded first, so a scan id that does not exist is named as such. */
+	if (nargs == 0 && (rc = pick_ids(db, &st, nargs, &old_id, &new_id)))
 		goto out;
-	if ((rc = load_side(old_arg, old_id, db, &st, &old_snap)) ||
-	    (rc = load_side(new_arg, new_id, db, &st, &new_snap)))
+	if ((rc = load_side(old_arg, old_id, db, &st, &old_snap)))
+		goto out;
+	if (nargs == 1 && (rc = pick_ids(db, &st, nargs, &old_id, &new_id)))
+		goto out;
+	if ((rc = load_side(new_arg, new_id, db, &st, &new_snap)))
 		goto out;
 	out.old_snap = &old_snap;
 	out.new_snap = &new_snap;

@@ -172,6 +172,7 @@ int cmd_history(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
+	opterr = 0; /* one line of our own instead of getopt's message and the usage */
 	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -189,12 +190,13 @@ int cmd_history(int argc, char **argv)
 			history_usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			history_usage(stderr);
+			cli_error("history: unknown or incomplete option '%s' (see 'portsight history --help')",
+				  argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		history_usage(stderr);
+		cli_error("history: unexpected argument '%s'", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
 	if ((rc = cli_history_open(db, 0, &st)))
@@ -288,6 +290,12 @@ void cli_history_end(struct cli_history *h, const struct report_summary *sum)
 		history_failed(h, err, &diag);
 		return;
 	}
+	store_close(h->st);
+	h->st = NULL;
+}
+
+void cli_history_abort(struct cli_history *h)
+{
 	store_close(h->st);
 	h->st = NULL;
 }

@@ -526,15 +526,18 @@ int cmd_local(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
-	err = audit_run(&a.opts, &r, &diag);
-	if (err)
-		return cli_fail(err, &diag);
-	audit_report_sort(&r);
+	/* A bad -o path is a usage error, found before the sockets are read. */
 	if (a.output && !(out = fopen(a.output, "w"))) {
 		cli_error("local: cannot write %s: %m", a.output);
-		audit_report_release(&r);
-		return CLI_EXIT_FAILURE;
+		return CLI_EXIT_USAGE;
 	}
+	err = audit_run(&a.opts, &r, &diag);
+	if (err) {
+		if (out != stdout)
+			fclose(out);
+		return cli_fail(err, &diag);
+	}
+	audit_report_sort(&r);
 	rc = CLI_EXIT_OK;
 	/* Thousands of short lines: one big buffer, whatever the stream is. */
 	setvbuf(out, NULL, _IOFBF, 1 << 16);

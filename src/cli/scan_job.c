@@ -92,19 +92,18 @@ static const struct scan_engine *pick_engine(struct scan_job *job)
 	return engine;
 }
 
-/* The -oX/-oG/-oJ/-oN reports, after the main one in reports[]; files[i] is extra[i]'s stream. */
-static int open_extra(struct scan_job *job, const struct report_meta *meta,
-		      struct report *reports, FILE **files, size_t *began)
+/*
+ * The -oX/-oG/-oJ/-oN outputs, after the main one in reports[]; files[i] is extra[i]'s stream.
+ * Opening every file comes before any report begins, so a bad path writes nothing anywhere.
+ */
+static int open_extra(struct scan_job *job, FILE **files)
 {
-	struct ps_diag diag = {{0}};
-	enum ps_err err;
 	size_t i;
 
 	for (i = 0; i < job->nextra; i++) {
 		const struct scan_output *o = &job->extra[i];
-		const struct report_format *fmt = report_format_find(o->format);
 
-		if (!fmt) {
+		if (!report_format_find(o->format)) {
 			cli_error("unknown format '%s' (one of: %s)", o->format,
 				  report_format_names());
 			return CLI_EXIT_USAGE;
@@ -114,7 +113,20 @@ static int open_extra(struct scan_job *job, const struct report_meta *meta,
 			cli_error("cannot write %s: %s", o->path, strerror(errno));
 			return CLI_EXIT_USAGE;
 		}
-		err = report_begin(&reports[1 + i], fmt, files[i], job->kb, job->show, meta);
+	}
+	return CLI_EXIT_OK;
+}
+
+static int begin_extra(struct scan_job *job, const struct report_meta *meta,
+		       struct report *reports, FILE **files, size_t *began)
+{
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+	size_t i;
+
+	for (i = 0; i < job->nextra; i++) {
+		err = report_begin(&reports[1 + i], report_format_find(job->extra[i].format),
+				   files[i], job->kb, job->show, meta);
 		if (err)
 			return cli_fail(err, &diag);
 		(*began)++;
@@ -189,8 +201,8 @@ int scan_job_run(struct scan_job *job)
 	struct ps_diag diag = {{0}};
 	FILE *out = stdout;
 	uint64_t t0;
-	enum ps_err err;
-	int rc = CLI_EXIT_OK, began = 0, main_report = 1;
+	enum ps_err err = PS_OK;
+	int rc = CLI_EXIT_OK, began = 0, main_report = 1, ran = 0;
 
 	if (!engine) {
 		cli_error("unknown scan engine '%s'", job->engine);
@@ -218,24 +230,27 @@ int scan_job_run(struct scan_job *job)
 	meta.start = time(NULL);
 	report_tally_init(&sink.tally, job->targets.total);
 	sink.job = job;
+	/* Everything a bad option can break is checked before any report prints a line. */
+	if ((rc = open_extra(job, extra_files)))
+		goto out;
 	if (job->service.enabled) {
 		err = scan_service_prepare(&job->service, &diag);
 		if (err)
 			goto out;
 		sink.service = &job->service;
 	}
+	if (!job->no_db && (rc = cli_history_begin(&sink.history, job->db_path, &meta)))
+		goto out;
 	err = main_report ? report_begin(&reports[0], fmt, out, job->kb, job->show, &meta) : PS_OK;
 	if (err)
 		goto out;
 	began = 1;
-	rc = open_extra(job, &meta, reports, extra_files, &extra_began);
+	rc = begin_extra(job, &meta, reports, extra_files, &extra_began);
 	if (rc)
 		goto out;
 	/* Without a main report, reports[1..] are the extra ones. */
 	sink.reports = main_report ? reports : reports + 1;
 	sink.nreports = (size_t)main_report + extra_began;
-	if (!job->no_db && (rc = cli_history_begin(&sink.history, job->db_path, &meta)))
-		goto out;
 
 	job->opts.targets = &job->targets;
 	job->opts.ports = &job->ports;
@@ -247,6 +262,7 @@ int scan_job_run(struct scan_job *job)
 	t0 = ps_now_ns();
 	err = engine->run(&job->opts, &stats, &diag);
 	signal(SIGINT, SIG_DFL);
+	ran = 1;
 	sink.tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
 	sink.tally.sum.interrupted = stop_requested || err == PS_ERR_INTERRUPTED;
 	if (err == PS_ERR_INTERRUPTED)
@@ -262,9 +278,11 @@ int scan_job_run(struct scan_job *job)
 	cli_history_end(&sink.history, &sink.tally.sum);
 	job->summary = sink.tally.sum;
 out:
+	/* Set up but never run: no report may claim a finished scan. */
+	cli_history_abort(&sink.history);
 	if (began && main_report)
 		report_release(&reports[0]);
-	err = close_extra(job, reports, extra_files, extra_began, began ? &sink.tally.sum : NULL,
+	err = close_extra(job, reports, extra_files, extra_began, ran ? &sink.tally.sum : NULL,
 			  err, &diag);
 	report_tally_release(&sink.tally);
 	if (out != stdout && fclose(out) && !err)

@@ -767,8 +767,9 @@ enum ps_err probe_db_add_file(struct probe_db *db, const char *path, enum probe_
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	dynbuf_init(&buf, PDB_FILE_MAX);
+	/* A path the user named that cannot be opened or is a directory is bad input. */
 	if (fd < 0)
-		return ps_fail(diag, PS_ERR_IO, "%s: %s", path, strerror(errno));
+		return ps_fail(diag, PS_ERR_INVALID, "%s: %s", path, strerror(errno));
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		err = dynbuf_add(&buf, chunk, (size_t)n);
 		if (err == PS_ERR_TOO_LARGE)
@@ -777,7 +778,8 @@ enum ps_err probe_db_add_file(struct probe_db *db, const char *path, enum probe_
 			goto out;
 	}
 	if (n < 0) {
-		err = ps_fail(diag, PS_ERR_IO, "%s: %s", path, strerror(errno));
+		err = ps_fail(diag, errno == EISDIR ? PS_ERR_INVALID : PS_ERR_IO, "%s: %s", path,
+			      strerror(errno));
 		goto out;
 	}
 	err = probe_db_add_text(db, buf.data ? buf.data : "", buf.len, format, path, diag);

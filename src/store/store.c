@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/clock.h"
 #include "snapshot.h"
@@ -127,11 +128,17 @@ static enum ps_err migrate(struct store *st, struct ps_diag *diag)
 enum ps_err store_open(const char *path, struct store **out, struct ps_diag *diag)
 {
 	struct store *st = calloc(1, sizeof(*st));
+	struct stat sb;
 	enum ps_err err;
 
 	*out = NULL;
 	if (!st)
 		return PS_ERR_NOMEM;
+	/* SQLite says only "unable to open database file" for these. */
+	if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) {
+		free(st);
+		return ps_fail(diag, PS_ERR_INVALID, "history database %s is a directory", path);
+	}
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		err = st->db ? db_fail(st, diag, path) : PS_ERR_NOMEM;
@@ -139,8 +146,11 @@ enum ps_err store_open(const char *path, struct store **out, struct ps_diag *dia
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	/* The first statement is the first read: a file that is not SQLite fails here. */
-	if ((err = exec(st, "PRAGMA journal_mode = WAL", diag)) ||
-	    (err = exec(st, "PRAGMA synchronous = NORMAL", diag)) ||
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK) {
+		err = db_fail(st, diag, path);
+		goto fail;
+	}
+	if ((err = exec(st, "PRAGMA synchronous = NORMAL", diag)) ||
 	    (err = exec(st, "PRAGMA foreign_keys = ON", diag)) || (err = migrate(st, diag)))
 		goto fail;
 	*out = st;
