@@ -76,12 +76,12 @@ static enum ps_err parse_port_arg(const char *arg, uint16_t *port, uint8_t *prot
 
 	if (!isdigit((unsigned char)*p))
 		return PS_ERR_NOT_FOUND;
-	while (isdigit((unsigned char)*p)) {
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > 65535)
-			break;
-		p++;
-	}
+	for (; isdigit((unsigned char)*p); p++)
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(*p - '0');
+	/* Digits then anything but "/": a name ("711 trojan" is in the knowledge base). */
+	if (*p && *p != '/')
+		return PS_ERR_NOT_FOUND;
 	if (v == 0 || v > 65535)
 		return ps_fail(diag, PS_ERR_RANGE, "explain: port \"%.20s\" out of range 1-65535",
 			       arg);
