@@ -76,20 +76,15 @@ void scan_job_release(struct scan_job *job)
 	job->kb = NULL;
 }
 
-static const struct scan_engine *pick_engine(struct scan_job *job)
+/* why: set when the automatic choice fell back to connect (a note printed once set up). */
+static const struct scan_engine *pick_engine(struct scan_job *job, struct ps_diag *why)
 {
-	struct ps_diag why = {{0}};
-	const struct scan_engine *engine;
-
 	if (job->engine)
 		return scan_engine_find(job->engine);
 	/* The raw SYN engine, where permitted and able to reach the targets, is preferred. */
 	job->opts.targets = &job->targets;
 	job->opts.ports = &job->ports;
-	engine = scan_engine_auto(&job->opts, &why);
-	if (why.msg[0])
-		cli_error("note: %s; using the connect scan", why.msg);
-	return engine;
+	return scan_engine_auto(&job->opts, why);
 }
 
 /*
@@ -190,7 +185,8 @@ static enum ps_err report_identified(struct scan_job *job, struct scan_sink *sin
 
 int scan_job_run(struct scan_job *job)
 {
-	const struct scan_engine *engine = pick_engine(job);
+	struct ps_diag why = {{0}};
+	const struct scan_engine *engine = pick_engine(job, &why);
 	const struct report_format *fmt = job->format ? report_format_find(job->format) : NULL;
 	struct report_meta meta = {0};
 	struct scan_sink sink = {0};
@@ -257,6 +253,9 @@ int scan_job_run(struct scan_job *job)
 	job->opts.stop = &stop_requested;
 	job->opts.on_result = sink_result;
 	job->opts.result_ctx = &sink;
+	/* Only now: a setup error above is the one line a failed command prints. */
+	if (why.msg[0])
+		cli_error("note: %s; using the connect scan", why.msg);
 	stop_requested = 0;
 	signal(SIGINT, on_sigint);
 	t0 = ps_now_ns();

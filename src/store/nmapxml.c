@@ -103,7 +103,13 @@ static enum ps_err on_start(struct parse_ctx *c, xmlTextReaderPtr rd, const char
 	} else if (!strcmp(name, "address") && c->in_host && !c->have_addr) {
 		copy_attr(rd, "addrtype", buf, sizeof(buf));
 		if (!buf[0] || !strcmp(buf, "ipv4") || !strcmp(buf, "ipv6")) {
+			struct ps_addr a;
+
 			copy_attr(rd, "addr", c->addr, sizeof(c->addr));
+			/* Checked here, not with the first port: a host without ports is data too. */
+			if (ps_addr_parse(c->addr, &a))
+				return ps_fail(c->diag, PS_ERR_INVALID, "bad address '%.64s'",
+					       c->addr);
 			c->have_addr = 1;
 		}
 	} else if (!strcmp(name, "port") && c->in_host) {

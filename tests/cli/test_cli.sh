@@ -6,11 +6,13 @@ fails=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+run_in=
+
 # expect CODE PATTERN ARGS...: exit code CODE, one stderr line matching PATTERN, empty stdout.
 expect() {
 	local code=$1 pattern=$2
 	shift 2
-	"$ps" "$@" >"$tmp/out" 2>"$tmp/err"
+	$run_in "$ps" "$@" >"$tmp/out" 2>"$tmp/err"
 	local rc=$? lines
 	lines=$(wc -l <"$tmp/err")
 	if [ "$rc" != "$code" ] || ! grep -qE -- "$pattern" "$tmp/err" || [ "$lines" != 1 ] ||
@@ -52,8 +54,104 @@ expect 2 'NUL byte' scan -p 80 -iL "$tmp/nul"
 expect 2 'unknown command' frobnicate
 expect 2 'takes no arguments' check extra
 
+# expect_setup CODE PATTERN ARGS...: a scan that fails while it is set up (files, history),
+# after parsing. It runs in a network namespace of its own with no interface up, so even a
+# regression that let it start could not send a packet anywhere. Without unshare: skipped.
+expect_setup() {
+	if ! unshare -n true 2>/dev/null; then
+		echo "skip - portsight ${*:3} (no unshare -n)"
+		return
+	fi
+	run_in="unshare -n"
+	expect "$@"
+	run_in=
+}
+
+# scan: outputs, probes, history and files.
+mkdir "$tmp/dir"
+printf 'not a database\n' >"$tmp/notdb"
+expect_setup 2 'cannot write /nonexistent/x.xml' scan -p 80 -oX /nonexistent/x.xml 192.0.2.1
+expect_setup 2 'cannot write /nonexistent/x' scan -p 80 --format html -o /nonexistent/x 192.0.2.1
+expect_setup 2 'cannot write .*dir: Is a directory' scan -p 80 -o "$tmp/dir" 192.0.2.1
+expect_setup 2 'missing: No such file' scan -p 80 --probes "$tmp/missing" 192.0.2.1
+expect_setup 2 'dir: Is a directory' scan -p 80 --probes "$tmp/dir" 192.0.2.1
+printf 'garbage probe {{{\n' >"$tmp/badprobes"
+expect_setup 2 'badprobes:1: unknown directive' scan -p 80 --probes "$tmp/badprobes" 192.0.2.1
+expect_setup 2 'notdb: file is not a database' scan -p 80 --db "$tmp/notdb" 192.0.2.1
+expect_setup 2 'is a directory' scan -p 80 --db "$tmp/dir" 192.0.2.1
+expect 2 'bad --show "junk"' scan --show junk -p 80 192.0.2.1
+expect 2 'cannot read .*dir: Is a directory' scan -p 80 -iL "$tmp/dir"
+expect 2 'cannot open .*missing' scan -p 80 --exclude-file "$tmp/missing" 192.0.2.1
+# A bad --db used to leave a report of a "finished" scan that never ran: stdout and -oX.
+expect_setup 2 'file is not a database' scan -p 80 --format xml --db "$tmp/notdb" 192.0.2.1
+expect_setup 2 'file is not a database' scan -p 80 -oX "$tmp/x.xml" --db "$tmp/notdb" 192.0.2.1
+if [ -s "$tmp/x.xml" ]; then
+	echo "FAIL - -oX written for a scan that never ran:"
+	sed 's/^/    /' "$tmp/x.xml"
+	fails=$((fails + 1))
+fi
+
+# explain
+expect 2 'port "0" out of range' explain 0
+expect 2 'port "70000" out of range' explain 70000
+expect 2 'out of range' explain 99999999999999999999
+expect 2 'no service or trojan named "junk"' explain junk
+expect 2 'no service or trojan named "0x50"' explain 0x50
+expect 2 'bad port "80/sctp"' explain 80/sctp
+expect 2 'bad port "80/"' explain 80/
+expect 2 'control or non-ASCII' explain $'ss\e[31mh'
+expect 2 'control or non-ASCII' explain $'80\n81'
+expect 2 'neither a port' explain ''
+expect 2 'name at least one' explain
+expect 2 'name at least one' explain --json
+expect 2 "unknown option '--bogus'" explain 80 --bogus
+
+# local
+expect 2 "unknown format 'yaml'" local --format yaml
+expect 2 "network namespace 'does-not-exist'" local --netns does-not-exist
+expect 2 "unknown or incomplete option '--bogus'" local --bogus
+expect 2 'cannot write /nonexistent/dir/x' local -o /nonexistent/dir/x
+expect 2 "unexpected argument 'extra'" local extra
+
+# history and diff. An empty file is an empty SQLite database: a history with no scans.
+: >"$tmp/empty.db"
+expect 2 'notdb: file is not a database' history --db "$tmp/notdb"
+expect 2 'dir is a directory' history --db "$tmp/dir"
+expect 2 'missing does not exist' history --db "$tmp/missing"
+expect 2 "unknown or incomplete option '--format'" history --format yaml
+expect 2 "unknown or incomplete option '--bogus'" history --bogus
+expect 2 "unknown or incomplete option '-n'" history -n
+expect 2 "-n wants a count, not 'junk'" history --db "$tmp/empty.db" -n junk
+expect 2 "-n wants a count, not '-1'" history --db "$tmp/empty.db" -n -1
+expect 2 "unexpected argument 'extra'" history --db "$tmp/empty.db" extra
+expect 2 'notdb: file is not a database' diff --db "$tmp/notdb" 1 2
+expect 2 'dir is a directory' diff --db "$tmp/dir" 1 2
+expect 2 'missing does not exist' diff --db "$tmp/missing" 1 2
+expect 2 "--format is text or jsonl, not 'yaml'" diff --format yaml
+expect 2 "unknown or incomplete option '--bogus'" diff --bogus
+expect 2 'compares two scans, not 3' diff 1 2 3
+expect 2 'history has no scan 1' diff --db "$tmp/empty.db" 1 2
+expect 2 'history has no scan 7' diff --db "$tmp/empty.db" 7
+expect 2 'no earlier finished scan' diff --db "$tmp/empty.db"
+printf '<?xml version="1.0"?>\n<nmaprun></nmaprun>\n' >"$tmp/ok.xml"
+expect 2 'missing.xml: No such file' diff "$tmp/missing.xml" "$tmp/ok.xml"
+expect 2 'not a regular file' diff "$tmp/dir" "$tmp/ok.xml"
+: >"$tmp/empty.xml"
+expect 2 'empty.xml: not an nmap XML file' diff "$tmp/empty.xml" "$tmp/ok.xml"
+printf '<?xml version="1.0"?>\n<foo/>\n' >"$tmp/root.xml"
+expect 2 'not an nmap XML file \(root <foo>\)' diff "$tmp/ok.xml" "$tmp/root.xml"
+printf '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n<nmaprun>&b;</nmaprun>\n' >"$tmp/laughs.xml"
+expect 2 'declares entities; refused' diff "$tmp/laughs.xml" "$tmp/ok.xml"
+printf '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<nmaprun>&x;</nmaprun>\n' >"$tmp/xxe.xml"
+expect 2 'declares entities; refused' diff "$tmp/ok.xml" "$tmp/xxe.xml"
+printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/><ports><port protocol="tcp" portid="80"><state state="open"/>' >"$tmp/trunc.xml"
+expect 2 'trunc.xml: malformed XML' diff "$tmp/trunc.xml" "$tmp/ok.xml"
+printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.999" addrtype="ipv4"/></host></nmaprun>\n' >"$tmp/badaddr.xml"
+expect 2 "bad address '192.0.2.999'" diff "$tmp/badaddr.xml" "$tmp/ok.xml"
+
 # Help and version go to stdout with exit 0.
-for args in "--help" "--version" "scan --help" "check --help"; do
+for args in "--help" "--version" "scan --help" "check --help" "explain --help" "local --help" \
+	"history --help" "diff --help"; do
 	if "$ps" $args >"$tmp/out" 2>"$tmp/err" && [ -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; then
 		echo "ok - portsight $args"
 	else
