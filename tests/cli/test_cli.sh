@@ -17,11 +17,11 @@ expect() {
 	lines=$(wc -l <"$tmp/err")
 	if [ "$rc" != "$code" ] || ! grep -qE -- "$pattern" "$tmp/err" || [ "$lines" != 1 ] ||
 		[ -s "$tmp/out" ]; then
-		echo "FAIL - portsight $*: exit $rc (want $code), stderr:"
+		echo "FAIL - portsight ${*@Q}: exit $rc (want $code), stderr:"
 		sed 's/^/    /' "$tmp/err"
 		fails=$((fails + 1))
 	else
-		echo "ok - portsight $* -> $code: $(cat "$tmp/err")"
+		echo "ok - portsight ${*@Q} -> $code: $(cat "$tmp/err")"
 	fi
 }
 
@@ -105,6 +105,15 @@ expect 2 'neither a port' explain ''
 expect 2 'name at least one' explain
 expect 2 'name at least one' explain --json
 expect 2 "unknown option '--bogus'" explain 80 --bogus
+
+# Digits then more text is a name: "711 trojan" is in the knowledge base (once "bad port").
+if "$ps" explain '711 trojan' >"$tmp/out" 2>"$tmp/err" && grep -q '^80/tcp' "$tmp/out" &&
+	[ ! -s "$tmp/err" ]; then
+	echo "ok - portsight explain '711 trojan'"
+else
+	echo "FAIL - portsight explain '711 trojan'"
+	fails=$((fails + 1))
+fi
 
 # local
 expect 2 "unknown format 'yaml'" local --format yaml
