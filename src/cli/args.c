@@ -68,8 +68,8 @@ enum ps_err cli_read_file(const char *path, size_t max, char **data, size_t *len
 	}
 	if (ferror(f)) {
 		/* fopen succeeds on a directory; reading it is what fails. */
-		err = ps_fail(diag, errno == EISDIR ? PS_ERR_INVALID : PS_ERR_IO, "cannot read %s: %s",
-			      path, strerror(errno));
+		err = ps_fail(diag, errno == EISDIR ? PS_ERR_INVALID : PS_ERR_IO,
+			      "cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
 	buf[n] = '\0';

@@ -230,8 +230,9 @@ int cmd_diff(int argc, char **argv)
 			diff_usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			cli_error("diff: unknown or incomplete option '%s' (see 'portsight diff --help')",
-				  argv[optind - 1]);
+			cli_error(
+			    "diff: unknown or incomplete option '%s' (see 'portsight diff --help')",
+			    argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
 	}

@@ -95,7 +95,7 @@ int cli_history_open(const char *path, int create, struct store **out)
 			return CLI_EXIT_FAILURE;
 		}
 	}
-	if (!create && stat(path, &st)) {
+	if (!create && path[0] && stat(path, &st)) {
 		cli_error("no history yet: %s does not exist (scans record there unless --no-db)",
 			  path);
 		return CLI_EXIT_USAGE;
@@ -190,7 +190,8 @@ int cmd_history(int argc, char **argv)
 			history_usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			cli_error("history: unknown or incomplete option '%s' (see 'portsight history --help')",
+			cli_error("history: unknown or incomplete option '%s' (see 'portsight "
+				  "history --help')",
 				  argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}

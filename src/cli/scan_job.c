@@ -112,8 +112,8 @@ static int open_extra(struct scan_job *job, FILE **files)
 	return CLI_EXIT_OK;
 }
 
-static int begin_extra(struct scan_job *job, const struct report_meta *meta,
-		       struct report *reports, FILE **files, size_t *began)
+static int begin_extra(struct scan_job *job, const struct report_meta *meta, struct report *reports,
+		       FILE **files, size_t *began)
 {
 	struct ps_diag diag = {{0}};
 	enum ps_err err;
@@ -281,8 +281,8 @@ out:
 	cli_history_abort(&sink.history);
 	if (began && main_report)
 		report_release(&reports[0]);
-	err = close_extra(job, reports, extra_files, extra_began, ran ? &sink.tally.sum : NULL,
-			  err, &diag);
+	err = close_extra(job, reports, extra_files, extra_began, ran ? &sink.tally.sum : NULL, err,
+			  &diag);
 	report_tally_release(&sink.tally);
 	if (out != stdout && fclose(out) && !err)
 		err = ps_fail(&diag, PS_ERR_IO, "cannot write %s", job->output);

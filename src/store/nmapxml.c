@@ -106,7 +106,7 @@ static enum ps_err on_start(struct parse_ctx *c, xmlTextReaderPtr rd, const char
 			struct ps_addr a;
 
 			copy_attr(rd, "addr", c->addr, sizeof(c->addr));
-			/* Checked here, not with the first port: a host without ports is data too. */
+			/* Checked now: a host without ports is still part of the file. */
 			if (ps_addr_parse(c->addr, &a))
 				return ps_fail(c->diag, PS_ERR_INVALID, "bad address '%.64s'",
 					       c->addr);

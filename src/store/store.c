@@ -134,6 +134,11 @@ enum ps_err store_open(const char *path, struct store **out, struct ps_diag *dia
 	*out = NULL;
 	if (!st)
 		return PS_ERR_NOMEM;
+	/* SQLite takes "" as a temporary database: the history would vanish without a word. */
+	if (!path[0]) {
+		free(st);
+		return ps_fail(diag, PS_ERR_INVALID, "history database: empty file name");
+	}
 	/* SQLite says only "unable to open database file" for these. */
 	if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) {
 		free(st);

@@ -79,6 +79,8 @@ printf 'garbage probe {{{\n' >"$tmp/badprobes"
 expect_setup 2 'badprobes:1: unknown directive' scan -p 80 --probes "$tmp/badprobes" 192.0.2.1
 expect_setup 2 'notdb: file is not a database' scan -p 80 --db "$tmp/notdb" 192.0.2.1
 expect_setup 2 'is a directory' scan -p 80 --db "$tmp/dir" 192.0.2.1
+# SQLite takes "" as a temporary database: the scan ran and its history vanished.
+expect_setup 2 'history database: empty file name' scan -p 80 --db '' 192.0.2.1
 expect 2 'bad --show "junk"' scan --show junk -p 80 192.0.2.1
 expect 2 'cannot read .*dir: Is a directory' scan -p 80 -iL "$tmp/dir"
 expect 2 'cannot open .*missing' scan -p 80 --exclude-file "$tmp/missing" 192.0.2.1
@@ -127,6 +129,7 @@ expect 2 "unexpected argument 'extra'" local extra
 expect 2 'notdb: file is not a database' history --db "$tmp/notdb"
 expect 2 'dir is a directory' history --db "$tmp/dir"
 expect 2 'missing does not exist' history --db "$tmp/missing"
+expect 2 'history database: empty file name' history --db ''
 expect 2 "unknown or incomplete option '--format'" history --format yaml
 expect 2 "unknown or incomplete option '--bogus'" history --bogus
 expect 2 "unknown or incomplete option '-n'" history -n
@@ -136,6 +139,7 @@ expect 2 "unexpected argument 'extra'" history --db "$tmp/empty.db" extra
 expect 2 'notdb: file is not a database' diff --db "$tmp/notdb" 1 2
 expect 2 'dir is a directory' diff --db "$tmp/dir" 1 2
 expect 2 'missing does not exist' diff --db "$tmp/missing" 1 2
+expect 2 "unknown or incomplete option '--format'" diff --format
 expect 2 "--format is text or jsonl, not 'yaml'" diff --format yaml
 expect 2 "unknown or incomplete option '--bogus'" diff --bogus
 expect 2 'compares two scans, not 3' diff 1 2 3
