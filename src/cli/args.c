@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,18 @@ char **cli_expand_aliases(int argc, char **argv, const struct cli_alias *aliases
 	for (; i < argc; i++)
 		out[i] = argv[i];
 	return out;
+}
+
+const char *cli_bad_option(char **argv, char buf[3])
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+	if (!strncmp(arg, "--", 2) || optopt <= 0 || optopt > 127 || !isgraph(optopt))
+		return arg;
+	buf[0] = '-';
+	buf[1] = (char)optopt;
+	buf[2] = '\0';
+	return buf;
 }
 
 enum ps_err cli_read_file(const char *path, size_t max, char **data, size_t *len,

@@ -18,6 +18,13 @@ struct cli_alias {
  */
 char **cli_expand_aliases(int argc, char **argv, const struct cli_alias *aliases);
 
+/*
+ * The option getopt_long just refused, for a message: the argument itself ("--bogus", "-Z"), or
+ * "-c" for a short option inside a group ("-vZ"), where argv[optind - 1] is still the previous
+ * argument. buf holds the "-c".
+ */
+const char *cli_bad_option(char **argv, char buf[3]);
+
 /* Reads a whole file ("-" = stdin) of at most max bytes into a NUL-terminated buffer. */
 enum ps_err cli_read_file(const char *path, size_t max, char **data, size_t *len,
 			  struct ps_diag *diag);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "args.h"
 #include "cli.h"
 #include "report/textclean.h"
 #include "store/snapshot.h"
@@ -206,6 +207,7 @@ int cmd_diff(int argc, char **argv)
 	struct ps_diag diag = {{0}};
 	struct store *st = NULL;
 	const char *db = NULL, *old_arg = NULL, *new_arg = NULL;
+	char optbuf[3];
 	int64_t old_id = 0, new_id = 0;
 	size_t changes = 0;
 	enum ps_err err;
@@ -232,7 +234,7 @@ int cmd_diff(int argc, char **argv)
 		default:
 			cli_error(
 			    "diff: unknown or incomplete option '%s' (see 'portsight diff --help')",
-			    argv[optind - 1]);
+			    cli_bad_option(argv, optbuf));
 			return CLI_EXIT_USAGE;
 		}
 	}

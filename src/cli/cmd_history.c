@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "report/report.h"
 #include "report/textclean.h"
@@ -164,6 +165,7 @@ int cmd_history(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL;
+	char optbuf[3];
 	struct ps_diag diag = {{0}};
 	struct store *st = NULL;
 	unsigned long limit = 20;
@@ -192,7 +194,7 @@ int cmd_history(int argc, char **argv)
 		default:
 			cli_error("history: unknown or incomplete option '%s' (see 'portsight "
 				  "history --help')",
-				  argv[optind - 1]);
+				  cli_bad_option(argv, optbuf));
 			return CLI_EXIT_USAGE;
 		}
 	}

@@ -13,6 +13,7 @@
 
 #include "audit/advice.h"
 #include "audit/audit.h"
+#include "args.h"
 #include "cli.h"
 #include "local_view.h"
 
@@ -50,6 +51,7 @@ static void local_usage(FILE *out)
 static int parse_args(int argc, char **argv, struct local_args *a)
 {
 	enum { OPT_FORMAT = 256, OPT_NETNS, OPT_TCP, OPT_UDP, OPT_NOFW, OPT_NOKB, OPT_ADVICE };
+	char optbuf[3];
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, OPT_FORMAT},
 	    {"output", required_argument, NULL, 'o'},
@@ -109,7 +111,7 @@ static int parse_args(int argc, char **argv, struct local_args *a)
 		default:
 			cli_error("local: unknown or incomplete option '%s' (see 'portsight local "
 				  "--help')",
-				  argv[optind - 1]);
+				  cli_bad_option(argv, optbuf));
 			return CLI_EXIT_USAGE;
 		}
 	}

@@ -243,6 +243,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			 struct ps_diag *diag, enum ps_err *err)
 {
 	int opt, opt_index = 0;
+	char optbuf[3];
 
 	*err = PS_OK;
 	optind = 1;
@@ -324,12 +325,12 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		case ':':
 			*err = ps_fail(diag, PS_ERR_INVALID, "option %s needs a value",
-				       argv[optind - 1]);
+				       cli_bad_option(argv, optbuf));
 			break;
 		case '?':
 			*err = ps_fail(diag, PS_ERR_INVALID,
 				       "unknown option %s (see 'portsight scan --help')",
-				       argv[optind - 1]);
+				       cli_bad_option(argv, optbuf));
 			break;
 		default:
 			*err = parse_number(opt, optarg, &job->opts, diag);

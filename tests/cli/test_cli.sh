@@ -41,6 +41,8 @@ expect 2 'refusing to scan more than 65536' scan -p 80 198.18.0.0/15
 expect 2 'refusing to scan more than 65536' scan -p 80 2001:db8::/64
 expect 2 'no target addresses left' scan -p 80 192.0.2.0/24 --exclude 192.0.2.0/24
 expect 2 'unknown option' scan --bogus 192.0.2.1
+# A short option inside a group: the message once named the argument before it ("80").
+expect 2 'unknown option -Z ' scan -p 80 -Z4 192.0.2.1
 expect 2 'needs a value' scan 192.0.2.1 -p
 expect 2 'bad --max-retries' scan --max-retries 99 192.0.2.1
 expect 2 'unknown format' scan --format yaml -p 80 192.0.2.1
@@ -121,6 +123,7 @@ fi
 expect 2 "unknown format 'yaml'" local --format yaml
 expect 2 "network namespace 'does-not-exist'" local --netns does-not-exist
 expect 2 "unknown or incomplete option '--bogus'" local --bogus
+expect 2 "unknown or incomplete option '-o'" local -o
 expect 2 'cannot write /nonexistent/dir/x' local -o /nonexistent/dir/x
 expect 2 "unexpected argument 'extra'" local extra
 
@@ -142,6 +145,7 @@ expect 2 'missing does not exist' diff --db "$tmp/missing" 1 2
 expect 2 "unknown or incomplete option '--format'" diff --format
 expect 2 "--format is text or jsonl, not 'yaml'" diff --format yaml
 expect 2 "unknown or incomplete option '--bogus'" diff --bogus
+expect 2 "unknown or incomplete option '-Z'" diff -Zh
 expect 2 'compares two scans, not 3' diff 1 2 3
 expect 2 'history has no scan 1' diff --db "$tmp/empty.db" 1 2
 expect 2 'history has no scan 7' diff --db "$tmp/empty.db" 7
