@@ -194,9 +194,9 @@ static void print_view(const struct audit_report *r, struct check_scan *cs, cons
 		printf("EXPOSED: %zu TCP port%s reachable from other hosts\n", exposed,
 		       exposed == 1 ? "" : "s");
 	else if (unknown)
-		printf("UNKNOWN: %zu TCP port%s listen for other hosts and the firewall could not "
+		printf("UNKNOWN: %zu TCP port%s listen%s for other hosts and the firewall could not "
 		       "be judged\n",
-		       unknown, unknown == 1 ? "" : "s");
+		       unknown, unknown == 1 ? "" : "s", unknown == 1 ? "s" : "");
 	else if (r)
 		printf("NOT EXPOSED: everything listening is loopback-only or firewalled\n");
 	else

@@ -183,116 +183,166 @@ static enum ps_err report_identified(struct scan_job *job, struct scan_sink *sin
 	return PS_OK;
 }
 
-int scan_job_run(struct scan_job *job)
-{
-	struct ps_diag why = {{0}};
-	const struct scan_engine *engine = pick_engine(job, &why);
-	const struct report_format *fmt = job->format ? report_format_find(job->format) : NULL;
-	struct report_meta meta = {0};
-	struct scan_sink sink = {0};
-	struct report reports[1 + SCAN_MAX_EXTRA_OUTPUTS];
-	FILE *extra_files[SCAN_MAX_EXTRA_OUTPUTS] = {0};
-	size_t extra_began = 0;
-	struct scan_stats stats = {0};
-	struct ps_diag diag = {{0}};
-	FILE *out = stdout;
-	uint64_t t0;
-	enum ps_err err = PS_OK;
-	int rc = CLI_EXIT_OK, began = 0, main_report = 1, ran = 0;
+/* One run's outputs and state, from opening the reports to closing them. */
+struct scan_run {
+	const struct scan_engine *engine;
+	const struct report_format *fmt;
+	struct report_meta meta;
+	struct scan_sink sink;
+	struct report reports[1 + SCAN_MAX_EXTRA_OUTPUTS]; /* [0]: the main report */
+	FILE *extra_files[SCAN_MAX_EXTRA_OUTPUTS];
+	size_t extra_began;
+	FILE *out;
+	bool began;	  /* reports[0] and the tally are live */
+	bool main_report; /* false: no main report (check, or an -oX - to stdout) */
+	struct ps_diag diag;
+	struct ps_diag why; /* the automatic engine choice fell back to connect */
+};
 
-	if (!engine) {
-		cli_error("unknown scan engine '%s'", job->engine);
-		return CLI_EXIT_USAGE;
-	}
-	if (job->format && !fmt) {
-		cli_error("unknown format '%s' (one of: %s)", job->format, report_format_names());
-		return CLI_EXIT_USAGE;
-	}
-	if (!fmt || (!job->output && extra_on_stdout(job)))
-		main_report = 0;
+/* Opens every output and the history; returns an exit code, 0 when the scan may start. */
+static int scan_run_open(struct scan_job *job, struct scan_run *run, enum ps_err *err)
+{
+	int rc;
+
+	run->out = stdout;
+	run->main_report = run->fmt && !(!job->output && extra_on_stdout(job));
 	if (job->output && strcmp(job->output, "-")) {
-		out = fopen(job->output, "w");
-		if (!out) {
+		run->out = fopen(job->output, "w");
+		if (!run->out) {
+			run->out = stdout;
 			cli_error("cannot write %s: %s", job->output, strerror(errno));
 			return CLI_EXIT_USAGE;
 		}
 	}
-
-	meta.args = job->args;
-	meta.engine = engine->name;
-	meta.ports_spec = job->ports_spec;
-	meta.ports = &job->ports;
-	meta.targets = job->targets.total;
-	meta.start = time(NULL);
-	report_tally_init(&sink.tally, job->targets.total);
-	sink.job = job;
+	run->meta.args = job->args;
+	run->meta.engine = run->engine->name;
+	run->meta.ports_spec = job->ports_spec;
+	run->meta.ports = &job->ports;
+	run->meta.targets = job->targets.total;
+	run->meta.start = time(NULL);
+	report_tally_init(&run->sink.tally, job->targets.total);
+	run->sink.job = job;
 	/* Everything a bad option can break is checked before any report prints a line. */
-	if ((rc = open_extra(job, extra_files)))
-		goto out;
+	if ((rc = open_extra(job, run->extra_files)))
+		return rc;
 	if (job->service.enabled) {
-		err = scan_service_prepare(&job->service, &diag);
-		if (err)
-			goto out;
-		sink.service = &job->service;
+		*err = scan_service_prepare(&job->service, &run->diag);
+		if (*err)
+			return CLI_EXIT_OK;
+		run->sink.service = &job->service;
 	}
-	if (!job->no_db && (rc = cli_history_begin(&sink.history, job->db_path, &meta)))
-		goto out;
-	err = main_report ? report_begin(&reports[0], fmt, out, job->kb, job->show, &meta) : PS_OK;
-	if (err)
-		goto out;
-	began = 1;
-	rc = begin_extra(job, &meta, reports, extra_files, &extra_began);
+	if (!job->no_db && (rc = cli_history_begin(&run->sink.history, job->db_path, &run->meta)))
+		return rc;
+	if (run->main_report) {
+		*err = report_begin(&run->reports[0], run->fmt, run->out, job->kb, job->show,
+				    &run->meta);
+		if (*err)
+			return CLI_EXIT_OK;
+	}
+	run->began = true;
+	rc = begin_extra(job, &run->meta, run->reports, run->extra_files, &run->extra_began);
 	if (rc)
-		goto out;
+		return rc;
 	/* Without a main report, reports[1..] are the extra ones. */
-	sink.reports = main_report ? reports : reports + 1;
-	sink.nreports = (size_t)main_report + extra_began;
+	run->sink.reports = run->main_report ? run->reports : run->reports + 1;
+	run->sink.nreports = (size_t)run->main_report + run->extra_began;
+	return CLI_EXIT_OK;
+}
+
+/* The engine's run, then service identification when asked for. */
+static enum ps_err scan_run_engine(struct scan_job *job, struct scan_run *run)
+{
+	struct scan_stats stats = {0};
+	struct scan_sink *sink = &run->sink;
+	uint64_t t0;
+	enum ps_err err;
 
 	job->opts.targets = &job->targets;
 	job->opts.ports = &job->ports;
 	job->opts.stop = &stop_requested;
 	job->opts.on_result = sink_result;
-	job->opts.result_ctx = &sink;
-	/* Only now: a setup error above is the one line a failed command prints. */
-	if (why.msg[0])
-		cli_error("note: %s; using the connect scan", why.msg);
+	job->opts.result_ctx = sink;
+	/* Only now: a setup error is the one line a failed command prints. */
+	if (run->why.msg[0])
+		cli_error("note: %s; using the connect scan", run->why.msg);
 	stop_requested = 0;
 	signal(SIGINT, on_sigint);
 	t0 = ps_now_ns();
-	err = engine->run(&job->opts, &stats, &diag);
+	err = run->engine->run(&job->opts, &stats, &run->diag);
 	signal(SIGINT, SIG_DFL);
-	ran = 1;
-	sink.tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
-	sink.tally.sum.interrupted = stop_requested || err == PS_ERR_INTERRUPTED;
+	sink->tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
+	sink->tally.sum.interrupted = stop_requested || err == PS_ERR_INTERRUPTED;
 	if (err == PS_ERR_INTERRUPTED)
 		err = PS_OK;
 	if (!err)
-		err = sink.err;
-	if (!err && sink.service) {
-		err = report_identified(job, &sink, &diag);
-		sink.tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
+		err = sink->err;
+	if (!err && sink->service) {
+		err = report_identified(job, sink, &run->diag);
+		sink->tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
 	}
-	if (!err && main_report)
-		err = report_end(&reports[0], &sink.tally.sum);
-	cli_history_end(&sink.history, &sink.tally.sum);
-	job->summary = sink.tally.sum;
-out:
-	/* Set up but never run: no report may claim a finished scan. */
-	cli_history_abort(&sink.history);
-	if (began && main_report)
-		report_release(&reports[0]);
-	err = close_extra(job, reports, extra_files, extra_began, ran ? &sink.tally.sum : NULL, err,
-			  &diag);
-	report_tally_release(&sink.tally);
-	if (out != stdout && fclose(out) && !err)
-		err = ps_fail(&diag, PS_ERR_IO, "cannot write %s", job->output);
+	return err;
+}
+
+/* Ends and closes every output (the summaries only after a scan that worked). */
+static enum ps_err scan_run_close(struct scan_job *job, struct scan_run *run, enum ps_err err,
+				  bool scanned)
+{
+	if (scanned && !err && run->main_report)
+		err = report_end(&run->reports[0], &run->sink.tally.sum);
+	if (scanned) {
+		cli_history_end(&run->sink.history, &run->sink.tally.sum);
+		job->summary = run->sink.tally.sum;
+	}
+	/* Set up but never run: no report or history row may claim a finished scan. */
+	cli_history_abort(&run->sink.history);
+	if (run->began && run->main_report)
+		report_release(&run->reports[0]);
+	err = close_extra(job, run->reports, run->extra_files, run->extra_began,
+			  scanned ? &run->sink.tally.sum : NULL, err, &run->diag);
+	report_tally_release(&run->sink.tally);
+	if (run->out != stdout && fclose(run->out) && !err)
+		err = ps_fail(&run->diag, PS_ERR_IO, "cannot write %s", job->output);
+	return err;
+}
+
+int scan_job_run(struct scan_job *job)
+{
+	struct scan_run *run = calloc(1, sizeof(*run));
+	enum ps_err err = PS_OK;
+	bool scanned = false;
+	int rc;
+
+	if (!run)
+		return cli_fail(PS_ERR_NOMEM, NULL);
+	run->engine = pick_engine(job, &run->why);
+	run->fmt = job->format ? report_format_find(job->format) : NULL;
+	if (!run->engine) {
+		cli_error("unknown scan engine '%s'", job->engine);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (job->format && !run->fmt) {
+		cli_error("unknown format '%s' (one of: %s)", job->format, report_format_names());
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	rc = scan_run_open(job, run, &err);
+	if (!rc && !err) {
+		err = scan_run_engine(job, run);
+		scanned = true;
+	}
+	err = scan_run_close(job, run, err, scanned);
 	if (rc)
-		return rc;
-	if (err)
-		return cli_fail(err, &diag);
-	if (sink.tally.sum.interrupted) {
+		goto out;
+	if (err) {
+		rc = cli_fail(err, &run->diag);
+		goto out;
+	}
+	if (run->sink.tally.sum.interrupted) {
 		cli_error("interrupted: the results above are partial");
 		rc = CLI_EXIT_INTERRUPTED;
 	}
+out:
+	free(run);
 	return rc;
 }

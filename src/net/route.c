@@ -499,8 +499,10 @@ enum ps_err net_route_parse_reply(const void *buf, size_t len, struct net_route 
 	return rr.found > 0 ? PS_OK : PS_ERR_NOT_FOUND;
 }
 
-enum ps_err net_neigh_parse_reply(const void *buf, size_t len, int ifindex,
-				  const struct ps_addr *addr, uint8_t mac[NET_ETH_ALEN])
+/* neigh_cb writes mac through q.mac; clang-tidy 14 does not follow the initializer. */
+enum ps_err
+net_neigh_parse_reply(const void *buf, size_t len, int ifindex, const struct ps_addr *addr,
+		      uint8_t mac[NET_ETH_ALEN]) // NOLINT(readability-non-const-parameter)
 {
 	struct neigh_query q = {.ifindex = ifindex, .addr = addr, .mac = mac};
 

@@ -278,15 +278,15 @@ static enum ps_err plan_build(struct engine *e, struct session *s)
 			for (i = 0; i < n; i++) {
 				const struct pdb_probe *p = &e->db->probes[i];
 				bool mine = probe_for_port(p, s->port, s->tunnel);
+				/* plan_wants skips handshakes; ours goes on fresh plain sessions */
+				bool handshake = p == e->handshake && !s->tunnel && !s->tls_tried &&
+						 s->kind == PROBE_MATCH_NONE;
 
 				if (p->rarity != rarity || mine != (pass == 0))
 					continue;
 				if (pass == 1 && p->rarity > intensity)
 					continue;
-				if (p == e->handshake && !s->tunnel && !s->tls_tried &&
-				    s->kind == PROBE_MATCH_NONE)
-					s->plan[k++] = p;
-				else if (plan_wants(e, s, p))
+				if (handshake || plan_wants(e, s, p))
 					s->plan[k++] = p;
 			}
 	s->nplan = k;

@@ -53,11 +53,17 @@ struct captures {
 /* Capture n as a span; false when it did not take part in the match. */
 static bool capture(const struct captures *c, unsigned n, const unsigned char **p, size_t *len)
 {
-	if (n >= c->count || c->ov[2 * n] == PCRE2_UNSET || c->ov[2 * n] > c->ov[2 * n + 1] ||
-	    c->ov[2 * n + 1] > c->len)
+	size_t start, end;
+
+	if (n >= c->count)
 		return false;
-	*p = c->subject + c->ov[2 * n];
-	*len = c->ov[2 * n + 1] - c->ov[2 * n];
+	/* In size_t: 2 * n must not wrap in unsigned before it indexes the vector. */
+	start = c->ov[(size_t)n * 2];
+	end = c->ov[(size_t)n * 2 + 1];
+	if (start == PCRE2_UNSET || start > end || end > c->len)
+		return false;
+	*p = c->subject + start;
+	*len = end - start;
 	return true;
 }
 

@@ -25,9 +25,17 @@ int main(int argc, char **argv)
 	}
 	for (i = 1; i < argc; i++) {
 		struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
-		int fd = socket(AF_INET6, SOCK_STREAM, 0);
+		char *end;
+		unsigned long port = strtoul(argv[i], &end, 10);
+		int fd;
 
-		sin6.sin6_port = htons((uint16_t)atoi(argv[i]));
+		/* A typo must not become port 0, an ephemeral port nobody scans. */
+		if (end == argv[i] || *end || port == 0 || port > 65535) {
+			fprintf(stderr, "listen: bad port '%s'\n", argv[i]);
+			return 2;
+		}
+		sin6.sin6_port = htons((uint16_t)port);
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
 		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
 		    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) || listen(fd, 512)) {

@@ -437,7 +437,7 @@ static void test_cert_summary(void **state)
 	assert_int_equal(flags, SERVICE_FLAG_SELF_SIGNED);
 	OPENSSL_free(der);
 
-	len = make_cert(&der, -86400 * 10, -86400, false);
+	len = make_cert(&der, -86400L * 10, -86400, false);
 	flags = 0;
 	memset(&tls, 0, sizeof(tls));
 	assert_int_equal(probe_tls_cert_summary(der, len, now, &tls, &flags), PS_OK);

@@ -196,6 +196,16 @@ static void test_xml_valid_and_escaped(void **unused)
 	free(xml);
 }
 
+/* A CSV port column: a number up to 65535, nothing after it (atoi reads junk as 0). */
+static uint16_t port_field(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	assert_true(end != s && *end == '\0' && v <= 65535);
+	return (uint16_t)v;
+}
+
 static enum ps_err count_state(struct snapshot *snap, uint16_t port, int *state)
 {
 	size_t i;
@@ -231,7 +241,8 @@ static void test_xml_round_trip(void **unused)
 		assert_int_equal(snap.ports[i].state, want.state);
 	}
 	assert_int_equal(count_state(&snap, 8080, &state), PS_OK);
-	assert_int_equal(state, PORT_OPEN);
+	/* cmocka's failed assert longjmps out; the analyzer, not told so, goes on past it. */
+	assert_int_equal(state, PORT_OPEN); // NOLINT(clang-analyzer-core.CallAndMessage)
 	assert_int_equal(count_state(&snap, 5, &state), PS_ERR_NOT_FOUND);
 	for (i = 0; i < snap.nports; i++)
 		if (snap.ports[i].port == 8080) {
@@ -305,12 +316,12 @@ static void test_csv_quoting(void **unused)
 
 		assert_int_equal(n, 14);
 		rows++;
-		truth((uint16_t)atoi(fields[2]), &want);
+		truth(port_field(fields[2]), &want);
 		assert_string_equal(fields[4], port_state_name(want.state));
 		assert_string_equal(fields[5], port_reason_name(want.reason));
 		if (!strcmp(fields[0], "192.0.2.2"))
 			assert_string_equal(fields[1], "lab<&>\"host\"");
-		if (atoi(fields[2]) == 8080) {
+		if (port_field(fields[2]) == 8080) {
 			found++;
 			/* Formula defused with a leading apostrophe, the rest intact. */
 			assert_string_equal(fields[9], "'" HOSTILE_PRODUCT);
