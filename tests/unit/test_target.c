@@ -32,7 +32,7 @@ static enum ps_err fake_resolve(void *ctx, const char *name, struct ps_addr *out
 	    {"host-a.test", "192.0.2.50"},
 	    {"host-b.test", "2001:db8::7"},
 	    {"alias-a.test", "192.0.2.50"},
-	    {"lonely.test", "198.51.100.9"},
+	    {"lonely.test", "198.18.100.9"},
 	};
 	struct fake_dns *dns = ctx;
 	size_t i;
@@ -322,7 +322,7 @@ static void test_named_hosts(void **state)
 	assert_int_equal(target_list_add_spec(&exclude, "192.0.2.50", NULL, NULL, &diag), PS_OK);
 	assert_int_equal(target_list_finish(&list, &exclude, NO_LIMIT, &diag), PS_OK);
 	assert_int_equal(list.total, 1);
-	assert_addr(&list, 0, "198.51.100.9", "lonely.test");
+	assert_addr(&list, 0, "198.18.100.9", "lonely.test");
 	target_list_release(&list);
 	target_list_release(&exclude);
 
