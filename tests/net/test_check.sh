@@ -65,4 +65,14 @@ lab_check "profile of 127.0.0.1" "4 open, 65531 closed, 0 stealth" \
 lab_check "verdict" "Verdict: EXPOSED: 1 TCP port reachable from other hosts" \
 	"$(grep '^Verdict' <<<"$out")"
 lab_check "advice names the exposed port" "1" "$(grep -c "^  $P_ALL/tcp:" <<<"$out")"
+
+# The connect scan of loopback (what an unprivileged check uses) finds exactly the listeners:
+# a socket the kernel happened to connect to itself must not pass for an open port.
+open_ports=$(ip netns exec "$LAB_S" "$ps" scan -sT --no-db -p- 127.0.0.1 ::1 --format jsonl |
+	python3 -c 'import json, sys
+rows = [json.loads(l) for l in sys.stdin if "port" in l and "summary" not in l]
+print(" ".join("%s:%d" % (r["ip"], r["port"]) for r in sorted(rows, key=lambda r: (r["ip"], r["port"]))))')
+lab_check "connect scan of loopback: open ports" \
+	"127.0.0.1:$P_LO 127.0.0.1:$P_ALL 127.0.0.1:$P_DROP 127.0.0.1:$P_REJ ::1:$P_ALL ::1:$P_DROP" \
+	"$open_ports"
 lab_done
