@@ -16,6 +16,7 @@
 struct scan_output {
 	const char *format;
 	const char *path; /* "-": stdout */
+	char *owned;	  /* path, when the job made it (-oA): freed with the job */
 };
 
 /*
@@ -29,6 +30,7 @@ struct scan_job {
 	struct portset ports;
 	struct ps_addr source;
 	const char *format; /* NULL: no report, only observe (the check's own view) */
+	bool format_given;  /* --format was named: its report is wanted even beside -oX - */
 	const char *output; /* NULL or "-": stdout */
 	unsigned show;
 	struct scan_output extra[SCAN_MAX_EXTRA_OUTPUTS];
@@ -42,7 +44,11 @@ struct scan_job {
 /* A fresh job with the knowledge base loaded; returns an exit code on failure, else 0. */
 int scan_job_init(struct scan_job *job);
 void scan_job_release(struct scan_job *job);
-/* Runs the scan into its reports and history; returns the exit code. */
+/*
+ * Runs the scan into its reports and history; returns the exit code. Every report file is
+ * written beside its destination and renamed into place when the run worked, so a failed or
+ * refused run leaves an existing file as it was.
+ */
 int scan_job_run(struct scan_job *job);
 
 #endif
