@@ -47,8 +47,11 @@ enum ps_err outfile_open(struct outfile *o, const char *path, struct ps_diag *di
 	o->dest = destination(path);
 	if (!o->dest)
 		goto nomem;
-	if (!stat(o->dest, &st) && !S_ISREG(st.st_mode)) {
-		if (S_ISDIR(st.st_mode))
+	/* /dev/stdout, /dev/fd/N, /proc/self/fd/N name an open file: renaming over it would cut
+	 * it loose from the descriptor that refers to it. */
+	if (!strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6) ||
+	    (!stat(o->dest, &st) && !S_ISREG(st.st_mode))) {
+		if (!stat(o->dest, &st) && S_ISDIR(st.st_mode))
 			goto fail_errno_dir;
 		o->f = fopen(o->dest, "w"); /* a device or FIFO: nothing to keep whole */
 		if (!o->f)
