@@ -766,6 +766,9 @@ static enum ps_err conn_loop(struct conn_run *run)
 	bool more, busy;
 	int n, i;
 
+	/* conn_init() succeeded; the analyzer cannot see that ps_fail() returns its error. */
+	if (!run->slots)
+		return PS_ERR_INVALID;
 	for (;;) {
 		if (conn_stopped(run))
 			return PS_ERR_INTERRUPTED;

@@ -576,7 +576,7 @@ static enum ps_err run_senders(struct raw_scan *c)
 static enum ps_err scan_passes(struct raw_scan *c)
 {
 	uint64_t pass_end = 0, wait_ns;
-	enum ps_err err = PS_OK;
+	enum ps_err err;
 	enum pass_step step;
 
 	pass_plan_init(&c->plan, c->npairs, c->opts->max_retries);
