@@ -57,6 +57,9 @@ static const char scan_usage[] =
 	"      --show STATES         which ports to list: open (default), closed, filtered, all\n"
 	"  -oX/-oG/-oJ/-oN FILE      also write nmap XML / grepable / JSON Lines / text to FILE\n"
 	"  -oA BASE                  all four at once: BASE.nmap, .xml, .gnmap, .jsonl\n"
+	"  -v, --verbose             print each open port as it is found\n"
+	"      --stats-every TIME    a status line every TIME (30s, 1m, 500ms) on stderr; on a\n"
+	"                            terminal it is shown anyway, in place; SIGUSR1: one line\n"
 	"      --output-csv FILE, --output-html FILE   also write CSV / an HTML page to FILE\n"
 	"                            (several at once; '-' = stdout, replacing the text report)\n"
 	"\n"
@@ -91,6 +94,7 @@ enum scan_option {
 	OPT_SERVICE,
 	OPT_PROBES,
 	OPT_OUTPUT_ALL,
+	OPT_STATS_EVERY,
 };
 
 static const struct option scan_options[] = {
@@ -124,6 +128,8 @@ static const struct option scan_options[] = {
 	{"output-csv", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"output-html", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"output-all", required_argument, NULL, OPT_OUTPUT_ALL},
+	{"stats-every", required_argument, NULL, OPT_STATS_EVERY},
+	{"verbose", no_argument, NULL, 'v'},
 	{"service", no_argument, NULL, OPT_SERVICE},
 	{"probes", required_argument, NULL, OPT_PROBES},
 	{NULL, 0, NULL, 0},
@@ -309,7 +315,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 	optind = 1;
 	opterr = 0;
 	while (!*err &&
-	       (opt = getopt_long(argc, argv, ":hp:o:e:S:46", scan_options, &opt_index)) != -1) {
+	       (opt = getopt_long(argc, argv, ":hp:o:e:S:46v", scan_options, &opt_index)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(scan_usage, stdout);
@@ -374,6 +380,12 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		case OPT_OUTPUT_ALL:
 			*err = add_output_all(job, optarg, diag);
+			break;
+		case 'v':
+			job->verbose++;
+			break;
+		case OPT_STATS_EVERY:
+			*err = cli_parse_duration("--stats-every", optarg, &job->stats_every_s, diag);
 			break;
 		case OPT_SERVICE:
 			job->run.service = true;

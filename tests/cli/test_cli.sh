@@ -46,6 +46,9 @@ expect 2 'unknown option -Z ' scan -p 80 -Z4 192.0.2.1
 expect 2 'needs a value' scan 192.0.2.1 -p
 expect 2 'bad --max-retries' scan --max-retries 99 192.0.2.1
 expect 2 'unknown format' scan --format yaml -p 80 192.0.2.1
+expect 2 'bad --stats-every "soon": not a duration' scan --stats-every soon -p 80 192.0.2.1
+expect 2 'bad --stats-every "5x": not a duration' scan --stats-every 5x -p 80 192.0.2.1
+expect 2 'bad --stats-every "0s": must be 50ms' scan --stats-every 0s -p 80 192.0.2.1
 expect 2 'unknown scan engine' scan --engine warp -p 80 192.0.2.1
 expect 2 'bad --show' scan --show opne -p 80 192.0.2.1
 expect 2 'cannot open' scan -p 80 -iL "$tmp/missing"
