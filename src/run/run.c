@@ -167,6 +167,7 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	if (!err && job->service) {
 		rc->service.enabled = true;
 		rc->service.probes_file = job->probes_file;
+		rc->service.intensity = job->version_intensity;
 		err = run_service_prepare(&rc->service, diag);
 	}
 	if (err)
