@@ -683,13 +683,13 @@ static void product_from_server(struct service_info *svc)
 		return;
 	slash = strchr(srv, '/');
 	if (!slash) {
-		probe_copy_printable(svc->product, sizeof(svc->product), srv, strlen(srv));
+		text_clean_mem(svc->product, sizeof(svc->product), srv, strlen(srv), TEXT_ASCII);
 		return;
 	}
-	probe_copy_printable(svc->product, sizeof(svc->product), srv, (size_t)(slash - srv));
+	text_clean_mem(svc->product, sizeof(svc->product), srv, (size_t)(slash - srv), TEXT_ASCII);
 	end = strchr(slash + 1, ' ');
-	probe_copy_printable(svc->version, sizeof(svc->version), slash + 1,
-			     end ? (size_t)(end - slash - 1) : strlen(slash + 1));
+	text_clean_mem(svc->version, sizeof(svc->version), slash + 1,
+			     end ? (size_t)(end - slash - 1) : strlen(slash + 1), TEXT_ASCII);
 }
 
 static void session_result(struct engine *e, struct session *s, const struct port_result *res)

@@ -15,32 +15,16 @@
 #define MATCH_LIMIT 200000u
 #define DEPTH_LIMIT 5000u
 
+/* Template output before cleaning: raw capture bytes, more room than any field needs. */
 struct out_text {
-	char *buf;
-	size_t size;
+	char buf[512];
 	size_t len;
 };
 
 static void out_byte(struct out_text *o, unsigned char c)
 {
-	/* Printable ASCII only: the fields end up in terminals, JSON and SQL. */
-	if (c < 0x20 || c > 0x7e || o->len + 1 >= o->size)
-		return;
-	o->buf[o->len++] = (char)c;
-	o->buf[o->len] = '\0';
-}
-
-void probe_copy_printable(char *dst, size_t n, const void *src, size_t len)
-{
-	struct out_text o = {.buf = dst, .size = n};
-	const unsigned char *s = src;
-	size_t i;
-
-	if (!n)
-		return;
-	dst[0] = '\0';
-	for (i = 0; i < len; i++)
-		out_byte(&o, s[i]);
+	if (o->len < sizeof(o->buf))
+		o->buf[o->len++] = (char)c;
 }
 
 struct captures {
@@ -144,8 +128,9 @@ static const char *int_of(struct out_text *o, const struct captures *c, const ch
 
 static void expand(char *dst, size_t size, const char *tmpl, const struct captures *c)
 {
-	struct out_text o = {.buf = dst, .size = size};
+	struct out_text o = {.len = 0};
 	const char *s = tmpl;
+	size_t len;
 
 	if (!size)
 		return;
@@ -174,9 +159,11 @@ static void expand(char *dst, size_t size, const char *tmpl, const struct captur
 			out_byte(&o, (unsigned char)*s++);
 		}
 	}
+	/* Printable ASCII only: the fields end up in terminals, JSON and SQL. */
+	len = text_clean_mem(dst, size, o.buf, o.len, TEXT_ASCII);
 	/* Templates like "protocol $1; $3" leave a dangling "; " when a capture is empty. */
-	while (o.len && (dst[o.len - 1] == ' ' || dst[o.len - 1] == ';' || dst[o.len - 1] == ','))
-		dst[--o.len] = '\0';
+	while (len && (dst[len - 1] == ' ' || dst[len - 1] == ';' || dst[len - 1] == ','))
+		dst[--len] = '\0';
 }
 
 static bool setup(struct probe_db *db)

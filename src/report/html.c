@@ -13,7 +13,7 @@
 #include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
-#include "textclean.h"
+#include "core/textclean.h"
 #include "verdict.h"
 
 /* Beyond this many ports a grid stops being readable; the host gets a list of runs instead. */
