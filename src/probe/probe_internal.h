@@ -24,7 +24,7 @@ struct pdb_match {
 	char *tmpl[PDB_FIELD_COUNT]; /* NULL when the line has none */
 	bool soft;
 	bool backdoor;
-	int8_t jit; /* 0 not yet tried, 1 compiled, -1 JIT unavailable (the interpreter runs) */
+	bool jit; /* JIT-compiled at load; false: JIT unavailable here, the interpreter runs */
 };
 
 struct pdb_range {
@@ -65,13 +65,20 @@ struct probe_db {
 	size_t naliases;
 	size_t aliases_cap;
 	size_t nmatches;
+};
+
+/*
+ * What one matching needs to write: PCRE2's match data (the captures) and match context (the
+ * backtracking caps). One per identification or thread; the database itself is only read.
+ */
+struct probe_matcher {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 };
 
 bool pdb_ports_has(const struct pdb_ports *ports, uint16_t port);
 /* The probe called name (case-insensitive), or NULL. */
-struct pdb_probe *pdb_find_probe(const struct probe_db *db, const char *name);
+const struct pdb_probe *pdb_find_probe(const struct probe_db *db, const char *name);
 /* The family name our matches use for name (an alias resolves), never NULL. */
 const char *pdb_family(const struct probe_db *db, const char *name);
 
