@@ -56,6 +56,7 @@ static const char scan_usage[] =
 	"  -o, --output FILE         write the report to FILE (default: stdout)\n"
 	"      --show STATES         which ports to list: open (default), closed, filtered, all\n"
 	"  -oX/-oG/-oJ/-oN FILE      also write nmap XML / grepable / JSON Lines / text to FILE\n"
+	"  -oA BASE                  all four at once: BASE.nmap, .xml, .gnmap, .jsonl\n"
 	"      --output-csv FILE, --output-html FILE   also write CSV / an HTML page to FILE\n"
 	"                            (several at once; '-' = stdout, replacing the text report)\n"
 	"\n"
@@ -89,6 +90,7 @@ enum scan_option {
 	OPT_EXTRA_OUTPUT, /* --output-xml and friends: the format is the name after "output-" */
 	OPT_SERVICE,
 	OPT_PROBES,
+	OPT_OUTPUT_ALL,
 };
 
 static const struct option scan_options[] = {
@@ -121,6 +123,7 @@ static const struct option scan_options[] = {
 	{"output-text", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"output-csv", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"output-html", required_argument, NULL, OPT_EXTRA_OUTPUT},
+	{"output-all", required_argument, NULL, OPT_OUTPUT_ALL},
 	{"service", no_argument, NULL, OPT_SERVICE},
 	{"probes", required_argument, NULL, OPT_PROBES},
 	{NULL, 0, NULL, 0},
@@ -140,6 +143,7 @@ static const struct cli_alias scan_aliases[] = {
 	{"-oG", "--output-grep"},
 	{"-oJ", "--output-jsonl"},
 	{"-oN", "--output-text"},
+	{"-oA", "--output-all"},
 	{"-sV", "--service"},
 	{NULL, NULL},
 };
@@ -239,6 +243,62 @@ static enum ps_err parse_number(int opt, const char *arg, struct scan_opts *o,
 	}
 }
 
+static enum ps_err add_extra(struct scan_job *job, const char *format, const char *path,
+			     char *owned, struct ps_diag *diag)
+{
+	if (job->nextra == SCAN_MAX_EXTRA_OUTPUTS) {
+		free(owned);
+		return ps_fail(diag, PS_ERR_INVALID, "at most %d extra outputs",
+			       SCAN_MAX_EXTRA_OUTPUTS);
+	}
+	job->extra[job->nextra].format = format;
+	job->extra[job->nextra].path = owned ? owned : path;
+	job->extra[job->nextra++].owned = owned;
+	return PS_OK;
+}
+
+/* -oA BASE: nmap's three (BASE.nmap, BASE.xml, BASE.gnmap) and our JSON Lines. */
+static enum ps_err add_output_all(struct scan_job *job, const char *base, struct ps_diag *diag)
+{
+	static const struct {
+		const char *format, *ext;
+	} all[] = {{"text", "nmap"}, {"xml", "xml"}, {"grep", "gnmap"}, {"jsonl", "jsonl"}};
+	enum ps_err err = PS_OK;
+	size_t i;
+
+	if (!base[0] || !strcmp(base, "-"))
+		return ps_fail(diag, PS_ERR_INVALID, "-oA wants a base file name, not '%s'", base);
+	for (i = 0; !err && i < sizeof(all) / sizeof(all[0]); i++) {
+		char *path = NULL;
+
+		if (asprintf(&path, "%s.%s", base, all[i].ext) < 0)
+			return ps_fail(diag, PS_ERR_NOMEM, "out of memory");
+		err = add_extra(job, all[i].format, NULL, path, diag);
+	}
+	return err;
+}
+
+/*
+ * nmap's -o<letter> outputs that portsight does not have (-oS, -oM...) would otherwise be read
+ * as "-o S": a report written to a file named S. Refuse them by name.
+ */
+static enum ps_err refuse_nmap_outputs(int argc, char **argv, struct ps_diag *diag)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
+
+		if (a[0] == '-' && a[1] == 'o' && a[2] >= 'A' && a[2] <= 'Z' && !a[3] &&
+		    !strchr("XGJNA", a[2]))
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "unknown output option %s (portsight writes -oN, -oX, -oG, "
+				       "-oJ, or all of them with -oA BASE)",
+				       a);
+	}
+	return PS_OK;
+}
+
 static int parse_options(struct scan_job *job, struct scan_args *a, int argc, char **argv,
 			 struct ps_diag *diag, enum ps_err *err)
 {
@@ -255,18 +315,18 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			fputs(scan_usage, stdout);
 			return 1;
 		case 'p':
-			job->ports_spec = optarg;
+			job->run.ports_spec = optarg;
 			break;
 		case 'o':
 			job->output = optarg;
 			break;
 		case 'e':
-			job->opts.interface = optarg;
+			job->run.tuning.interface = optarg;
 			break;
 		case 'S':
 			if (ps_addr_parse(optarg, &job->source))
 				*err = ps_fail(diag, PS_ERR_INVALID, "bad --source-ip \"%s\"", optarg);
-			job->opts.source = &job->source;
+			job->run.tuning.source = &job->source;
 			break;
 		case '4':
 			a->resolve.family = AF_INET;
@@ -287,16 +347,17 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			a->allow_large = 1;
 			break;
 		case OPT_CONNECT:
-			job->engine = "connect";
+			job->run.engine = "connect";
 			break;
 		case OPT_SYN:
-			job->engine = "syn";
+			job->run.engine = "syn";
 			break;
 		case OPT_ENGINE:
-			job->engine = optarg;
+			job->run.engine = optarg;
 			break;
 		case OPT_FORMAT:
 			job->format = optarg;
+			job->format_given = true;
 			break;
 		case OPT_SHOW:
 			*err = report_parse_show(optarg, &job->show, diag);
@@ -308,20 +369,18 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			job->no_db = true;
 			break;
 		case OPT_EXTRA_OUTPUT:
-			if (job->nextra == SCAN_MAX_EXTRA_OUTPUTS) {
-				*err = ps_fail(diag, PS_ERR_INVALID, "at most %d extra outputs",
-					       SCAN_MAX_EXTRA_OUTPUTS);
-				break;
-			}
-			job->extra[job->nextra].format = extra_format(&scan_options[opt_index]);
-			job->extra[job->nextra++].path = optarg;
+			*err = add_extra(job, extra_format(&scan_options[opt_index]), optarg, NULL,
+					 diag);
+			break;
+		case OPT_OUTPUT_ALL:
+			*err = add_output_all(job, optarg, diag);
 			break;
 		case OPT_SERVICE:
-			job->service.enabled = true;
+			job->run.service = true;
 			break;
 		case OPT_PROBES:
-			job->service.probes_file = optarg;
-			job->service.enabled = true;
+			job->run.probes_file = optarg;
+			job->run.service = true;
 			break;
 		case ':':
 			*err = ps_fail(diag, PS_ERR_INVALID, "option %s needs a value",
@@ -333,7 +392,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 				       cli_bad_option(argv, optbuf));
 			break;
 		default:
-			*err = parse_number(opt, optarg, &job->opts, diag);
+			*err = parse_number(opt, optarg, &job->run.tuning, diag);
 			break;
 		}
 	}
@@ -357,14 +416,18 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_fail(PS_ERR_NOMEM, NULL);
 		goto out;
 	}
-	job.ports_spec = "top1000";
-	job.args = joined = cli_join_args(argc, argv);
+	job.run.ports_spec = "top1000";
+	job.run.args = joined = cli_join_args(argc, argv);
+	if ((err = refuse_nmap_outputs(argc, argv, &diag))) {
+		rc = cli_fail(err, &diag);
+		goto out;
+	}
 	if (parse_options(&job, &a, argc, args, &diag, &err)) {
 		rc = CLI_EXIT_OK;
 		goto out;
 	}
 	if (!err)
-		err = portset_parse(&job.ports, job.ports_spec, kb_preset, job.kb, &diag);
+		err = portset_parse(&job.ports, job.run.ports_spec, kb_preset, job.kb, &diag);
 	if (!err)
 		err = build_targets(&job, &a, argc - optind, args + optind, &diag);
 	if (err) {

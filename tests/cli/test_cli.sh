@@ -95,6 +95,27 @@ if [ -s "$tmp/x.xml" ]; then
 	fails=$((fails + 1))
 fi
 
+# Outputs: nmap's letters we lack are refused by name (once "-oS x" wrote a report to "S"),
+# two reports never share a file, and a run that fails leaves an existing file as it was.
+expect 2 'unknown output option -oS ' scan -p 80 -oS "$tmp/s" 192.0.2.1
+expect 2 'unknown output option -oM ' scan -p 80 192.0.2.1 -oM "$tmp/m"
+expect 2 "-oA wants a base file name, not '-'" scan -p 80 -oA - 192.0.2.1
+expect_setup 2 "two reports cannot share $tmp/f" scan -p 80 -oX "$tmp/f" -oG "$tmp/f" 192.0.2.1
+expect_setup 2 "two reports cannot share $tmp/f:" scan -p 80 -o "$tmp/f" -oJ "$tmp/./f" 192.0.2.1
+expect_setup 2 'two reports cannot share standard output' scan -p 80 -oX - -oJ - 192.0.2.1
+expect_setup 2 'two reports cannot share standard output' scan -p 80 -oX - --format jsonl 192.0.2.1
+expect_setup 2 'two reports cannot share .*b.xml' scan -p 80 -oA "$tmp/b" -oX "$tmp/b.xml" 192.0.2.1
+[ -e "$tmp/f" ] && { echo "FAIL - a refused run created $tmp/f"; fails=$((fails + 1)); }
+printf 'keep me\n' >"$tmp/keep.xml"
+expect_setup 2 'file is not a database' scan -p 80 -oX "$tmp/keep.xml" --db "$tmp/notdb" 192.0.2.1
+if [ "$(cat "$tmp/keep.xml")" != "keep me" ] || ls -a "$tmp" | grep -q '^\.keep\.xml\.'; then
+	echo "FAIL - a failed run clobbered keep.xml or left its temporary file:"
+	ls -la "$tmp" | sed 's/^/    /'
+	fails=$((fails + 1))
+else
+	echo "ok - a failed run leaves an existing -oX file whole"
+fi
+
 # explain
 expect 2 'port "0" out of range' explain 0
 expect 2 'port "70000" out of range' explain 70000

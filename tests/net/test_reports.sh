@@ -53,6 +53,18 @@ lab_s "$PORTSIGHT" scan -sT $TIMING -p "$PORTS" --show all --db "$DB" "$TARGET" 
 lab_check "scan with six outputs exits 0" 0 $?
 lab_check "stdout is the text report, same as -oN" "$(cat "$W/scan1.txt")" "$(cat "$W/stdout1")"
 
+# -oA BASE: nmap's three files and our JSON Lines, renamed into place whole (no temporary left).
+lab_s "$PORTSIGHT" scan -sT $TIMING -p "$PORTS" --no-db -oA "$W/all" "$TARGET" >"$W/stdout_all" 2>&1
+lab_check "-oA exits 0" 0 $?
+lab_check "-oA writes BASE.nmap .xml .gnmap .jsonl" "all.gnmap all.jsonl all.nmap all.xml" \
+	"$(cd "$W" && ls all.* | tr '\n' ' ' | sed 's/ $//')"
+lab_check "-oA: stdout is the text report, same as BASE.nmap" "$(cat "$W/all.nmap")" \
+	"$(cat "$W/stdout_all")"
+lab_check "-oA: the JSON Lines summary counts every port" \
+	"$(python3 -c 'import sys; print(sum(int(b) - int(a) + 1 for a, _, b in (r.partition("-") if "-" in r else (r, "", r) for r in sys.argv[1].split(","))))' "$PORTS")" \
+	"$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["summary"]["ports_scanned"])' "$W/all.jsonl")"
+lab_check "-oA: no temporary file left" "" "$(ls -A "$W" | grep '^\.' )"
+
 # --- XML: nmap's DTD, then our ports against the truth with xml.etree
 if command -v xmllint >/dev/null && [ -r /usr/share/nmap/nmap.dtd ]; then
 	xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$W/scan1.xml" 2>"$W/xmllint.err"
@@ -305,8 +317,9 @@ lab_nft "$LAB_T" "table inet lab_slow {
 }"
 KDB=$W/killed.db
 # Long timeouts and few probes in flight: the dropped ports keep this scan busy for minutes.
-lab_s "$PORTSIGHT" scan -sT --max-retries 5 --min-rtt-timeout 500 --max-inflight 256 \
-	-p 1-65535 --db "$KDB" "$TARGET" >/dev/null 2>&1 &
+lab_guard "$LAB_S" || exit 1 # the background job must be the scanner itself, to kill -9 it
+ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT --max-retries 5 --min-rtt-timeout 500 \
+	--max-inflight 256 -p 1-65535 --db "$KDB" "$TARGET" >/dev/null 2>&1 &
 SCAN=$!
 # Kill it once results are being committed (or after 10 s), mid-batch.
 for _ in $(seq 100); do
