@@ -287,6 +287,7 @@ int cmd_local(int argc, char **argv)
 	struct ps_diag diag = {{0}};
 	enum ps_err err;
 	FILE *out = stdout;
+	bool write_failed;
 	int rc;
 	size_t i;
 
@@ -313,11 +314,12 @@ int cmd_local(int argc, char **argv)
 	} else {
 		print_text(out, &r, a.advice);
 	}
+	write_failed = err == PS_ERR_IO || ferror(out);
+	if (out != stdout && fclose(out))
+		write_failed = true;
 	if (err == PS_ERR_NOMEM) {
 		rc = cli_fail(err, NULL);
-		if (out != stdout)
-			fclose(out);
-	} else if (ferror(out) || (out != stdout && fclose(out))) {
+	} else if (write_failed) {
 		cli_error("local: writing %s failed", a.output ? a.output : "standard output");
 		rc = CLI_EXIT_FAILURE;
 	}
