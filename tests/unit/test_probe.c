@@ -229,7 +229,7 @@ struct match_worker {
 	const char *version_format;
 	unsigned iterations;
 	unsigned right;
-	char wrong[160]; /* the first wrong answer */
+	char wrong[256]; /* the first wrong answer */
 };
 
 static void *match_worker_run(void *arg)
