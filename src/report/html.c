@@ -13,8 +13,8 @@
 #include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
+#include "core/textclean.h"
 #include "hostprofile.h"
-#include "textclean.h"
 #include "verdict.h"
 
 /* Beyond this many ports a grid stops being readable; the host gets a list of runs instead. */

@@ -12,7 +12,7 @@
 #include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
-#include "textclean.h"
+#include "core/textclean.h"
 
 /* nmap folds a closed or filtered state into <extraports> once it has more ports than this. */
 #define XML_EXTRAPORTS_MIN 26
