@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "outfile.h"
+#include "progress.h"
 
 /*
  * The one piece of global state: a signal handler can only reach a static. Ctrl-C asks the
@@ -82,7 +83,8 @@ struct scan_outputs {
 	struct outfile files[SCAN_MAX_REPORTS];
 	size_t n;
 	struct run_history_sink history;
-	struct run_sink *sinks[SCAN_MAX_REPORTS + 2];
+	struct cli_progress progress;
+	struct run_sink *sinks[SCAN_MAX_REPORTS + 4];
 	size_t nsinks;
 };
 
@@ -154,6 +156,8 @@ static int open_outputs(struct scan_job *job, struct scan_outputs *o)
 		o->sinks[o->nsinks++] = &o->reports[i].sink;
 	if (job->observer)
 		o->sinks[o->nsinks++] = job->observer;
+	cli_progress_init(&o->progress, job->verbose, job->stats_every_s);
+	o->nsinks += cli_progress_sinks(&o->progress, o->sinks + o->nsinks);
 	return CLI_EXIT_OK;
 }
 
@@ -195,8 +199,11 @@ int scan_job_run(struct scan_job *job)
 	if (!rc) {
 		stop_requested = 0;
 		signal(SIGINT, on_sigint);
+		if (cli_progress_start(&o->progress))
+			cli_error("warning: no progress display (cannot start its thread)");
 		err = run_scan(&job->run, o->sinks, o->nsinks, &stop_requested, &cli_events,
 			       &result, &diag);
+		cli_progress_stop(&o->progress);
 		signal(SIGINT, SIG_DFL);
 	}
 	err = close_outputs(o, rc ? PS_ERR_INVALID : err, &diag);

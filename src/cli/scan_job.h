@@ -38,6 +38,8 @@ struct scan_job {
 	const char *db_path; /* NULL: the default history database */
 	bool no_db;
 	struct run_sink *observer; /* also sees every result, when set */
+	unsigned verbose;	   /* -v: open ports as they are found */
+	double stats_every_s;	   /* --stats-every: a status line this often; 0 = never */
 	struct report_summary summary; /* filled by scan_job_run */
 };
 

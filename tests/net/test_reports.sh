@@ -96,7 +96,10 @@ PY
 # port table, so both files lose <service> first; states, reasons and hosts stay).
 if command -v nmap >/dev/null && command -v ndiff >/dev/null; then
 	lab_s nmap -sT -n -Pn --max-retries 1 -p "$PORTS" -oX "$W/nmap.xml" "$TARGET" >/dev/null 2>&1
-	for f in nmap scan1; do
+	# Default options too: nmap lists a state of 25 ports or fewer as <port> elements.
+	lab_s "$PORTSIGHT" scan -sT $TIMING -p "$PORTS" --no-db -oX "$W/default.xml" "$TARGET" \
+		>/dev/null 2>&1
+	for f in nmap scan1 default; do
 		python3 - "$W/$f.xml" "$W/$f.noservice.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 tree = ET.parse(sys.argv[1])
@@ -110,6 +113,10 @@ PY
 	rc=$?
 	lab_check "ndiff: no host or port differences from nmap -sT" 0 $rc
 	[ $rc -eq 0 ] || cat "$W/ndiff.out"
+	ndiff "$W/nmap.noservice.xml" "$W/default.noservice.xml" >"$W/ndiff-default.out"
+	rc=$?
+	lab_check "ndiff, default options: every port nmap lists, we list (no extraports fold)" 0 $rc
+	[ $rc -eq 0 ] || cat "$W/ndiff-default.out"
 	# And our own diff reads nmap's file as it is and agrees: port-table names (nmap's
 	# http-proxy, our knowledge base's) are not compared, only what a probe identified.
 	"$PORTSIGHT" diff "$W/nmap.xml" "$W/scan1.xml" >"$W/diff-nmap.out"
