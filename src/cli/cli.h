@@ -60,7 +60,11 @@ struct cli_history {
 	struct store *st; /* NULL: not recording (never opened, or a write failed) */
 };
 /* Opens the database (path NULL = default) and records the start; an exit code on failure. */
-int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta);
+struct target_list;
+/* The scan's identity (which earlier scans diff compares it with) comes from targets and
+ * meta->ports, before the scan. */
+int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta,
+		      const struct target_list *targets);
 void cli_history_port(struct cli_history *h, const struct port_result *res);
 /* Records the totals and closes; a failure is a warning (the scan itself worked). */
 void cli_history_end(struct cli_history *h, const struct report_summary *sum);

@@ -217,20 +217,26 @@ int cmd_history(int argc, char **argv)
  * scan starts; a write failing later costs the history, not the scan: one warning, then the
  * rest of the scan goes unrecorded.
  */
-int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta)
+int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta,
+		      const struct target_list *targets)
 {
+	char identity[STORE_IDENTITY_LEN + 1];
 	struct store_scan_params p = {
 	    .args = meta->args,
 	    .engine = meta->engine,
 	    .ports_spec = meta->ports_spec,
 	    .targets = meta->targets,
 	    .start = meta->start,
+	    .ports = meta->ports,
+	    .identity = identity,
 	};
 	struct ps_diag diag = {{0}};
 	char def[4096];
 	enum ps_err err;
 
 	memset(h, 0, sizeof(*h));
+	if ((err = store_scan_identity(targets, meta->ports, identity)))
+		return cli_fail(err, NULL);
 	/* --db FILE must work; the default database is a convenience that must not stop a scan. */
 	if (!path) {
 		if (cli_history_path(def, sizeof(def)) || make_parents(def)) {
@@ -299,6 +305,7 @@ void cli_history_end(struct cli_history *h, const struct report_summary *sum)
 
 void cli_history_abort(struct cli_history *h)
 {
+	store_scan_abort(h->st);
 	store_close(h->st);
 	h->st = NULL;
 }

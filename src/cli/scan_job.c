@@ -231,7 +231,8 @@ static int scan_run_open(struct scan_job *job, struct scan_run *run, enum ps_err
 			return CLI_EXIT_OK;
 		run->sink.service = &job->service;
 	}
-	if (!job->no_db && (rc = cli_history_begin(&run->sink.history, job->db_path, &run->meta)))
+	if (!job->no_db && (rc = cli_history_begin(&run->sink.history, job->db_path, &run->meta,
+						     &job->targets)))
 		return rc;
 	if (run->main_report) {
 		*err = report_begin(&run->reports[0], run->fmt, run->out, job->kb, job->show,
