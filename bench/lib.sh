@@ -58,6 +58,8 @@ bench_loss() {
 # returns CMD's exit code. CMD's stdout goes where the caller sends it.
 bench_measure() {
 	local tv rc
+	# Every measured command runs in the scanner namespace: check it is sealed first.
+	lab_guard "$LAB_S" || return 97
 	tv=$(mktemp)
 	/usr/bin/time -v -o "$tv" "$@"
 	rc=$?

@@ -62,6 +62,7 @@ S="ip netns exec $LAB_S"
 measure() {
 	local name=$1
 	shift
+	lab_guard "$LAB_S" || return 97 # $S enters it; check it is sealed first
 	/usr/bin/time -f '%e %M' -o "$tmp/$name.time" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
 	local rc=$?
 	WALL=$(tail -n 1 "$tmp/$name.time" | awk '{print $1}')

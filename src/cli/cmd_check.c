@@ -31,17 +31,15 @@ struct check_scan {
 	struct hosttab hosts;
 	struct portset open_v4;
 	struct portset open_v6;
-	enum ps_err err;
 };
 
-static void observe(void *ctx, const struct port_result *res)
+static enum ps_err observe(void *ctx, const struct port_result *res)
 {
 	struct check_scan *cs = ctx;
 
 	if (res->state == PORT_OPEN)
 		portset_add(res->addr.family == AF_INET ? &cs->open_v4 : &cs->open_v6, res->port);
-	if (!cs->err)
-		cs->err = hosttab_add(&cs->hosts, res, 0);
+	return hosttab_add(&cs->hosts, res, 0);
 }
 
 /* The verdict another host would get on a port, from the most exposed socket on it. */
@@ -207,6 +205,7 @@ int cmd_check(int argc, char **argv)
 {
 	static const char *const loopback[] = {"127.0.0.1", "::1"};
 	struct check_scan cs;
+	struct run_observer_sink watch;
 	struct scan_job job;
 	struct audit_opts aopts;
 	struct audit_report report;
@@ -230,9 +229,9 @@ int cmd_check(int argc, char **argv)
 	hosttab_init(&cs.hosts);
 	job.format = NULL;
 	job.no_db = true; /* 131070 rows a run would swamp the history; scans are what it keeps */
-	job.observe = observe;
-	job.observe_ctx = &cs;
-	job.ports_spec = "all";
+	run_observer_sink_init(&watch, observe, &cs);
+	job.observer = &watch.sink;
+	job.run.ports_spec = "all";
 	portset_add_range(&job.ports, 1, PORTSET_MAX_PORT);
 	for (i = 0; !err && i < sizeof(loopback) / sizeof(loopback[0]); i++)
 		err = target_list_add_spec(&job.targets, loopback[i], NULL, NULL, &diag);
@@ -243,10 +242,8 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	rc = scan_job_run(&job);
-	if (rc || cs.err) {
-		rc = rc ? rc : cli_fail(cs.err, NULL);
+	if (rc)
 		goto out;
-	}
 
 	audit_opts_init(&aopts);
 	aopts.kb = job.kb;

@@ -14,69 +14,6 @@
 #include "report/textclean.h"
 #include "store/store.h"
 
-int cli_history_path(char *buf, size_t len)
-{
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	int n;
-
-	/* XDG says a relative XDG_STATE_HOME is invalid and must be ignored. */
-	if (state && state[0] == '/')
-		n = snprintf(buf, len, "%s/portsight/history.db", state);
-	else if (home && home[0] == '/')
-		n = snprintf(buf, len, "%s/.local/state/portsight/history.db", home);
-	else
-		return -1;
-	return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
-/*
- * mkdir -p of the default database's directory, private to the user (history names hosts and
- * services). Only below a base that exists: $XDG_STATE_HOME's parent or $HOME; a HOME that
- * does not exist is not ours to create.
- */
-static int make_parents(const char *path)
-{
-	const char *state = getenv("XDG_STATE_HOME");
-	char dir[4096];
-	struct stat st;
-	size_t keep;
-	char *p;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -1;
-	*strrchr(dir, '/') = '\0';
-	/* keep: the length of the directory that must already exist. */
-	if (state && state[0] == '/') {
-		keep = strlen(state);
-		while (keep > 1 && dir[keep - 1] == '/')
-			keep--;
-		while (keep > 1 && dir[keep - 1] != '/')
-			keep--;
-	} else {
-		keep = strlen(dir) - strlen("/.local/state/portsight");
-	}
-	if (keep == 0)
-		keep = 1; /* "/" */
-	p = dir + keep;
-	{
-		char saved = *p;
-
-		*p = '\0';
-		if (stat(dir, &st) || !S_ISDIR(st.st_mode))
-			return -1;
-		*p = saved;
-	}
-	for (; *p; p++) {
-		if (*p != '/' || p == dir)
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(dir, 0700) && errno != EEXIST ? -1 : 0;
-}
-
 int cli_history_open(const char *path, int create, struct store **out)
 {
 	char def[4096];
@@ -85,13 +22,13 @@ int cli_history_open(const char *path, int create, struct store **out)
 	enum ps_err err;
 
 	if (!path) {
-		if (cli_history_path(def, sizeof(def))) {
+		if (store_default_path(def, sizeof(def))) {
 			cli_error(
 			    "no history database: set XDG_STATE_HOME or HOME, or use --db FILE");
 			return CLI_EXIT_USAGE;
 		}
 		path = def;
-		if (create && make_parents(path)) {
+		if (create && store_make_parents(path)) {
 			cli_error("cannot create the directory of %s: %s", path, strerror(errno));
 			return CLI_EXIT_FAILURE;
 		}
@@ -210,102 +147,4 @@ int cmd_history(int argc, char **argv)
 	err = store_list_scans(st, (unsigned)limit, print_row, NULL, &diag);
 	store_close(st);
 	return err ? cli_fail(err, &diag) : CLI_EXIT_OK;
-}
-
-/*
- * Recording a scan (cmd_scan calls these three). Opening the database is checked before the
- * scan starts; a write failing later costs the history, not the scan: one warning, then the
- * rest of the scan goes unrecorded.
- */
-int cli_history_begin(struct cli_history *h, const char *path, const struct report_meta *meta,
-		      const struct target_list *targets)
-{
-	char identity[STORE_IDENTITY_LEN + 1];
-	struct store_scan_params p = {
-	    .args = meta->args,
-	    .engine = meta->engine,
-	    .ports_spec = meta->ports_spec,
-	    .targets = meta->targets,
-	    .start = meta->start,
-	    .ports = meta->ports,
-	    .identity = identity,
-	};
-	struct ps_diag diag = {{0}};
-	char def[4096];
-	enum ps_err err;
-
-	memset(h, 0, sizeof(*h));
-	if ((err = store_scan_identity(targets, meta->ports, identity)))
-		return cli_fail(err, NULL);
-	/* --db FILE must work; the default database is a convenience that must not stop a scan. */
-	if (!path) {
-		if (cli_history_path(def, sizeof(def)) || make_parents(def)) {
-			cli_error("warning: no usable history directory (HOME, XDG_STATE_HOME); "
-				  "this scan is not recorded (--no-db silences this)");
-			return CLI_EXIT_OK;
-		}
-		path = def;
-	}
-	err = store_open(path, &h->st, &diag);
-	if (!err)
-		err = store_scan_begin(h->st, &p, NULL, &diag);
-	if (!err)
-		return CLI_EXIT_OK;
-	store_close(h->st);
-	h->st = NULL;
-	if (path == def) {
-		cli_error("warning: %s; this scan is not recorded (--no-db silences this)",
-			  ps_diag_text(&diag, err));
-		return CLI_EXIT_OK;
-	}
-	return cli_fail(err, &diag);
-}
-
-static void history_failed(struct cli_history *h, enum ps_err err, const struct ps_diag *diag)
-{
-	cli_error("warning: %s; the rest of this scan is not recorded", ps_diag_text(diag, err));
-	store_close(h->st);
-	h->st = NULL;
-}
-
-void cli_history_port(struct cli_history *h, const struct port_result *res)
-{
-	struct ps_diag diag = {{0}};
-	enum ps_err err;
-
-	if (!h->st)
-		return;
-	if ((err = store_scan_port(h->st, res, &diag)))
-		history_failed(h, err, &diag);
-}
-
-void cli_history_end(struct cli_history *h, const struct report_summary *sum)
-{
-	struct store_scan_totals t = {
-	    .hosts_up = sum->hosts_up,
-	    .ports_scanned = sum->ports_scanned,
-	    .open = sum->open,
-	    .closed = sum->closed,
-	    .filtered = sum->filtered,
-	    .elapsed_s = sum->elapsed_s,
-	    .interrupted = sum->interrupted,
-	};
-	struct ps_diag diag = {{0}};
-	enum ps_err err;
-
-	if (!h->st)
-		return;
-	if ((err = store_scan_end(h->st, &t, &diag))) {
-		history_failed(h, err, &diag);
-		return;
-	}
-	store_close(h->st);
-	h->st = NULL;
-}
-
-void cli_history_abort(struct cli_history *h)
-{
-	store_scan_abort(h->st);
-	store_close(h->st);
-	h->st = NULL;
 }

@@ -255,18 +255,18 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			fputs(scan_usage, stdout);
 			return 1;
 		case 'p':
-			job->ports_spec = optarg;
+			job->run.ports_spec = optarg;
 			break;
 		case 'o':
 			job->output = optarg;
 			break;
 		case 'e':
-			job->opts.interface = optarg;
+			job->run.tuning.interface = optarg;
 			break;
 		case 'S':
 			if (ps_addr_parse(optarg, &job->source))
 				*err = ps_fail(diag, PS_ERR_INVALID, "bad --source-ip \"%s\"", optarg);
-			job->opts.source = &job->source;
+			job->run.tuning.source = &job->source;
 			break;
 		case '4':
 			a->resolve.family = AF_INET;
@@ -287,13 +287,13 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			a->allow_large = 1;
 			break;
 		case OPT_CONNECT:
-			job->engine = "connect";
+			job->run.engine = "connect";
 			break;
 		case OPT_SYN:
-			job->engine = "syn";
+			job->run.engine = "syn";
 			break;
 		case OPT_ENGINE:
-			job->engine = optarg;
+			job->run.engine = optarg;
 			break;
 		case OPT_FORMAT:
 			job->format = optarg;
@@ -317,11 +317,11 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			job->extra[job->nextra++].path = optarg;
 			break;
 		case OPT_SERVICE:
-			job->service.enabled = true;
+			job->run.service = true;
 			break;
 		case OPT_PROBES:
-			job->service.probes_file = optarg;
-			job->service.enabled = true;
+			job->run.probes_file = optarg;
+			job->run.service = true;
 			break;
 		case ':':
 			*err = ps_fail(diag, PS_ERR_INVALID, "option %s needs a value",
@@ -333,7 +333,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 				       cli_bad_option(argv, optbuf));
 			break;
 		default:
-			*err = parse_number(opt, optarg, &job->opts, diag);
+			*err = parse_number(opt, optarg, &job->run.tuning, diag);
 			break;
 		}
 	}
@@ -357,14 +357,14 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_fail(PS_ERR_NOMEM, NULL);
 		goto out;
 	}
-	job.ports_spec = "top1000";
-	job.args = joined = cli_join_args(argc, argv);
+	job.run.ports_spec = "top1000";
+	job.run.args = joined = cli_join_args(argc, argv);
 	if (parse_options(&job, &a, argc, args, &diag, &err)) {
 		rc = CLI_EXIT_OK;
 		goto out;
 	}
 	if (!err)
-		err = portset_parse(&job.ports, job.ports_spec, kb_preset, job.kb, &diag);
+		err = portset_parse(&job.ports, job.run.ports_spec, kb_preset, job.kb, &diag);
 	if (!err)
 		err = build_targets(&job, &a, argc - optind, args + optind, &diag);
 	if (err) {

@@ -3,7 +3,6 @@
  * portsight's entry point: one table of subcommands (git's builtin table), each in its own
  * cmd_<name>.c. This directory is the only place that prints to the user or exits.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,35 +19,6 @@ static const struct cli_command commands[] = {
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-void cli_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("portsight: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int cli_fail(enum ps_err err, const struct ps_diag *diag)
-{
-	cli_error("%s", ps_diag_text(diag, err));
-	switch (err) {
-	case PS_ERR_INVALID:
-	case PS_ERR_RANGE:
-	case PS_ERR_TOO_LARGE:
-	case PS_ERR_RESOLVE:
-	case PS_ERR_NOT_FOUND:
-	case PS_ERR_TRUNCATED:
-		return CLI_EXIT_USAGE;
-	case PS_ERR_INTERRUPTED:
-		return CLI_EXIT_INTERRUPTED;
-	default:
-		return CLI_EXIT_FAILURE;
-	}
-}
 
 static void usage(FILE *out)
 {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* From a scan_job to run_scan(): open the outputs, build the sinks, catch Ctrl-C. */
 #include "scan_job.h"
 
 #include <errno.h>
@@ -7,13 +8,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "core/clock.h"
-#include "report/report.h"
-#include "report/tally.h"
 
 /*
  * The one piece of global state: a signal handler can only reach a static. Ctrl-C asks the
- * engine to stop; a second Ctrl-C kills the process the usual way.
+ * run to stop; a second Ctrl-C kills the process the usual way.
  */
 static volatile sig_atomic_t stop_requested;
 
@@ -24,34 +22,16 @@ static void on_sigint(int sig)
 	signal(SIGINT, SIG_DFL);
 }
 
-struct scan_sink {
-	const struct scan_job *job;
-	struct scan_service *service; /* holds open ports back for identification, or NULL */
-	struct report *reports;
-	size_t nreports;
-	struct cli_history history;
-	struct report_tally tally;
-	enum ps_err err; /* the first output error; later results are dropped */
-};
-
-static void sink_result(void *ctx, const struct port_result *res)
+static void print_event(void *ctx, const char *msg)
 {
-	struct scan_sink *sink = ctx;
-	size_t i;
-
-	if (sink->err)
-		return;
-	if (sink->job->observe)
-		sink->job->observe(sink->job->observe_ctx, res);
-	sink->err = report_tally_add(&sink->tally, res);
-	if (!sink->err && sink->service && res->state == PORT_OPEN) {
-		sink->err = scan_service_hold(sink->service, res);
-		return;
-	}
-	for (i = 0; !sink->err && i < sink->nreports; i++)
-		sink->err = report_port(&sink->reports[i], res);
-	cli_history_port(&sink->history, res);
+	(void)ctx;
+	cli_error("%s", msg);
 }
+
+static const struct run_events cli_events = {
+	.warning = print_event,
+	.note = print_event,
+};
 
 int scan_job_init(struct scan_job *job)
 {
@@ -65,85 +45,17 @@ int scan_job_init(struct scan_job *job)
 	err = kb_load_builtin(&job->kb, &diag);
 	if (err)
 		return cli_fail(err, &diag);
+	job->run.kb = job->kb;
+	job->run.targets = &job->targets;
+	job->run.ports = &job->ports;
 	return CLI_EXIT_OK;
 }
 
 void scan_job_release(struct scan_job *job)
 {
 	target_list_release(&job->targets);
-	scan_service_release(&job->service);
 	kb_free(job->kb);
 	job->kb = NULL;
-}
-
-/* why: set when the automatic choice fell back to connect (a note printed once set up). */
-static const struct scan_engine *pick_engine(struct scan_job *job, struct ps_diag *why)
-{
-	if (job->engine)
-		return scan_engine_find(job->engine);
-	/* The raw SYN engine, where permitted and able to reach the targets, is preferred. */
-	job->opts.targets = &job->targets;
-	job->opts.ports = &job->ports;
-	return scan_engine_auto(&job->opts, why);
-}
-
-/*
- * The -oX/-oG/-oJ/-oN outputs, after the main one in reports[]; files[i] is extra[i]'s stream.
- * Opening every file comes before any report begins, so a bad path writes nothing anywhere.
- */
-static int open_extra(struct scan_job *job, FILE **files)
-{
-	size_t i;
-
-	for (i = 0; i < job->nextra; i++) {
-		const struct scan_output *o = &job->extra[i];
-
-		if (!report_format_find(o->format)) {
-			cli_error("unknown format '%s' (one of: %s)", o->format,
-				  report_format_names());
-			return CLI_EXIT_USAGE;
-		}
-		files[i] = strcmp(o->path, "-") ? fopen(o->path, "w") : stdout;
-		if (!files[i]) {
-			cli_error("cannot write %s: %s", o->path, strerror(errno));
-			return CLI_EXIT_USAGE;
-		}
-	}
-	return CLI_EXIT_OK;
-}
-
-static int begin_extra(struct scan_job *job, const struct report_meta *meta, struct report *reports,
-		       FILE **files, size_t *began)
-{
-	struct ps_diag diag = {{0}};
-	enum ps_err err;
-	size_t i;
-
-	for (i = 0; i < job->nextra; i++) {
-		err = report_begin(&reports[1 + i], report_format_find(job->extra[i].format),
-				   files[i], job->kb, job->show, meta);
-		if (err)
-			return cli_fail(err, &diag);
-		(*began)++;
-	}
-	return CLI_EXIT_OK;
-}
-
-static enum ps_err close_extra(struct scan_job *job, struct report *reports, FILE **files,
-			       size_t began, const struct report_summary *sum, enum ps_err err,
-			       struct ps_diag *diag)
-{
-	size_t i;
-
-	for (i = 0; i < job->nextra; i++) {
-		if (i < began && !err && sum && (err = report_end(&reports[1 + i], sum)))
-			ps_fail(diag, err, "cannot write %s", job->extra[i].path);
-		if (i < began)
-			report_release(&reports[1 + i]);
-		if (files[i] && files[i] != stdout && fclose(files[i]) && !err)
-			err = ps_fail(diag, PS_ERR_IO, "cannot write %s", job->extra[i].path);
-	}
-	return err;
 }
 
 /* nmap's rule: when an -oX/-oG/... output goes to stdout, the normal report does not. */
@@ -157,193 +69,120 @@ static bool extra_on_stdout(const struct scan_job *job)
 	return false;
 }
 
-/* --service: identify the held open ports, then report them with their services. */
-static enum ps_err report_identified(struct scan_job *job, struct scan_sink *sink,
-				     struct ps_diag *diag)
-{
-	struct scan_service *sv = sink->service;
-	enum ps_err err;
-	size_t i, k;
+/* Every output of a run: [0] the main report, then the extra ones. */
+#define SCAN_MAX_REPORTS (1 + SCAN_MAX_EXTRA_OUTPUTS)
 
-	signal(SIGINT, on_sigint);
-	err = scan_service_run(sv, job->kb, &stop_requested, diag);
-	signal(SIGINT, SIG_DFL);
-	if (err == PS_ERR_INTERRUPTED) {
-		sink->tally.sum.interrupted = 1;
-		err = PS_OK;
-	}
-	if (err)
-		return err;
-	for (i = 0; i < sv->nheld; i++) {
-		for (k = 0; k < sink->nreports; k++)
-			if ((err = report_port(&sink->reports[k], &sv->held[i])))
-				return err;
-		cli_history_port(&sink->history, &sv->held[i]);
-	}
-	return PS_OK;
-}
-
-/* One run's outputs and state, from opening the reports to closing them. */
-struct scan_run {
-	const struct scan_engine *engine;
-	const struct report_format *fmt;
-	struct report_meta meta;
-	struct scan_sink sink;
-	struct report reports[1 + SCAN_MAX_EXTRA_OUTPUTS]; /* [0]: the main report */
-	FILE *extra_files[SCAN_MAX_EXTRA_OUTPUTS];
-	size_t extra_began;
-	FILE *out;
-	bool began;	  /* reports[0] and the tally are live */
-	bool main_report; /* false: no main report (check, or an -oX - to stdout) */
-	struct ps_diag diag;
-	struct ps_diag why; /* the automatic engine choice fell back to connect */
+struct scan_outputs {
+	struct run_report_sink reports[SCAN_MAX_REPORTS];
+	FILE *files[SCAN_MAX_REPORTS];
+	const char *paths[SCAN_MAX_REPORTS];
+	size_t n;
+	struct run_history_sink history;
+	struct run_sink *sinks[SCAN_MAX_REPORTS + 2];
+	size_t nsinks;
 };
 
-/* Opens every output and the history; returns an exit code, 0 when the scan may start. */
-static int scan_run_open(struct scan_job *job, struct scan_run *run, enum ps_err *err)
+static int open_output(struct scan_outputs *o, const char *format, const char *path,
+		       unsigned show)
 {
-	int rc;
+	const struct report_format *fmt = report_format_find(format);
+	FILE *f;
 
-	run->out = stdout;
-	run->main_report = run->fmt && !(!job->output && extra_on_stdout(job));
-	if (job->output && strcmp(job->output, "-")) {
-		run->out = fopen(job->output, "w");
-		if (!run->out) {
-			run->out = stdout;
-			cli_error("cannot write %s: %s", job->output, strerror(errno));
-			return CLI_EXIT_USAGE;
-		}
+	if (!fmt) {
+		cli_error("unknown format '%s' (one of: %s)", format, report_format_names());
+		return CLI_EXIT_USAGE;
 	}
-	run->meta.args = job->args;
-	run->meta.engine = run->engine->name;
-	run->meta.ports_spec = job->ports_spec;
-	run->meta.ports = &job->ports;
-	run->meta.targets = job->targets.total;
-	run->meta.start = time(NULL);
-	report_tally_init(&run->sink.tally, job->targets.total);
-	run->sink.job = job;
-	/* Everything a bad option can break is checked before any report prints a line. */
-	if ((rc = open_extra(job, run->extra_files)))
-		return rc;
-	if (job->service.enabled) {
-		*err = scan_service_prepare(&job->service, &run->diag);
-		if (*err)
-			return CLI_EXIT_OK;
-		run->sink.service = &job->service;
+	f = path && strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f) {
+		cli_error("cannot write %s: %s", path, strerror(errno));
+		return CLI_EXIT_USAGE;
 	}
-	if (!job->no_db && (rc = cli_history_begin(&run->sink.history, job->db_path, &run->meta,
-						     &job->targets)))
-		return rc;
-	if (run->main_report) {
-		*err = report_begin(&run->reports[0], run->fmt, run->out, job->kb, job->show,
-				    &run->meta);
-		if (*err)
-			return CLI_EXIT_OK;
-	}
-	run->began = true;
-	rc = begin_extra(job, &run->meta, run->reports, run->extra_files, &run->extra_began);
-	if (rc)
-		return rc;
-	/* Without a main report, reports[1..] are the extra ones. */
-	run->sink.reports = run->main_report ? run->reports : run->reports + 1;
-	run->sink.nreports = (size_t)run->main_report + run->extra_began;
+	o->files[o->n] = f;
+	o->paths[o->n] = path ? path : "-";
+	run_report_sink_init(&o->reports[o->n], fmt, f, o->paths[o->n], show);
+	o->n++;
 	return CLI_EXIT_OK;
 }
 
-/* The engine's run, then service identification when asked for. */
-static enum ps_err scan_run_engine(struct scan_job *job, struct scan_run *run)
+/*
+ * Opens every file before the run begins any sink, so a bad path writes nothing anywhere.
+ * Sinks in order: the history (a bad --db stops the run before a report prints), the reports,
+ * the observer.
+ */
+static int open_outputs(struct scan_job *job, struct scan_outputs *o)
 {
-	struct scan_stats stats = {0};
-	struct scan_sink *sink = &run->sink;
-	uint64_t t0;
-	enum ps_err err;
+	size_t i;
+	int rc;
 
-	job->opts.targets = &job->targets;
-	job->opts.ports = &job->ports;
-	job->opts.stop = &stop_requested;
-	job->opts.on_result = sink_result;
-	job->opts.result_ctx = sink;
-	/* Only now: a setup error is the one line a failed command prints. */
-	if (run->why.msg[0])
-		cli_error("note: %s; using the connect scan", run->why.msg);
-	stop_requested = 0;
-	signal(SIGINT, on_sigint);
-	t0 = ps_now_ns();
-	err = run->engine->run(&job->opts, &stats, &run->diag);
-	signal(SIGINT, SIG_DFL);
-	sink->tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
-	sink->tally.sum.interrupted = stop_requested || err == PS_ERR_INTERRUPTED;
-	if (err == PS_ERR_INTERRUPTED)
-		err = PS_OK;
-	if (!err)
-		err = sink->err;
-	if (!err && sink->service) {
-		err = report_identified(job, sink, &run->diag);
-		sink->tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
+	if (job->format && !(!job->output && extra_on_stdout(job)) &&
+	    (rc = open_output(o, job->format, job->output, job->show)))
+		return rc;
+	for (i = 0; i < job->nextra; i++)
+		if ((rc = open_output(o, job->extra[i].format, job->extra[i].path, job->show)))
+			return rc;
+	if (!job->no_db) {
+		run_history_sink_init(&o->history, job->db_path);
+		o->sinks[o->nsinks++] = &o->history.sink;
 	}
-	return err;
+	for (i = 0; i < o->n; i++)
+		o->sinks[o->nsinks++] = &o->reports[i].sink;
+	if (job->observer)
+		o->sinks[o->nsinks++] = job->observer;
+	return CLI_EXIT_OK;
 }
 
-/* Ends and closes every output (the summaries only after a scan that worked). */
-static enum ps_err scan_run_close(struct scan_job *job, struct scan_run *run, enum ps_err err,
-				  bool scanned)
+static enum ps_err close_outputs(struct scan_outputs *o, enum ps_err err, struct ps_diag *diag)
 {
-	if (scanned && !err && run->main_report)
-		err = report_end(&run->reports[0], &run->sink.tally.sum);
-	if (scanned) {
-		cli_history_end(&run->sink.history, &run->sink.tally.sum);
-		job->summary = run->sink.tally.sum;
-	}
-	/* Set up but never run: no report or history row may claim a finished scan. */
-	cli_history_abort(&run->sink.history);
-	if (run->began && run->main_report)
-		report_release(&run->reports[0]);
-	err = close_extra(job, run->reports, run->extra_files, run->extra_began,
-			  scanned ? &run->sink.tally.sum : NULL, err, &run->diag);
-	report_tally_release(&run->sink.tally);
-	if (run->out != stdout && fclose(run->out) && !err)
-		err = ps_fail(&run->diag, PS_ERR_IO, "cannot write %s", job->output);
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->files[i] != stdout && fclose(o->files[i]) && !err)
+			err = ps_fail(diag, PS_ERR_IO, "cannot write %s", o->paths[i]);
 	return err;
 }
 
 int scan_job_run(struct scan_job *job)
 {
-	struct scan_run *run = calloc(1, sizeof(*run));
+	struct scan_outputs *o = calloc(1, sizeof(*o));
+	struct run_result result;
+	struct ps_diag diag = {{0}};
 	enum ps_err err = PS_OK;
-	bool scanned = false;
 	int rc;
 
-	if (!run)
+	if (!o)
 		return cli_fail(PS_ERR_NOMEM, NULL);
-	run->engine = pick_engine(job, &run->why);
-	run->fmt = job->format ? report_format_find(job->format) : NULL;
-	if (!run->engine) {
-		cli_error("unknown scan engine '%s'", job->engine);
-		rc = CLI_EXIT_USAGE;
-		goto out;
-	}
-	if (job->format && !run->fmt) {
+	memset(&result, 0, sizeof(result));
+	if (job->format && !report_format_find(job->format)) {
 		cli_error("unknown format '%s' (one of: %s)", job->format, report_format_names());
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	rc = scan_run_open(job, run, &err);
-	if (!rc && !err) {
-		err = scan_run_engine(job, run);
-		scanned = true;
+	if (job->run.engine && !scan_engine_find(job->run.engine)) {
+		cli_error("unknown scan engine '%s'", job->run.engine);
+		rc = CLI_EXIT_USAGE;
+		goto out;
 	}
-	err = scan_run_close(job, run, err, scanned);
+	rc = open_outputs(job, o);
+	if (!rc) {
+		stop_requested = 0;
+		signal(SIGINT, on_sigint);
+		err = run_scan(&job->run, o->sinks, o->nsinks, &stop_requested, &cli_events,
+			       &result, &diag);
+		signal(SIGINT, SIG_DFL);
+	}
+	err = close_outputs(o, err, &diag);
 	if (rc)
 		goto out;
 	if (err) {
-		rc = cli_fail(err, &run->diag);
+		rc = cli_fail(err, &diag);
 		goto out;
 	}
-	if (run->sink.tally.sum.interrupted) {
+	job->summary = result.summary;
+	if (result.summary.interrupted) {
 		cli_error("interrupted: the results above are partial");
 		rc = CLI_EXIT_INTERRUPTED;
 	}
 out:
-	free(run);
+	free(o);
 	return rc;
 }

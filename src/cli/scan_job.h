@@ -8,10 +8,9 @@
 #include "core/target.h"
 #include "kb/kb.h"
 #include "report/report.h"
-#include "scan/engine.h"
-#include "scan_service.h"
+#include "run/run.h"
 
-/* History and extra outputs (reports/history issue): -oX/-oG/-oJ/-oN FILE, --db, --no-db. */
+/* -oX/-oG/-oJ/-oN FILE, --output-csv/--output-html FILE. */
 #define SCAN_MAX_EXTRA_OUTPUTS 8
 
 struct scan_output {
@@ -19,33 +18,31 @@ struct scan_output {
 	const char *path; /* "-": stdout */
 };
 
-/* Everything one scan needs, filled by `scan` from its options or by `check` from defaults. */
+/*
+ * What `scan` makes of its arguments (and `check` of its defaults): the run itself (src/run)
+ * plus where its results go. The cli part only opens files and builds the sinks.
+ */
 struct scan_job {
+	struct run_job run;
 	struct kb *kb;
 	struct target_list targets;
 	struct portset ports;
-	const char *ports_spec;
-	const char *engine; /* NULL: the best one this process may use */
-	struct scan_opts opts;
 	struct ps_addr source;
 	const char *format; /* NULL: no report, only observe (the check's own view) */
 	const char *output; /* NULL or "-": stdout */
 	unsigned show;
-	const char *args; /* the command line, for the record */
 	struct scan_output extra[SCAN_MAX_EXTRA_OUTPUTS];
 	size_t nextra;
 	const char *db_path; /* NULL: the default history database */
 	bool no_db;
-	scan_result_fn observe; /* also sees every result, when set */
-	void *observe_ctx;
+	struct run_sink *observer; /* also sees every result, when set */
 	struct report_summary summary; /* filled by scan_job_run */
-	struct scan_service service; /* --service */
 };
 
 /* A fresh job with the knowledge base loaded; returns an exit code on failure, else 0. */
 int scan_job_init(struct scan_job *job);
 void scan_job_release(struct scan_job *job);
-/* Runs the scan and writes the reports; returns the exit code. */
+/* Runs the scan into its reports and history; returns the exit code. */
 int scan_job_run(struct scan_job *job);
 
 #endif

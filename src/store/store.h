@@ -2,6 +2,7 @@
 #ifndef PS_STORE_STORE_H
 #define PS_STORE_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -123,5 +124,14 @@ struct snapshot;
  */
 enum ps_err store_load_scan(struct store *st, int64_t id, struct snapshot *snap,
 			    struct ps_diag *diag);
+
+/*
+ * The default database: $XDG_STATE_HOME/portsight/history.db, else
+ * ~/.local/state/portsight/history.db. 0, or -1 when neither variable is usable.
+ */
+int store_default_path(char *buf, size_t len);
+/* mkdir -p of path's directory (0700), only below a base that exists ($XDG_STATE_HOME's
+ * parent or $HOME); 0, or -1 with errno. */
+int store_make_parents(const char *path);
 
 #endif

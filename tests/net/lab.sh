@@ -11,6 +11,7 @@ LAB_PREFIX=${LAB_PREFIX:-ps$$}
 LAB_S=${LAB_PREFIX}s
 LAB_T=${LAB_PREFIX}t
 LAB_PIDS=()
+LAB_NSES=() # every namespace this lab created: the only places a scan may run
 LAB_V4_S=192.0.2.1
 LAB_V4_T=192.0.2.2
 LAB_V6_S=2001:db8::1
@@ -35,8 +36,10 @@ lab_cleanup() {
 	for pid in "${LAB_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	ip netns del "$LAB_S" 2>/dev/null
-	ip netns del "$LAB_T" 2>/dev/null
+	local ns
+	for ns in "${LAB_NSES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
 	return 0
 }
 
@@ -44,8 +47,8 @@ lab_init() {
 	lab_require_root
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM
-	ip netns add "$LAB_S" || return 1
-	ip netns add "$LAB_T" || return 1
+	lab_netns_add "$LAB_S" || return 1
+	lab_netns_add "$LAB_T" || return 1
 	# The veth pair is born inside the scanner namespace: nothing touches the root namespace.
 	ip -n "$LAB_S" link add vs type veth peer name vt netns "$LAB_T" || return 1
 	ip -n "$LAB_S" addr add $LAB_V4_S/24 dev vs
@@ -58,13 +61,68 @@ lab_init() {
 	ip -n "$LAB_T" link set vt up
 }
 
-lab_s() { ip netns exec "$LAB_S" "$@"; }
-lab_t() { ip netns exec "$LAB_T" "$@"; }
+# lab_netns_add NS: create a namespace that belongs to this lab (deleted on exit, and the only
+# kind of place lab_in lets a command run).
+lab_netns_add() {
+	ip netns add "$1" || return 1
+	LAB_NSES+=("$1")
+}
+
+# lab_guard NS: refuse (return 1, say why) unless NS is a namespace this lab created and is
+# sealed off: no default route (v4 or v6) and no interface but loopback, dummies and veths whose
+# peer is in this lab. On these machines the real interface can itself be numbered in
+# 192.0.2.0/24 with a default route, so a scan that ran outside its namespace would reach a
+# real network: every command of a test or benchmark goes through this check first.
+lab_guard() {
+	local ns=$1 known=0 n bad
+	for n in "${LAB_NSES[@]}"; do
+		[ "$n" = "$ns" ] && known=1
+	done
+	if [ $known -ne 1 ]; then
+		echo "lab: refusing to run in '$ns': not a namespace this lab created" >&2
+		return 1
+	fi
+	if [ -n "$(ip -n "$ns" -4 route show default 2>&1)" ] ||
+		[ -n "$(ip -n "$ns" -6 route show default 2>&1)" ]; then
+		echo "lab: refusing to run in '$ns': it has a default route" >&2
+		return 1
+	fi
+	bad=$(ip -n "$ns" -d -o link show | awk -v lab=" ${LAB_NSES[*]} " '
+		{
+			name = $2; sub(/[:@].*/, "", name)
+			if (name == "lo") next
+			kind = ""; peer = ""
+			for (i = 3; i <= NF; i++) {
+				if ($i == "veth" || $i == "dummy") kind = $i
+				if ($i == "link-netns") peer = $(i + 1)
+				if ($i == "link-netnsid") peer = "?"
+			}
+			if (kind == "") { print name " (not a veth or dummy)"; next }
+			if (peer != "" && index(lab, " " peer " ") == 0)
+				print name " (its peer is outside the lab)"
+		}')
+	if [ -n "$bad" ]; then
+		echo "lab: refusing to run in '$ns': interface $bad" >&2
+		return 1
+	fi
+}
+
+# lab_in NS CMD...: run CMD inside NS after lab_guard said it is sealed.
+lab_in() {
+	local ns=$1
+	shift
+	lab_guard "$ns" || return 97
+	ip netns exec "$ns" "$@"
+}
+
+lab_s() { lab_in "$LAB_S" "$@"; }
+lab_t() { lab_in "$LAB_T" "$@"; }
 
 # lab_spawn NS CMD...: start CMD in namespace NS in the background; killed by lab_cleanup.
 lab_spawn() {
 	local ns=$1
 	shift
+	lab_guard "$ns" || return 97
 	ip netns exec "$ns" "$@" &
 	LAB_PIDS+=($!)
 }

@@ -13,7 +13,7 @@ LAB_PREFIX=pschk$$
 . "$LAB_DIR/lab.sh"
 lab_require_root
 trap lab_cleanup EXIT
-ip netns add "$LAB_S" || exit 1
+lab_netns_add "$LAB_S" || exit 1
 ip -n "$LAB_S" link set lo up
 
 P_LO=4101 P_ALL=4102 P_DROP=4103 P_REJ=4104
@@ -47,7 +47,7 @@ lab_nft "$LAB_S" "table inet chk {
 for p in $P_LO $P_ALL $P_REJ; do lab_wait_port "$LAB_S" 127.0.0.1 $p || exit 1; done
 lab_wait_port "$LAB_S" ::1 $P_ALL || exit 1
 
-out=$(ip netns exec "$LAB_S" "$ps" 2>&1)
+out=$(lab_in "$LAB_S" "$ps" 2>&1)
 rc=$?
 echo "$out"
 row() { grep -E "^$1/tcp " <<<"$out" | tr -s ' '; }
@@ -68,7 +68,7 @@ lab_check "advice names the exposed port" "1" "$(grep -c "^  $P_ALL/tcp:" <<<"$o
 
 # The connect scan of loopback (what an unprivileged check uses) finds exactly the listeners:
 # a socket the kernel happened to connect to itself must not pass for an open port.
-open_ports=$(ip netns exec "$LAB_S" "$ps" scan -sT --no-db -p- 127.0.0.1 ::1 --format jsonl |
+open_ports=$(lab_in "$LAB_S" "$ps" scan -sT --no-db -p- 127.0.0.1 ::1 --format jsonl |
 	python3 -c 'import json, sys
 rows = [json.loads(l) for l in sys.stdin if "port" in l and "summary" not in l]
 print(" ".join("%s:%d" % (r["ip"], r["port"]) for r in sorted(rows, key=lambda r: (r["ip"], r["port"]))))')

@@ -166,6 +166,7 @@ print(" ".join("%s %s %d" % (ip, r.split("/")[1], n) for (ip, r), n in sorted(c.
 
 # Ctrl-C: a scan that would wait 5 s on every dropped port stops at once, exits 130, says it
 # was interrupted and reports no dropped port (their verdict was still pending).
+lab_guard "$LAB_S" || exit 1 # the background job must be the scanner, which gets the SIGINT
 ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT --no-db -p 10000-10999,80 "$LAB_V4_T" \
 	--min-rtt-timeout 5000 --format jsonl --show all >"$OUT" &
 scan_pid=$!

@@ -14,7 +14,7 @@ command -v /usr/bin/python3 >/dev/null || { echo "SKIP: /usr/bin/python3 missing
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM
 NS=$LAB_T
-ip netns add "$NS" || exit 1
+lab_netns_add "$NS" || exit 1
 ip -n "$NS" link set lo up
 # A veth pair born inside the namespace gives us 192.0.2.2 and 2001:db8::2 to bind to.
 ip -n "$NS" link add va type veth peer name vb || exit 1
@@ -197,7 +197,7 @@ lab_check "advice has the nft rule for 31337" 1 \
 
 # Unprivileged, inside the namespace: sockets are still listed, owners and the ruleset are not,
 # and the summary says so.
-ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
+lab_in "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$PORTSIGHT" local --format jsonl >"$WORK/nobody.jsonl" 2>"$WORK/nobody.err"
 lab_check "unprivileged: every socket listed" 12 "$(grep -c '"type":"socket"' "$WORK/nobody.jsonl")"
 lab_check "unprivileged: owners not readable" "12 true" "$(tail -n1 "$WORK/nobody.jsonl" |

@@ -96,6 +96,7 @@ lab_wait_port "$LAB_T" $LAB_V4_T 5432 || exit 1
 scan_check net16 exact 65536 $PORTS16 "$tmp/16.truth" 198.18.0.0/16
 # Ctrl-C ends a long scan promptly (exit 130). The packets are parsed in a child process
 # (the only child of portsight) that holds no capabilities at all.
+lab_guard "$LAB_S" || exit 1 # a background job must be the scanner itself, not a shell
 ip netns exec "$LAB_S" "$ps" scan --syn --no-db --rate 20000 -p $PORTS16 198.18.0.0/16 >/dev/null 2>&1 &
 scan_pid=$!
 sleep 1

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef PS_CLI_SCAN_SERVICE_H
-#define PS_CLI_SCAN_SERVICE_H
+#ifndef PS_RUN_SERVICE_H
+#define PS_RUN_SERVICE_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -11,10 +11,10 @@
 #include "probe/probe.h"
 
 /*
- * `scan --service`: open ports are held back while the scan runs, identified together
+ * Service identification (-sV), a stage of the run: open ports are held back while the scan runs, identified together
  * afterwards (probe_identify), and reported with their service attached.
  */
-struct scan_service {
+struct run_service {
 	bool enabled;
 	const char *probes_file; /* --probes: a user's nmap-service-probes file, or NULL */
 	struct probe_db *db;
@@ -26,12 +26,12 @@ struct scan_service {
 };
 
 /* Loads the probe database (ours, then --probes); before the scan, so errors come first. */
-enum ps_err scan_service_prepare(struct scan_service *sv, struct ps_diag *diag);
+enum ps_err run_service_prepare(struct run_service *sv, struct ps_diag *diag);
 /* Keeps an open port for identification. */
-enum ps_err scan_service_hold(struct scan_service *sv, const struct port_result *res);
+enum ps_err run_service_hold(struct run_service *sv, const struct port_result *res);
 /* Identifies every held port and points each held result's service at its answer. */
-enum ps_err scan_service_run(struct scan_service *sv, const struct kb *kb,
+enum ps_err run_service_run(struct run_service *sv, const struct kb *kb,
 			     const volatile sig_atomic_t *stop, struct ps_diag *diag);
-void scan_service_release(struct scan_service *sv);
+void run_service_release(struct run_service *sv);
 
 #endif

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include "scan_service.h"
+#include "service.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum ps_err scan_service_prepare(struct scan_service *sv, struct ps_diag *diag)
+enum ps_err run_service_prepare(struct run_service *sv, struct ps_diag *diag)
 {
 	enum ps_err err = probe_db_new(&sv->db);
 
@@ -15,7 +15,7 @@ enum ps_err scan_service_prepare(struct scan_service *sv, struct ps_diag *diag)
 	return err;
 }
 
-enum ps_err scan_service_hold(struct scan_service *sv, const struct port_result *res)
+enum ps_err run_service_hold(struct run_service *sv, const struct port_result *res)
 {
 	if (sv->nheld == sv->held_cap) {
 		size_t cap = sv->held_cap ? sv->held_cap * 2 : 64;
@@ -30,7 +30,7 @@ enum ps_err scan_service_hold(struct scan_service *sv, const struct port_result 
 	return PS_OK;
 }
 
-enum ps_err scan_service_run(struct scan_service *sv, const struct kb *kb,
+enum ps_err run_service_run(struct run_service *sv, const struct kb *kb,
 			     const volatile sig_atomic_t *stop, struct ps_diag *diag)
 {
 	struct probe_lore lore;
@@ -50,7 +50,7 @@ enum ps_err scan_service_run(struct scan_service *sv, const struct kb *kb,
 	return err;
 }
 
-void scan_service_release(struct scan_service *sv)
+void run_service_release(struct run_service *sv)
 {
 	probe_db_free(sv->db);
 	free(sv->held);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_RUN_SINK_H
+#define PS_RUN_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/result.h"
+#include "core/target.h"
+#include "report/report.h"
+
+/*
+ * A result sink: where the results of a run go. Reports, the history recorder, service
+ * identification and any observer (the check's view, a server's live page, a monitor) are
+ * sinks: a const descriptor of callbacks and a per-sink state, zmap's output modules made
+ * per-run.
+ */
+struct run_events;
+
+/* What a sink learns when the run begins. */
+struct run_info {
+	struct report_meta meta;	   /* args, engine, ports, start time */
+	const struct target_list *targets; /* the addresses, for a scan's identity */
+	const struct kb *kb;
+	const struct run_events *events; /* for a sink's own warnings (run_warn) */
+};
+
+struct run_sink;
+
+struct run_sink_ops {
+	const char *name;
+	/* Before the first probe; an error here stops the run before it sends anything. */
+	enum ps_err (*begin)(struct run_sink *sink, const struct run_info *info,
+			     struct ps_diag *diag);
+	/* Every result, once; an error ends this run's delivery and is the run's error. */
+	enum ps_err (*port)(struct run_sink *sink, const struct port_result *res,
+			    struct ps_diag *diag);
+	/* After the last result, with the totals (summary->interrupted says it is partial). */
+	enum ps_err (*end)(struct run_sink *sink, const struct report_summary *sum,
+			   struct ps_diag *diag);
+	/* Begun but never ended (a later sink failed to begin, or the run failed): no record
+	 * may claim a finished scan. May be NULL. */
+	void (*abort)(struct run_sink *sink);
+};
+
+struct run_sink {
+	const struct run_sink_ops *ops;
+	void *state;
+};
+
+/* A warning through the run's events (a sink that degrades instead of failing the run). */
+void run_warn(const struct run_events *events, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- the sinks every front end uses ---- */
+
+/* A report (report/report.h) writing to out; path names it in errors ("-" = stdout). */
+struct run_report_sink {
+	struct run_sink sink;
+	const struct report_format *fmt;
+	FILE *out;
+	const char *path;
+	unsigned show;
+	struct report report;
+	bool began;
+};
+void run_report_sink_init(struct run_report_sink *rs, const struct report_format *fmt, FILE *out,
+			  const char *path, unsigned show);
+
+/*
+ * The history recorder. path NULL: the default database ($XDG_STATE_HOME/portsight/...); it
+ * is a convenience, so any trouble with it is a warning and the scan goes unrecorded. An
+ * explicit path must work: failing to open it fails the run before it starts. A write failing
+ * later costs the history, not the scan: one warning, the rest goes unrecorded.
+ */
+struct store;
+struct run_history_sink {
+	struct run_sink sink;
+	const char *path;
+	struct store *st; /* NULL: not recording */
+	const struct run_events *events;
+	int64_t scan_id;
+};
+void run_history_sink_init(struct run_history_sink *hs, const char *path);
+
+/* Calls fn for every result (an observer); fn's error fails the run. */
+typedef enum ps_err (*run_observe_fn)(void *ctx, const struct port_result *res);
+struct run_observer_sink {
+	struct run_sink sink;
+	run_observe_fn fn;
+	void *ctx;
+};
+void run_observer_sink_init(struct run_observer_sink *os, run_observe_fn fn, void *ctx);
+
+#endif
