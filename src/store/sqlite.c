@@ -855,6 +855,41 @@ static int set_wal(struct sqlite_conn *c)
 	return rc;
 }
 
+/*
+ * A WAL file on a read-only disk cannot be opened the usual way (its -shm cannot be made), so
+ * it is opened as immutable: history and diff read it, a scan is refused (scan_begin). 0 when
+ * that worked, with c->db replaced.
+ */
+static int open_read_only(struct sqlite_conn *c)
+{
+	int code = sqlite3_errcode(c->db);
+	char uri[4200];
+	size_t n = 0;
+	const char *p;
+	sqlite3 *db = NULL;
+
+	if (code != SQLITE_CANTOPEN && code != SQLITE_READONLY && code != SQLITE_PERM)
+		return -1;
+	n = (size_t)snprintf(uri, sizeof(uri), "file:");
+	for (p = c->path; *p && n + 4 < sizeof(uri); p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			n += (size_t)snprintf(uri + n, sizeof(uri) - n, "%%%02X", (unsigned char)*p);
+		else
+			uri[n++] = *p;
+	}
+	if (*p || n + sizeof("?immutable=1") > sizeof(uri))
+		return -1;
+	memcpy(uri + n, "?immutable=1", sizeof("?immutable=1"));
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_close(c->db);
+	c->db = db;
+	return 0;
+}
+
 static enum ps_err sq_open(const char *path, void **out, struct ps_diag *diag)
 {
 	struct sqlite_conn *c;
@@ -882,9 +917,11 @@ static enum ps_err sq_open(const char *path, void **out, struct ps_diag *diag)
 	/* The first statement is the first read: a file that is not SQLite fails here. */
 	if (set_wal(c) != SQLITE_OK) {
 		err = db_fail(c, diag, path);
-		goto fail;
+		if (open_read_only(c))
+			goto fail;
 	}
-	if ((err = exec(c, "PRAGMA synchronous = NORMAL", diag)) ||
+	if ((!sqlite3_db_readonly(c->db, "main") &&
+	     (err = exec(c, "PRAGMA synchronous = NORMAL", diag))) ||
 	    (err = exec(c, "PRAGMA foreign_keys = ON", diag)) || (err = migrate(c, diag)) ||
 	    (err = check_tables(c, diag)))
 		goto fail;
