@@ -398,6 +398,15 @@ static enum ps_err sq_scan_begin(void *conn, const struct store_scan_params *p, 
 	}
 	if ((err = recording_start(c, sqlite3_last_insert_rowid(c->db), p->ports, diag)))
 		goto out;
+	/*
+	 * A scan's process does not checkpoint the WAL when it closes: that is two fsyncs and the
+	 * copy of every page, 15 ms of a 0.3 s scan here. The WAL stays on disk, consistent; the
+	 * next reader that closes it, or the automatic checkpoint at 1000 pages, folds it in.
+	 */
+	sqlite3_db_config(c->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* A scan commits about 30 pages: fold the WAL in every few scans, keep it at 1 MiB. */
+	sqlite3_exec(c->db, "PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576",
+		     NULL, NULL, NULL);
 	if (p->identity)
 		memcpy(c->identity, p->identity, STORE_IDENTITY_LEN + 1);
 	if (id)
