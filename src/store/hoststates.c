@@ -182,7 +182,10 @@ enum ps_err hoststates_set(struct hoststates *hs, const struct ps_addr *addr, ui
 		h->covered--;
 		hs->covered--;
 	}
-	h->dirty = 1;
+	if (!h->dirty) {
+		h->dirty = 1;
+		hs->ndirty++;
+	}
 	if (host)
 		*host = index;
 	return PS_OK;

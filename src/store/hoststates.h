@@ -31,6 +31,9 @@ struct hoststates_host {
 	char *hostname;	  /* the name the target was given as, or NULL */
 	size_t cells;	  /* offset of its codes in hoststates.pool */
 	uint32_t covered; /* ports not NOT_SCANNED */
+	/* For the store's progress count: covered when last written, rows since. */
+	uint32_t written_covered;
+	uint32_t rows_since;
 };
 
 struct hoststates {
@@ -44,6 +47,7 @@ struct hoststates {
 	uint8_t *pool; /* 2-bit codes, (nports + 3) / 4 bytes per host */
 	size_t pool_len, pool_cap;
 	uint64_t covered; /* over every host */
+	size_t ndirty;	  /* hosts with dirty set */
 };
 
 #define HOSTSTATES_NO_POSITION 0xffffu
