@@ -355,3 +355,70 @@ enum ps_err hoststates_load_host(struct hoststates_load *load, int family, const
 	load->proto = (uint8_t)proto;
 	return hoststates_decode(states, states ? len : 0, load->nports, load_run, load, diag);
 }
+
+int hoststates_all(const struct hoststates *hs, size_t host, enum hoststates_code code)
+{
+	const uint8_t *cells = hs->pool + hs->hosts[host].cells;
+	uint8_t full = (uint8_t)(code * 0x55u);
+	uint32_t whole = hs->nports / 4u, pos;
+
+	if (hs->hosts[host].covered != hs->nports)
+		return 0;
+	for (pos = 0; pos < whole; pos++)
+		if (cells[pos] != full)
+			return 0;
+	for (pos = whole * 4u; pos < hs->nports; pos++)
+		if (hoststates_get(hs, host, pos) != code)
+			return 0;
+	return 1;
+}
+
+size_t hoststates_list_encode(const struct ps_addr *addrs, size_t n, uint8_t *out)
+{
+	ps_u128 prev = 0;
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++) {
+		ps_u128 v = ps_addr_to_u128(&addrs[i]), d = v - prev;
+
+		prev = v;
+		while (d >= 0x80) {
+			out[len++] = (uint8_t)(d | 0x80);
+			d >>= 7;
+		}
+		out[len++] = (uint8_t)d;
+	}
+	return len;
+}
+
+enum ps_err hoststates_list_decode(int family, const uint8_t *blob, size_t len,
+				   hoststates_addr_fn fn, void *ctx, struct ps_diag *diag)
+{
+	ps_u128 prev = 0, max = family == 4 ? 0xffffffffu : ~(ps_u128)0;
+	size_t i = 0, n = 0;
+	enum ps_err err;
+
+	if (family != 4 && family != 6)
+		return ps_fail(diag, PS_ERR_INVALID, "history: a bad address family %d", family);
+	while (i < len) {
+		ps_u128 d = 0;
+		unsigned shift = 0;
+		struct ps_addr a;
+
+		do {
+			if (i >= len || shift > 126)
+				return ps_fail(diag, PS_ERR_INVALID, "history: a bad host list");
+			d |= (ps_u128)(blob[i] & 0x7f) << shift;
+			shift += 7;
+		} while (blob[i++] & 0x80);
+		/* Strictly ascending (a zero delta repeats a host) and within the family. */
+		if ((n && !d) || d > max - prev)
+			return ps_fail(diag, PS_ERR_INVALID, "history: a bad host list");
+		prev += d;
+		n++;
+		ps_addr_from_u128(prev, family == 4 ? AF_INET : AF_INET6, &a);
+		if ((err = fn(ctx, &a)))
+			return err;
+	}
+	return PS_OK;
+}

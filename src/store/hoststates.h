@@ -27,7 +27,8 @@ enum hoststates_code {
 struct hoststates_host {
 	struct ps_addr addr;
 	uint8_t proto;
-	uint8_t dirty;	  /* changed since the last hoststates_clean() */
+	uint8_t dirty;	  /* changed since its row was last written */
+	uint8_t written;  /* its row was written at least once */
 	char *hostname;	  /* the name the target was given as, or NULL */
 	size_t cells;	  /* offset of its codes in hoststates.pool */
 	uint32_t covered; /* ports not NOT_SCANNED */
@@ -74,6 +75,21 @@ typedef enum ps_err (*hoststates_run_fn)(void *ctx, uint32_t first, uint32_t cou
 					 enum hoststates_code code);
 enum ps_err hoststates_decode(const uint8_t *blob, size_t len, uint32_t nports,
 			      hoststates_run_fn fn, void *ctx, struct ps_diag *diag);
+
+/* 1 when every port of host has code (a dark host: every port SILENT). */
+int hoststates_all(const struct hoststates *hs, size_t host, enum hoststates_code code);
+
+/*
+ * Hosts that are one code on every port (dark ones) are kept as a sorted address list instead
+ * of a row each: deltas from the previous address as LEB128 varints (the first from 0).
+ * encode: addrs sorted ascending, one family; out needs 19 bytes per address. decode calls fn
+ * per address; a list out of order or cut short is PS_ERR_INVALID.
+ */
+size_t hoststates_list_encode(const struct ps_addr *addrs, size_t n, uint8_t *out);
+typedef enum ps_err (*hoststates_addr_fn)(void *ctx, const struct ps_addr *addr);
+enum ps_err hoststates_list_decode(int family, const uint8_t *blob, size_t len,
+				   hoststates_addr_fn fn, void *ctx, struct ps_diag *diag);
+#define HOSTSTATES_LIST_MAX_BYTES 19
 
 /* An address as stored: family 4 or 6 and its 4 or 16 bytes. */
 enum ps_err hoststates_addr_decode(int family, const void *bytes, size_t len, struct ps_addr *out,

@@ -324,6 +324,7 @@ static enum ps_err flush_hosts(struct sqlite_conn *c, struct ps_diag *diag)
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return db_fail(c, diag, "recording a host");
 		h->dirty = 0;
+		h->written = 1;
 		c->hs.ndirty--;
 		c->written_covered += h->covered - h->written_covered;
 		h->written_covered = h->covered;
@@ -338,6 +339,113 @@ static enum ps_err flush_hosts(struct sqlite_conn *c, struct ps_diag *diag)
 		c->host_row_ns = cost / written + 1;
 	}
 	return write_progress(c, diag);
+}
+
+/* The dark hosts' order in a list: protocol, family, address. */
+static int dark_order(const void *a, const void *b)
+{
+	const struct hoststates_host *x = *(const struct hoststates_host *const *)a;
+	const struct hoststates_host *y = *(const struct hoststates_host *const *)b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return ps_addr_cmp(&x->addr, &y->addr);
+}
+
+#define STORE_DARK_PER_ROW 65536
+
+/* One dark_hosts row: hosts[0..n), one protocol and family. */
+static enum ps_err put_dark_row(struct sqlite_conn *c, struct hoststates_host **hosts, size_t n,
+				struct ps_diag *diag)
+{
+	struct ps_addr *addrs = malloc(n * sizeof(*addrs));
+	uint8_t *blob = malloc(n * HOSTSTATES_LIST_MAX_BYTES);
+	sqlite3_stmt *s = NULL;
+	enum ps_err err = PS_OK;
+	size_t i;
+
+	if (!addrs || !blob) {
+		err = PS_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		addrs[i] = hosts[i]->addr;
+	if (sqlite3_prepare_v2(c->db,
+			       "INSERT INTO dark_hosts (scan_id, family, proto, addrs)"
+			       " VALUES (?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK) {
+		err = db_fail(c, diag, "prepare");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, c->scan_id);
+	sqlite3_bind_int(s, 2, family_code(&hosts[0]->addr));
+	sqlite3_bind_int(s, 3, hosts[0]->proto);
+	sqlite3_bind_blob(s, 4, blob, (int)hoststates_list_encode(addrs, n, blob), SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		err = db_fail(c, diag, "recording dark hosts");
+out:
+	sqlite3_finalize(s);
+	free(addrs);
+	free(blob);
+	return err;
+}
+
+static enum ps_err drop_host_row(struct sqlite_conn *c, size_t host, struct ps_diag *diag)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM hosts WHERE scan_id = ? AND host_no = ?", -1,
+			       &s, NULL) != SQLITE_OK)
+		return db_fail(c, diag, "prepare");
+	sqlite3_bind_int64(s, 1, c->scan_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)host);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? PS_OK : db_fail(c, diag, "recording dark hosts");
+}
+
+/*
+ * The end of a recording: hosts silent on every port go into dark_hosts lists (a /16 with
+ * 3000 hosts up: 62536 rows fewer, 0.09 s and 1.8 MB), the others into their rows.
+ */
+static enum ps_err write_hosts_final(struct sqlite_conn *c, struct ps_diag *diag)
+{
+	struct hoststates_host **dark = malloc((c->hs.nhosts + 1) * sizeof(*dark));
+	enum ps_err err = PS_OK;
+	size_t i, n = 0, first;
+
+	if (!dark)
+		return PS_ERR_NOMEM;
+	for (i = 0; !err && i < c->hs.nhosts; i++) {
+		struct hoststates_host *h = &c->hs.hosts[i];
+
+		if (!c->hs.nports || h->hostname || !hoststates_all(&c->hs, i, HOSTSTATES_SILENT))
+			continue;
+		if (h->written)
+			err = drop_host_row(c, i, diag);
+		dark[n++] = h;
+		if (h->dirty) {
+			h->dirty = 0;
+			c->hs.ndirty--;
+		}
+		c->written_covered += h->covered - h->written_covered;
+		h->written_covered = h->covered;
+	}
+	if (!err && n)
+		qsort(dark, n, sizeof(*dark), dark_order);
+	for (first = 0; !err && first < n;) {
+		size_t end = first + 1;
+
+		while (end < n && end - first < STORE_DARK_PER_ROW &&
+		       dark[end]->proto == dark[first]->proto &&
+		       dark[end]->addr.family == dark[first]->addr.family)
+			end++;
+		err = put_dark_row(c, dark + first, end - first, diag);
+		first = end;
+	}
+	free(dark);
+	return err ? err : flush_hosts(c, diag);
 }
 
 /*
@@ -506,7 +614,7 @@ static enum ps_err sq_scan_end(void *conn, const struct store_scan_totals *t,
 	if (!c->identity[0] && (err = identity_of_recording(c)))
 		goto out;
 	/* The last hosts and the end in one transaction: a finished scan is a whole one. */
-	if ((err = batch_begin(c, diag)) || (err = flush_hosts(c, diag)))
+	if ((err = batch_begin(c, diag)) || (err = write_hosts_final(c, diag)))
 		goto out;
 	if (sqlite3_prepare_v2(c->db,
 			       "UPDATE scans SET finished = strftime('%s','now'), targets_key = ?,"
@@ -575,7 +683,13 @@ static const char schema_current[] =
     " ttl INTEGER, rtt_us INTEGER, tries INTEGER,"
     " svc_name TEXT, svc_product TEXT, svc_version TEXT, svc_info TEXT,"
     " svc_confidence TEXT, svc_flags INTEGER);"
-    "CREATE INDEX IF NOT EXISTS ports_by_scan ON ports (scan_id);";
+    "CREATE INDEX IF NOT EXISTS ports_by_scan ON ports (scan_id);"
+    /* Hosts silent on every port of the scan (most of a network is dark): sorted address
+     * lists (hoststates_list_encode) instead of a hosts row each, written when a scan ends. */
+    "CREATE TABLE IF NOT EXISTS dark_hosts ("
+    " scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
+    " family INTEGER NOT NULL, proto INTEGER NOT NULL, addrs BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS dark_hosts_by_scan ON dark_hosts (scan_id);";
 
 /* Steps n -> n+1 for old files. Append only; never edit a step. */
 static const char migrate_1_to_2[] =
@@ -721,7 +835,7 @@ static enum ps_err convert_scan(struct sqlite_conn *c, int64_t id, int finished,
 	if (!err && finished)
 		err = identity_of_recording(c);
 	if (!err)
-		err = flush_hosts(c, diag);
+		err = write_hosts_final(c, diag);
 	if (err)
 		goto out;
 	if (sqlite3_prepare_v2(c->db, "UPDATE scans SET port_set = ?, targets_key = ? WHERE id = ?",
@@ -868,6 +982,7 @@ static enum ps_err check_tables(struct sqlite_conn *c, struct ps_diag *diag)
 	    "SELECT scan_id, family, addr, proto, port, state, reason, ttl, rtt_us, tries,"
 	    " svc_name, svc_product, svc_version, svc_info, svc_confidence, svc_flags"
 	    " FROM ports LIMIT 0",
+	    "SELECT scan_id, family, proto, addrs FROM dark_hosts LIMIT 0",
 	};
 	sqlite3_stmt *s;
 	size_t i;
@@ -1130,6 +1245,54 @@ static enum ps_err load_header(struct sqlite_conn *c, int64_t id, struct snapsho
 	return err;
 }
 
+struct dark_load {
+	struct hoststates_load *load;
+	uint8_t proto;
+};
+
+/* A dark host: every port of the scan filtered, no response. */
+static enum ps_err add_dark(void *ctx, const struct ps_addr *addr)
+{
+	struct dark_load *d = ctx;
+	uint32_t pos;
+	enum ps_err err;
+
+	for (pos = 0; pos < d->load->nports; pos++)
+		if ((err = snapshot_add(d->load->snap, addr, d->load->ports[pos], d->proto,
+					PORT_FILTERED, NULL)))
+			return err;
+	return PS_OK;
+}
+
+static enum ps_err load_dark(struct sqlite_conn *c, int64_t id, struct hoststates_load *load,
+			     struct ps_diag *diag)
+{
+	struct dark_load d = {.load = load};
+	sqlite3_stmt *s;
+	enum ps_err err = PS_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT family, proto, addrs FROM dark_hosts WHERE scan_id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(c, diag, "prepare");
+	sqlite3_bind_int64(s, 1, id);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int proto = sqlite3_column_int(s, 1);
+
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+			err = ps_fail(diag, PS_ERR_INVALID, "history: a bad protocol %d", proto);
+			break;
+		}
+		d.proto = (uint8_t)proto;
+		err = hoststates_list_decode(sqlite3_column_int(s, 0), sqlite3_column_blob(s, 2),
+					     (size_t)sqlite3_column_bytes(s, 2), add_dark, &d, diag);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(c, diag, "reading dark hosts");
+	sqlite3_finalize(s);
+	return err;
+}
+
 static enum ps_err load_hosts(struct sqlite_conn *c, int64_t id, const struct portset *ports,
 			      struct snapshot *snap, struct ps_diag *diag)
 {
@@ -1159,6 +1322,8 @@ static enum ps_err load_hosts(struct sqlite_conn *c, int64_t id, const struct po
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(c, diag, "reading hosts");
 	sqlite3_finalize(s);
+	if (!err)
+		err = load_dark(c, id, &load, diag);
 	free(load.ports);
 	return err;
 }

@@ -5,6 +5,8 @@
  *   0x00: a host row of schema 3: [0][n][n port ranges, 4 bytes each][family][addr length]
  *         [addr][proto][port runs...]. Decoded as load_scan does; whatever decodes must be
  *         ports of the port set, closed or filtered, and must encode back to the same ports.
+ *   0x01: a dark-host list: [1][family 4 or 6][list]; decoded addresses must ascend strictly
+ *         and encode back to no more bytes than they came in.
  *   else: a text row (schema 2, and port rows), columns separated by newlines: addr, port,
  *         proto, state, name, product, version.
  */
@@ -125,10 +127,49 @@ out:
 	free(ports);
 }
 
+struct list_check {
+	struct ps_addr *addrs;
+	size_t n;
+};
+
+static enum ps_err list_addr(void *ctx, const struct ps_addr *addr)
+{
+	struct list_check *l = ctx;
+
+	if (l->n && ps_addr_cmp(&l->addrs[l->n - 1], addr) >= 0)
+		abort();
+	l->addrs[l->n++] = *addr;
+	return PS_OK;
+}
+
+static void dark_list(const uint8_t *data, size_t size)
+{
+	struct list_check l = {0};
+	uint8_t *again;
+
+	if (size < 2)
+		return;
+	/* Every address takes a byte at least: size bounds the count. */
+	l.addrs = malloc(size * sizeof(*l.addrs));
+	again = malloc(size * HOSTSTATES_LIST_MAX_BYTES + 1);
+	if (l.addrs && again &&
+	    hoststates_list_decode(data[1], data + 2, size - 2, list_addr, &l, NULL) == PS_OK) {
+		size_t len = hoststates_list_encode(l.addrs, l.n, again);
+
+		/* Encoding what decoded is never longer than the input (padded varints shrink). */
+		if (len > size - 2)
+			abort();
+	}
+	free(l.addrs);
+	free(again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size && data[0] == 0)
 		host_row(data, size);
+	else if (size && data[0] == 1)
+		dark_list(data, size);
 	else
 		text_row(data, size);
 	return 0;

@@ -786,6 +786,121 @@ static void test_partial_scan_diff(void **unused)
 	rm_db(path);
 }
 
+/* Records addr's ports lo..hi as code ("s" silent, "c" closed, "o" open) with hostname. */
+static void put_range(struct store *st, const char *addr, const char *hostname, unsigned lo,
+		      unsigned hi, char code)
+{
+	unsigned p;
+
+	for (p = lo; p <= hi; p++) {
+		struct port_result res = {.proto = IPPROTO_TCP, .port = (uint16_t)p,
+					  .hostname = hostname};
+
+		assert_int_equal(ps_addr_parse(addr, &res.addr), PS_OK);
+		res.state = code == 'o' ? PORT_OPEN : code == 'c' ? PORT_CLOSED : PORT_FILTERED;
+		res.reason = code == 'o'   ? REASON_SYN_ACK
+			     : code == 'c' ? REASON_RESET
+					   : REASON_NO_RESPONSE;
+		assert_int_equal(store_scan_port(st, &res, NULL), PS_OK);
+	}
+}
+
+/*
+ * Hosts silent on every port go into one address list per scan instead of a row each; they
+ * load back as every port filtered, and a host that answers later is a change.
+ */
+static void test_dark_hosts(void **unused)
+{
+	char *path = tmp_db(), id[STORE_IDENTITY_LEN + 1];
+	struct store_scan_params params = {.args = "dark", .targets = 6};
+	struct store_scan_totals totals = {0};
+	struct change_text t;
+	struct snapshot snap;
+	struct portset ports;
+	struct store *st;
+	int64_t a, b;
+	int round;
+
+	(void)unused;
+	identity_of("192.0.2.1-4 2001:db8::5-6", "1-40", id);
+	assert_int_equal(portset_parse(&ports, "1-40", NULL, NULL, NULL), PS_OK);
+	params.ports = &ports;
+	params.identity = id;
+	assert_int_equal(store_open(path, &st, NULL), PS_OK);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(store_scan_begin(st, &params, round ? &b : &a, NULL), PS_OK);
+		put_range(st, "192.0.2.1", NULL, 1, 40, 's');	   /* dark */
+		put_range(st, "192.0.2.3", NULL, 1, 40, 's');	   /* dark */
+		put_range(st, "2001:db8::6", NULL, 1, 40, 's');	   /* dark, IPv6 */
+		put_range(st, "192.0.2.2", "named", 1, 40, 's');   /* named: keeps its row */
+		put_range(st, "192.0.2.4", NULL, 1, 39, round ? 'c' : 's'); /* one port short */
+		put_range(st, "2001:db8::5", NULL, 1, 20, 'c');
+		put_range(st, "2001:db8::5", NULL, 21, 40, 's');
+		if (round) /* 192.0.2.3 answers on 7 now */
+			put_range(st, "192.0.2.3", NULL, 7, 7, 'c');
+		/* A checkpoint in the middle: rows written before the end may turn dark. */
+		assert_int_equal(store_scan_commit(st, NULL), PS_OK);
+		assert_int_equal(store_scan_end(st, &totals, NULL), PS_OK);
+	}
+	/* Round 1: .1, .3 and ::6 dark (two lists: v4, v6); round 2: .1 and ::6. */
+	assert_int_equal(query_int(path, "SELECT count(*) FROM dark_hosts"), 4);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM hosts WHERE scan_id = 1"), 3);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM hosts WHERE scan_id = 2"), 4);
+	snapshot_init(&snap);
+	assert_int_equal(store_load_scan(st, a, &snap, NULL), PS_OK);
+	assert_int_equal(snap.nports, 6 * 40 - 1);
+	snapshot_release(&snap);
+	diff_ids(st, a, b, &t);
+	assert_string_equal(t.buf, "state 192.0.2.3 7 filtered>closed ->-\n"
+				   "state 192.0.2.4 1 filtered>closed ->-\n"
+				   "state 192.0.2.4 2 filtered>closed ->-\n"
+				   "state 192.0.2.4 3 filtered>closed ->-\n"
+				   "state 192.0.2.4 4 filtered>closed ->-\n"
+				   "state 192.0.2.4 5 filtered>closed ->-\n"
+				   "state 192.0.2.4 6 filtered>closed ->-\n"
+				   "state 192.0.2.4 7 filtered>closed ->-\n"
+				   "state 192.0.2.4 8 filtered>closed ->-\n"
+				   "state 192.0.2.4 9 filtered>closed ->-\n"
+				   "state 192.0.2.4 10 filtered>closed ->-\n"
+				   "state 192.0.2.4 11 filtered>closed ->-\n"
+				   "state 192.0.2.4 12 filtered>closed ->-\n"
+				   "state 192.0.2.4 13 filtered>closed ->-\n"
+				   "state 192.0.2.4 14 filtered>closed ->-\n"
+				   "state 192.0.2.4 15 filtered>closed ->-\n"
+				   "state 192.0.2.4 16 filtered>closed ->-\n"
+				   "state 192.0.2.4 17 filtered>closed ->-\n"
+				   "state 192.0.2.4 18 filtered>closed ->-\n"
+				   "state 192.0.2.4 19 filtered>closed ->-\n"
+				   "state 192.0.2.4 20 filtered>closed ->-\n"
+				   "state 192.0.2.4 21 filtered>closed ->-\n"
+				   "state 192.0.2.4 22 filtered>closed ->-\n"
+				   "state 192.0.2.4 23 filtered>closed ->-\n"
+				   "state 192.0.2.4 24 filtered>closed ->-\n"
+				   "state 192.0.2.4 25 filtered>closed ->-\n"
+				   "state 192.0.2.4 26 filtered>closed ->-\n"
+				   "state 192.0.2.4 27 filtered>closed ->-\n"
+				   "state 192.0.2.4 28 filtered>closed ->-\n"
+				   "state 192.0.2.4 29 filtered>closed ->-\n"
+				   "state 192.0.2.4 30 filtered>closed ->-\n"
+				   "state 192.0.2.4 31 filtered>closed ->-\n"
+				   "state 192.0.2.4 32 filtered>closed ->-\n"
+				   "state 192.0.2.4 33 filtered>closed ->-\n"
+				   "state 192.0.2.4 34 filtered>closed ->-\n"
+				   "state 192.0.2.4 35 filtered>closed ->-\n"
+				   "state 192.0.2.4 36 filtered>closed ->-\n"
+				   "state 192.0.2.4 37 filtered>closed ->-\n"
+				   "state 192.0.2.4 38 filtered>closed ->-\n"
+				   "state 192.0.2.4 39 filtered>closed ->-\n");
+	free(t.buf);
+	/* A hand-edited list is an error, not a misreading. */
+	exec_sql(path, "UPDATE dark_hosts SET addrs = x'8080' WHERE family = 4");
+	snapshot_init(&snap);
+	assert_int_equal(store_load_scan(st, a, &snap, NULL), PS_ERR_INVALID);
+	snapshot_release(&snap);
+	store_close(st);
+	rm_db(path);
+}
+
 /* The port-run codec: any codes round-trip, long runs are short, bad blobs are refused. */
 static enum ps_err collect_runs(void *ctx, uint32_t first, uint32_t count,
 				enum hoststates_code code)
@@ -1300,6 +1415,7 @@ int main(void)
 	    cmocka_unit_test(test_identity_from_job),
 	    cmocka_unit_test(test_store_diff_exact),
 	    cmocka_unit_test(test_partial_scan_diff),
+	    cmocka_unit_test(test_dark_hosts),
 	    cmocka_unit_test(test_port_runs),
 	    cmocka_unit_test(test_corrupt_rows),
 	    cmocka_unit_test(test_diff_logic),
