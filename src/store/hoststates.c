@@ -182,6 +182,8 @@ enum ps_err hoststates_set(struct hoststates *hs, const struct ps_addr *addr, ui
 		h->covered--;
 		hs->covered--;
 	}
+	h->answered += (code == HOSTSTATES_CLOSED || code == HOSTSTATES_LISTED) -
+		       (old == HOSTSTATES_CLOSED || old == HOSTSTATES_LISTED);
 	if (!h->dirty) {
 		h->dirty = 1;
 		hs->ndirty++;

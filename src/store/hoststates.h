@@ -32,6 +32,7 @@ struct hoststates_host {
 	char *hostname;	  /* the name the target was given as, or NULL */
 	size_t cells;	  /* offset of its codes in hoststates.pool */
 	uint32_t covered; /* ports not NOT_SCANNED */
+	uint32_t answered; /* ports CLOSED or LISTED: 0 for a host dark so far */
 	/* For the store's progress count: covered when last written, rows since. */
 	uint32_t written_covered;
 	uint32_t rows_since;

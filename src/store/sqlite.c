@@ -5,10 +5,11 @@
  * reads the version again once it holds the lock, so processes opening one new file at once
  * each see the work of the one before and never create a table twice.
  *
- * A scan is three tables: its row in scans (with its port set as ranges), one row per host in
- * hosts with every port's code as runs (hoststates.h), and one row per open or answered
- * filtered port in ports with the details. A single-host scan of every port is a few hundred
- * bytes instead of 65535 rows (7 MB); see bench/RESULTS.md, "History".
+ * A scan is four tables: its row in scans (with its port set as ranges), one row per host in
+ * hosts with every port's code as runs (hoststates.h), one row per open or answered filtered
+ * port in ports with the details, and the hosts silent on every port as sorted address lists
+ * in dark_hosts. A single-host scan of every port is a few hundred bytes instead of 65535 rows
+ * (4-7 MB), a /16 with 3000 hosts up about 150 KB; see bench/RESULTS.md, "History".
  *
  * Writes go in checkpoints: one transaction holds the port rows since the last one, committed
  * every STORE_BATCH_ROWS rows or STORE_BATCH_NS, whichever comes first, with the hosts that
@@ -301,8 +302,13 @@ static enum ps_err write_progress(struct sqlite_conn *c, struct ps_diag *diag)
 	return err;
 }
 
-/* Writes every host whose codes changed since it was last written. */
-static enum ps_err flush_hosts(struct sqlite_conn *c, struct ps_diag *diag)
+/*
+ * Writes every host whose codes changed since it was last written; before the end (all 0)
+ * not the hosts that have not answered on any port yet: most of them end dark (in a
+ * dark_hosts list), and a row written for one now would have to be deleted then. A killed
+ * scan shows their ports as never scanned, which diff does not compare.
+ */
+static enum ps_err flush_hosts(struct sqlite_conn *c, int all, struct ps_diag *diag)
 {
 	sqlite3_stmt *s = c->put_host;
 	uint64_t t0 = ps_now_ns(), written = 0;
@@ -311,7 +317,7 @@ static enum ps_err flush_hosts(struct sqlite_conn *c, struct ps_diag *diag)
 	for (i = 0; i < c->hs.nhosts && c->hs.ndirty; i++) {
 		struct hoststates_host *h = &c->hs.hosts[i];
 
-		if (!h->dirty)
+		if (!h->dirty || (!all && !h->answered))
 			continue;
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, c->scan_id);
@@ -445,7 +451,7 @@ static enum ps_err write_hosts_final(struct sqlite_conn *c, struct ps_diag *diag
 		first = end;
 	}
 	free(dark);
-	return err ? err : flush_hosts(c, diag);
+	return err ? err : flush_hosts(c, 1, diag);
 }
 
 /*
@@ -462,7 +468,7 @@ static enum ps_err checkpoint(struct sqlite_conn *c, int all, struct ps_diag *di
 	if ((err = batch_begin(c, diag)))
 		return err;
 	if (all || predicted * STORE_HOSTS_SHARE <= now - c->start_ns)
-		err = flush_hosts(c, diag);
+		err = flush_hosts(c, all, diag);
 	else
 		err = write_progress(c, diag);
 	if (err || (err = batch_commit(c, diag)))
