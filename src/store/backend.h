@@ -41,7 +41,6 @@ extern const struct store_backend store_sqlite_backend;
  * in any order, overlapping or adjacent: ranges is sorted and merged in place.
  */
 enum ps_err store_identity_of_ranges(struct target_range *ranges, size_t n,
-				     const struct portset *ports,
-				     char out[STORE_IDENTITY_LEN + 1]);
+				     const struct portset *ports, char out[STORE_IDENTITY_LEN + 1]);
 
 #endif

@@ -266,7 +266,8 @@ enum ps_err hoststates_decode(const uint8_t *blob, size_t len, uint32_t nports,
 		count = v >> 2;
 		if (!count || count > nports - pos)
 			return ps_fail(diag, PS_ERR_INVALID,
-				       "history: port runs do not match the scan's %u ports", nports);
+				       "history: port runs do not match the scan's %u ports",
+				       nports);
 		if ((err = fn(ctx, pos, count, (enum hoststates_code)(v & 3u))))
 			return err;
 		pos += count;
@@ -321,8 +322,8 @@ enum ps_err hoststates_addr_decode(int family, const void *bytes, size_t len, st
 {
 	memset(out, 0, sizeof(*out));
 	if (!bytes || !((family == 4 && len == 4) || (family == 6 && len == 16)))
-		return ps_fail(diag, PS_ERR_INVALID, "history: a bad address (family %d, %zu bytes)",
-			       family, len);
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "history: a bad address (family %d, %zu bytes)", family, len);
 	out->family = family == 4 ? AF_INET : AF_INET6;
 	memcpy(out->bytes, bytes, len);
 	return PS_OK;
@@ -338,8 +339,8 @@ static enum ps_err load_run(void *ctx, uint32_t first, uint32_t count, enum host
 	if (code != HOSTSTATES_CLOSED && code != HOSTSTATES_SILENT)
 		return PS_OK;
 	for (pos = first; pos < first + count; pos++)
-		if ((err = snapshot_add(load->snap, &load->addr, load->ports[pos], load->proto, state,
-					NULL)))
+		if ((err = snapshot_add(load->snap, &load->addr, load->ports[pos], load->proto,
+					state, NULL)))
 			return err;
 	return PS_OK;
 }

@@ -27,11 +27,11 @@ enum hoststates_code {
 struct hoststates_host {
 	struct ps_addr addr;
 	uint8_t proto;
-	uint8_t dirty;	  /* changed since its row was last written */
-	uint8_t written;  /* its row was written at least once */
-	char *hostname;	  /* the name the target was given as, or NULL */
-	size_t cells;	  /* offset of its codes in hoststates.pool */
-	uint32_t covered; /* ports not NOT_SCANNED */
+	uint8_t dirty;	   /* changed since its row was last written */
+	uint8_t written;   /* its row was written at least once */
+	char *hostname;	   /* the name the target was given as, or NULL */
+	size_t cells;	   /* offset of its codes in hoststates.pool */
+	uint32_t covered;  /* ports not NOT_SCANNED */
 	uint32_t answered; /* ports CLOSED or LISTED: 0 for a host dark so far */
 	/* For the store's progress count: covered when last written, rows since. */
 	uint32_t written_covered;
@@ -39,8 +39,8 @@ struct hoststates_host {
 };
 
 struct hoststates {
-	uint16_t *position;  /* [port]: position in the port set, HOSTSTATES_NO_POSITION if none */
-	uint16_t *ports;     /* [position]: the port */
+	uint16_t *position; /* [port]: position in the port set, HOSTSTATES_NO_POSITION if none */
+	uint16_t *ports;    /* [position]: the port */
 	uint32_t nports;
 	struct hoststates_host *hosts;
 	size_t nhosts, hosts_cap;
@@ -54,7 +54,7 @@ struct hoststates {
 
 #define HOSTSTATES_NO_POSITION 0xffffu
 /* The longest encoding of one host: a run per port, each at most 4 bytes. */
-#define HOSTSTATES_MAX_BLOB(nports) ((size_t)(nports) * 4u + 4u)
+#define HOSTSTATES_MAX_BLOB(nports) ((size_t)(nports)*4u + 4u)
 
 /* ports: the scan's port set (NULL: every port 1-65535). */
 enum ps_err hoststates_init(struct hoststates *hs, const struct portset *ports);

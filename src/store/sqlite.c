@@ -31,12 +31,12 @@
 #include "hoststates.h"
 #include "snapshot.h"
 
-#define STORE_BATCH_ROWS     8192
-#define STORE_BATCH_NS	     (250 * 1000000ull)
-#define STORE_CHECK_EVERY    256 /* results between two looks at the clock */
-#define STORE_HOSTS_SHARE    33	 /* host rows take at most 1/33 of the scan's time */
+#define STORE_BATCH_ROWS	8192
+#define STORE_BATCH_NS		(250 * 1000000ull)
+#define STORE_CHECK_EVERY	256 /* results between two looks at the clock */
+#define STORE_HOSTS_SHARE	33  /* host rows take at most 1/33 of the scan's time */
 #define STORE_HOST_ROW_GUESS_NS 2000
-#define STORE_BUSY_MS	     10000
+#define STORE_BUSY_MS		10000
 
 struct sqlite_conn {
 	sqlite3 *db;
@@ -52,9 +52,9 @@ struct sqlite_conn {
 	uint32_t since_clock;
 	uint64_t start_ns;
 	uint64_t last_commit_ns;
-	uint64_t hosts_cost_ns;	 /* spent writing host rows so far */
-	uint64_t host_row_ns;	 /* what one host row costs (measured; a guess until then) */
-	uint64_t outside;	 /* rows for ports outside the port set (no cell) */
+	uint64_t hosts_cost_ns; /* spent writing host rows so far */
+	uint64_t host_row_ns;	/* what one host row costs (measured; a guess until then) */
+	uint64_t outside;	/* rows for ports outside the port set (no cell) */
 	/* What load_scan gets back from what is committed: host codes as last written and the
 	 * rows since (progress; see flush_hosts). */
 	uint64_t written_covered;
@@ -122,18 +122,20 @@ static void bind_addr(sqlite3_stmt *s, int col, const struct ps_addr *a)
 static enum ps_err prepare_writes(struct sqlite_conn *c, struct ps_diag *diag)
 {
 	if (!c->insert_port &&
-	    sqlite3_prepare_v2(c->db,
-			       "INSERT INTO ports (scan_id, family, addr, proto, port, state, reason,"
-			       " ttl, rtt_us, tries, svc_name, svc_product, svc_version, svc_info,"
-			       " svc_confidence, svc_flags)"
-			       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &c->insert_port, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(
+		c->db,
+		"INSERT INTO ports (scan_id, family, addr, proto, port, state, reason,"
+		" ttl, rtt_us, tries, svc_name, svc_product, svc_version, svc_info,"
+		" svc_confidence, svc_flags)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		-1, &c->insert_port, NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	if (!c->put_host &&
-	    sqlite3_prepare_v2(c->db,
-			       "INSERT OR REPLACE INTO hosts (scan_id, host_no, family, addr, proto,"
-			       " hostname, states) VALUES (?,?,?,?,?,?,?)",
-			       -1, &c->put_host, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(
+		c->db,
+		"INSERT OR REPLACE INTO hosts (scan_id, host_no, family, addr, proto,"
+		" hostname, states) VALUES (?,?,?,?,?,?,?)",
+		-1, &c->put_host, NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	return PS_OK;
 }
@@ -252,7 +254,7 @@ static enum ps_err batch_commit(struct sqlite_conn *c, struct ps_diag *diag)
 static enum ps_err record_port(struct sqlite_conn *c, const struct port_result *res, int in_txn,
 			       int *row, struct ps_diag *diag)
 {
-	enum hoststates_code code = res->state == PORT_CLOSED ? HOSTSTATES_CLOSED
+	enum hoststates_code code = res->state == PORT_CLOSED	? HOSTSTATES_CLOSED
 				    : port_result_answered(res) ? HOSTSTATES_LISTED
 								: HOSTSTATES_SILENT;
 	enum ps_err err;
@@ -291,8 +293,8 @@ static enum ps_err write_progress(struct sqlite_conn *c, struct ps_diag *diag)
 	sqlite3_stmt *u = NULL;
 	enum ps_err err = PS_OK;
 
-	if (sqlite3_prepare_v2(c->db, "UPDATE scans SET recorded = ? WHERE id = ?", -1, &u,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, "UPDATE scans SET recorded = ? WHERE id = ?", -1, &u, NULL) !=
+	    SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	sqlite3_bind_int64(u, 1, (sqlite3_int64)(c->written_covered + c->rows_since + c->outside));
 	sqlite3_bind_int64(u, 2, c->scan_id);
@@ -401,8 +403,8 @@ static enum ps_err drop_host_row(struct sqlite_conn *c, size_t host, struct ps_d
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(c->db, "DELETE FROM hosts WHERE scan_id = ? AND host_no = ?", -1,
-			       &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM hosts WHERE scan_id = ? AND host_no = ?", -1, &s,
+			       NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	sqlite3_bind_int64(s, 1, c->scan_id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)host);
@@ -519,7 +521,7 @@ static void sq_scan_abort(void *conn)
 }
 
 static enum ps_err sq_scan_begin(void *conn, const struct store_scan_params *p, int64_t *id,
-			  struct ps_diag *diag)
+				 struct ps_diag *diag)
 {
 	struct sqlite_conn *c = conn;
 	uint8_t *port_set = NULL;
@@ -608,8 +610,7 @@ out:
 	return err;
 }
 
-static enum ps_err sq_scan_end(void *conn, const struct store_scan_totals *t,
-			       struct ps_diag *diag)
+static enum ps_err sq_scan_end(void *conn, const struct store_scan_totals *t, struct ps_diag *diag)
 {
 	struct sqlite_conn *c = conn;
 	sqlite3_stmt *s = NULL;
@@ -698,14 +699,13 @@ static const char schema_current[] =
     "CREATE INDEX IF NOT EXISTS dark_hosts_by_scan ON dark_hosts (scan_id);";
 
 /* Steps n -> n+1 for old files. Append only; never edit a step. */
-static const char migrate_1_to_2[] =
-    "ALTER TABLE results ADD COLUMN svc_name TEXT;"
-    "ALTER TABLE results ADD COLUMN svc_product TEXT;"
-    "ALTER TABLE results ADD COLUMN svc_version TEXT;"
-    "ALTER TABLE results ADD COLUMN svc_info TEXT;"
-    "ALTER TABLE results ADD COLUMN svc_confidence TEXT;"
-    "ALTER TABLE results ADD COLUMN svc_flags INTEGER;"
-    "CREATE INDEX scans_by_targets ON scans (targets_key, id);";
+static const char migrate_1_to_2[] = "ALTER TABLE results ADD COLUMN svc_name TEXT;"
+				     "ALTER TABLE results ADD COLUMN svc_product TEXT;"
+				     "ALTER TABLE results ADD COLUMN svc_version TEXT;"
+				     "ALTER TABLE results ADD COLUMN svc_info TEXT;"
+				     "ALTER TABLE results ADD COLUMN svc_confidence TEXT;"
+				     "ALTER TABLE results ADD COLUMN svc_flags INTEGER;"
+				     "CREATE INDEX scans_by_targets ON scans (targets_key, id);";
 
 static int parse_name(const char *text, const char *(*name)(int), int count)
 {
@@ -744,10 +744,9 @@ static int old_row(sqlite3_stmt *s, struct port_result *res, struct service_info
 	const char *proto = (const char *)sqlite3_column_text(s, 1);
 	const char *conf = (const char *)sqlite3_column_text(s, 9);
 	sqlite3_int64 port = sqlite3_column_int64(s, 2);
-	int state = parse_name((const char *)sqlite3_column_text(s, 4), state_name,
-			       PORT_STATE_COUNT);
-	int reason = parse_name((const char *)sqlite3_column_text(s, 5), reason_name,
-				REASON_COUNT);
+	int state =
+	    parse_name((const char *)sqlite3_column_text(s, 4), state_name, PORT_STATE_COUNT);
+	int reason = parse_name((const char *)sqlite3_column_text(s, 5), reason_name, REASON_COUNT);
 
 	memset(res, 0, sizeof(*res));
 	if (!addr || ps_addr_parse(addr, &res->addr) || port < 1 || port > 65535 || state < 0)
@@ -775,8 +774,8 @@ static int old_row(sqlite3_stmt *s, struct port_result *res, struct service_info
 		copy_col(s, 6, svc->name, sizeof(svc->name));
 		copy_col(s, 7, svc->product, sizeof(svc->product));
 		copy_col(s, 8, svc->version, sizeof(svc->version));
-		svc->confidence = conf && !strcmp(conf, "matched") ? SERVICE_MATCHED
-								   : SERVICE_GUESSED;
+		svc->confidence =
+		    conf && !strcmp(conf, "matched") ? SERVICE_MATCHED : SERVICE_GUESSED;
 		res->service = svc;
 	}
 	return 0;
@@ -790,8 +789,8 @@ static enum ps_err old_port_set(struct sqlite_conn *c, int64_t id, struct portse
 	int rc;
 
 	portset_clear(ports);
-	if (sqlite3_prepare_v2(c->db, "SELECT DISTINCT port FROM results WHERE scan_id = ?", -1,
-			       &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, "SELECT DISTINCT port FROM results WHERE scan_id = ?", -1, &s,
+			       NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	sqlite3_bind_int64(s, 1, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -813,8 +812,7 @@ static enum ps_err convert_scan(struct sqlite_conn *c, int64_t id, int finished,
 	enum ps_err err;
 	int rc, row;
 
-	if ((err = old_port_set(c, id, ports, diag)) ||
-	    (err = recording_start(c, id, ports, diag)))
+	if ((err = old_port_set(c, id, ports, diag)) || (err = recording_start(c, id, ports, diag)))
 		return err;
 	if (!(port_set = malloc(4u * ports->count + 4u))) {
 		err = PS_ERR_NOMEM;
@@ -1052,7 +1050,8 @@ static int open_read_only(struct sqlite_conn *c)
 	n = (size_t)snprintf(uri, sizeof(uri), "file:");
 	for (p = c->path; *p && n + 4 < sizeof(uri); p++) {
 		if (*p == '%' || *p == '?' || *p == '#')
-			n += (size_t)snprintf(uri + n, sizeof(uri) - n, "%%%02X", (unsigned char)*p);
+			n +=
+			    (size_t)snprintf(uri + n, sizeof(uri) - n, "%%%02X", (unsigned char)*p);
 		else
 			uri[n++] = *p;
 	}
@@ -1109,8 +1108,7 @@ static enum ps_err sq_open(const char *path, void **out, struct ps_diag *diag)
 	}
 	if ((!sqlite3_db_readonly(c->db, "main") &&
 	     (err = exec(c, "PRAGMA synchronous = NORMAL", diag))) ||
-	    (err = migrate(c, diag)) ||
-	    (err = check_tables(c, diag)))
+	    (err = migrate(c, diag)) || (err = check_tables(c, diag)))
 		goto fail;
 	*out = c;
 	return PS_OK;
@@ -1148,11 +1146,12 @@ static enum ps_err sq_list_scans(void *conn, unsigned limit, store_scan_fn fn, v
 	enum ps_err err = PS_OK;
 	int rc;
 
-	if (sqlite3_prepare_v2(c->db,
-			       "SELECT id, started, finished, args, engine, ports_spec, targets_key,"
-			       " targets, hosts_up, recorded, open, closed, filtered, elapsed,"
-			       " interrupted FROM scans ORDER BY id DESC LIMIT ?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		c->db,
+		"SELECT id, started, finished, args, engine, ports_spec, targets_key,"
+		" targets, hosts_up, recorded, open, closed, filtered, elapsed,"
+		" interrupted FROM scans ORDER BY id DESC LIMIT ?",
+		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1182,20 +1181,20 @@ static enum ps_err sq_list_scans(void *conn, unsigned limit, store_scan_fn fn, v
 	return err;
 }
 
-static enum ps_err sq_last_pair(void *conn, int64_t *old_id, int64_t *new_id,
-				struct ps_diag *diag)
+static enum ps_err sq_last_pair(void *conn, int64_t *old_id, int64_t *new_id, struct ps_diag *diag)
 {
 	struct sqlite_conn *c = conn;
 	sqlite3_stmt *s;
 	enum ps_err err = PS_OK;
 	int rc;
 
-	if (sqlite3_prepare_v2(c->db,
-			       "SELECT n.id, (SELECT o.id FROM scans o WHERE o.finished IS NOT NULL"
-			       " AND o.targets_key = n.targets_key AND o.id < n.id"
-			       " ORDER BY o.id DESC LIMIT 1)"
-			       " FROM scans n WHERE n.finished IS NOT NULL ORDER BY n.id DESC LIMIT 1",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		c->db,
+		"SELECT n.id, (SELECT o.id FROM scans o WHERE o.finished IS NOT NULL"
+		" AND o.targets_key = n.targets_key AND o.id < n.id"
+		" ORDER BY o.id DESC LIMIT 1)"
+		" FROM scans n WHERE n.finished IS NOT NULL ORDER BY n.id DESC LIMIT 1",
+		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 1) != SQLITE_NULL) {
@@ -1278,8 +1277,9 @@ static enum ps_err load_dark(struct sqlite_conn *c, int64_t id, struct hoststate
 	enum ps_err err = PS_OK;
 	int rc;
 
-	if (sqlite3_prepare_v2(c->db, "SELECT family, proto, addrs FROM dark_hosts WHERE scan_id = ?",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db,
+			       "SELECT family, proto, addrs FROM dark_hosts WHERE scan_id = ?", -1,
+			       &s, NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	sqlite3_bind_int64(s, 1, id);
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1290,8 +1290,9 @@ static enum ps_err load_dark(struct sqlite_conn *c, int64_t id, struct hoststate
 			break;
 		}
 		d.proto = (uint8_t)proto;
-		err = hoststates_list_decode(sqlite3_column_int(s, 0), sqlite3_column_blob(s, 2),
-					     (size_t)sqlite3_column_bytes(s, 2), add_dark, &d, diag);
+		err =
+		    hoststates_list_decode(sqlite3_column_int(s, 0), sqlite3_column_blob(s, 2),
+					   (size_t)sqlite3_column_bytes(s, 2), add_dark, &d, diag);
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(c, diag, "reading dark hosts");
@@ -1320,11 +1321,10 @@ static enum ps_err load_hosts(struct sqlite_conn *c, int64_t id, const struct po
 	sqlite3_bind_int64(s, 1, id);
 	/* Rows are decoded like any file: a hand-edited database gets an error, not a crash. */
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		err = hoststates_load_host(&load, sqlite3_column_int(s, 0),
-					   sqlite3_column_blob(s, 1),
-					   (size_t)sqlite3_column_bytes(s, 1),
-					   sqlite3_column_int(s, 2), sqlite3_column_blob(s, 3),
-					   (size_t)sqlite3_column_bytes(s, 3), diag);
+		err = hoststates_load_host(
+		    &load, sqlite3_column_int(s, 0), sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), sqlite3_column_int(s, 2),
+		    sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3), diag);
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(c, diag, "reading hosts");
 	sqlite3_finalize(s);
@@ -1357,8 +1357,7 @@ static enum ps_err add_port_row(struct snapshot *snap, sqlite3_stmt *s, struct p
 	return snapshot_add(snap, &addr, (uint16_t)port, (uint8_t)proto, (uint8_t)state, &svc);
 }
 
-static enum ps_err sq_load_scan(void *conn, int64_t id, struct snapshot *snap,
-				struct ps_diag *diag)
+static enum ps_err sq_load_scan(void *conn, int64_t id, struct snapshot *snap, struct ps_diag *diag)
 {
 	struct sqlite_conn *c = conn;
 	struct portset *ports = malloc(sizeof(*ports));

@@ -182,8 +182,7 @@ static void hex(const uint8_t *md, unsigned len, char *out)
  * 16 big-endian bytes, then the protocol and the port ranges as the store keeps them.
  */
 enum ps_err store_identity_of_ranges(struct target_range *ranges, size_t n,
-				     const struct portset *ports,
-				     char out[STORE_IDENTITY_LEN + 1])
+				     const struct portset *ports, char out[STORE_IDENTITY_LEN + 1])
 {
 	static const char tag[] = "portsight-scan-identity-1";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -210,8 +209,8 @@ enum ps_err store_identity_of_ranges(struct target_range *ranges, size_t n,
 		}
 		ranges[merged++] = ranges[i];
 	}
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(md, tag, sizeof(tag) - 1);
+	ok =
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) && EVP_DigestUpdate(md, tag, sizeof(tag) - 1);
 	for (i = 0; ok && i < merged; i++) {
 		buf[0] = ranges[i].family;
 		put_u128(buf + 1, ranges[i].lo);

@@ -63,10 +63,10 @@ static void round_trip(const struct snapshot *s, const struct portset *ports,
 	if (hoststates_init(&hs, ports))
 		return;
 	for (i = 0; i < s->nports; i++)
-		if (hoststates_set(&hs, &s->ports[i].addr, s->ports[i].proto, NULL, s->ports[i].port,
-				   s->ports[i].state == PORT_CLOSED ? HOSTSTATES_CLOSED
-								    : HOSTSTATES_SILENT,
-				   NULL))
+		if (hoststates_set(
+			&hs, &s->ports[i].addr, s->ports[i].proto, NULL, s->ports[i].port,
+			s->ports[i].state == PORT_CLOSED ? HOSTSTATES_CLOSED : HOSTSTATES_SILENT,
+			NULL))
 			abort();
 	snapshot_init(&s2);
 	again.snap = &s2;
@@ -101,8 +101,7 @@ static void host_row(const uint8_t *data, size_t size)
 		goto out;
 	nranges = data[1];
 	off = 2 + 4 * nranges;
-	if (size < off + 2 ||
-	    hoststates_ports_decode(data + 2, 4 * nranges, ports, NULL) != PS_OK)
+	if (size < off + 2 || hoststates_ports_decode(data + 2, 4 * nranges, ports, NULL) != PS_OK)
 		goto out;
 	family = data[off];
 	alen = data[off + 1];
