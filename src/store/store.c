@@ -82,6 +82,15 @@ enum ps_err store_open(const char *location, struct store **out, struct ps_diag 
 	return PS_OK;
 }
 
+const char *store_location_file(const char *location)
+{
+	if (!strncmp(location, "sqlite://", 9))
+		return location + 9;
+	if (!strncmp(location, "sqlite:", 7))
+		return location + 7;
+	return looks_like_url(location) ? NULL : location;
+}
+
 void store_close(struct store *st)
 {
 	if (!st)

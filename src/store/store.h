@@ -82,6 +82,8 @@ typedef enum ps_err (*store_scan_fn)(void *ctx, const struct store_scan_row *row
  */
 enum ps_err store_open(const char *location, struct store **out, struct ps_diag *diag);
 void store_close(struct store *st);
+/* The file a location names (PATH of "sqlite:PATH", or the path itself); NULL for a server. */
+const char *store_location_file(const char *location);
 /* The schema version of the open database (after migration). */
 int store_schema(const struct store *st);
 /* "sqlite" */
