@@ -80,9 +80,14 @@ static void advise_stop(const struct audit_socket *s, const struct audit_proc *o
 	a->command[0] = '\0';
 	/* A .scope is a login session or a transient group: stopping it is not the fix. */
 	if (owner && owner->unit && !ends_with(owner->unit, ".scope")) {
+		/* Units are in systemd's character set (procmap.c); of it only the backslash of
+		 * an escaped name means something to a shell. */
+		const char *quote = strchr(owner->unit, '\\') ? "'" : "";
+
 		snprintf(a->text, sizeof(a->text), "if you do not need %s, stop and disable %s",
 			 owner->comm, owner->unit);
-		snprintf(a->command, sizeof(a->command), "systemctl disable --now %s", owner->unit);
+		snprintf(a->command, sizeof(a->command), "systemctl disable --now %s%s%s", quote,
+			 owner->unit, quote);
 	} else if (owner) {
 		snprintf(a->text, sizeof(a->text), "if you do not need it, stop %s (pid %d)",
 			 owner->comm, (int)owner->pid);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "procmap.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -98,8 +99,21 @@ uint64_t audit_socket_link_inode(const char *link, size_t len)
 	return v;
 }
 
-static bool unit_suffix(const char *s, size_t n)
+/*
+ * A systemd service or scope name: systemd's own character set (unit_name_is_valid), and the
+ * suffix. A delegated cgroup subtree lets a user create a directory of any name, and the
+ * unit ends up in `systemctl disable --now UNIT` advice that root may paste into a shell:
+ * a component such as "$(id).service" must not count as a unit.
+ */
+static bool unit_name(const char *s, size_t n)
 {
+	size_t i;
+
+	if (n > 255)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(":-_.\\@", s[i]))
+			return false;
 	return (n > 8 && !memcmp(s + n - 8, ".service", 8)) ||
 	       (n > 6 && !memcmp(s + n - 6, ".scope", 6));
 }
@@ -119,7 +133,7 @@ bool audit_cgroup_unit(const char *text, size_t len, char *out, size_t outlen)
 			if (p == stop || *p == '/') {
 				size_t n = (size_t)(p - elem);
 
-				if (unit_suffix(elem, n) && n < outlen) {
+				if (unit_name(elem, n) && n < outlen) {
 					memcpy(out, elem, n);
 					out[n] = '\0';
 					found = true;

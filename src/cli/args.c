@@ -114,3 +114,32 @@ enum ps_err cli_parse_u64(const char *name, const char *text, unsigned long long
 	*out = v;
 	return PS_OK;
 }
+
+enum ps_err cli_parse_duration(const char *name, const char *text, double *seconds,
+			       struct ps_diag *diag)
+{
+	static const struct {
+		const char *unit;
+		double scale;
+	} units[] = {{"", 1}, {"s", 1}, {"ms", 0.001}, {"m", 60}, {"h", 3600}};
+	unsigned long long v;
+	char *end;
+	size_t i;
+
+	errno = 0;
+	if (!isdigit((unsigned char)text[0]))
+		return ps_fail(diag, PS_ERR_INVALID, "bad %s \"%s\": not a duration (30s, 1m, 500ms)",
+			       name, text);
+	v = strtoull(text, &end, 10);
+	for (i = 0; !errno && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		*seconds = (double)v * units[i].scale;
+		if (*seconds < 0.05 || *seconds > 86400.0 * 365)
+			return ps_fail(diag, PS_ERR_RANGE, "bad %s \"%s\": must be 50ms-365 days",
+				       name, text);
+		return PS_OK;
+	}
+	return ps_fail(diag, PS_ERR_INVALID, "bad %s \"%s\": not a duration (30s, 1m, 500ms)", name,
+		       text);
+}

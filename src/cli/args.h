@@ -33,4 +33,8 @@ enum ps_err cli_read_file(const char *path, size_t max, char **data, size_t *len
 enum ps_err cli_parse_u64(const char *name, const char *text, unsigned long long min,
 			  unsigned long long max, unsigned long long *out, struct ps_diag *diag);
 
+/* Parses a duration: "30" or "30s", "500ms", "2m", "1h", into seconds (50 ms to a year). */
+enum ps_err cli_parse_duration(const char *name, const char *text, double *seconds,
+			       struct ps_diag *diag);
+
 #endif

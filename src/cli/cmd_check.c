@@ -13,6 +13,7 @@
 
 #include "audit/advice.h"
 #include "audit/audit.h"
+#include "audit/outside.h"
 #include "cli.h"
 #include "local_view.h"
 #include "report/hosttab.h"
@@ -40,33 +41,6 @@ static enum ps_err observe(void *ctx, const struct port_result *res)
 	if (res->state == PORT_OPEN)
 		portset_add(res->addr.family == AF_INET ? &cs->open_v4 : &cs->open_v6, res->port);
 	return hosttab_add(&cs->hosts, res, 0);
-}
-
-/* The verdict another host would get on a port, from the most exposed socket on it. */
-enum outside_view { OUTSIDE_NONE, OUTSIDE_OPEN, OUTSIDE_CLOSED, OUTSIDE_STEALTH, OUTSIDE_UNKNOWN };
-
-static enum outside_view outside_of(const struct audit_socket *s)
-{
-	if (!s || s->exposure == AUDIT_EXPOSE_LOOPBACK)
-		return OUTSIDE_NONE;
-	switch (s->fw) {
-	case AUDIT_FW_DROP:
-		return OUTSIDE_STEALTH;
-	case AUDIT_FW_REJECT:
-		return OUTSIDE_CLOSED;
-	case AUDIT_FW_ACCEPT:
-	case AUDIT_FW_NA: /* no firewall judged: nothing stands in the way */
-		return OUTSIDE_OPEN;
-	default:
-		return OUTSIDE_UNKNOWN;
-	}
-}
-
-static const char *outside_name(enum outside_view v)
-{
-	static const char *const names[] = {"-", "Open", "Closed", "Stealth", "unknown"};
-
-	return names[v];
 }
 
 /* "0.0.0.0,::" : every address a TCP listener on port is bound to. */
@@ -98,7 +72,7 @@ static void print_row(const struct audit_report *r, const struct check_scan *cs,
 		      uint16_t port, size_t *exposed, size_t *unknown)
 {
 	const struct audit_socket *s = r ? audit_report_find(r, IPPROTO_TCP, port) : NULL;
-	enum outside_view view = outside_of(s);
+	enum audit_outside view = audit_outside_view(s);
 	char owner[64] = "-", bound[128] = "-", portname[16];
 	const char *service = s && s->service[0] ? s->service : kb_service_name(kb, port, IPPROTO_TCP);
 
@@ -112,10 +86,10 @@ static void print_row(const struct audit_report *r, const struct check_scan *cs,
 	       portset_has(&cs->open_v4, port) ? "open" : "closed",
 	       portset_has(&cs->open_v6, port) ? "open" : "closed", owner, bound,
 	       s ? audit_exposure_name(s->exposure) : "?",
-	       s ? audit_fw_verdict_name(s->fw) : "?", outside_name(view),
+	       s ? audit_fw_verdict_name(s->fw) : "?", audit_outside_name(view),
 	       service ? service : "unknown");
-	*exposed += view == OUTSIDE_OPEN;
-	*unknown += view == OUTSIDE_UNKNOWN;
+	*exposed += view == AUDIT_OUTSIDE_OPEN;
+	*unknown += view == AUDIT_OUTSIDE_UNKNOWN;
 }
 
 static void print_advice(const struct audit_report *r, const struct check_scan *cs)
@@ -130,7 +104,7 @@ static void print_advice(const struct audit_report *r, const struct check_scan *
 		size_t n, k;
 
 		if (s->proto != IPPROTO_TCP || audit_report_find(r, IPPROTO_TCP, s->port) != s ||
-		    outside_of(s) != OUTSIDE_OPEN)
+		    audit_outside_view(s) != AUDIT_OUTSIDE_OPEN)
 			continue;
 		if (!header++)
 			printf("\nAdvice for ports other hosts can reach:\n");

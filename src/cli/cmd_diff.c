@@ -15,7 +15,7 @@
 
 #include "args.h"
 #include "cli.h"
-#include "report/textclean.h"
+#include "core/textclean.h"
 #include "store/snapshot.h"
 #include "store/store.h"
 

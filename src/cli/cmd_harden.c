@@ -199,8 +199,8 @@ static void print_plan(const struct harden_plan *p, const char *rules, const str
 			prog[k] = (unsigned char)it->program[k] < 0x20 ? '?' : it->program[k];
 		prog[k] = '\0';
 		printf("%-10s %-16s %-9s %-8s %-8s %s\n", port, prog[0] ? prog : "?",
-		       audit_exposure_name(it->exposure), harden_view_name(it->before),
-		       harden_view_name(it->after), it->reason);
+		       audit_exposure_name(it->exposure), audit_outside_name(it->before),
+		       audit_outside_name(it->after), it->reason);
 	}
 	if (!p->n)
 		printf("(no port is reachable from other hosts)\n");
@@ -241,13 +241,13 @@ static size_t verify(const struct harden_plan *p, const struct kb *kb, size_t *u
 				break;
 		if (j == now.n)
 			continue; /* the listener went away meanwhile */
-		if (now.items[j].before == HARDEN_VIEW_UNKNOWN) {
+		if (now.items[j].before == AUDIT_OUTSIDE_UNKNOWN) {
 			(*unknown)++;
 		} else if (now.items[j].before != p->items[i].after) {
 			cli_error("harden: %u/%s is %s after applying, not %s", p->items[i].port,
 				  audit_proto_name(p->items[i].proto),
-				  harden_view_name(now.items[j].before),
-				  harden_view_name(p->items[i].after));
+				  audit_outside_name(now.items[j].before),
+				  audit_outside_name(p->items[i].after));
 			bad++;
 		}
 	}

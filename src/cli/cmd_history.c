@@ -11,7 +11,7 @@
 #include "args.h"
 #include "cli.h"
 #include "report/report.h"
-#include "report/textclean.h"
+#include "core/textclean.h"
 #include "store/store.h"
 
 int cli_history_open(const char *path, int create, struct store **out)

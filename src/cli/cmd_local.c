@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * portsight local: which programs listen here and who can reach them. The audit library
- * collects; this file only renders (a text table or JSON Lines) and explains what it could not
- * see.
+ * collects and builds the JSON; this file only prints (a text table or JSON Lines) and explains
+ * what it could not see.
  */
 #include <getopt.h>
 #include <netinet/in.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/advice.h"
 #include "audit/audit.h"
+#include "audit/audit_json.h"
+#include "core/textclean.h"
 #include "args.h"
 #include "cli.h"
 #include "local_view.h"
@@ -129,14 +130,10 @@ static int parse_args(int argc, char **argv, struct local_args *a)
 /* ---- text --------------------------------------------------------------------------------- */
 
 /* Process names, units and cmdlines belong to whoever started the process: a name holding
- * terminal escapes must not reach the terminal. Copies s to buf with control bytes as '?'. */
+ * terminal escapes must not reach the terminal. s may be buf. */
 const char *local_printable(const char *s, char *buf, size_t len)
 {
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < len; i++)
-		buf[i] = (char)((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
-	buf[i] = '\0';
+	text_clean_mem(buf, len, s, strlen(s), TEXT_TERMINAL);
 	return buf;
 }
 
@@ -257,262 +254,30 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 
 /* ---- JSON Lines ----------------------------------------------------------------------------- */
 
-/*
- * A small streaming JSON writer: one record per line, written straight to the stream. It
- * escapes what JSON requires and replaces bytes that are not UTF-8 (a cmdline can hold
- * anything) with U+FFFD, so every line parses.
- */
-struct jw {
-	FILE *f;
-	bool first; /* no comma before the next member */
-};
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+static enum ps_err dump_line(FILE *out, json_t *obj)
 {
-	size_t len, i;
-	uint32_t cp;
+	int rc;
 
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1fu;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0fu;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07u;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
+	if (!obj)
+		return PS_ERR_NOMEM;
+	rc = json_dumpf(obj, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(obj);
+	if (rc || fputc('\n', out) == EOF)
+		return PS_ERR_IO;
+	return PS_OK;
 }
 
-static bool json_plain(unsigned char c)
+static enum ps_err print_jsonl(FILE *out, const struct audit_report *r, bool advice,
+			       const char *netns)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-}
-
-static void jw_string(struct jw *w, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	fputc('"', w->f);
-	while (n > 0) {
-		size_t len = 0;
-
-		/* Most text needs no escaping: write it in runs. */
-		while (len < n && json_plain(p[len]))
-			len++;
-		/* First and last branch both write bytes through, for different reasons. */
-		if (len) { // NOLINT(bugprone-branch-clone)
-			fwrite(p, 1, len, w->f);
-		} else if ((len = utf8_len(p, n)) == 0) {
-			fputs("\\ufffd", w->f);
-			len = 1;
-		} else if (*p == '"' || *p == '\\') {
-			fputc('\\', w->f);
-			fputc(*p, w->f);
-		} else if (*p == '\n') {
-			fputs("\\n", w->f);
-		} else if (*p == '\t') {
-			fputs("\\t", w->f);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(w->f, "\\u%04x", *p);
-		} else {
-			fwrite(p, 1, len, w->f);
-		}
-		p += len;
-		n -= len;
-	}
-	fputc('"', w->f);
-}
-
-static void jw_open(struct jw *w, char c)
-{
-	fputc(c, w->f);
-	w->first = true;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-	fputc(c, w->f);
-	w->first = false;
-}
-
-static void jw_key(struct jw *w, const char *key)
-{
-	if (!w->first)
-		fputc(',', w->f);
-	w->first = false;
-	if (key) {
-		jw_string(w, key);
-		fputc(':', w->f);
-	}
-}
-
-static void jw_str(struct jw *w, const char *key, const char *val)
-{
-	jw_key(w, key);
-	if (val)
-		jw_string(w, val);
-	else
-		fputs("null", w->f);
-}
-
-/* An empty string means "none" in our structs: null in JSON. */
-static void jw_str_or_null(struct jw *w, const char *key, const char *val)
-{
-	jw_str(w, key, val && val[0] ? val : NULL);
-}
-
-static void jw_u64(struct jw *w, const char *key, unsigned long long v)
-{
-	jw_key(w, key);
-	fprintf(w->f, "%llu", v);
-}
-
-static void jw_bool(struct jw *w, const char *key, bool v)
-{
-	jw_key(w, key);
-	fputs(v ? "true" : "false", w->f);
-}
-
-static void jw_null(struct jw *w, const char *key)
-{
-	jw_key(w, key);
-	fputs("null", w->f);
-}
-
-static void proc_json(struct jw *w, const struct audit_proc *p)
-{
-	jw_key(w, NULL);
-	jw_open(w, '{');
-	jw_u64(w, "pid", (unsigned long long)p->pid);
-	jw_str(w, "name", p->comm);
-	jw_str(w, "cmdline", p->cmdline);
-	jw_str(w, "exe", p->exe);
-	jw_str(w, "unit", p->unit);
-	jw_close(w, '}');
-}
-
-static void warnings_json(struct jw *w, unsigned warn)
-{
-	jw_key(w, "warnings");
-	jw_open(w, '[');
-	if (warn & AUDIT_WARN_TROJAN)
-		jw_str(w, NULL, "trojan-port");
-	if (warn & AUDIT_WARN_UNEXPECTED)
-		jw_str(w, NULL, "unexpected-program");
-	if (warn & AUDIT_WARN_ADHOC)
-		jw_str(w, NULL, "ad-hoc-listener");
-	jw_close(w, ']');
-}
-
-static void advice_json(struct jw *w, const struct audit_report *r, const struct audit_socket *s)
-{
-	struct audit_advice adv[AUDIT_ADVICE_MAX];
-	size_t k, n = audit_advise(r, s, adv);
-
-	jw_key(w, "advice");
-	jw_open(w, '[');
-	for (k = 0; k < n; k++) {
-		jw_key(w, NULL);
-		jw_open(w, '{');
-		jw_str(w, "kind", audit_advice_kind_name(adv[k].kind));
-		jw_str(w, "text", adv[k].text);
-		jw_str_or_null(w, "command", adv[k].command);
-		jw_close(w, '}');
-	}
-	jw_close(w, ']');
-}
-
-static void socket_json(FILE *out, const struct audit_report *r, const struct audit_socket *s,
-			bool advice)
-{
-	struct jw w = {.f = out};
-	char addr[PS_ADDR_STRLEN];
-	size_t k;
-
-	ps_addr_format(&s->addr, addr, sizeof(addr));
-	jw_open(&w, '{');
-	jw_str(&w, "type", "socket");
-	jw_str(&w, "proto", audit_proto_name(s->proto));
-	jw_str(&w, "address", addr);
-	jw_u64(&w, "port", s->port);
-	jw_str(&w, "state", audit_state_name(s->state));
-	jw_str(&w, "exposure", audit_exposure_name(s->exposure));
-	jw_bool(&w, "accepts_ipv4", s->accepts_v4);
-	jw_bool(&w, "accepts_ipv6", s->accepts_v6);
-	if (s->v6only < 0)
-		jw_null(&w, "v6only");
-	else
-		jw_bool(&w, "v6only", s->v6only);
-	jw_u64(&w, "ifindex", s->ifindex);
-	jw_str_or_null(&w, "device", s->device);
-	jw_u64(&w, "uid", s->uid);
-	jw_str_or_null(&w, "user", s->user);
-	jw_u64(&w, "inode", s->inode);
-	jw_u64(&w, "netns", r->netns_ino);
-	jw_str(&w, "firewall", audit_fw_verdict_name(s->fw));
-	jw_str(&w, "firewall_ipv4", audit_fw_verdict_name(s->fw_v4));
-	jw_str(&w, "firewall_ipv6", audit_fw_verdict_name(s->fw_v6));
-	jw_str_or_null(&w, "firewall_why", s->fw_why);
-	jw_str_or_null(&w, "service", s->service);
-	warnings_json(&w, s->warn);
-	jw_str_or_null(&w, "warning", s->warn_text);
-	jw_key(&w, "processes");
-	jw_open(&w, '[');
-	for (k = 0; k < s->nprocs; k++)
-		proc_json(&w, &r->procs[s->procs[k]]);
-	jw_close(&w, ']');
-	if (advice)
-		advice_json(&w, r, s);
-	jw_close(&w, '}');
-	fputc('\n', out);
-}
-
-static void summary_json(FILE *out, const struct audit_report *r, const char *netns)
-{
-	struct jw w = {.f = out};
-
-	jw_open(&w, '{');
-	jw_str(&w, "type", "summary");
-	jw_u64(&w, "sockets", r->nsocks);
-	jw_u64(&w, "unowned", r->nsocks_unowned);
-	jw_u64(&w, "procs_fd_denied", r->nprocs_fd_denied);
-	jw_u64(&w, "procs_vanished", r->nprocs_vanished);
-	jw_u64(&w, "malformed_messages", r->nmsgs_malformed);
-	jw_u64(&w, "netns", r->netns_ino);
-	jw_str(&w, "netns_name", netns);
-	jw_bool(&w, "dump_interrupted", r->dump_interrupted);
-	jw_str_or_null(&w, "dump_note", r->dump_cut_short ? r->dump_note : NULL);
-	jw_bool(&w, "udp_unavailable", r->udp_unavailable);
-	jw_str(&w, "firewall", audit_fw_verdict_name(r->fw_state));
-	jw_str_or_null(&w, "firewall_note", r->fw_note);
-	jw_bool(&w, "kb", r->kb_joined);
-	jw_str_or_null(&w, "kb_note", r->kb_note);
-	jw_close(&w, '}');
-	fputc('\n', out);
-}
-
-static void print_jsonl(FILE *out, const struct audit_report *r, bool advice, const char *netns)
-{
+	enum ps_err err = PS_OK;
 	size_t i;
 
-	for (i = 0; i < r->nsocks; i++)
-		socket_json(out, r, &r->socks[i], advice);
-	summary_json(out, r, netns);
+	for (i = 0; !err && i < r->nsocks; i++)
+		err = dump_line(out, audit_socket_json(r, &r->socks[i], advice));
+	if (!err)
+		err = dump_line(out, audit_summary_json(r, netns));
+	return err;
 }
 
 int cmd_local(int argc, char **argv)
@@ -522,6 +287,7 @@ int cmd_local(int argc, char **argv)
 	struct ps_diag diag = {{0}};
 	enum ps_err err;
 	FILE *out = stdout;
+	bool write_failed;
 	int rc;
 	size_t i;
 
@@ -544,11 +310,16 @@ int cmd_local(int argc, char **argv)
 	/* Thousands of short lines: one big buffer, whatever the stream is. */
 	setvbuf(out, NULL, _IOFBF, 1 << 16);
 	if (a.format == LOCAL_JSONL) {
-		print_jsonl(out, &r, a.advice, a.opts.netns);
+		err = print_jsonl(out, &r, a.advice, a.opts.netns);
 	} else {
 		print_text(out, &r, a.advice);
 	}
-	if (ferror(out) || (out != stdout && fclose(out))) {
+	write_failed = err == PS_ERR_IO || ferror(out);
+	if (out != stdout && fclose(out))
+		write_failed = true;
+	if (err == PS_ERR_NOMEM) {
+		rc = cli_fail(err, NULL);
+	} else if (write_failed) {
 		cli_error("local: writing %s failed", a.output ? a.output : "standard output");
 		rc = CLI_EXIT_FAILURE;
 	}

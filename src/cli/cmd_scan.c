@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* `portsight scan`: options into a scan_job, then scan_job_run(). */
+#include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
 #include "cli.h"
 #include "net/resolve.h"
+#include "nmap_compat.h"
 #include "report/report.h"
 #include "scan_job.h"
 
@@ -24,7 +29,7 @@ static const char scan_usage[] =
 	"         2001:db8::/120  2001:db8::1-ff  host.example\n"
 	"  -iL, --input-list FILE    read targets from FILE ('-' = stdin), '#' comments\n"
 	"      --exclude LIST        skip these targets (comma-separated specs)\n"
-	"      --exclude-file FILE   skip the targets listed in FILE\n"
+	"      --exclude-file FILE   skip the targets listed in FILE (also --excludefile)\n"
 	"      --allow-large         allow more than 65536 addresses\n"
 	"  -4 / -6                   resolve hostnames to IPv4 / IPv6 only\n"
 	"\n"
@@ -32,6 +37,8 @@ static const char scan_usage[] =
 	"  -p, --ports SPEC          22,80,8000-8100  - or all (1-65535)  -1024  60000-\n"
 	"                            presets: common service top100 top1000 trojans\n"
 	"                            (default: top1000)\n"
+	"  -F, --fast                the top 100 ports (nmap's -F)\n"
+	"      --top-ports N         the N most often exposed ports of the knowledge base\n"
 	"\n"
 	"Engine and timing:\n"
 	"  -sT, --connect            TCP connect scan (no privileges needed)\n"
@@ -42,6 +49,9 @@ static const char scan_usage[] =
 	"      --rate PPS            packets per second cap\n"
 	"      --min-rtt-timeout MS, --max-rtt-timeout MS, --initial-rtt-timeout MS\n"
 	"      --seed N              repeatable target order\n"
+	"  -T0..-T5, --timing NAME   nmap's presets: 0-2 send 1, 2, 10 probes/s; 3 automatic;\n"
+	"                            4: RTT 100-1250 ms, 6 retries; 5: RTT 50-300 ms, 2 retries\n"
+	"      --max-rate PPS        the same as --rate\n"
 	"  -e, --interface IF        raw engines: send on IF\n"
 	"  -S, --source-ip ADDR      raw engines: source address\n"
 	"\n"
@@ -49,13 +59,20 @@ static const char scan_usage[] =
 	"  -sV, --service            identify what answers on each open port: banner, probes,\n"
 	"                            TLS certificate, HTTP server and title; flags services\n"
 	"                            the port does not promise and known backdoors\n"
-	"      --probes FILE         also use the probes of FILE (nmap-service-probes format)\n"
+	"      --probes FILE         also use the probes of FILE (nmap-service-probes format)\n"	"      --version-intensity N probes up to rarity N (0-9, default 7; implies -sV)\n"
 	"\n"
 	"Output:\n"
 	"      --format FMT          text (default), jsonl, xml, grep, csv, html\n"
 	"  -o, --output FILE         write the report to FILE (default: stdout)\n"
 	"      --show STATES         which ports to list: open (default), closed, filtered, all\n"
 	"  -oX/-oG/-oJ/-oN FILE      also write nmap XML / grepable / JSON Lines / text to FILE\n"
+	"  -oA BASE                  all four at once: BASE.nmap, .xml, .gnmap, .jsonl\n"
+	"  -v, --verbose             print each open port as it is found (-d: the same)\n"
+	"      --open                list open ports only (the default; --show changes it)\n"
+	"  -n, -Pn, --reason         accepted for nmap's sake: portsight never resolves\n"
+	"                            addresses back, scans every target, always shows reasons\n"
+	"      --stats-every TIME    a status line every TIME (30s, 1m, 500ms) on stderr; on a\n"
+	"                            terminal it is shown anyway, in place; SIGUSR1: one line\n"
 	"      --output-csv FILE, --output-html FILE   also write CSV / an HTML page to FILE\n"
 	"                            (several at once; '-' = stdout, replacing the text report)\n"
 	"\n"
@@ -89,6 +106,15 @@ enum scan_option {
 	OPT_EXTRA_OUTPUT, /* --output-xml and friends: the format is the name after "output-" */
 	OPT_SERVICE,
 	OPT_PROBES,
+	OPT_OUTPUT_ALL,
+	OPT_STATS_EVERY,
+	OPT_FAST,
+	OPT_TOP_PORTS,
+	OPT_NO_PING,
+	OPT_OPEN,
+	OPT_REASON,
+	OPT_VERSION_INTENSITY,
+	OPT_VERSION,
 };
 
 static const struct option scan_options[] = {
@@ -97,6 +123,7 @@ static const struct option scan_options[] = {
 	{"input-list", required_argument, NULL, OPT_INPUT_LIST},
 	{"exclude", required_argument, NULL, OPT_EXCLUDE},
 	{"exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE},
+	{"excludefile", required_argument, NULL, OPT_EXCLUDE_FILE}, /* nmap's spelling */
 	{"allow-large", no_argument, NULL, OPT_ALLOW_LARGE},
 	{"connect", no_argument, NULL, OPT_CONNECT},
 	{"syn", no_argument, NULL, OPT_SYN},
@@ -104,6 +131,7 @@ static const struct option scan_options[] = {
 	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
 	{"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
 	{"rate", required_argument, NULL, OPT_RATE},
+	{"max-rate", required_argument, NULL, OPT_RATE}, /* nmap's name for the cap */
 	{"min-rtt-timeout", required_argument, NULL, OPT_MIN_RTT},
 	{"max-rtt-timeout", required_argument, NULL, OPT_MAX_RTT},
 	{"initial-rtt-timeout", required_argument, NULL, OPT_INITIAL_RTT},
@@ -121,6 +149,17 @@ static const struct option scan_options[] = {
 	{"output-text", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"output-csv", required_argument, NULL, OPT_EXTRA_OUTPUT},
 	{"output-html", required_argument, NULL, OPT_EXTRA_OUTPUT},
+	{"output-all", required_argument, NULL, OPT_OUTPUT_ALL},
+	{"stats-every", required_argument, NULL, OPT_STATS_EVERY},
+	{"verbose", no_argument, NULL, 'v'},
+	{"fast", no_argument, NULL, OPT_FAST},
+	{"top-ports", required_argument, NULL, OPT_TOP_PORTS},
+	{"no-ping", no_argument, NULL, OPT_NO_PING},
+	{"open", no_argument, NULL, OPT_OPEN},
+	{"reason", no_argument, NULL, OPT_REASON},
+	{"version-intensity", required_argument, NULL, OPT_VERSION_INTENSITY},
+	{"timing", required_argument, NULL, 'T'},
+	{"version", no_argument, NULL, OPT_VERSION},
 	{"service", no_argument, NULL, OPT_SERVICE},
 	{"probes", required_argument, NULL, OPT_PROBES},
 	{NULL, 0, NULL, 0},
@@ -140,7 +179,10 @@ static const struct cli_alias scan_aliases[] = {
 	{"-oG", "--output-grep"},
 	{"-oJ", "--output-jsonl"},
 	{"-oN", "--output-text"},
+	{"-oA", "--output-all"},
 	{"-sV", "--service"},
+	{"-F", "--fast"},
+	{"-Pn", "--no-ping"},
 	{NULL, NULL},
 };
 
@@ -151,7 +193,30 @@ struct scan_args {
 	const char *input_list;
 	int allow_large;
 	struct net_resolve_opts resolve;
+	bool ports_given;    /* -p */
+	const char *preset;  /* -F, --top-ports: ports chosen for the user */
+	char top_spec[32];   /* "top-ports N", for the record */
+	const char *top_ports;
+	int timing;	     /* -T level, or -1 */
+	const char *engine_flag; /* the option that chose the engine, for a conflict message */
 };
+
+/* Whether this host (this namespace) owns addr: binding to it works. */
+static bool address_is_local(const struct ps_addr *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool local;
+	int fd;
+
+	len = ps_addr_to_sockaddr(addr, 0, &ss);
+	fd = socket(addr->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true; /* cannot tell: let the engine find out */
+	local = !bind(fd, (struct sockaddr *)&ss, len) || errno != EADDRNOTAVAIL;
+	close(fd);
+	return local;
+}
 
 static enum ps_err add_file(struct target_list *list, const char *path,
 			    struct net_resolve_opts *resolve, struct ps_diag *diag)
@@ -174,8 +239,18 @@ static enum ps_err build_targets(struct scan_job *job, struct scan_args *a, int 
 	int i;
 
 	target_list_init(&exclude);
-	for (i = 0; !err && i < argc; i++)
+	for (i = 0; !err && i < argc; i++) {
+		size_t before = job->targets.nranges, r;
+
 		err = target_list_add_spec(&job->targets, argv[i], net_resolve, &a->resolve, diag);
+		/* -4 / -6 choose how names resolve; a literal of the other family contradicts it. */
+		for (r = before; !err && a->resolve.family != AF_UNSPEC && r < job->targets.nranges;
+		     r++)
+			if (job->targets.ranges[r].family != a->resolve.family)
+				err = ps_fail(diag, PS_ERR_INVALID, "%s asks for IPv%c, but %s is not",
+					      a->resolve.family == AF_INET6 ? "-6" : "-4",
+					      a->resolve.family == AF_INET6 ? '6' : '4', argv[i]);
+	}
 	if (!err && a->input_list)
 		err = add_file(&job->targets, a->input_list, &a->resolve, diag);
 	if (!err && job->targets.nranges == 0)
@@ -239,6 +314,78 @@ static enum ps_err parse_number(int opt, const char *arg, struct scan_opts *o,
 	}
 }
 
+static enum ps_err add_extra(struct scan_job *job, const char *format, const char *path,
+			     char *owned, struct ps_diag *diag)
+{
+	if (job->nextra == SCAN_MAX_EXTRA_OUTPUTS) {
+		free(owned);
+		return ps_fail(diag, PS_ERR_INVALID, "at most %d extra outputs",
+			       SCAN_MAX_EXTRA_OUTPUTS);
+	}
+	job->extra[job->nextra].format = format;
+	job->extra[job->nextra].path = owned ? owned : path;
+	job->extra[job->nextra++].owned = owned;
+	return PS_OK;
+}
+
+/* -oA BASE: nmap's three (BASE.nmap, BASE.xml, BASE.gnmap) and our JSON Lines. */
+static enum ps_err add_output_all(struct scan_job *job, const char *base, struct ps_diag *diag)
+{
+	static const struct {
+		const char *format, *ext;
+	} all[] = {{"text", "nmap"}, {"xml", "xml"}, {"grep", "gnmap"}, {"jsonl", "jsonl"}};
+	enum ps_err err = PS_OK;
+	size_t i;
+
+	if (!base[0] || !strcmp(base, "-"))
+		return ps_fail(diag, PS_ERR_INVALID, "-oA wants a base file name, not '%s'", base);
+	for (i = 0; !err && i < sizeof(all) / sizeof(all[0]); i++) {
+		char *path = NULL;
+
+		if (asprintf(&path, "%s.%s", base, all[i].ext) < 0)
+			return ps_fail(diag, PS_ERR_NOMEM, "out of memory");
+		err = add_extra(job, all[i].format, NULL, path, diag);
+	}
+	return err;
+}
+
+/*
+ * nmap's -o<letter> outputs that portsight does not have (-oS, -oM...) would otherwise be read
+ * as "-o S": a report written to a file named S. Refuse them by name.
+ */
+static enum ps_err refuse_nmap_outputs(int argc, char **argv, struct ps_diag *diag)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
+
+		if (a[0] == '-' && a[1] == 'o' && a[2] >= 'A' && a[2] <= 'Z' && !a[3] &&
+		    !strchr("XGJNA", a[2]))
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "unknown output option %s (portsight writes -oN, -oX, -oG, "
+				       "-oJ, or all of them with -oA BASE)",
+				       a);
+	}
+	return PS_OK;
+}
+
+/* -sT, -sS, --engine: one engine per scan; naming two is an error, not "last one wins". */
+static enum ps_err choose_engine(struct scan_job *job, struct scan_args *a, int opt,
+				 const char *arg, char **argv, struct ps_diag *diag)
+{
+	const char *name = opt == OPT_CONNECT ? "connect" : opt == OPT_SYN ? "syn" : arg;
+	const char *flag = opt == OPT_ENGINE ? "--engine" : argv[optind - 1];
+
+	if (job->run.engine && strcmp(job->run.engine, name))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "%s and %s ask for two scan engines (%s, %s): choose one",
+			       a->engine_flag, flag, job->run.engine, name);
+	job->run.engine = name;
+	a->engine_flag = flag;
+	return PS_OK;
+}
+
 static int parse_options(struct scan_job *job, struct scan_args *a, int argc, char **argv,
 			 struct ps_diag *diag, enum ps_err *err)
 {
@@ -249,13 +396,14 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 	optind = 1;
 	opterr = 0;
 	while (!*err &&
-	       (opt = getopt_long(argc, argv, ":hp:o:e:S:46", scan_options, &opt_index)) != -1) {
+	       (opt = getopt_long(argc, argv, ":hp:o:e:S:46vdnT:", scan_options, &opt_index)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(scan_usage, stdout);
 			return 1;
 		case 'p':
 			job->run.ports_spec = optarg;
+			a->ports_given = true;
 			break;
 		case 'o':
 			job->output = optarg;
@@ -287,16 +435,13 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			a->allow_large = 1;
 			break;
 		case OPT_CONNECT:
-			job->run.engine = "connect";
-			break;
 		case OPT_SYN:
-			job->run.engine = "syn";
-			break;
 		case OPT_ENGINE:
-			job->run.engine = optarg;
+			*err = choose_engine(job, a, opt, optarg, argv, diag);
 			break;
 		case OPT_FORMAT:
 			job->format = optarg;
+			job->format_given = true;
 			break;
 		case OPT_SHOW:
 			*err = report_parse_show(optarg, &job->show, diag);
@@ -308,13 +453,46 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			job->no_db = true;
 			break;
 		case OPT_EXTRA_OUTPUT:
-			if (job->nextra == SCAN_MAX_EXTRA_OUTPUTS) {
-				*err = ps_fail(diag, PS_ERR_INVALID, "at most %d extra outputs",
-					       SCAN_MAX_EXTRA_OUTPUTS);
-				break;
-			}
-			job->extra[job->nextra].format = extra_format(&scan_options[opt_index]);
-			job->extra[job->nextra++].path = optarg;
+			*err = add_extra(job, extra_format(&scan_options[opt_index]), optarg, NULL,
+					 diag);
+			break;
+		case OPT_OUTPUT_ALL:
+			*err = add_output_all(job, optarg, diag);
+			break;
+		case 'v':
+		case 'd': /* nmap's debugging: here as verbose as it gets */
+			job->verbose++;
+			break;
+		case 'n': /* nmap: no reverse DNS; portsight never resolves addresses back */
+		case OPT_NO_PING: /* -Pn: every target is scanned; there is no discovery to skip */
+		case OPT_REASON:  /* the REASON column is always there */
+			break;
+		case OPT_OPEN:
+			job->show = REPORT_SHOW_OPEN;
+			break;
+		case OPT_FAST:
+			a->preset = "top100";
+			break;
+		case OPT_TOP_PORTS:
+			a->top_ports = optarg;
+			a->preset = optarg;
+			break;
+		case 'T':
+			*err = nmap_parse_timing(optarg, (unsigned *)&a->timing, diag);
+			break;
+		case OPT_VERSION_INTENSITY: {
+			unsigned long long v = 0;
+
+			*err = cli_parse_u64("--version-intensity", optarg, 0, 9, &v, diag);
+			job->run.version_intensity = (uint8_t)(v ? v : 1);
+			job->run.service = true;
+			break;
+		}
+		case OPT_VERSION:
+			printf("portsight %s\n", PS_VERSION);
+			return 1;
+		case OPT_STATS_EVERY:
+			*err = cli_parse_duration("--stats-every", optarg, &job->stats_every_s, diag);
 			break;
 		case OPT_SERVICE:
 			job->run.service = true;
@@ -340,10 +518,56 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 	return 0;
 }
 
+/* -p, or a preset chosen by -F / --top-ports (not both: which one would the user mean?). */
+static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struct ps_diag *diag)
+{
+	if (a->preset && a->ports_given)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "-p and %s both choose the ports: use one of them",
+			       a->top_ports ? "--top-ports" : "-F");
+	if (a->top_ports) {
+		snprintf(a->top_spec, sizeof(a->top_spec), "top-ports %.20s", a->top_ports);
+		job->run.ports_spec = a->top_spec;
+		return nmap_top_ports(job->kb, a->top_ports, &job->ports, diag);
+	}
+	if (a->preset)
+		job->run.ports_spec = a->preset;
+	return portset_parse(&job->ports, job->run.ports_spec, kb_preset, job->kb, diag);
+}
+
+/* Numbers that contradict each other, and raw-engine settings this host cannot honour. */
+static enum ps_err check_tuning(struct scan_job *job, struct scan_args *a, struct ps_diag *diag)
+{
+	struct scan_opts *o = &job->run.tuning;
+
+	if (a->timing >= 0)
+		nmap_apply_timing((unsigned)a->timing, o);
+	if (o->min_rtt_timeout_ms && o->max_rtt_timeout_ms &&
+	    o->min_rtt_timeout_ms > o->max_rtt_timeout_ms)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--min-rtt-timeout %u is above --max-rtt-timeout %u",
+			       o->min_rtt_timeout_ms, o->max_rtt_timeout_ms);
+	if (o->initial_rtt_timeout_ms && o->max_rtt_timeout_ms &&
+	    o->initial_rtt_timeout_ms > o->max_rtt_timeout_ms)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--initial-rtt-timeout %u is above --max-rtt-timeout %u",
+			       o->initial_rtt_timeout_ms, o->max_rtt_timeout_ms);
+	if (a->exclude && !a->exclude[strspn(a->exclude, " \t,")])
+		return ps_fail(diag, PS_ERR_INVALID, "--exclude names no target");
+	if (o->interface && !if_nametoindex(o->interface))
+		return ps_fail(diag, PS_ERR_INVALID, "-e %s: no such network interface",
+			       o->interface);
+	if (o->source && !address_is_local(o->source))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "-S: this host has no address %s, so no reply could come back",
+			       ps_addr_format(o->source, a->top_spec, sizeof(a->top_spec)));
+	return PS_OK;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_job job;
-	struct scan_args a = {.resolve = {.family = AF_UNSPEC}};
+	struct scan_args a = {.resolve = {.family = AF_UNSPEC}, .timing = -1};
 	struct ps_diag diag = {{0}};
 	char **args = NULL, *joined = NULL;
 	enum ps_err err;
@@ -359,12 +583,21 @@ int cmd_scan(int argc, char **argv)
 	}
 	job.run.ports_spec = "top1000";
 	job.run.args = joined = cli_join_args(argc, argv);
+	err = refuse_nmap_outputs(argc, argv, &diag);
+	if (!err)
+		err = nmap_refuse_unsupported(argc, argv, &diag);
+	if (err) {
+		rc = cli_fail(err, &diag);
+		goto out;
+	}
 	if (parse_options(&job, &a, argc, args, &diag, &err)) {
 		rc = CLI_EXIT_OK;
 		goto out;
 	}
 	if (!err)
-		err = portset_parse(&job.ports, job.run.ports_spec, kb_preset, job.kb, &diag);
+		err = choose_ports(&job, &a, &diag);
+	if (!err)
+		err = check_tuning(&job, &a, &diag);
 	if (!err)
 		err = build_targets(&job, &a, argc - optind, args + optind, &diag);
 	if (err) {

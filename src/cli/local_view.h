@@ -9,7 +9,7 @@
 
 /* Text pieces of `portsight local` that the no-argument check shows too (cmd_local.c). */
 
-/* Copies s to buf with control bytes as '?': process names must not reach the terminal raw. */
+/* s cleaned into buf for a terminal (core/textclean): process names must not reach it raw. */
 const char *local_printable(const char *s, char *buf, size_t len);
 /* "sshd[812]" or "nginx[90]+3" for the processes holding s; "?" when none is visible. */
 void local_owner_text(const struct audit_report *r, const struct audit_socket *s, char *buf,

@@ -3,6 +3,7 @@
  * portsight's entry point: one table of subcommands (git's builtin table), each in its own
  * cmd_<name>.c. This directory is the only place that prints to the user or exits.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +53,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	cli_error("unknown command '%s' (see 'portsight --help')", argv[1]);
+	/* nmap's habit: `portsight 192.0.2.7` or `portsight -p 22 host` mean a scan. */
+	if (argv[1][0] == '-' || strpbrk(argv[1], ".:/") || isdigit((unsigned char)argv[1][0]))
+		cli_error("unknown command '%s': to scan, say 'portsight scan %s%s' (see "
+			  "'portsight --help')",
+			  argv[1], argv[1], argc > 2 ? " ..." : "");
+	else
+		cli_error("unknown command '%s' (see 'portsight --help')", argv[1]);
 	return CLI_EXIT_USAGE;
 }

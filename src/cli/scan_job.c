@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "outfile.h"
+#include "progress.h"
 
 /*
  * The one piece of global state: a signal handler can only reach a static. Ctrl-C asks the
@@ -53,6 +55,10 @@ int scan_job_init(struct scan_job *job)
 
 void scan_job_release(struct scan_job *job)
 {
+	size_t i;
+
+	for (i = 0; i < job->nextra; i++)
+		free(job->extra[i].owned);
 	target_list_release(&job->targets);
 	kb_free(job->kb);
 	job->kb = NULL;
@@ -74,11 +80,11 @@ static bool extra_on_stdout(const struct scan_job *job)
 
 struct scan_outputs {
 	struct run_report_sink reports[SCAN_MAX_REPORTS];
-	FILE *files[SCAN_MAX_REPORTS];
-	const char *paths[SCAN_MAX_REPORTS];
+	struct outfile files[SCAN_MAX_REPORTS];
 	size_t n;
 	struct run_history_sink history;
-	struct run_sink *sinks[SCAN_MAX_REPORTS + 2];
+	struct cli_progress progress;
+	struct run_sink *sinks[SCAN_MAX_REPORTS + 4];
 	size_t nsinks;
 };
 
@@ -86,21 +92,40 @@ static int open_output(struct scan_outputs *o, const char *format, const char *p
 		       unsigned show)
 {
 	const struct report_format *fmt = report_format_find(format);
-	FILE *f;
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
 
 	if (!fmt) {
 		cli_error("unknown format '%s' (one of: %s)", format, report_format_names());
 		return CLI_EXIT_USAGE;
 	}
-	f = path && strcmp(path, "-") ? fopen(path, "w") : stdout;
-	if (!f) {
-		cli_error("cannot write %s: %s", path, strerror(errno));
-		return CLI_EXIT_USAGE;
-	}
-	o->files[o->n] = f;
-	o->paths[o->n] = path ? path : "-";
-	run_report_sink_init(&o->reports[o->n], fmt, f, o->paths[o->n], show);
+	err = outfile_open(&o->files[o->n], path ? path : "-", &diag);
+	if (err)
+		return cli_fail(err, &diag);
+	run_report_sink_init(&o->reports[o->n], fmt, o->files[o->n].f, o->files[o->n].path,
+			     show);
 	o->n++;
+	return CLI_EXIT_OK;
+}
+
+/* Two reports into one file (or both on stdout) would interleave: refuse before anything. */
+static int refuse_shared_paths(const struct scan_job *job, bool main_report)
+{
+	const char *paths[SCAN_MAX_REPORTS];
+	size_t n = 0, i, k;
+
+	if (main_report)
+		paths[n++] = job->output ? job->output : "-";
+	for (i = 0; i < job->nextra; i++)
+		paths[n++] = job->extra[i].path;
+	for (i = 0; i < n; i++)
+		for (k = i + 1; k < n; k++)
+			if (outfile_same(paths[i], paths[k])) {
+				cli_error("two reports cannot share %s: give each output its own "
+					  "file",
+					  strcmp(paths[i], "-") ? paths[i] : "standard output");
+				return CLI_EXIT_USAGE;
+			}
 	return CLI_EXIT_OK;
 }
 
@@ -111,11 +136,14 @@ static int open_output(struct scan_outputs *o, const char *format, const char *p
  */
 static int open_outputs(struct scan_job *job, struct scan_outputs *o)
 {
+	/* nmap's rule: an -oX - on stdout replaces the normal report, unless --format asked. */
+	bool main_report = job->format && (job->output || job->format_given || !extra_on_stdout(job));
 	size_t i;
 	int rc;
 
-	if (job->format && !(!job->output && extra_on_stdout(job)) &&
-	    (rc = open_output(o, job->format, job->output, job->show)))
+	if ((rc = refuse_shared_paths(job, main_report)))
+		return rc;
+	if (main_report && (rc = open_output(o, job->format, job->output, job->show)))
 		return rc;
 	for (i = 0; i < job->nextra; i++)
 		if ((rc = open_output(o, job->extra[i].format, job->extra[i].path, job->show)))
@@ -128,16 +156,21 @@ static int open_outputs(struct scan_job *job, struct scan_outputs *o)
 		o->sinks[o->nsinks++] = &o->reports[i].sink;
 	if (job->observer)
 		o->sinks[o->nsinks++] = job->observer;
+	cli_progress_init(&o->progress, job->verbose, job->stats_every_s);
+	o->nsinks += cli_progress_sinks(&o->progress, o->sinks + o->nsinks);
 	return CLI_EXIT_OK;
 }
 
+/* After a run that worked every report is renamed into place; otherwise none is. */
 static enum ps_err close_outputs(struct scan_outputs *o, enum ps_err err, struct ps_diag *diag)
 {
 	size_t i;
 
-	for (i = 0; i < o->n; i++)
-		if (o->files[i] != stdout && fclose(o->files[i]) && !err)
-			err = ps_fail(diag, PS_ERR_IO, "cannot write %s", o->paths[i]);
+	for (i = 0; i < o->n; i++) {
+		if (!err)
+			err = outfile_commit(&o->files[i], diag);
+		outfile_discard(&o->files[i]);
+	}
 	return err;
 }
 
@@ -166,11 +199,14 @@ int scan_job_run(struct scan_job *job)
 	if (!rc) {
 		stop_requested = 0;
 		signal(SIGINT, on_sigint);
+		if (cli_progress_start(&o->progress))
+			cli_error("warning: no progress display (cannot start its thread)");
 		err = run_scan(&job->run, o->sinks, o->nsinks, &stop_requested, &cli_events,
 			       &result, &diag);
+		cli_progress_stop(&o->progress);
 		signal(SIGINT, SIG_DFL);
 	}
-	err = close_outputs(o, err, &diag);
+	err = close_outputs(o, rc ? PS_ERR_INVALID : err, &diag);
 	if (rc)
 		goto out;
 	if (err) {

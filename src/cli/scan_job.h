@@ -16,6 +16,7 @@
 struct scan_output {
 	const char *format;
 	const char *path; /* "-": stdout */
+	char *owned;	  /* path, when the job made it (-oA): freed with the job */
 };
 
 /*
@@ -29,6 +30,7 @@ struct scan_job {
 	struct portset ports;
 	struct ps_addr source;
 	const char *format; /* NULL: no report, only observe (the check's own view) */
+	bool format_given;  /* --format was named: its report is wanted even beside -oX - */
 	const char *output; /* NULL or "-": stdout */
 	unsigned show;
 	struct scan_output extra[SCAN_MAX_EXTRA_OUTPUTS];
@@ -36,13 +38,19 @@ struct scan_job {
 	const char *db_path; /* NULL: the default history database */
 	bool no_db;
 	struct run_sink *observer; /* also sees every result, when set */
+	unsigned verbose;	   /* -v: open ports as they are found */
+	double stats_every_s;	   /* --stats-every: a status line this often; 0 = never */
 	struct report_summary summary; /* filled by scan_job_run */
 };
 
 /* A fresh job with the knowledge base loaded; returns an exit code on failure, else 0. */
 int scan_job_init(struct scan_job *job);
 void scan_job_release(struct scan_job *job);
-/* Runs the scan into its reports and history; returns the exit code. */
+/*
+ * Runs the scan into its reports and history; returns the exit code. Every report file is
+ * written beside its destination and renamed into place when the run worked, so a failed or
+ * refused run leaves an existing file as it was.
+ */
 int scan_job_run(struct scan_job *job);
 
 #endif

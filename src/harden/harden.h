@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
+#include "audit/outside.h"
 #include "core/err.h"
 
 struct kb;
@@ -59,21 +60,13 @@ struct harden_opts {
 
 void harden_opts_init(struct harden_opts *o);
 
-/* The outside view of a port: what a scan from another host sees. */
-enum harden_view {
-	HARDEN_VIEW_OPEN,
-	HARDEN_VIEW_CLOSED,
-	HARDEN_VIEW_STEALTH,
-	HARDEN_VIEW_UNKNOWN,
-};
-
 struct harden_item {
 	uint8_t proto;
 	uint16_t port;
 	bool close;
 	char program[AUDIT_COMM_MAX + 1]; /* first owner, "" when unknown */
 	enum audit_exposure exposure;
-	enum harden_view before, after;
+	enum audit_outside before, after; /* what a scan from another host sees */
 	char reason[96];
 };
 
@@ -93,9 +86,6 @@ void harden_plan_release(struct harden_plan *p);
 
 /* The table as nft input text (malloc'd; NULL when out of memory). */
 char *harden_render(const struct harden_plan *p);
-
-const char *harden_view_name(enum harden_view v); /* "Open", "Closed", "Stealth", "?" */
-enum harden_view harden_view_of(enum audit_fw_verdict v);
 
 /* ---- nftables (libnftables) --------------------------------------------------------------- */
 

@@ -142,35 +142,6 @@ bool harden_ports_match(const struct harden_ports *p, uint8_t proto, uint16_t po
 
 /* ---- the plan ----------------------------------------------------------------------------- */
 
-enum harden_view harden_view_of(enum audit_fw_verdict v)
-{
-	switch (v) {
-	case AUDIT_FW_ACCEPT:
-		return HARDEN_VIEW_OPEN;
-	case AUDIT_FW_DROP:
-		return HARDEN_VIEW_STEALTH;
-	case AUDIT_FW_REJECT:
-		return HARDEN_VIEW_CLOSED;
-	default:
-		return HARDEN_VIEW_UNKNOWN;
-	}
-}
-
-const char *harden_view_name(enum harden_view v)
-{
-	switch (v) {
-	case HARDEN_VIEW_OPEN:
-		return "Open";
-	case HARDEN_VIEW_CLOSED:
-		return "Closed";
-	case HARDEN_VIEW_STEALTH:
-		return "Stealth";
-	case HARDEN_VIEW_UNKNOWN:
-		break;
-	}
-	return "?";
-}
-
 static int cmp_item(const void *a, const void *b)
 {
 	const struct harden_item *x = a, *y = b;
@@ -224,8 +195,9 @@ static enum ps_err add_item(struct harden_plan *p, size_t *cap, const struct aud
 		 * the most permissive verdict speak for the port, as a scan would see it. */
 		if (s->exposure < it->exposure)
 			it->exposure = s->exposure;
-		if (harden_view_of(s->fw) == HARDEN_VIEW_OPEN || it->before == HARDEN_VIEW_UNKNOWN)
-			it->before = harden_view_of(s->fw);
+		if (audit_outside_view(s) == AUDIT_OUTSIDE_OPEN ||
+		    it->before == AUDIT_OUTSIDE_UNKNOWN)
+			it->before = audit_outside_view(s);
 		if (!it->program[0])
 			snprintf(it->program, sizeof(it->program), "%s", owner(r, s));
 		return PS_OK;
@@ -244,7 +216,7 @@ static enum ps_err add_item(struct harden_plan *p, size_t *cap, const struct aud
 	it->proto = s->proto;
 	it->port = s->port;
 	it->exposure = s->exposure;
-	it->before = harden_view_of(s->fw);
+	it->before = audit_outside_view(s);
 	snprintf(it->program, sizeof(it->program), "%s", owner(r, s));
 	return PS_OK;
 }
@@ -275,8 +247,8 @@ enum ps_err harden_plan_build(const struct audit_report *r, const struct harden_
 		/* A drop in any base chain is final, so ours closes a port whatever the other
 		 * tables say; what stays open keeps the view it has. */
 		it->after = !it->close		     ? it->before
-			    : o->mode == HARDEN_DROP ? HARDEN_VIEW_STEALTH
-						     : HARDEN_VIEW_CLOSED;
+			    : o->mode == HARDEN_DROP ? AUDIT_OUTSIDE_STEALTH
+						     : AUDIT_OUTSIDE_CLOSED;
 		out->nclose += it->close;
 		out->nchange += it->after != it->before;
 	}

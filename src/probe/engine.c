@@ -83,7 +83,8 @@ struct session {
 
 struct engine {
 	const struct probe_opts *opts;
-	struct probe_db *db;
+	const struct probe_db *db;
+	struct probe_matcher *matcher; /* this run's match data: the db is shared, read-only */
 	const struct pdb_probe *null_probe;
 	const struct pdb_probe *handshake;
 	SSL_CTX *ssl_ctx;
@@ -409,7 +410,7 @@ static enum ps_err conn_done(struct engine *e, struct conn *c)
 		if (c->probe == e->handshake)
 			name = NULL; /* the NULL probe inside the tunnel */
 		keep_banner(s, &c->reply);
-		kind = probe_db_match(e->db, name, c->reply.data, c->reply.len,
+		kind = probe_db_match(e->db, e->matcher, name, c->reply.data, c->reply.len,
 				      s->kind == PROBE_MATCH_SOFT ? s->match.service : NULL, &res);
 		if (!s->out->http.status && !probe_http_parse(c->reply.data, c->reply.len, &http)) {
 			s->out->http = http;
@@ -491,7 +492,7 @@ static void check_early_match(struct engine *e, struct conn *c)
 
 	if (c->matched)
 		return;
-	if (probe_db_match(e->db, name, c->reply.data, c->reply.len,
+	if (probe_db_match(e->db, e->matcher, name, c->reply.data, c->reply.len,
 			   s->kind == PROBE_MATCH_SOFT ? s->match.service : NULL,
 			   &res) == PROBE_MATCH_HARD) {
 		c->matched = true;
@@ -683,13 +684,13 @@ static void product_from_server(struct service_info *svc)
 		return;
 	slash = strchr(srv, '/');
 	if (!slash) {
-		probe_copy_printable(svc->product, sizeof(svc->product), srv, strlen(srv));
+		text_clean_mem(svc->product, sizeof(svc->product), srv, strlen(srv), TEXT_ASCII);
 		return;
 	}
-	probe_copy_printable(svc->product, sizeof(svc->product), srv, (size_t)(slash - srv));
+	text_clean_mem(svc->product, sizeof(svc->product), srv, (size_t)(slash - srv), TEXT_ASCII);
 	end = strchr(slash + 1, ' ');
-	probe_copy_printable(svc->version, sizeof(svc->version), slash + 1,
-			     end ? (size_t)(end - slash - 1) : strlen(slash + 1));
+	text_clean_mem(svc->version, sizeof(svc->version), slash + 1,
+		       end ? (size_t)(end - slash - 1) : strlen(slash + 1), TEXT_ASCII);
 }
 
 static void session_result(struct engine *e, struct session *s, const struct port_result *res)
@@ -830,6 +831,8 @@ static enum ps_err engine_init(struct engine *e, const struct probe_opts *opts,
 			e->handshake = &e->db->probes[i];
 			break;
 		}
+	if (probe_matcher_new(&e->matcher))
+		return PS_ERR_NOMEM;
 	e->ssl_ctx = probe_tls_ctx_new();
 	if (!e->ssl_ctx)
 		return ps_fail(diag, PS_ERR_SYSTEM, "OpenSSL: cannot create a TLS context");
@@ -848,6 +851,7 @@ static void engine_release(struct engine *e)
 	if (e->ep >= 0)
 		close(e->ep);
 	SSL_CTX_free(e->ssl_ctx);
+	probe_matcher_free(e->matcher);
 }
 
 enum ps_err probe_identify(const struct probe_opts *opts, const struct port_result *ports,

@@ -19,27 +19,41 @@ static const char *find_ci(const char *hay, size_t len, const char *needle)
 	return NULL;
 }
 
-/* Copies text, turning runs of white space into one space and trimming both ends. */
-static void copy_collapsed(char *dst, size_t size, const char *src, size_t len)
+/* Turns runs of spaces in s (len bytes) into one, trims both ends, terminates; new length. */
+static size_t collapse_spaces(char *s, size_t len)
 {
 	size_t i, n = 0;
 	bool space = false;
 
-	for (i = 0; i < len && n + 1 < size; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+	for (i = 0; i < len; i++) {
+		if (s[i] == ' ') {
 			space = n > 0;
 			continue;
 		}
-		if (c < 0x20 || c > 0x7e)
-			continue;
-		if (space && n + 2 < size)
-			dst[n++] = ' ';
+		if (space)
+			s[n++] = ' ';
 		space = false;
-		dst[n++] = (char)c;
+		s[n++] = s[i];
 	}
-	dst[n] = '\0';
+	s[n] = '\0';
+	return n;
+}
+
+/* Copies text with white space collapsed as above; only printable ASCII stays (core/textclean
+ * TEXT_ASCII). Collapsed before cleaning so leading blanks take no room, and after, for the
+ * blanks a dropped byte left side by side. */
+static void copy_collapsed(char *dst, size_t size, const char *src, size_t len)
+{
+	char spaced[1024];
+	size_t i;
+
+	if (!size)
+		return;
+	len = len < sizeof(spaced) - 1 ? len : sizeof(spaced) - 1;
+	for (i = 0; i < len; i++)
+		spaced[i] = src[i] == '\t' || src[i] == '\r' || src[i] == '\n' ? ' ' : src[i];
+	len = collapse_spaces(spaced, len);
+	collapse_spaces(dst, text_clean_mem(dst, size, spaced, len, TEXT_ASCII));
 }
 
 static void parse_title(const char *body, size_t len, struct service_http *out)

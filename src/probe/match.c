@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Matching replies against the database: PCRE2 with JIT (compiled on first use, so loading a
- * large user file stays quick), then the product/version/info templates filled from the
- * captures.
+ * Matching replies against the database: PCRE2 (JIT-compiled when the database was loaded),
+ * then the product/version/info templates filled from the captures. The database is only
+ * read here; what a match writes lives in the caller's probe_matcher.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,32 +15,16 @@
 #define MATCH_LIMIT 200000u
 #define DEPTH_LIMIT 5000u
 
+/* Template output before cleaning: raw capture bytes, more room than any field needs. */
 struct out_text {
-	char *buf;
-	size_t size;
+	char buf[512];
 	size_t len;
 };
 
 static void out_byte(struct out_text *o, unsigned char c)
 {
-	/* Printable ASCII only: the fields end up in terminals, JSON and SQL. */
-	if (c < 0x20 || c > 0x7e || o->len + 1 >= o->size)
-		return;
-	o->buf[o->len++] = (char)c;
-	o->buf[o->len] = '\0';
-}
-
-void probe_copy_printable(char *dst, size_t n, const void *src, size_t len)
-{
-	struct out_text o = {.buf = dst, .size = n};
-	const unsigned char *s = src;
-	size_t i;
-
-	if (!n)
-		return;
-	dst[0] = '\0';
-	for (i = 0; i < len; i++)
-		out_byte(&o, s[i]);
+	if (o->len < sizeof(o->buf))
+		o->buf[o->len++] = (char)c;
 }
 
 struct captures {
@@ -144,8 +128,9 @@ static const char *int_of(struct out_text *o, const struct captures *c, const ch
 
 static void expand(char *dst, size_t size, const char *tmpl, const struct captures *c)
 {
-	struct out_text o = {.buf = dst, .size = size};
+	struct out_text o = {.len = 0};
 	const char *s = tmpl;
+	size_t len;
 
 	if (!size)
 		return;
@@ -174,43 +159,57 @@ static void expand(char *dst, size_t size, const char *tmpl, const struct captur
 			out_byte(&o, (unsigned char)*s++);
 		}
 	}
+	/* Printable ASCII only: the fields end up in terminals, JSON and SQL. */
+	len = text_clean_mem(dst, size, o.buf, o.len, TEXT_ASCII);
 	/* Templates like "protocol $1; $3" leave a dangling "; " when a capture is empty. */
-	while (o.len && (dst[o.len - 1] == ' ' || dst[o.len - 1] == ';' || dst[o.len - 1] == ','))
-		dst[--o.len] = '\0';
+	while (len && (dst[len - 1] == ' ' || dst[len - 1] == ';' || dst[len - 1] == ','))
+		dst[--len] = '\0';
 }
 
-static bool setup(struct probe_db *db)
+enum ps_err probe_matcher_new(struct probe_matcher **out)
 {
-	if (!db->md)
-		db->md = pcre2_match_data_create(20, NULL);
-	if (!db->mctx) {
-		db->mctx = pcre2_match_context_create(NULL);
-		if (db->mctx) {
-			pcre2_set_match_limit(db->mctx, MATCH_LIMIT);
-			pcre2_set_depth_limit(db->mctx, DEPTH_LIMIT);
-		}
+	struct probe_matcher *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return PS_ERR_NOMEM;
+	m->md = pcre2_match_data_create(20, NULL);
+	m->mctx = pcre2_match_context_create(NULL);
+	if (!m->md || !m->mctx) {
+		probe_matcher_free(m);
+		return PS_ERR_NOMEM;
 	}
-	return db->md && db->mctx;
+	pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(m->mctx, DEPTH_LIMIT);
+	*out = m;
+	return PS_OK;
+}
+
+void probe_matcher_free(struct probe_matcher *m)
+{
+	if (!m)
+		return;
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mctx);
+	free(m);
 }
 
 /* Returns the number of capture pairs set (0: no match). */
-static int run_match(struct probe_db *db, struct pdb_match *m, const void *reply, size_t len)
+static int run_match(struct probe_matcher *mt, const struct pdb_match *m, const void *reply,
+		     size_t len)
 {
-	int rc;
+	int rc = pcre2_match(m->re, reply, len, 0, 0, mt->md, mt->mctx);
 
-	if (!m->jit)
-		m->jit = pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
-	rc = pcre2_match(m->re, reply, len, 0, 0, db->md, db->mctx);
 	return rc > 0 ? rc : 0;
 }
 
-static void fill(struct probe_db *db, const struct pdb_match *m, const void *reply, size_t len,
-		 int pairs, struct probe_match_result *out)
+static void fill(const struct probe_matcher *mt, const struct pdb_match *m, const void *reply,
+		 size_t len, int pairs, struct probe_match_result *out)
 {
 	struct captures c = {
 	    .subject = reply,
 	    .len = len,
-	    .ov = pcre2_get_ovector_pointer(db->md),
+	    .ov = pcre2_get_ovector_pointer(mt->md),
 	    .count = (uint32_t)pairs,
 	};
 
@@ -227,7 +226,7 @@ static void fill(struct probe_db *db, const struct pdb_match *m, const void *rep
  * One probe's match lines. A hard match ends the search; the first soft match is kept and
  * narrows what may follow to its service (a later hard match must agree with it).
  */
-static enum probe_match_kind match_probe(struct probe_db *db, struct pdb_probe *probe,
+static enum probe_match_kind match_probe(struct probe_matcher *mt, const struct pdb_probe *probe,
 					 const void *reply, size_t len, const char **only,
 					 struct probe_match_result *out)
 {
@@ -236,16 +235,16 @@ static enum probe_match_kind match_probe(struct probe_db *db, struct pdb_probe *
 	int pairs;
 
 	for (i = 0; i < probe->nmatches; i++) {
-		struct pdb_match *m = &probe->matches[i];
+		const struct pdb_match *m = &probe->matches[i];
 
 		if (*only && strcasecmp(m->service, *only))
 			continue;
 		if (m->soft && *only)
 			continue;
-		pairs = run_match(db, m, reply, len);
+		pairs = run_match(mt, m, reply, len);
 		if (!pairs)
 			continue;
-		fill(db, m, reply, len, pairs, out);
+		fill(mt, m, reply, len, pairs, out);
 		if (!m->soft)
 			return PROBE_MATCH_HARD;
 		kind = PROBE_MATCH_SOFT;
@@ -254,22 +253,22 @@ static enum probe_match_kind match_probe(struct probe_db *db, struct pdb_probe *
 	return kind;
 }
 
-enum probe_match_kind probe_db_match(struct probe_db *db, const char *probe_name, const void *reply,
-				     size_t len, const char *only_service,
-				     struct probe_match_result *out)
+enum probe_match_kind probe_db_match(const struct probe_db *db, struct probe_matcher *mt,
+				     const char *probe_name, const void *reply, size_t len,
+				     const char *only_service, struct probe_match_result *out)
 {
-	struct pdb_probe *probe = pdb_find_probe(db, probe_name ? probe_name : "NULL");
-	struct pdb_probe *null_probe = pdb_find_probe(db, "NULL");
+	const struct pdb_probe *probe = pdb_find_probe(db, probe_name ? probe_name : "NULL");
+	const struct pdb_probe *null_probe = pdb_find_probe(db, "NULL");
 	struct probe_match_result soft;
 	enum probe_match_kind kind, best = PROBE_MATCH_NONE;
 	const char *only = only_service;
 	char names[256];
 	char *save = NULL, *name;
 
-	if (!len || !setup(db))
+	if (!len || !mt)
 		return PROBE_MATCH_NONE;
 	if (probe) {
-		kind = match_probe(db, probe, reply, len, &only, &soft);
+		kind = match_probe(mt, probe, reply, len, &only, &soft);
 		if (kind == PROBE_MATCH_HARD)
 			goto hard;
 		if (kind == PROBE_MATCH_SOFT)
@@ -278,11 +277,11 @@ enum probe_match_kind probe_db_match(struct probe_db *db, const char *probe_name
 			snprintf(names, sizeof(names), "%s", probe->fallback);
 			for (name = strtok_r(names, ", ", &save); name;
 			     name = strtok_r(NULL, ", ", &save)) {
-				struct pdb_probe *fb = pdb_find_probe(db, name);
+				const struct pdb_probe *fb = pdb_find_probe(db, name);
 
 				if (!fb || fb == probe)
 					continue;
-				kind = match_probe(db, fb, reply, len, &only, &soft);
+				kind = match_probe(mt, fb, reply, len, &only, &soft);
 				if (kind == PROBE_MATCH_HARD)
 					goto hard;
 				if (kind == PROBE_MATCH_SOFT && !best)
@@ -291,7 +290,7 @@ enum probe_match_kind probe_db_match(struct probe_db *db, const char *probe_name
 		}
 	}
 	if (null_probe && null_probe != probe) {
-		kind = match_probe(db, null_probe, reply, len, &only, &soft);
+		kind = match_probe(mt, null_probe, reply, len, &only, &soft);
 		if (kind == PROBE_MATCH_HARD)
 			goto hard;
 		if (kind == PROBE_MATCH_SOFT && !best)

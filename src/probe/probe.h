@@ -62,13 +62,23 @@ struct probe_match_result {
 };
 
 /*
+ * Scratch space for probe_db_match(): one per identification or thread, never shared. Every
+ * regex is compiled (and JIT-compiled) when it is added, so a loaded database is only read
+ * and any number of matchers may use one at once.
+ */
+struct probe_matcher;
+
+enum ps_err probe_matcher_new(struct probe_matcher **out);
+void probe_matcher_free(struct probe_matcher *m);
+
+/*
  * Matches a reply to the probe called probe_name (NULL: the NULL probe) against that probe's
  * matches, its fallbacks, then the NULL probe's. With only_service set, other services are
  * ignored (after a soft match only its service can follow).
  */
-enum probe_match_kind probe_db_match(struct probe_db *db, const char *probe_name, const void *reply,
-				     size_t len, const char *only_service,
-				     struct probe_match_result *out);
+enum probe_match_kind probe_db_match(const struct probe_db *db, struct probe_matcher *matcher,
+				     const char *probe_name, const void *reply, size_t len,
+				     const char *only_service, struct probe_match_result *out);
 
 /* ---- what the port numbers promise ---- */
 
@@ -90,7 +100,7 @@ void probe_lore_from_kb(struct probe_lore *lore, const struct kb *kb);
 /* ---- identification ---- */
 
 struct probe_opts {
-	struct probe_db *db;	       /* required; the engine compiles regexes lazily into it */
+	const struct probe_db *db;     /* required; only read, so runs at once may share it */
 	const struct probe_lore *lore; /* may be NULL: no unexpected/backdoor-by-port flags */
 	uint32_t max_parallel;	       /* ports identified at once; 0 = 512 (less if fds are few) */
 	uint32_t wait_ms;	       /* first wait for a reply; 0 = adaptive from 400 ms */

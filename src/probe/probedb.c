@@ -81,8 +81,6 @@ void probe_db_free(struct probe_db *db)
 		free(db->aliases[i].family);
 	}
 	free(db->aliases);
-	pcre2_match_data_free(db->md);
-	pcre2_match_context_free(db->mctx);
 	free(db);
 }
 
@@ -106,7 +104,7 @@ bool pdb_ports_has(const struct pdb_ports *ports, uint16_t port)
 	return false;
 }
 
-struct pdb_probe *pdb_find_probe(const struct probe_db *db, const char *name)
+const struct pdb_probe *pdb_find_probe(const struct probe_db *db, const char *name)
 {
 	size_t i;
 
@@ -114,6 +112,12 @@ struct pdb_probe *pdb_find_probe(const struct probe_db *db, const char *name)
 		if (!strcasecmp(db->probes[i].name, name))
 			return &db->probes[i];
 	return NULL;
+}
+
+/* The parser's own lookup: while loading, the database is still ours to change. */
+static struct pdb_probe *find_probe(struct probe_db *db, const char *name)
+{
+	return (struct pdb_probe *)pdb_find_probe(db, name);
 }
 
 const char *pdb_family(const struct probe_db *db, const char *name)
@@ -301,7 +305,7 @@ static struct pdb_probe *add_probe(struct probe_db *db)
 static enum ps_err begin_probe(struct pdb_parse *p, const char *name, uint8_t proto,
 			       unsigned char *payload, size_t payload_len, bool handshake)
 {
-	struct pdb_probe *probe = pdb_find_probe(p->db, name);
+	struct pdb_probe *probe = find_probe(p->db, name);
 
 	if (!*name || strlen(name) > 63) {
 		free(payload);
@@ -329,7 +333,7 @@ static enum ps_err begin_probe(struct pdb_parse *p, const char *name, uint8_t pr
 }
 
 static enum ps_err compile_regex(struct pdb_parse *p, const char *re, size_t len, const char *opts,
-				 pcre2_code **out)
+				 pcre2_code **out, bool *jit)
 {
 	uint32_t flags = PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C;
 	int errcode;
@@ -350,6 +354,12 @@ static enum ps_err compile_regex(struct pdb_parse *p, const char *re, size_t len
 		return ps_fail(p->diag, PS_ERR_INVALID, "%s:%u: regex: %s at offset %zu", p->origin,
 			       p->line, msg, (size_t)erroff);
 	}
+	/*
+	 * Now, not on first use: a JIT compile writes into the code, and after loading the
+	 * database is shared read-only by every identification. Without JIT support (or memory
+	 * for it) pcre2_match() runs the interpreter on the same code.
+	 */
+	*jit = pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE) == 0;
 	return PS_OK;
 }
 
@@ -494,7 +504,7 @@ static enum ps_err parse_match(struct pdb_parse *p, char *s, bool soft, bool nma
 	if (!m)
 		return PS_ERR_NOMEM;
 	m->soft = soft;
-	if ((err = compile_regex(p, re, len, s, &m->re)))
+	if ((err = compile_regex(p, re, len, s, &m->re, &m->jit)))
 		goto fail;
 	while (*s && *s != ' ' && *s != '\t')
 		s++;

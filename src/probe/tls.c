@@ -36,8 +36,8 @@ static void name_entry(const X509_NAME *name, int nid, char *dst, size_t size)
 		return;
 	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
 	if (s)
-		probe_copy_printable(dst, size, ASN1_STRING_get0_data(s),
-				     (size_t)ASN1_STRING_length(s));
+		text_clean_mem(dst, size, ASN1_STRING_get0_data(s),
+				     (size_t)ASN1_STRING_length(s), TEXT_ASCII);
 }
 
 static int64_t asn1_time(const ASN1_TIME *t)
@@ -57,7 +57,7 @@ static void append_san(char *dst, size_t size, const char *text)
 	if (used && used + 2 < size)
 		strcat(dst, ",");
 	used = strlen(dst);
-	probe_copy_printable(dst + used, size - used, text, strlen(text));
+	text_clean_mem(dst + used, size - used, text, strlen(text), TEXT_ASCII);
 }
 
 static void sans(X509 *cert, char *dst, size_t size)
@@ -108,7 +108,7 @@ void probe_tls_cert_fill(X509 *cert, int64_t now, struct service_tls *out, uint3
 		char line[256];
 
 		if (X509_NAME_oneline(issuer, line, sizeof(line)))
-			probe_copy_printable(out->issuer, sizeof(out->issuer), line, strlen(line));
+			text_clean_mem(out->issuer, sizeof(out->issuer), line, strlen(line), TEXT_ASCII);
 	}
 	sans(cert, out->sans, sizeof(out->sans));
 	out->not_before = asn1_time(X509_get0_notBefore(cert));

@@ -11,7 +11,7 @@
 
 #include "fmtutil.h"
 #include "formats.h"
-#include "textclean.h"
+#include "core/textclean.h"
 
 static void cell(FILE *out, const char *s, int from_wire)
 {

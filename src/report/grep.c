@@ -12,7 +12,7 @@
 #include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
-#include "textclean.h"
+#include "core/textclean.h"
 
 struct grep_state {
 	struct hostgroup hosts;

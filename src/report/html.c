@@ -13,16 +13,27 @@
 #include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
-#include "textclean.h"
+#include "core/textclean.h"
+#include "hostprofile.h"
 #include "verdict.h"
 
 /* Beyond this many ports a grid stops being readable; the host gets a list of runs instead. */
 #define HTML_GRID_MAX 4096
+/*
+ * Up to this many addresses every host gets its own section. A network is shown grouped by
+ * profile (hosts that look alike share one grid) after a per-port summary, so a /16 is a page
+ * a browser renders in a moment rather than 65536 sections.
+ */
+#define HTML_HOSTS_DETAILED 16
+#define HTML_RANGES_SHOWN   200 /* address runs listed per group, then "and N more" */
+#define HTML_SUMMARY_PORTS  500 /* rows of the per-port summary */
 
 struct html_state {
 	struct hostgroup hosts;
 	uint64_t hosts_written;
 	uint64_t host_seq; /* for element ids */
+	bool network;	   /* the grouped view (more than HTML_HOSTS_DETAILED addresses) */
+	struct hostprofiles profiles;
 };
 
 enum cell_kind { CELL_OPEN, CELL_CLOSED, CELL_STEALTH };
@@ -248,6 +259,10 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	FILE *out = r->out;
 	char addr[PS_ADDR_STRLEN];
 
+	if (s->network) {
+		s->hosts_written++;
+		return hostprofiles_add(&s->profiles, h);
+	}
 	ps_addr_format(&h->addr, addr, sizeof(addr));
 	s->host_seq++;
 	fprintf(out,
@@ -274,6 +289,163 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	return ferror(out) ? PS_ERR_IO : PS_OK;
 }
 
+/* ---- the grouped view of a network ---- */
+
+/* "198.18.0.0 - 198.18.255.255 (65536), 198.19.0.7": a group's addresses, the first runs. */
+static void write_ranges(FILE *out, const struct hp_group *g)
+{
+	char a[PS_ADDR_STRLEN], b[PS_ADDR_STRLEN];
+	struct ps_addr pa, pb;
+	size_t i;
+
+	for (i = 0; i < g->nranges && i < HTML_RANGES_SHOWN; i++) {
+		ps_addr_from_u128(g->ranges[i].first, g->example.addr.family, &pa);
+		ps_addr_from_u128(g->ranges[i].last, g->example.addr.family, &pb);
+		fprintf(out, "%s%s", i ? ", " : "", ps_addr_format(&pa, a, sizeof(a)));
+		if (g->ranges[i].last != g->ranges[i].first)
+			fprintf(out, " &ndash; %s (%llu)", ps_addr_format(&pb, b, sizeof(b)),
+				(unsigned long long)(g->ranges[i].last - g->ranges[i].first + 1));
+	}
+	if (g->nranges > HTML_RANGES_SHOWN)
+		fprintf(out, " and %zu more runs", g->nranges - HTML_RANGES_SHOWN);
+}
+
+struct port_count {
+	uint16_t port;
+	uint8_t proto;
+	uint32_t hosts;
+};
+
+static int by_hosts(const void *va, const void *vb)
+{
+	const struct port_count *a = va, *b = vb;
+
+	if (a->hosts != b->hosts)
+		return a->hosts > b->hosts ? -1 : 1;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/* "22/tcp open on 1612 hosts", most widespread first. */
+static enum ps_err write_port_summary(const struct report *r, const struct hostprofiles *hp)
+{
+	struct port_count *pc = malloc(2 * 65536 * sizeof(*pc));
+	FILE *out = r->out;
+	size_t n = 0, i;
+	uint32_t port;
+
+	if (!pc)
+		return PS_ERR_NOMEM;
+	for (port = 1; port < 65536; port++) {
+		if (hp->open_tcp && hp->open_tcp[port])
+			pc[n++] = (struct port_count){(uint16_t)port, IPPROTO_TCP, hp->open_tcp[port]};
+		if (hp->open_udp && hp->open_udp[port])
+			pc[n++] = (struct port_count){(uint16_t)port, IPPROTO_UDP, hp->open_udp[port]};
+	}
+	qsort(pc, n, sizeof(*pc), by_hosts);
+	fprintf(out,
+		"<section class=\"ports\" aria-labelledby=\"ports\">\n<h2 id=\"ports\">Open ports "
+		"across %llu hosts</h2>\n",
+		(unsigned long long)hp->hosts);
+	if (!n)
+		fputs("<p>No host has an open port.</p>\n", out);
+	else
+		fputs("<table><thead><tr><th scope=\"col\">Port</th><th scope=\"col\">Open on</th>"
+		      "<th scope=\"col\">Service</th></tr></thead><tbody>\n",
+		      out);
+	for (i = 0; i < n && i < HTML_SUMMARY_PORTS; i++) {
+		fprintf(out, "<tr><th scope=\"row\">%u/%s</th><td>%u host%s</td><td>", pc[i].port,
+			pc[i].proto == IPPROTO_UDP ? "udp" : "tcp", pc[i].hosts,
+			pc[i].hosts == 1 ? "" : "s");
+		esc(out, report_service_name(r, pc[i].port, pc[i].proto, NULL));
+		fputs("</td></tr>\n", out);
+	}
+	if (n)
+		fputs("</tbody></table>\n", out);
+	if (n > HTML_SUMMARY_PORTS)
+		fprintf(out, "<p>And %zu more ports open somewhere.</p>\n", n - HTML_SUMMARY_PORTS);
+	fputs("</section>\n", out);
+	free(pc);
+	return PS_OK;
+}
+
+static void write_group(const struct report *r, struct html_state *s, const struct hp_group *g)
+{
+	const struct hg_host *h = &g->example;
+	FILE *out = r->out;
+	char label[64];
+
+	s->host_seq++;
+	fprintf(out,
+		"<section class=\"host\" aria-labelledby=\"host%llu\">\n<h2 id=\"host%llu\">%llu "
+		"host%s alike</h2>\n<p class=\"addrs\">",
+		(unsigned long long)s->host_seq, (unsigned long long)s->host_seq,
+		(unsigned long long)g->hosts, g->hosts == 1 ? "" : "s");
+	write_ranges(out, g);
+	fputs("</p>\n", out);
+	write_verdict(out, h);
+	fprintf(out,
+		"<p>Each: %zu ports scanned: %u open, %u closed, %u filtered (%u stealth).</p>\n",
+		h->nports, h->counts[PORT_OPEN], h->counts[PORT_CLOSED], h->counts[PORT_FILTERED],
+		h->stealth);
+	write_open_table(out, r, h);
+	snprintf(label, sizeof(label), "group %llu", (unsigned long long)s->host_seq);
+	fprintf(out, "<h3>All %zu scanned ports</h3>\n", h->nports);
+	if (h->nports <= HTML_GRID_MAX)
+		write_grid(out, h, label);
+	else
+		write_runs(out, h);
+	fputs("</section>\n", out);
+}
+
+/* Groups with nothing open: one row each, no grid (there is nothing to look at). */
+static void write_quiet_groups(const struct report *r, const struct hostprofiles *hp)
+{
+	FILE *out = r->out;
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < hp->ngroups; i++) {
+		const struct hp_group *g = &hp->groups[i];
+		const struct hg_host *h = &g->example;
+		struct verdict v;
+
+		if (h->counts[PORT_OPEN])
+			continue;
+		if (!any)
+			fputs("<section class=\"quiet\" aria-labelledby=\"quiet\">\n<h2 id=\"quiet\">"
+			      "Hosts with nothing open</h2>\n<table><thead><tr><th scope=\"col\">"
+			      "Hosts</th><th scope=\"col\">Verdict</th><th scope=\"col\">Each</th>"
+			      "<th scope=\"col\">Addresses</th></tr></thead><tbody>\n",
+			      out);
+		any = true;
+		verdict_of(0, h->answered, h->stealth, &v);
+		fprintf(out,
+			"<tr><td>%llu</td><td class=\"v-%s\">%s</td><td>%u closed, %u filtered "
+			"(%u stealth)</td><td>",
+			(unsigned long long)g->hosts, verdict_kind_name(v.kind), v.text,
+			h->counts[PORT_CLOSED], h->counts[PORT_FILTERED], h->stealth);
+		write_ranges(out, g);
+		fputs("</td></tr>\n", out);
+	}
+	if (any)
+		fputs("</tbody></table>\n</section>\n", out);
+}
+
+static enum ps_err write_network(const struct report *r, struct html_state *s)
+{
+	enum ps_err err;
+	size_t i;
+
+	hostprofiles_sort(&s->profiles);
+	if ((err = write_port_summary(r, &s->profiles)))
+		return err;
+	for (i = 0; i < s->profiles.ngroups; i++)
+		if (s->profiles.groups[i].example.counts[PORT_OPEN])
+			write_group(r, s, &s->profiles.groups[i]);
+	write_quiet_groups(r, &s->profiles);
+	return PS_OK;
+}
+
 static enum ps_err html_begin(struct report *r)
 {
 	const struct report_meta *m = r->meta;
@@ -285,6 +457,8 @@ static enum ps_err html_begin(struct report *r)
 	if (!s)
 		return PS_ERR_NOMEM;
 	r->state = s;
+	s->network = m && m->targets > HTML_HOSTS_DETAILED;
+	hostprofiles_init(&s->profiles);
 	hostgroup_init(&s->hosts, report_ports_per_host(r), emit_host, r);
 	fprintf(out,
 		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -325,6 +499,8 @@ static enum ps_err html_end(struct report *r, const struct report_summary *sum)
 
 	if ((err = hostgroup_flush(&s->hosts)))
 		return err;
+	if (s->network && s->hosts_written && (err = write_network(r, s)))
+		return err;
 	if (!s->hosts_written)
 		fputs("<p>No results.</p>\n", out);
 	fprintf(out,
@@ -346,6 +522,7 @@ static void html_release(struct report *r)
 	if (!s)
 		return;
 	hostgroup_release(&s->hosts);
+	hostprofiles_release(&s->profiles);
 	free(s);
 	r->state = NULL;
 }

@@ -14,6 +14,7 @@
 
 /* A /16 of dark addresses would print 65536 "stealth" blocks; only small scans show silence. */
 #define TEXT_SHOW_SILENT_MAX 16
+#define TEXT_SUMMARY_PORTS   50 /* lines of a network's per-port summary */
 
 static enum ps_err text_begin(struct report *r)
 {
@@ -98,10 +99,67 @@ static void print_host(struct report *r, const struct report_host *h)
 		v.text);
 }
 
+struct text_port_count {
+	uint32_t hosts;
+	uint16_t port;
+	uint8_t proto;
+};
+
+static int text_by_hosts(const void *va, const void *vb)
+{
+	const struct text_port_count *a = va, *b = vb;
+
+	if (a->hosts != b->hosts)
+		return a->hosts > b->hosts ? -1 : 1;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/* A network's scan ends with the ports that are open somewhere, most widespread first. */
+static enum ps_err print_port_summary(struct report *r, const struct hosttab *tab)
+{
+	struct text_port_count *pc = calloc(2 * 65536, sizeof(*pc));
+	size_t i, k, n = 0;
+
+	if (!pc)
+		return PS_ERR_NOMEM;
+	for (i = 0; i < tab->nhosts; i++)
+		for (k = 0; k < tab->hosts[i].nlisted; k++) {
+			const struct port_result *p = &tab->hosts[i].listed[k];
+			struct text_port_count *c = &pc[(p->proto == IPPROTO_UDP) * 65536 + p->port];
+
+			if (p->state != PORT_OPEN)
+				continue;
+			c->port = p->port;
+			c->proto = p->proto;
+			c->hosts++;
+		}
+	for (i = 0; i < 2 * 65536; i++)
+		if (pc[i].hosts)
+			pc[n++] = pc[i];
+	qsort(pc, n, sizeof(*pc), text_by_hosts);
+	if (n)
+		fprintf(r->out, "\nOpen ports across the network:\n");
+	for (i = 0; i < n && i < TEXT_SUMMARY_PORTS; i++) {
+		const char *service =
+		    r->kb ? kb_service_name(r->kb, pc[i].port, pc[i].proto) : NULL;
+		char port[16];
+
+		snprintf(port, sizeof(port), "%u/%s", pc[i].port,
+			 pc[i].proto == IPPROTO_UDP ? "udp" : "tcp");
+		fprintf(r->out, "  %-11s open on %" PRIu32 " host%s%s%s\n", port, pc[i].hosts,
+			pc[i].hosts == 1 ? "" : "s", service ? "  " : "", service ? service : "");
+	}
+	if (n > TEXT_SUMMARY_PORTS)
+		fprintf(r->out, "  and %zu more ports open somewhere\n", n - TEXT_SUMMARY_PORTS);
+	free(pc);
+	return PS_OK;
+}
+
 static enum ps_err text_end(struct report *r, const struct report_summary *sum)
 {
 	struct hosttab *tab = r->state;
 	uint64_t silent = 0;
+	enum ps_err err;
 	size_t i;
 
 	hosttab_sort(tab);
@@ -116,6 +174,8 @@ static enum ps_err text_end(struct report *r, const struct report_summary *sum)
 	if (silent)
 		fprintf(r->out, "\n%" PRIu64 " hosts gave no answer on any port (stealth or down)\n",
 			silent);
+	if (sum->targets > TEXT_SHOW_SILENT_MAX && (err = print_port_summary(r, tab)))
+		return err;
 	fprintf(r->out,
 		"\n%s%" PRIu64 " address%s (%" PRIu64 " up), %" PRIu64 " ports scanned in %.2fs: "
 		"%" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",

@@ -12,7 +12,7 @@
 #include "fmtutil.h"
 #include "formats.h"
 #include "hostgroup.h"
-#include "textclean.h"
+#include "core/textclean.h"
 
 /* nmap folds a closed or filtered state into <extraports> once it has more ports than this. */
 #define XML_EXTRAPORTS_MIN 26
@@ -104,11 +104,15 @@ static void write_port(struct xml_state *s, const struct report *r, const struct
 	end(s);
 }
 
-/* Many ports of one state, or a state --show leaves out, go into <extraports>, as in nmap. */
+/*
+ * nmap's rule (PortList::isIgnoredState without -v): a state other than open is folded into
+ * <extraports> only when it has more than 25 ports; fewer are listed as <port> elements, which
+ * is where consumers that read only <port> look. A state --show asks for is listed whole.
+ */
 static int folded(const struct report *r, const struct hg_host *h, int state)
 {
-	return state != PORT_OPEN && h->counts[state] &&
-	       (h->counts[state] >= XML_EXTRAPORTS_MIN || !((r->show >> state) & 1u));
+	return state != PORT_OPEN && h->counts[state] && !((r->show >> state) & 1u) &&
+	       h->counts[state] >= XML_EXTRAPORTS_MIN;
 }
 
 static void write_extraports(struct xml_state *s, const struct hg_host *h, int state)
@@ -174,7 +178,7 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 		if (folded(r, h, state))
 			write_extraports(s, h, state);
 	for (i = 0; i < h->nports; i++)
-		if (!folded(r, h, h->ports[i].state) && ((r->show >> h->ports[i].state) & 1u))
+		if (!folded(r, h, h->ports[i].state))
 			write_port(s, r, &h->ports[i]);
 	end(s);
 	end(s);

@@ -18,7 +18,8 @@
 struct run_ctx {
 	const struct run_job *job;
 	const volatile sig_atomic_t *stop;
-	struct run_fanout out;
+	struct run_fanout early; /* sinks that see results as found (sink.early) */
+	struct run_fanout out;	 /* the rest: after the -sV stage */
 	struct run_service service;
 	struct report_tally tally;
 	struct ps_diag port_diag; /* the first delivery error's detail */
@@ -32,6 +33,8 @@ static void on_result(void *vctx, const struct port_result *res)
 	if (rc->err)
 		return;
 	rc->err = report_tally_add(&rc->tally, res);
+	if (!rc->err)
+		rc->err = run_fanout_port(&rc->early, res, &rc->port_diag);
 	if (!rc->err && rc->service.enabled && res->state == PORT_OPEN) {
 		rc->err = run_service_hold(&rc->service, res);
 		return;
@@ -111,6 +114,26 @@ static enum ps_err run_engine(struct run_ctx *rc, const struct scan_engine *engi
 	return err;
 }
 
+/* The early sinks apart from the rest, each group in the order given. */
+static enum ps_err split_sinks(struct run_ctx *rc, struct run_sink *const *sinks, size_t n,
+			       struct ps_diag *diag)
+{
+	struct run_sink *early[RUN_MAX_SINKS], *late[RUN_MAX_SINKS];
+	size_t ne = 0, nl = 0, i;
+	enum ps_err err;
+
+	if (n > RUN_MAX_SINKS)
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "at most %d outputs at once", RUN_MAX_SINKS);
+	for (i = 0; i < n; i++) {
+		if (sinks[i]->early)
+			early[ne++] = sinks[i];
+		else
+			late[nl++] = sinks[i];
+	}
+	err = run_fanout_init(&rc->early, early, ne, diag);
+	return err ? err : run_fanout_init(&rc->out, late, nl, diag);
+}
+
 static void note_fallback(const struct run_events *events, const struct ps_diag *why)
 {
 	char msg[PS_DIAG_MAX + 64];
@@ -139,11 +162,12 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	report_tally_init(&rc->tally, job->targets->total);
 	err = run_pick_engine(job, &engine, &why, diag);
 	if (!err)
-		err = run_fanout_init(&rc->out, sinks, nsinks, diag);
+		err = split_sinks(rc, sinks, nsinks, diag);
 	/* Everything a bad option can break fails here, before any sink writes a line. */
 	if (!err && job->service) {
 		rc->service.enabled = true;
 		rc->service.probes_file = job->probes_file;
+		rc->service.intensity = job->version_intensity;
 		err = run_service_prepare(&rc->service, diag);
 	}
 	if (err)
@@ -159,6 +183,8 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	info.kb = job->kb;
 	info.events = events;
 	err = run_fanout_begin(&rc->out, &info, diag);
+	if (!err && (err = run_fanout_begin(&rc->early, &info, diag)))
+		run_fanout_abort(&rc->out);
 	if (err)
 		goto out;
 	/* Only now: a setup error is the one line a failed command prints. */
@@ -166,9 +192,15 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	err = run_engine(rc, engine, &stats, diag);
 	if (err) {
 		run_fanout_abort(&rc->out);
+		run_fanout_abort(&rc->early);
 		goto out;
 	}
-	err = run_fanout_end(&rc->out, &rc->tally.sum, diag);
+	/* The early sinks first: a status line ends before the reports print theirs. */
+	err = run_fanout_end(&rc->early, &rc->tally.sum, diag);
+	if (!err)
+		err = run_fanout_end(&rc->out, &rc->tally.sum, diag);
+	else
+		run_fanout_abort(&rc->out);
 	if (result) {
 		result->summary = rc->tally.sum;
 		result->stats = stats;

@@ -29,6 +29,7 @@ struct run_job {
 	const char *args;	 /* the command line, for the record; may be NULL */
 	bool service;		 /* identify open ports before the sinks see them (-sV) */
 	const char *probes_file; /* with service: also a user's nmap-service-probes file */
+	uint8_t version_intensity; /* with service: highest probe rarity tried (1-9); 0 = 7 */
 };
 
 /* What a run says along the way (warnings, notes); NULL callbacks are silent. */

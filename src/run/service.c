@@ -34,7 +34,8 @@ enum ps_err run_service_run(struct run_service *sv, const struct kb *kb,
 			     const volatile sig_atomic_t *stop, struct ps_diag *diag)
 {
 	struct probe_lore lore;
-	struct probe_opts opts = {.db = sv->db, .lore = &lore, .stop = stop};
+	struct probe_opts opts = {
+	    .db = sv->db, .lore = &lore, .stop = stop, .intensity = sv->intensity};
 	enum ps_err err;
 	size_t i;
 

@@ -17,6 +17,7 @@
 struct run_service {
 	bool enabled;
 	const char *probes_file; /* --probes: a user's nmap-service-probes file, or NULL */
+	uint8_t intensity;	 /* highest probe rarity tried; 0 = the engine's default */
 	struct probe_db *db;
 	struct port_result *held;
 	size_t nheld;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "core/result.h"
@@ -47,6 +48,9 @@ struct run_sink_ops {
 struct run_sink {
 	const struct run_sink_ops *ops;
 	void *state;
+	/* Sees each result as the engine finds it, before -sV holds open ports back (progress,
+	 * "Discovered open port" lines); others get open ports once identified. */
+	bool early;
 };
 
 /* A warning through the run's events (a sink that degrades instead of failing the run). */
@@ -92,5 +96,34 @@ struct run_observer_sink {
 	void *ctx;
 };
 void run_observer_sink_init(struct run_observer_sink *os, run_observe_fn fn, void *ctx);
+
+/*
+ * Progress, for a status line: counts updated by the run's thread, read from any other
+ * (atomics), so a front end can show percent, rate and ETA while the engine works.
+ */
+struct run_progress_sink {
+	struct run_sink sink;
+	_Atomic uint64_t done, open;
+	_Atomic uint64_t total;
+	_Atomic uint64_t start_ns;
+	_Atomic int finished;
+	/* Called once, on the run's thread, when the run ends or aborts (may be NULL): a status
+	 * line must be gone before the reports print. */
+	void (*on_finish)(void *ctx);
+	void *finish_ctx;
+};
+
+struct run_progress {
+	uint64_t done, total, open;
+	double percent;
+	double elapsed_s;
+	double rate;  /* results per second so far */
+	double eta_s; /* -1 when not known yet */
+	bool finished;
+};
+
+void run_progress_sink_init(struct run_progress_sink *ps);
+/* A consistent enough reading of the counters, from any thread. */
+void run_progress_read(const struct run_progress_sink *ps, struct run_progress *out);
 
 #endif

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "core/dynbuf.h"
-#include "report/textclean.h"
+#include "core/textclean.h"
 #include "watch.h"
 
 /* ---- JSON Lines --------------------------------------------------------------------------- */

@@ -46,6 +46,9 @@ expect 2 'unknown option -Z ' scan -p 80 -Z4 192.0.2.1
 expect 2 'needs a value' scan 192.0.2.1 -p
 expect 2 'bad --max-retries' scan --max-retries 99 192.0.2.1
 expect 2 'unknown format' scan --format yaml -p 80 192.0.2.1
+expect 2 'bad --stats-every "soon": not a duration' scan --stats-every soon -p 80 192.0.2.1
+expect 2 'bad --stats-every "5x": not a duration' scan --stats-every 5x -p 80 192.0.2.1
+expect 2 'bad --stats-every "0s": must be 50ms' scan --stats-every 0s -p 80 192.0.2.1
 expect 2 'unknown scan engine' scan --engine warp -p 80 192.0.2.1
 expect 2 'bad --show' scan --show opne -p 80 192.0.2.1
 expect 2 'cannot open' scan -p 80 -iL "$tmp/missing"
@@ -54,6 +57,34 @@ expect 2 'bad target' scan -p 80 -iL "$tmp/targets"
 printf '192.0.2.1\0' >"$tmp/nul"
 expect 2 'NUL byte' scan -p 80 -iL "$tmp/nul"
 expect 2 'unknown command' frobnicate
+expect 2 "unknown command '192.0.2.2': to scan, say 'portsight scan 192.0.2.2'" 192.0.2.2
+expect 2 "unknown command '-p': to scan, say 'portsight scan -p ...'" -p 22 192.0.2.2
+# nmap's flags that portsight cannot honour: refused by name, with what to use instead (once
+# "-sU" was reported as "-s" and "-Pn" as "-P").
+expect 2 "nmap's -sU: UDP scanning is not available" scan -sU -p 53 192.0.2.1
+expect 2 "nmap's -sn: host discovery" scan -sn 192.0.2.0/24
+expect 2 "nmap's -O: portsight does not guess operating systems" scan -O 192.0.2.1
+expect 2 "nmap's -A: .* -sV identifies services" scan -A 192.0.2.1
+expect 2 "nmap's --script: portsight runs no scripts" scan --script=vuln 192.0.2.1
+expect 2 "nmap's -PS: host discovery probes" scan -PS22,80 192.0.2.1
+expect 2 "nmap's --packet-trace: not available yet" scan --packet-trace 192.0.2.1
+expect 2 "nmap's --min-rate: .* --rate N caps it" scan --min-rate 100 192.0.2.1
+# Contradictions are errors, not "the last one wins".
+expect 2 '--connect and --syn ask for two scan engines' scan -sT -sS -p 80 192.0.2.1
+expect 2 '--syn and --engine ask for two scan engines' scan -sS --engine connect -p 80 192.0.2.1
+expect 2 '-p and -F both choose the ports' scan -F -p 80 192.0.2.1
+expect 2 '-p and --top-ports both choose the ports' scan --top-ports 10 -p 80 192.0.2.1
+expect 2 'bad --top-ports "0"' scan --top-ports 0 192.0.2.1
+expect 2 'bad --top-ports "x"' scan --top-ports x 192.0.2.1
+expect 2 'bad -T "9"' scan -T9 -p 80 192.0.2.1
+expect 2 'bad --version-intensity 10' scan -sV --version-intensity 10 -p 80 192.0.2.1
+expect 2 '--min-rtt-timeout 100 is above --max-rtt-timeout 1' scan --min-rtt-timeout 100 --max-rtt-timeout 1 -p 80 192.0.2.1
+expect 2 '--initial-rtt-timeout 900 is above --max-rtt-timeout 500' scan --initial-rtt-timeout 900 --max-rtt-timeout 500 -p 80 192.0.2.1
+expect 2 '--exclude names no target' scan --exclude '' -p 80 192.0.2.1
+expect 2 '-e nosuchif0: no such network interface' scan -e nosuchif0 -p 80 192.0.2.1
+expect 2 '-S: this host has no address 203.0.113.5' scan -S 203.0.113.5 -p 80 192.0.2.1
+expect 2 '-6 asks for IPv6, but 192.0.2.2 is not' scan -6 -p 80 192.0.2.2
+expect 2 '-4 asks for IPv4, but 2001:db8::2 is not' scan -4 -p 80 2001:db8::2
 expect 2 'takes no arguments' check extra
 
 # expect_setup CODE PATTERN ARGS...: a scan that fails while it is set up (files, history),
@@ -93,6 +124,27 @@ if [ -s "$tmp/x.xml" ]; then
 	echo "FAIL - -oX written for a scan that never ran:"
 	sed 's/^/    /' "$tmp/x.xml"
 	fails=$((fails + 1))
+fi
+
+# Outputs: nmap's letters we lack are refused by name (once "-oS x" wrote a report to "S"),
+# two reports never share a file, and a run that fails leaves an existing file as it was.
+expect 2 'unknown output option -oS ' scan -p 80 -oS "$tmp/s" 192.0.2.1
+expect 2 'unknown output option -oM ' scan -p 80 192.0.2.1 -oM "$tmp/m"
+expect 2 "-oA wants a base file name, not '-'" scan -p 80 -oA - 192.0.2.1
+expect_setup 2 "two reports cannot share $tmp/f" scan -p 80 -oX "$tmp/f" -oG "$tmp/f" 192.0.2.1
+expect_setup 2 "two reports cannot share $tmp/f:" scan -p 80 -o "$tmp/f" -oJ "$tmp/./f" 192.0.2.1
+expect_setup 2 'two reports cannot share standard output' scan -p 80 -oX - -oJ - 192.0.2.1
+expect_setup 2 'two reports cannot share standard output' scan -p 80 -oX - --format jsonl 192.0.2.1
+expect_setup 2 'two reports cannot share .*b.xml' scan -p 80 -oA "$tmp/b" -oX "$tmp/b.xml" 192.0.2.1
+[ -e "$tmp/f" ] && { echo "FAIL - a refused run created $tmp/f"; fails=$((fails + 1)); }
+printf 'keep me\n' >"$tmp/keep.xml"
+expect_setup 2 'file is not a database' scan -p 80 -oX "$tmp/keep.xml" --db "$tmp/notdb" 192.0.2.1
+if [ "$(cat "$tmp/keep.xml")" != "keep me" ] || ls -a "$tmp" | grep -q '^\.keep\.xml\.'; then
+	echo "FAIL - a failed run clobbered keep.xml or left its temporary file:"
+	ls -la "$tmp" | sed 's/^/    /'
+	fails=$((fails + 1))
+else
+	echo "ok - a failed run leaves an existing -oX file whole"
 fi
 
 # explain
@@ -167,7 +219,7 @@ printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.999" addrty
 expect 2 "bad address '192.0.2.999'" diff "$tmp/badaddr.xml" "$tmp/ok.xml"
 
 # Help and version go to stdout with exit 0.
-for args in "--help" "--version" "scan --help" "check --help" "explain --help" "local --help" \
+for args in "--help" "--version" "scan --help" "scan --version" "check --help" "explain --help" "local --help" \
 	"history --help" "diff --help"; do
 	if "$ps" $args >"$tmp/out" 2>"$tmp/err" && [ -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; then
 		echo "ok - portsight $args"

@@ -23,11 +23,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "\x16\x03\x01\x00\x02\x02\x28",
 	};
 	struct probe_db *db;
+	struct probe_matcher *mt = NULL;
 	struct probe_match_result res;
 	size_t i;
 
 	if (probe_db_new(&db))
 		return 0;
+	if (probe_matcher_new(&mt)) {
+		probe_db_free(db);
+		return 0;
+	}
 	if (probe_db_add_text(db, (const char *)data, size, PROBE_DB_FORMAT, "fuzz", NULL) ==
 	    PS_OK) {
 		for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
@@ -36,10 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			while (r[len] || (i == 3 && len < 7))
 				len++;
-			probe_db_match(db, NULL, r, len, NULL, &res);
-			probe_db_match(db, "GetRequest", r, len, NULL, &res);
+			probe_db_match(db, mt, NULL, r, len, NULL, &res);
+			probe_db_match(db, mt, "GetRequest", r, len, NULL, &res);
 		}
 	}
+	probe_matcher_free(mt);
 	probe_db_free(db);
 	return 0;
 }

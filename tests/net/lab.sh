@@ -107,7 +107,9 @@ lab_guard() {
 	fi
 }
 
-# lab_in NS CMD...: run CMD inside NS after lab_guard said it is sealed.
+# lab_in NS CMD...: run CMD inside NS after lab_guard said it is sealed. Not for `&`: a
+# backgrounded function is a subshell, so $! would be the shell, not CMD (signals and kill -9
+# would miss it); guard first, then `ip netns exec NS CMD &`, or use lab_spawn.
 lab_in() {
 	local ns=$1
 	shift

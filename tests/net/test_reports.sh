@@ -53,6 +53,18 @@ lab_s "$PORTSIGHT" scan -sT $TIMING -p "$PORTS" --show all --db "$DB" "$TARGET" 
 lab_check "scan with six outputs exits 0" 0 $?
 lab_check "stdout is the text report, same as -oN" "$(cat "$W/scan1.txt")" "$(cat "$W/stdout1")"
 
+# -oA BASE: nmap's three files and our JSON Lines, renamed into place whole (no temporary left).
+lab_s "$PORTSIGHT" scan -sT $TIMING -p "$PORTS" --no-db -oA "$W/all" "$TARGET" >"$W/stdout_all" 2>&1
+lab_check "-oA exits 0" 0 $?
+lab_check "-oA writes BASE.nmap .xml .gnmap .jsonl" "all.gnmap all.jsonl all.nmap all.xml" \
+	"$(cd "$W" && ls all.* | tr '\n' ' ' | sed 's/ $//')"
+lab_check "-oA: stdout is the text report, same as BASE.nmap" "$(cat "$W/all.nmap")" \
+	"$(cat "$W/stdout_all")"
+lab_check "-oA: the JSON Lines summary counts every port" \
+	"$(python3 -c 'import sys; print(sum(int(b) - int(a) + 1 for a, _, b in (r.partition("-") if "-" in r else (r, "", r) for r in sys.argv[1].split(","))))' "$PORTS")" \
+	"$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["summary"]["ports_scanned"])' "$W/all.jsonl")"
+lab_check "-oA: no temporary file left" "" "$(ls -A "$W" | grep '^\.' )"
+
 # --- XML: nmap's DTD, then our ports against the truth with xml.etree
 if command -v xmllint >/dev/null && [ -r /usr/share/nmap/nmap.dtd ]; then
 	xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$W/scan1.xml" 2>"$W/xmllint.err"
@@ -84,7 +96,10 @@ PY
 # port table, so both files lose <service> first; states, reasons and hosts stay).
 if command -v nmap >/dev/null && command -v ndiff >/dev/null; then
 	lab_s nmap -sT -n -Pn --max-retries 1 -p "$PORTS" -oX "$W/nmap.xml" "$TARGET" >/dev/null 2>&1
-	for f in nmap scan1; do
+	# Default options too: nmap lists a state of 25 ports or fewer as <port> elements.
+	lab_s "$PORTSIGHT" scan -sT $TIMING -p "$PORTS" --no-db -oX "$W/default.xml" "$TARGET" \
+		>/dev/null 2>&1
+	for f in nmap scan1 default; do
 		python3 - "$W/$f.xml" "$W/$f.noservice.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 tree = ET.parse(sys.argv[1])
@@ -98,6 +113,10 @@ PY
 	rc=$?
 	lab_check "ndiff: no host or port differences from nmap -sT" 0 $rc
 	[ $rc -eq 0 ] || cat "$W/ndiff.out"
+	ndiff "$W/nmap.noservice.xml" "$W/default.noservice.xml" >"$W/ndiff-default.out"
+	rc=$?
+	lab_check "ndiff, default options: every port nmap lists, we list (no extraports fold)" 0 $rc
+	[ $rc -eq 0 ] || cat "$W/ndiff-default.out"
 	# And our own diff reads nmap's file as it is and agrees: port-table names (nmap's
 	# http-proxy, our knowledge base's) are not compared, only what a probe identified.
 	"$PORTSIGHT" diff "$W/nmap.xml" "$W/scan1.xml" >"$W/diff-nmap.out"
@@ -305,8 +324,9 @@ lab_nft "$LAB_T" "table inet lab_slow {
 }"
 KDB=$W/killed.db
 # Long timeouts and few probes in flight: the dropped ports keep this scan busy for minutes.
-lab_s "$PORTSIGHT" scan -sT --max-retries 5 --min-rtt-timeout 500 --max-inflight 256 \
-	-p 1-65535 --db "$KDB" "$TARGET" >/dev/null 2>&1 &
+lab_guard "$LAB_S" || exit 1 # the background job must be the scanner itself, to kill -9 it
+ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT --max-retries 5 --min-rtt-timeout 500 \
+	--max-inflight 256 -p 1-65535 --db "$KDB" "$TARGET" >/dev/null 2>&1 &
 SCAN=$!
 # Kill it once results are being committed (or after 10 s), mid-batch.
 for _ in $(seq 100); do

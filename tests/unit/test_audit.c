@@ -38,6 +38,11 @@ static void test_cgroup_unit(void **state)
 	    "0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n";
 	static const char v1[] = "12:cpu:/\n1:name=systemd:/system.slice/nginx.service\n";
 	static const char none[] = "0::/\n";
+	static const char hostile[] =
+	    "0::/user.slice/user-1000.slice/user@1000.service/app.slice/$(id).service\n";
+	static const char spaced[] = "0::/system.slice/a b;c.service\n";
+	static const char escaped[] = "0::/system.slice/system-systemd\\x2dfsck.slice/"
+				      "systemd-fsck@dev-disk-by\\x2duuid-1.service\n";
 	char unit[64];
 
 	(void)state;
@@ -50,6 +55,12 @@ static void test_cgroup_unit(void **state)
 	assert_false(audit_cgroup_unit(none, sizeof(none) - 1, unit, sizeof(unit)));
 	assert_false(audit_cgroup_unit(".service", 8, unit, sizeof(unit)));
 	assert_false(audit_cgroup_unit(v2, sizeof(v2) - 1, unit, 4)); /* does not fit */
+	/* A user's own cgroup directories are named anything: not units, so no shell text. */
+	assert_true(audit_cgroup_unit(hostile, sizeof(hostile) - 1, unit, sizeof(unit)));
+	assert_string_equal(unit, "user@1000.service");
+	assert_false(audit_cgroup_unit(spaced, sizeof(spaced) - 1, unit, sizeof(unit)));
+	assert_true(audit_cgroup_unit(escaped, sizeof(escaped) - 1, unit, sizeof(unit)));
+	assert_string_equal(unit, "systemd-fsck@dev-disk-by\\x2duuid-1.service");
 }
 
 static void test_inode_map(void **state)
@@ -288,6 +299,12 @@ static void test_advice(void **state)
 	assert_non_null(strstr(adv[1].text, "bind 127.0.0.1"));
 	assert_int_equal(adv[2].kind, AUDIT_ADVICE_FIREWALL);
 	assert_non_null(strstr(adv[2].command, "iifname != \"lo\" tcp dport 6379 drop"));
+
+	/* An escaped unit name is quoted, or the shell would eat its backslash. */
+	procs[0].unit = "redis-server@a\\x2db.service";
+	n = audit_advise(&r, &s, adv);
+	assert_string_equal(adv[0].command,
+			    "systemctl disable --now 'redis-server@a\\x2db.service'");
 
 	/* Without a unit: kill the pid. */
 	procs[0].unit = NULL;

@@ -4,7 +4,9 @@
  * HTTP/TLS reply parsers and the classification flags. The engine itself is exercised in
  * test_probe_engine.c against live loopback servers.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,10 +31,23 @@ static struct probe_db *builtin(void)
 	return db;
 }
 
-static enum probe_match_kind match(struct probe_db *db, const char *probe, const void *reply,
+static enum probe_match_kind match_only(const struct probe_db *db, const char *probe,
+					const void *reply, size_t len, const char *only,
+					struct probe_match_result *res)
+{
+	struct probe_matcher *mt;
+	enum probe_match_kind kind;
+
+	assert_int_equal(probe_matcher_new(&mt), PS_OK);
+	kind = probe_db_match(db, mt, probe, reply, len, only, res);
+	probe_matcher_free(mt);
+	return kind;
+}
+
+static enum probe_match_kind match(const struct probe_db *db, const char *probe, const void *reply,
 				   size_t len, struct probe_match_result *res)
 {
-	return probe_db_match(db, probe, reply, len, NULL, res);
+	return match_only(db, probe, reply, len, NULL, res);
 }
 
 #define MATCH_STR(db, probe, text, res) match(db, probe, text, sizeof(text) - 1, res)
@@ -197,8 +212,85 @@ static void test_soft_match(void **state)
 	assert_int_equal(MATCH_STR(db, NULL, "* OK hello\r\n", &r), PROBE_MATCH_SOFT);
 	assert_string_equal(r.service, "imap");
 	/* Restricted to another service, the same reply matches nothing. */
-	assert_int_equal(probe_db_match(db, NULL, "* OK hello\r\n", 12, "ssh", &r),
-			 PROBE_MATCH_NONE);
+	assert_int_equal(match_only(db, NULL, "* OK hello\r\n", 12, "ssh", &r), PROBE_MATCH_NONE);
+	probe_db_free(db);
+}
+
+/*
+ * Two identifications sharing one loaded database, each with its own matcher: every answer
+ * must be its own. The versions differ per iteration and between the threads, so captures
+ * read from the other thread's match (one shared match data, as before) would show.
+ */
+struct match_worker {
+	const struct probe_db *db;
+	pthread_barrier_t *start;
+	const char *format; /* the banner, with two numbers */
+	const char *product;
+	const char *version_format;
+	unsigned iterations;
+	unsigned right;
+	char wrong[256]; /* the first wrong answer */
+};
+
+static void *match_worker_run(void *arg)
+{
+	struct match_worker *w = arg;
+	struct probe_matcher *mt;
+	unsigned i;
+
+	if (probe_matcher_new(&mt))
+		return NULL;
+	pthread_barrier_wait(w->start);
+	for (i = 0; i < w->iterations; i++) {
+		struct probe_match_result r;
+		char banner[96], version[32];
+		int len = snprintf(banner, sizeof(banner), w->format, i % 97, i);
+		enum probe_match_kind kind;
+
+		snprintf(version, sizeof(version), w->version_format, i % 97, i);
+		kind = probe_db_match(w->db, mt, NULL, banner, (size_t)len, NULL, &r);
+		if (kind == PROBE_MATCH_HARD && !strcmp(r.product, w->product) &&
+		    !strcmp(r.version, version))
+			w->right++;
+		else if (!w->wrong[0])
+			snprintf(w->wrong, sizeof(w->wrong), "%s -> %d %s %s", banner, (int)kind,
+				 r.product, r.version);
+	}
+	probe_matcher_free(mt);
+	return NULL;
+}
+
+static void test_concurrent_matching(void **state)
+{
+	struct probe_db *db = builtin();
+	pthread_barrier_t start;
+	struct match_worker w[2] = {
+	    {.format = "SSH-2.0-OpenSSH_%u.%up1 Debian-2\r\n",
+	     .product = "OpenSSH",
+	     .version_format = "%u.%up1"},
+	    {.format = "SSH-2.0-dropbear_%u.%u\r\n",
+	     .product = "Dropbear sshd",
+	     .version_format = "%u.%u"},
+	};
+	pthread_t t[2];
+	int k;
+
+	(void)state;
+	assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+	for (k = 0; k < 2; k++) {
+		w[k].db = db;
+		w[k].start = &start;
+		w[k].iterations = 3000;
+		assert_int_equal(pthread_create(&t[k], NULL, match_worker_run, &w[k]), 0);
+	}
+	for (k = 0; k < 2; k++)
+		assert_int_equal(pthread_join(t[k], NULL), 0);
+	pthread_barrier_destroy(&start);
+	for (k = 0; k < 2; k++) {
+		if (w[k].wrong[0])
+			fail_msg("thread %d: %s", k, w[k].wrong);
+		assert_int_equal(w[k].right, w[k].iterations);
+	}
 	probe_db_free(db);
 }
 
@@ -548,6 +640,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_errors),	 cmocka_unit_test(test_system_nmap_file),
 	    cmocka_unit_test(test_http_parse),		 cmocka_unit_test(test_tls_sniff),
 	    cmocka_unit_test(test_cert_summary),	 cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_concurrent_matching),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -346,11 +347,97 @@ static void test_stop(void **state)
 	probe_db_free(db);
 }
 
+/*
+ * Two identifications at once in two threads, on one loaded database (const from here on):
+ * each must get its own ports' answers. One asks about ssh then http, the other about http,
+ * https and ssh, so both match against the same regexes at the same time.
+ */
+struct identify_job {
+	const struct probe_db *db;
+	pthread_barrier_t *start;
+	enum kind kinds[3];
+	size_t n;
+	struct port_result ports[3];
+	struct service_info out[3];
+	enum ps_err err;
+	struct ps_diag diag;
+};
+
+static void *identify_run(void *arg)
+{
+	struct identify_job *j = arg;
+	struct probe_opts opts = {.db = j->db, .wait_ms = 300, .port_budget_ms = 6000};
+
+	pthread_barrier_wait(j->start);
+	j->err = probe_identify(&opts, j->ports, j->out, j->n, NULL, &j->diag);
+	return NULL;
+}
+
+static void assert_identified(const struct service_info *svc, enum kind kind)
+{
+	switch (kind) {
+	case K_SSH:
+		assert_string_equal(svc->name, "ssh");
+		assert_string_equal(svc->product, "OpenSSH");
+		assert_string_equal(svc->version, "9.2p1");
+		break;
+	case K_HTTP:
+		assert_string_equal(svc->name, "http");
+		assert_string_equal(svc->product, "nginx");
+		assert_string_equal(svc->version, "1.22.1");
+		assert_string_equal(svc->http.title, "Lab page");
+		break;
+	case K_TLS_HTTP:
+		assert_string_equal(svc->name, "https");
+		assert_string_equal(svc->tls.subject_cn, "lab.example");
+		break;
+	default:
+		fail_msg("no expectation for kind %d", (int)kind);
+	}
+	assert_int_equal(svc->confidence, SERVICE_MATCHED);
+}
+
+static void test_identify_concurrently(void **state)
+{
+	struct lab lab;
+	struct probe_db *db = builtin();
+	struct identify_job jobs[2] = {
+	    {.kinds = {K_SSH, K_HTTP}, .n = 2},
+	    {.kinds = {K_HTTP, K_TLS_HTTP, K_SSH}, .n = 3},
+	};
+	pthread_barrier_t start;
+	pthread_t t[2];
+	size_t i, k;
+
+	(void)state;
+	lab_start(&lab);
+	assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+	for (k = 0; k < 2; k++) {
+		jobs[k].db = db;
+		jobs[k].start = &start;
+		for (i = 0; i < jobs[k].n; i++)
+			open_result(&jobs[k].ports[i], lab.port[jobs[k].kinds[i]]);
+		assert_int_equal(pthread_create(&t[k], NULL, identify_run, &jobs[k]), 0);
+	}
+	for (k = 0; k < 2; k++)
+		assert_int_equal(pthread_join(t[k], NULL), 0);
+	pthread_barrier_destroy(&start);
+	lab_stop(&lab);
+	for (k = 0; k < 2; k++) {
+		if (jobs[k].err)
+			fail_msg("thread %zu: %s", k, jobs[k].diag.msg);
+		for (i = 0; i < jobs[k].n; i++)
+			assert_identified(&jobs[k].out[i], jobs[k].kinds[i]);
+	}
+	probe_db_free(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_identify),
 	    cmocka_unit_test(test_stop),
+	    cmocka_unit_test(test_identify_concurrently),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,26 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-#include "firewall.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
+/*
+ * The verdict for one query: the inbound base chains walked in order with a model packet
+ * (see firewall.h), every match true, false or unknown, the outcomes collected as a set.
+ */
 #include <netinet/in.h>
-#include <poll.h>
-#include <spawn.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "core/dynbuf.h"
+#include "firewall_internal.h"
 
-extern char **environ;
-
-/* A ruleset larger than this is not something we would judge rule by rule anyway. */
-#define FW_JSON_MAX  ((size_t)64 * 1024 * 1024)
 #define FW_MAX_DEPTH 16	    /* jump/goto nesting; nft itself allows 16 */
 #define FW_MAX_STEPS 200000 /* rules visited per query before we call it too complex */
 
@@ -34,452 +24,6 @@ extern char **environ;
 #define O_OPAQUE (O_FINAL | O_NEXT)
 
 enum tri { T_FALSE, T_TRUE, T_UNKNOWN };
-
-enum hook_rank { HOOK_INGRESS, HOOK_PREROUTING, HOOK_INPUT, HOOK_OTHER };
-
-struct fw_chain {
-	const char *family, *table, *name;
-	const char *dev; /* netdev ingress chains: the device */
-	enum hook_rank hook;
-	long long prio;
-	bool base;
-	bool policy_drop;
-	json_t **rules; /* each rule's "expr" array */
-	long long *handles;
-	size_t nrules, cap;
-};
-
-struct fw_set {
-	const char *family, *table, *name;
-	json_t *elem; /* may be NULL: an empty set */
-};
-
-struct audit_fw {
-	json_t *root;
-	struct fw_chain *chains;
-	size_t nchains;
-	struct fw_set *sets;
-	size_t nsets;
-	size_t *order; /* base chains that see inbound packets, in the order they see them */
-	size_t norder;
-	/* Every integer in the ruleset, c and c+1, sorted: between two neighbours every port
-	 * compares alike against every constant, so one verdict serves the whole interval. */
-	uint32_t *bounds;
-	size_t nbounds, capbounds;
-	struct fw_cache_entry *cache; /* open addressing, keyed by interval/family/proto */
-	size_t cache_used, cache_mask;
-};
-
-struct fw_cache_entry {
-	uint32_t key; /* 0 = empty */
-	uint8_t verdict;
-	char why[96];
-};
-
-/* ---- parsing ---------------------------------------------------------------------------- */
-
-static const char *jstr(json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
-
-static enum hook_rank hook_rank(const char *hook)
-{
-	if (!hook)
-		return HOOK_OTHER;
-	if (!strcmp(hook, "ingress"))
-		return HOOK_INGRESS;
-	if (!strcmp(hook, "prerouting"))
-		return HOOK_PREROUTING;
-	if (!strcmp(hook, "input"))
-		return HOOK_INPUT;
-	return HOOK_OTHER;
-}
-
-static struct fw_chain *find_chain(const struct audit_fw *fw, const char *family, const char *table,
-				   const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < fw->nchains; i++) {
-		struct fw_chain *c = &fw->chains[i];
-
-		if (!strcmp(c->family, family) && !strcmp(c->table, table) &&
-		    !strcmp(c->name, name))
-			return c;
-	}
-	return NULL;
-}
-
-static enum ps_err add_chain(struct audit_fw *fw, json_t *obj)
-{
-	const char *family = jstr(obj, "family"), *table = jstr(obj, "table"),
-		   *name = jstr(obj, "name"), *policy = jstr(obj, "policy");
-	struct fw_chain *v, *c;
-
-	if (!family || !table || !name)
-		return PS_ERR_INVALID;
-	if (find_chain(fw, family, table, name))
-		return PS_OK;
-	v = realloc(fw->chains, (fw->nchains + 1) * sizeof(*v));
-	if (!v)
-		return PS_ERR_NOMEM;
-	fw->chains = v;
-	c = &v[fw->nchains++];
-	memset(c, 0, sizeof(*c));
-	c->family = family;
-	c->table = table;
-	c->name = name;
-	c->dev = jstr(obj, "dev");
-	c->base = jstr(obj, "hook") != NULL;
-	c->hook = hook_rank(jstr(obj, "hook"));
-	c->prio = json_integer_value(json_object_get(obj, "prio"));
-	c->policy_drop = policy && !strcmp(policy, "drop");
-	return PS_OK;
-}
-
-static enum ps_err add_rule(struct audit_fw *fw, json_t *obj)
-{
-	const char *family = jstr(obj, "family"), *table = jstr(obj, "table"),
-		   *chain = jstr(obj, "chain");
-	json_t *expr = json_object_get(obj, "expr");
-	struct fw_chain *c;
-
-	if (!family || !table || !chain || !json_is_array(expr))
-		return PS_ERR_INVALID;
-	c = find_chain(fw, family, table, chain);
-	if (!c)
-		return PS_ERR_INVALID;
-	if (c->nrules == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		json_t **r = realloc(c->rules, cap * sizeof(*r));
-		long long *h;
-
-		if (!r)
-			return PS_ERR_NOMEM;
-		c->rules = r;
-		h = realloc(c->handles, cap * sizeof(*h));
-		if (!h)
-			return PS_ERR_NOMEM;
-		c->handles = h;
-		c->cap = cap;
-	}
-	c->rules[c->nrules] = expr;
-	c->handles[c->nrules] = json_integer_value(json_object_get(obj, "handle"));
-	c->nrules++;
-	return PS_OK;
-}
-
-static enum ps_err add_set(struct audit_fw *fw, json_t *obj)
-{
-	const char *family = jstr(obj, "family"), *table = jstr(obj, "table"),
-		   *name = jstr(obj, "name");
-	struct fw_set *v;
-
-	if (!family || !table || !name)
-		return PS_ERR_INVALID;
-	v = realloc(fw->sets, (fw->nsets + 1) * sizeof(*v));
-	if (!v)
-		return PS_ERR_NOMEM;
-	fw->sets = v;
-	v[fw->nsets].family = family;
-	v[fw->nsets].table = table;
-	v[fw->nsets].name = name;
-	v[fw->nsets].elem = json_object_get(obj, "elem");
-	fw->nsets++;
-	return PS_OK;
-}
-
-static bool family_sees_inbound(const struct fw_chain *c)
-{
-	if (!c->base || c->hook == HOOK_OTHER)
-		return false;
-	if (!strcmp(c->family, "netdev"))
-		return c->hook == HOOK_INGRESS;
-	return !strcmp(c->family, "ip") || !strcmp(c->family, "ip6") || !strcmp(c->family, "inet");
-}
-
-static int cmp_order(const void *a, const void *b, void *ctx)
-{
-	const struct audit_fw *fw = ctx;
-	const struct fw_chain *x = &fw->chains[*(const size_t *)a];
-	const struct fw_chain *y = &fw->chains[*(const size_t *)b];
-
-	if (x->hook != y->hook)
-		return x->hook < y->hook ? -1 : 1;
-	if (x->prio != y->prio)
-		return x->prio < y->prio ? -1 : 1;
-	return 0;
-}
-
-static enum ps_err build_order(struct audit_fw *fw)
-{
-	size_t i;
-
-	fw->order = calloc(fw->nchains ? fw->nchains : 1, sizeof(*fw->order));
-	if (!fw->order)
-		return PS_ERR_NOMEM;
-	for (i = 0; i < fw->nchains; i++)
-		if (family_sees_inbound(&fw->chains[i]))
-			fw->order[fw->norder++] = i;
-	qsort_r(fw->order, fw->norder, sizeof(*fw->order), cmp_order, fw);
-	return PS_OK;
-}
-
-static enum ps_err add_bound(struct audit_fw *fw, json_int_t v)
-{
-	if (v < 0 || v > 65535)
-		return PS_OK; /* outside the port range: no port compares differently around it */
-	if (fw->nbounds + 2 > fw->capbounds) {
-		size_t cap = fw->capbounds ? fw->capbounds * 2 : 64;
-		uint32_t *b = realloc(fw->bounds, cap * sizeof(*b));
-
-		if (!b)
-			return PS_ERR_NOMEM;
-		fw->bounds = b;
-		fw->capbounds = cap;
-	}
-	fw->bounds[fw->nbounds++] = (uint32_t)v;
-	fw->bounds[fw->nbounds++] = (uint32_t)v + 1;
-	return PS_OK;
-}
-
-/* Walks the whole tree: handles and counters add needless bounds, which only costs cache
- * hits, never correctness. */
-static enum ps_err collect_bounds(struct audit_fw *fw, json_t *j, int depth)
-{
-	enum ps_err err = PS_OK;
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (depth > 64)
-		return PS_ERR_TOO_LARGE;
-	if (json_is_integer(j))
-		return add_bound(fw, json_integer_value(j));
-	if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-		{
-			err = collect_bounds(fw, v, depth + 1);
-			if (err)
-				return err;
-		}
-	} else if (json_is_object(j)) {
-		json_object_foreach(j, key, v)
-		{
-			err = collect_bounds(fw, v, depth + 1);
-			if (err)
-				return err;
-		}
-	}
-	return err;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static enum ps_err build_bounds(struct audit_fw *fw)
-{
-	/* Protocol names compare as their numbers (see proto_number). */
-	static const json_int_t protos[] = {1, 2, 6, 17, 33, 47, 50, 51, 58, 132, 136};
-	size_t i, n = 0;
-	enum ps_err err = collect_bounds(fw, fw->root, 0);
-
-	for (i = 0; !err && i < sizeof(protos) / sizeof(protos[0]); i++)
-		err = add_bound(fw, protos[i]);
-	if (err)
-		return err;
-	qsort(fw->bounds, fw->nbounds, sizeof(*fw->bounds), cmp_u32);
-	for (i = 0; i < fw->nbounds; i++)
-		if (n == 0 || fw->bounds[n - 1] != fw->bounds[i])
-			fw->bounds[n++] = fw->bounds[i];
-	fw->nbounds = n;
-	fw->cache_mask = 63;
-	fw->cache = calloc(fw->cache_mask + 1, sizeof(*fw->cache));
-	return fw->cache ? PS_OK : PS_ERR_NOMEM;
-}
-
-void audit_fw_free(struct audit_fw *fw)
-{
-	size_t i;
-
-	if (!fw)
-		return;
-	for (i = 0; i < fw->nchains; i++) {
-		free(fw->chains[i].rules);
-		free(fw->chains[i].handles);
-	}
-	free(fw->chains);
-	free(fw->sets);
-	free(fw->order);
-	free(fw->bounds);
-	free(fw->cache);
-	json_decref(fw->root);
-	free(fw);
-}
-
-enum ps_err audit_fw_parse(const char *json, size_t len, struct audit_fw **out,
-			   struct ps_diag *diag)
-{
-	struct audit_fw *fw = NULL;
-	json_error_t jerr;
-	json_t *list;
-	enum ps_err err = PS_OK;
-	size_t i, pass;
-
-	*out = NULL;
-	fw = calloc(1, sizeof(*fw));
-	if (!fw)
-		return PS_ERR_NOMEM;
-	fw->root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!fw->root) {
-		err = ps_fail(diag, PS_ERR_INVALID, "nft ruleset: JSON error at line %d: %s",
-			      jerr.line, jerr.text);
-		goto out;
-	}
-	list = json_object_get(fw->root, "nftables");
-	if (!json_is_array(list)) {
-		err = ps_fail(diag, PS_ERR_INVALID, "nft ruleset: no \"nftables\" array");
-		goto out;
-	}
-	/* Chains before rules: nft lists them that way, but nothing in the format promises it. */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < json_array_size(list); i++) {
-			json_t *item = json_array_get(list, i), *obj;
-
-			if (pass == 0 && (obj = json_object_get(item, "chain")))
-				err = add_chain(fw, obj);
-			else if (pass == 0 && ((obj = json_object_get(item, "set")) ||
-						(obj = json_object_get(item, "map"))))
-				err = add_set(fw, obj);
-			else if (pass == 1 && (obj = json_object_get(item, "rule")))
-				err = add_rule(fw, obj);
-			if (err) {
-				ps_fail(diag, err, "nft ruleset: item %zu: %s", i,
-					err == PS_ERR_INVALID ? "malformed chain, set or rule"
-							      : ps_strerror(err));
-				goto out;
-			}
-		}
-	}
-	err = build_order(fw);
-	if (!err)
-		err = build_bounds(fw);
-	if (err == PS_ERR_TOO_LARGE)
-		ps_fail(diag, err, "nft ruleset: nested too deeply");
-out:
-	if (err) {
-		audit_fw_free(fw);
-		return err;
-	}
-	*out = fw;
-	return PS_OK;
-}
-
-size_t audit_fw_base_chains(const struct audit_fw *fw)
-{
-	return fw ? fw->norder : 0;
-}
-
-/* ---- running nft ------------------------------------------------------------------------ */
-
-static enum ps_err read_all(int fd, struct dynbuf *b)
-{
-	char chunk[65536];
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		enum ps_err err;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return PS_ERR_IO;
-		if (n == 0)
-			return PS_OK;
-		err = dynbuf_add(b, chunk, (size_t)n);
-		if (err)
-			return err;
-	}
-}
-
-enum ps_err audit_fw_load(const char *nft, struct audit_fw **out, struct ps_diag *diag)
-{
-	char *argv[] = {(char *)(nft ? nft : "nft"), "-j", "list", "ruleset", NULL};
-	posix_spawn_file_actions_t fa;
-	struct dynbuf json, errs;
-	int opipe[2] = {-1, -1}, epipe[2] = {-1, -1}, status = 0;
-	enum ps_err err = PS_OK, rerr;
-	bool fa_ready = false;
-	pid_t pid = -1;
-
-	*out = NULL;
-	dynbuf_init(&json, FW_JSON_MAX);
-	dynbuf_init(&errs, 4096);
-	if (pipe2(opipe, O_CLOEXEC) || pipe2(epipe, O_CLOEXEC)) {
-		err = ps_fail(diag, PS_ERR_SYSTEM, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	if (posix_spawn_file_actions_init(&fa)) {
-		err = PS_ERR_NOMEM;
-		goto out;
-	}
-	fa_ready = true;
-	posix_spawn_file_actions_adddup2(&fa, opipe[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, epipe[1], 2);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ)) {
-		pid = -1;
-		err = ps_fail(diag, PS_ERR_UNSUPPORTED, "%s not found", argv[0]);
-		goto out;
-	}
-	close(opipe[1]);
-	close(epipe[1]);
-	opipe[1] = epipe[1] = -1;
-	/* nft writes little to stderr, so reading stdout to the end first cannot deadlock. */
-	rerr = read_all(opipe[0], &json);
-	if (read_all(epipe[0], &errs) == PS_ERR_IO && !rerr)
-		rerr = PS_ERR_IO;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	pid = -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *nl = errs.data ? strchr(errs.data, '\n') : NULL;
-
-		if (nl)
-			*nl = '\0';
-		err = ps_fail(diag,
-			      errs.data && strstr(errs.data, "not permitted") ? PS_ERR_PERMISSION
-									      : PS_ERR_SYSTEM,
-			      "%s -j list ruleset failed: %s", argv[0],
-			      errs.data && errs.data[0] ? errs.data : "no message");
-		goto out;
-	}
-	if (rerr) {
-		err = ps_fail(diag, rerr, "reading nft output: %s", ps_strerror(rerr));
-		goto out;
-	}
-	err = audit_fw_parse(json.data ? json.data : "", json.len, out, diag);
-out:
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	if (fa_ready)
-		posix_spawn_file_actions_destroy(&fa);
-	for (int i = 0; i < 2; i++) {
-		if (opipe[i] >= 0)
-			close(opipe[i]);
-		if (epipe[i] >= 0)
-			close(epipe[i]);
-	}
-	dynbuf_release(&json);
-	dynbuf_release(&errs);
-	return err;
-}
-
-/* ---- judging ---------------------------------------------------------------------------- */
 
 enum val_kind {
 	V_UNKNOWN, /* depends on something we do not model (source address, marks, ...) */
@@ -547,7 +91,7 @@ static int proto_number(const char *name)
 
 static struct val eval_payload(const struct eval *ev, json_t *p)
 {
-	const char *proto = jstr(p, "protocol"), *field = jstr(p, "field");
+	const char *proto = fw_jstr(p, "protocol"), *field = fw_jstr(p, "field");
 	const struct audit_fw_query *q = ev->q;
 	struct val v = {.kind = V_UNKNOWN};
 	int pnum;
@@ -590,7 +134,7 @@ static struct val eval_left(const struct eval *ev, json_t *left)
 
 	if ((o = json_object_get(left, "payload")))
 		return eval_payload(ev, o);
-	if ((o = json_object_get(left, "meta")) && (key = jstr(o, "key"))) {
+	if ((o = json_object_get(left, "meta")) && (key = fw_jstr(o, "key"))) {
 		if (!strcmp(key, "l4proto"))
 			v = (struct val){.kind = V_NUM, .num = q->proto};
 		else if (!strcmp(key, "nfproto"))
@@ -602,7 +146,7 @@ static struct val eval_left(const struct eval *ev, json_t *left)
 			v.kind = V_IIF;
 		return v;
 	}
-	if ((o = json_object_get(left, "ct")) && (key = jstr(o, "key")) &&
+	if ((o = json_object_get(left, "ct")) && (key = fw_jstr(o, "key")) &&
 	    !json_object_get(o, "dir")) {
 		if (!strcmp(key, "state"))
 			v = (struct val){.kind = V_STR, .str = "new"};
@@ -670,7 +214,7 @@ static enum tri compare_addr(const struct val *v, json_t *r)
 		return ps_addr_cmp(&a, &v->addr) == 0 ? T_TRUE : T_FALSE;
 	}
 	if (pfx) {
-		const char *text = jstr(pfx, "addr");
+		const char *text = fw_jstr(pfx, "addr");
 		json_int_t len = json_integer_value(json_object_get(pfx, "len"));
 		size_t full, bits;
 
@@ -751,7 +295,7 @@ static enum tri negate(enum tri t)
 
 static enum tri eval_match(const struct eval *ev, const struct fw_chain *c, json_t *m)
 {
-	const char *op = jstr(m, "op");
+	const char *op = fw_jstr(m, "op");
 	json_t *right = json_object_get(m, "right");
 	struct val v = eval_left(ev, json_object_get(m, "left"));
 
@@ -789,8 +333,9 @@ static unsigned eval_chain(struct eval *ev, const struct fw_chain *c, int depth)
 static unsigned eval_jump(struct eval *ev, const struct fw_chain *c, json_t *target_obj,
 			  bool is_goto, int depth)
 {
-	const char *target = jstr(target_obj, "target");
-	const struct fw_chain *t = target ? find_chain(ev->fw, c->family, c->table, target) : NULL;
+	const char *target = fw_jstr(target_obj, "target");
+	const struct fw_chain *t =
+	    target ? fw_find_chain(ev->fw, c->family, c->table, target) : NULL;
 	unsigned m;
 
 	if (!t)

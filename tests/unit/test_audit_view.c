@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* What the audit library hands the CLI to show: the ShieldsUP view per socket and the JSON
+ * records of `portsight local`. */
+#include <jansson.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "audit/audit.h"
+#include "audit/audit_json.h"
+#include "audit/outside.h"
+
+static void test_outside_view(void **state)
+{
+	static const struct {
+		enum audit_exposure exposure;
+		enum audit_fw_verdict fw;
+		enum audit_outside want;
+		const char *name;
+	} cases[] = {
+	    {AUDIT_EXPOSE_LOOPBACK, AUDIT_FW_NA, AUDIT_OUTSIDE_NONE, "-"},
+	    /* Loopback stays out of reach whatever a rule for the port says. */
+	    {AUDIT_EXPOSE_LOOPBACK, AUDIT_FW_ACCEPT, AUDIT_OUTSIDE_NONE, "-"},
+	    {AUDIT_EXPOSE_ALL, AUDIT_FW_ACCEPT, AUDIT_OUTSIDE_OPEN, "Open"},
+	    {AUDIT_EXPOSE_SPECIFIC, AUDIT_FW_ACCEPT, AUDIT_OUTSIDE_OPEN, "Open"},
+	    /* No firewall judged (--no-firewall, no ruleset): nothing stands in the way. */
+	    {AUDIT_EXPOSE_ALL, AUDIT_FW_NA, AUDIT_OUTSIDE_OPEN, "Open"},
+	    {AUDIT_EXPOSE_ALL, AUDIT_FW_REJECT, AUDIT_OUTSIDE_CLOSED, "Closed"},
+	    {AUDIT_EXPOSE_SPECIFIC, AUDIT_FW_DROP, AUDIT_OUTSIDE_STEALTH, "Stealth"},
+	    {AUDIT_EXPOSE_ALL, AUDIT_FW_DROP, AUDIT_OUTSIDE_STEALTH, "Stealth"},
+	    {AUDIT_EXPOSE_ALL, AUDIT_FW_UNKNOWN, AUDIT_OUTSIDE_UNKNOWN, "unknown"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct audit_socket s = {.exposure = cases[i].exposure, .fw = cases[i].fw};
+
+		assert_int_equal(audit_outside_view(&s), cases[i].want);
+		assert_string_equal(audit_outside_name(audit_outside_view(&s)), cases[i].name);
+	}
+	/* Nothing listens: nothing to see. */
+	assert_int_equal(audit_outside_view(NULL), AUDIT_OUTSIDE_NONE);
+}
+
+static char *dump(json_t *v)
+{
+	char *text;
+
+	assert_non_null(v);
+	text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	assert_non_null(text);
+	return text;
+}
+
+/* One socket, one process whose name and cmdline hold what processes may hold. */
+struct fixture {
+	struct audit_proc proc;
+	size_t proc_index;
+	struct audit_socket sock;
+	struct audit_report report;
+};
+
+static void fixture_init(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->proc.pid = 4242;
+	snprintf(f->proc.comm, sizeof(f->proc.comm), "x\x1b[31mx\x9b");
+	f->proc.cmdline = (char *)"nc -l odd\xff\"\\\n";
+	f->proc.exe = (char *)"/usr/bin/nc.openbsd";
+	f->sock.proto = IPPROTO_TCP;
+	f->sock.state = 10;
+	assert_int_equal(ps_addr_parse("0.0.0.0", &f->sock.addr), PS_OK);
+	f->sock.port = 31337;
+	f->sock.v6only = -1;
+	f->sock.exposure = AUDIT_EXPOSE_ALL;
+	f->sock.accepts_v4 = true;
+	f->sock.inode = 99;
+	f->sock.procs = &f->proc_index;
+	f->sock.nprocs = 1;
+	f->sock.fw = AUDIT_FW_ACCEPT;
+	f->sock.fw_v4 = AUDIT_FW_ACCEPT;
+	f->sock.fw_v6 = AUDIT_FW_NA;
+	f->sock.warn = AUDIT_WARN_TROJAN | AUDIT_WARN_ADHOC;
+	snprintf(f->sock.warn_text, sizeof(f->sock.warn_text), "Back Orifice");
+	f->report.socks = &f->sock;
+	f->report.nsocks = 1;
+	f->report.procs = &f->proc;
+	f->report.nprocs = 1;
+	f->report.netns_ino = 4026531840u;
+	f->report.kb_joined = true;
+}
+
+static void test_socket_json(void **state)
+{
+	static const char want[] =
+	    "{\"type\":\"socket\",\"proto\":\"tcp\",\"address\":\"0.0.0.0\",\"port\":31337,"
+	    "\"state\":\"LISTEN\",\"exposure\":\"all\",\"accepts_ipv4\":true,"
+	    "\"accepts_ipv6\":false,\"v6only\":null,\"ifindex\":0,\"device\":null,\"uid\":0,"
+	    "\"user\":null,\"inode\":99,\"netns\":4026531840,\"firewall\":\"accept\","
+	    "\"firewall_ipv4\":\"accept\",\"firewall_ipv6\":\"n/a\",\"firewall_why\":null,"
+	    "\"service\":null,\"warnings\":[\"trojan-port\",\"ad-hoc-listener\"],"
+	    "\"warning\":\"Back Orifice\",\"processes\":[{\"pid\":4242,"
+	    "\"name\":\"x\\u001B[31mx\xef\xbf\xbd\","
+	    "\"cmdline\":\"nc -l odd\xef\xbf\xbd\\\"\\\\\\n\",\"exe\":\"/usr/bin/nc.openbsd\","
+	    "\"unit\":null}]}";
+	struct fixture f;
+	char *text;
+
+	(void)state;
+	fixture_init(&f);
+	text = dump(audit_socket_json(&f.report, &f.sock, false));
+	assert_string_equal(text, want);
+	free(text);
+}
+
+static void test_socket_json_advice(void **state)
+{
+	struct fixture f;
+	json_t *v, *advice;
+	size_t i;
+
+	(void)state;
+	fixture_init(&f);
+	v = audit_socket_json(&f.report, &f.sock, true);
+	assert_non_null(v);
+	advice = json_object_get(v, "advice");
+	assert_true(json_is_array(advice));
+	assert_true(json_array_size(advice) >= 1);
+	for (i = 0; i < json_array_size(advice); i++) {
+		json_t *a = json_array_get(advice, i);
+
+		assert_true(json_is_string(json_object_get(a, "kind")));
+		assert_true(json_string_length(json_object_get(a, "text")) > 0);
+		assert_true(json_is_string(json_object_get(a, "command")) ||
+			    json_is_null(json_object_get(a, "command")));
+	}
+	/* An exposed nc gets the nft rule that closes its port. */
+	{
+		char *text = json_dumps(advice, JSON_COMPACT);
+
+		assert_non_null(strstr(text, "tcp dport 31337 drop"));
+		free(text);
+	}
+	json_decref(v);
+}
+
+static void test_summary_json(void **state)
+{
+	static const char want[] =
+	    "{\"type\":\"summary\",\"sockets\":1,\"unowned\":0,\"procs_fd_denied\":0,"
+	    "\"procs_vanished\":0,\"malformed_messages\":0,\"netns\":4026531840,"
+	    "\"netns_name\":\"lab\",\"dump_interrupted\":false,\"dump_note\":null,"
+	    "\"udp_unavailable\":false,\"firewall\":\"n/a\",\"firewall_note\":\"nft: not "
+	    "found\",\"kb\":true,\"kb_note\":null}";
+	struct fixture f;
+	char *text;
+
+	(void)state;
+	fixture_init(&f);
+	snprintf(f.report.fw_note, sizeof(f.report.fw_note), "nft: not found");
+	/* A note without the flag is stale: only a cut-short dump has one to show. */
+	snprintf(f.report.dump_note, sizeof(f.report.dump_note), "stale");
+	text = dump(audit_summary_json(&f.report, "lab"));
+	assert_string_equal(text, want);
+	free(text);
+	text = dump(audit_summary_json(&f.report, NULL));
+	assert_non_null(strstr(text, "\"netns_name\":null"));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_outside_view),
+	    cmocka_unit_test(test_socket_json),
+	    cmocka_unit_test(test_socket_json_advice),
+	    cmocka_unit_test(test_summary_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
