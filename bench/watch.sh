@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 PORTSIGHT=$PWD/$BUILD/src/cli/portsight
 WINDOW=${WINDOW:-30}
-INTERVAL=${INTERVAL:-0.5}
+INTERVALS=${INTERVALS:-0.5 0.75}
+INTERVAL=0.5 # the peer's poll
 ROUNDS=${ROUNDS:-10}
 NPROCS=5
 PER_PROC=1000
@@ -72,19 +73,6 @@ TOTAL=$(ip netns exec "$NS" ss -Htln | wc -l)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
-CMD=("$PORTSIGHT" watch --format jsonl --interval "$INTERVAL")
-ip netns exec "$NS" "${CMD[@]}" >"$WORK/events.jsonl" 2>"$WORK/watch.err" &
-WATCH=$!
-PIDS+=($WATCH)
-sleep 3 # past the first look (one full audit of the 5000 sockets)
-t0=$(cpu_ticks $WATCH)
-w0=$(date +%s.%N)
-sleep "$WINDOW"
-t1=$(cpu_ticks $WATCH)
-w1=$(date +%s.%N)
-QUIET_EVENTS=$(wc -l <"$WORK/events.jsonl")
-
-# Latency: ROUNDS new listeners, one at a time; each writes the moment listen() returned.
 cat >"$WORK/one.py" <<'PYEOF'
 import socket, sys, time
 s = socket.socket()
@@ -93,33 +81,53 @@ s.listen(1)
 print("%.6f" % time.time(), flush=True)
 time.sleep(float(sys.argv[2]))
 PYEOF
-for r in $(seq 1 "$ROUNDS"); do
-	ip netns exec "$NS" $PY "$WORK/one.py" $((30000 + r)) 3 >"$WORK/t.$r" &
-	PIDS+=($!)
-	sleep 1.2
-done
-sleep 1
-LAT=$($PY - "$WORK" "$ROUNDS" <<'PYEOF'
+
+# measure INTERVAL BASE: one watch; CPU over a quiet window, then ROUNDS new listeners on
+# ports BASE+1.. one at a time, each writing the moment its listen() returned. Appends a row.
+ROWS=()
+measure() {
+	local interval=$1 base=$2 t0 t1 w0 w1 quiet lat pct r
+	ip netns exec "$NS" "$PORTSIGHT" watch --format jsonl --interval "$interval" \
+		>"$WORK/events.jsonl" 2>"$WORK/watch.err" &
+	local watch=$!
+	PIDS+=($watch)
+	sleep 3 # past the first look (one full audit of the 5000 sockets)
+	t0=$(cpu_ticks $watch)
+	w0=$(date +%s.%N)
+	sleep "$WINDOW"
+	t1=$(cpu_ticks $watch)
+	w1=$(date +%s.%N)
+	quiet=$(wc -l <"$WORK/events.jsonl")
+	for r in $(seq 1 "$ROUNDS"); do
+		ip netns exec "$NS" $PY "$WORK/one.py" $((base + r)) 3 >"$WORK/t.$r" &
+		PIDS+=($!)
+		sleep 1.3
+	done
+	sleep 1.5
+	lat=$($PY - "$WORK" "$ROUNDS" "$base" <<'PYEOF'
 import datetime, json, statistics, sys
-work, rounds = sys.argv[1], int(sys.argv[2])
+work, rounds, base = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ev = {}
 for l in open(work + "/events.jsonl"):
     e = json.loads(l)
     if e["event"] == "open":
         ev[e["port"]] = datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
             tzinfo=datetime.timezone.utc).timestamp()
-lat = []
-for r in range(1, rounds + 1):
-    t = float(open("%s/t.%d" % (work, r)).read())
-    if 30000 + r in ev:
-        lat.append(max(0.0, ev[30000 + r] - t))
-print("%d %.3f %.3f" % (len(lat), statistics.median(lat) if lat else -1, max(lat) if lat else -1))
+lat = [max(0.0, ev[base + r] - float(open("%s/t.%d" % (work, r)).read()))
+       for r in range(1, rounds + 1) if base + r in ev]
+print("%.3f s / %.3f s (%d/%d seen)" % (statistics.median(lat) if lat else -1,
+      max(lat) if lat else -1, len(lat), rounds))
 PYEOF
 )
-kill $WATCH
-wait $WATCH 2>/dev/null
-read -r LAT_N LAT_MED LAT_MAX <<<"$LAT"
-WATCH_PCT=$($PY -c "print('%.2f' % (100.0 * ($t1 - $t0) / $HZ / ($w1 - $w0)))")
+	kill $watch
+	wait $watch 2>/dev/null
+	sleep 3 # the listeners end before the next watch starts: its quiet window stays quiet
+	pct=$($PY -c "print('%.2f' % (100.0 * ($t1 - $t0) / $HZ / ($w1 - $w0)))")
+	ROWS+=("| \`portsight watch --format jsonl --interval $interval\` | ${pct}% | $lat | $quiet |")
+}
+for interval in $INTERVALS; do
+	measure "$interval" $((30000 + ${#ROWS[@]} * 100))
+done
 
 # The Wazuh way: ss -tlnp every poll.
 # ss's CPU, measured directly: 20 runs' user+sys (GNU time), per run, per interval.
@@ -132,16 +140,16 @@ MACHINE="$(uname -r), $(nproc) CPUs"
 	echo "## Watch"
 	echo
 	echo "\`bench/watch.sh\` on $(date -u '+%Y-%m-%d %H:%M') UTC, $MACHINE: one namespace with $TOTAL listening TCP"
-	echo "sockets held by $NPROCS processes; \`${CMD[*]//$PWD\//}\` run inside it."
+	echo "sockets held by $NPROCS processes; the release build's watch runs inside it (default interval 0.75 s)."
 	echo "CPU = utime+stime from /proc/PID/stat over a ${WINDOW} s window with no change (after the first"
 	echo "look, which runs one full audit). Latency = from a new listener's listen() to the event's"
 	echo "time stamp, $ROUNDS listeners started one at a time (median / max). The peer is the"
 	echo "Wazuh way: \`ss -tlnp\` every ${INTERVAL} s (user+sys of 20 runs from GNU time, per run, per interval)."
 	echo
-	echo "| what | CPU of one core | latency median / max | events in the quiet window |"
+	echo "| command | CPU of one core | latency median / max | events in the quiet window |"
 	echo "|---|---|---|---|"
-	echo "| portsight watch, poll every ${INTERVAL} s | ${WATCH_PCT}% | ${LAT_MED} s / ${LAT_MAX} s ($LAT_N/$ROUNDS seen) | $QUIET_EVENTS |"
-	echo "| ss -tlnp every ${INTERVAL} s | ${SS_PCT}% | (a diff script's) | - |"
+	for row in "${ROWS[@]}"; do echo "${row//$PWD\//}"; done
+	echo "| \`ss -tlnp\` every ${INTERVAL} s | ${SS_PCT}% | (a diff script's) | - |"
 	echo
 	echo "Each tick is a sock_diag dump only (4 netlink dumps; no /proc walk, no nft); the full audit"
 	echo "(owners through /proc, firewall, knowledge base) runs only on a tick whose dump shows a new"

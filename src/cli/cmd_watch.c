@@ -52,7 +52,7 @@ static void watch_usage(FILE *out)
 		"  --baseline FILE       report only deviations from FILE (written from the current\n"
 		"                        state when it does not exist yet)\n"
 		"  --once                compare once with --baseline and exit: 1 on deviation, 0 if none\n"
-		"  --interval SECONDS    poll interval (default 0.5; a new listener is seen within it)\n"
+		"  --interval SECONDS    poll interval (default 0.75; a new listener is seen within it)\n"
 		"  --grace SECONDS       how long a listener must stay gone to be closed (default 2)\n"
 		"  --netns NAME          watch /run/netns/NAME (repeatable; default: this namespace)\n"
 		"  --format table|jsonl  events on standard output (default: table on a terminal,\n"
@@ -123,7 +123,7 @@ static int parse_args(int argc, char **argv, struct watch_args *a)
 
 	memset(a, 0, sizeof(*a));
 	watch_opts_init(&a->opts);
-	a->interval = 0.5;
+	a->interval = 0.75;
 	a->webhook_timeout = 5;
 	a->webhook_retries = 3;
 	optind = 1;

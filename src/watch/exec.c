@@ -103,6 +103,8 @@ static enum ps_err exec_emit(void *ctx, const struct watch_event *ev, const char
 	char vars[EXEC_ENV_VARS][256];
 	char *argv[] = {"sh", "-c", (char *)c->command, NULL};
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults;
 	enum ps_err err = PS_OK;
 	int pipefd[2] = {-1, -1}, rc;
 	char **env = NULL;
@@ -122,7 +124,17 @@ static enum ps_err exec_emit(void *ctx, const struct watch_event *ev, const char
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[0], 0);
-	rc = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env);
+	/* The watch blocks the signals it reads through a signalfd and ignores SIGPIPE; the
+	 * command must get the defaults back, or it could not be stopped by Ctrl-C. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[0]);
 	if (rc) {

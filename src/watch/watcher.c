@@ -25,6 +25,21 @@ struct watch_ns {
 	int fd;			    /* /run/netns/NAME, -1 for ours */
 };
 
+/* What one socket of a dump is, in the kernel's order: ticks compare these before anything
+ * else, since a quiet machine dumps the same sockets in the same order every time. */
+struct raw_key {
+	uint64_t inode;
+	struct ps_addr addr;
+	uint16_t port;
+	uint8_t proto;
+	uint32_t ns; /* index into watcher.ns */
+};
+
+struct raw_keys {
+	struct raw_key *v;
+	size_t n, cap;
+};
+
 struct watcher {
 	struct watch_opts opts;
 	struct watch_ns *ns;
@@ -33,7 +48,9 @@ struct watcher {
 	struct watch_snapshot reported;
 	bool primed; /* the first poll without a baseline only learns */
 	size_t audits;
+	size_t npending; /* reported listeners gone but not yet closed */
 	struct audit_diag_dump dump;
+	struct raw_keys raw, prev_raw;
 };
 
 void watch_opts_init(struct watch_opts *o)
@@ -129,6 +146,8 @@ void watch_free(struct watcher *w)
 	free(w->ns);
 	watch_snapshot_release(&w->reported);
 	audit_diag_dump_release(&w->dump);
+	free(w->raw.v);
+	free(w->prev_raw.v);
 	free(w);
 }
 
@@ -144,8 +163,30 @@ size_t watch_audits(const struct watcher *w)
 
 /* ---- the cheap poll ----------------------------------------------------------------------- */
 
-static enum ps_err dump_ns(struct watcher *w, const struct watch_ns *ns, struct watch_snapshot *cur,
-			   struct ps_diag *diag)
+static enum ps_err raw_push(struct raw_keys *r, const struct audit_diag_entry *e, uint32_t ns)
+{
+	struct raw_key *k;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct raw_key *v = reallocarray(r->v, cap, sizeof(*v));
+
+		if (!v)
+			return PS_ERR_NOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	k = &r->v[r->n++];
+	memset(k, 0, sizeof(*k));
+	k->inode = e->inode;
+	k->addr = e->addr;
+	k->port = e->port;
+	k->proto = e->proto;
+	k->ns = ns;
+	return PS_OK;
+}
+
+static enum ps_err dump_ns(struct watcher *w, uint32_t ns, struct ps_diag *diag)
 {
 	static const uint8_t families[2] = {AF_INET, AF_INET6};
 	struct audit_diag_dump *d = &w->dump;
@@ -167,19 +208,50 @@ static enum ps_err dump_ns(struct watcher *w, const struct watch_ns *ns, struct 
 			err = ps_fail(diag, PS_ERR_UNSUPPORTED, "sock_diag for TCP: %s",
 				      strerror(d->error));
 	}
-	for (k = 0; k < d->n && !err; k++) {
+	for (k = 0; k < d->n && !err; k++)
+		err = raw_push(&w->raw, &d->v[k], ns);
+	return err;
+}
+
+/* The keys of a dump as a sorted snapshot (sockets sharing a key merged). */
+static enum ps_err raw_snapshot(const struct watcher *w, struct watch_snapshot *cur)
+{
+	enum ps_err err = PS_OK;
+	size_t k;
+
+	for (k = 0; k < w->raw.n && !err; k++) {
+		const struct raw_key *r = &w->raw.v[k];
 		struct watch_listener l;
 
 		memset(&l, 0, sizeof(l));
-		snprintf(l.netns, sizeof(l.netns), "%s", ns->name);
-		l.proto = d->v[k].proto;
-		l.addr = d->v[k].addr;
-		l.port = d->v[k].port;
-		l.sig = d->v[k].inode;
+		snprintf(l.netns, sizeof(l.netns), "%s", w->ns[r->ns].name);
+		l.proto = r->proto;
+		l.addr = r->addr;
+		l.port = r->port;
+		l.sig = r->inode;
 		l.nsockets = 1;
 		err = watch_snapshot_push(cur, &l);
 	}
+	if (!err)
+		watch_snapshot_sort(cur);
 	return err;
+}
+
+static bool raw_unchanged(const struct watcher *w)
+{
+	const struct raw_keys *a = &w->raw, *b = &w->prev_raw;
+	size_t k;
+
+	if (a->n != b->n)
+		return false;
+	for (k = 0; k < a->n; k++) {
+		const struct raw_key *x = &a->v[k], *y = &b->v[k];
+
+		if (x->inode != y->inode || x->port != y->port || x->proto != y->proto ||
+		    x->ns != y->ns || ps_addr_cmp(&x->addr, &y->addr))
+			return false;
+	}
+	return true;
 }
 
 static enum ps_err enter(const struct watcher *w, int fd, struct ps_diag *diag)
@@ -191,23 +263,25 @@ static enum ps_err enter(const struct watcher *w, int fd, struct ps_diag *diag)
 	return PS_OK;
 }
 
-static enum ps_err fast_poll(struct watcher *w, struct watch_snapshot *cur, struct ps_diag *diag)
+static enum ps_err fast_poll(struct watcher *w, struct ps_diag *diag)
 {
+	struct raw_keys swap = w->prev_raw;
 	enum ps_err err = PS_OK;
 	size_t i;
 
+	w->prev_raw = w->raw;
+	w->raw = swap;
+	w->raw.n = 0;
 	for (i = 0; i < w->nns && !err; i++) {
 		err = enter(w, w->ns[i].fd, diag);
 		if (err)
 			break;
-		err = dump_ns(w, &w->ns[i], cur, diag);
+		err = dump_ns(w, (uint32_t)i, diag);
 		/* Back home whatever happened: the next namespace, or the caller, expects it. */
 		if (w->ns[i].fd >= 0 && setns(w->self_fd, CLONE_NEWNET) && !err)
 			err = ps_fail(diag, PS_ERR_SYSTEM, "returning to our network namespace: %s",
 				      strerror(errno));
 	}
-	if (!err)
-		watch_snapshot_sort(cur);
 	return err;
 }
 
@@ -342,7 +416,14 @@ enum ps_err watch_poll(struct watcher *w, double now, struct watch_events *out,
 	watch_snapshot_init(&next);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	err = fast_poll(w, &cur, diag);
+	err = fast_poll(w, diag);
+	if (err)
+		goto out;
+	/* The common tick: the same sockets in the same order as last time, nothing waiting
+	 * to be closed. Nothing to diff, nothing to audit. */
+	if (w->primed && w->audits && !w->npending && raw_unchanged(w))
+		goto out;
+	err = raw_snapshot(w, &cur);
 	if (err)
 		goto out;
 	if (!w->primed || needs_audit(&w->reported, &cur)) {
@@ -367,6 +448,9 @@ enum ps_err watch_poll(struct watcher *w, double now, struct watch_events *out,
 	watch_snapshot_release(&w->reported);
 	w->reported = next;
 	watch_snapshot_init(&next);
+	w->npending = 0;
+	for (i = 0; i < w->reported.n; i++)
+		w->npending += w->reported.v[i].gone_since != 0;
 out:
 	watch_snapshot_release(&next);
 	watch_snapshot_release(&full);

@@ -105,7 +105,7 @@ listener old 6 tcp :: 7105 0 # replaced by another program later
 # The watches: the main one with every channel; two more whose webhooks fail.
 lab_spawn "$NS" "$PORTSIGHT" watch --format jsonl --interval 0.2 --grace 1.5 \
 	--webhook http://127.0.0.1:8091/hook --prom "$WORK/prom.txt" \
-	--exec "cat >>'$WORK/exec.jsonl'; echo \"\$PORTSIGHT_EVENT \$PORTSIGHT_PROTO \$PORTSIGHT_PORT \$PORTSIGHT_PROGRAM\" >>'$WORK/exec.env'" \
+	--exec "cat >>'$WORK/exec.jsonl'; echo \"\$PORTSIGHT_EVENT \$PORTSIGHT_PROTO \$PORTSIGHT_PORT \$PORTSIGHT_PROGRAM\" >>'$WORK/exec.env'; exec grep -E '^Sig(Blk|Ign)' /proc/self/status >>'$WORK/exec.sig'" \
 	>"$WORK/events.jsonl" 2>"$WORK/watch.err"
 WATCH=${LAB_PIDS[-1]}
 lab_spawn "$NS" "$PORTSIGHT" watch --format jsonl --interval 0.2 --grace 1.5 \
@@ -214,6 +214,17 @@ lab_check "webhook got every event" "$(events_set "$WORK/events.jsonl")" "$(even
 wait_lines "$WORK/exec.jsonl" 7
 lab_check "--exec got every event on stdin" "$(events_set "$WORK/events.jsonl")" "$(events_set "$WORK/exec.jsonl")"
 lab_check "--exec environment" "open tcp 31337 nc" "$(grep -c . "$WORK/exec.env" >/dev/null; grep ' 31337 ' "$WORK/exec.env")"
+# The watch ignores SIGPIPE (and blocks the signals it reads from a signalfd; dash unblocks
+# those itself, so only SIGPIPE is checked): a command it runs must get the defaults back.
+sigbits() { # FIELD MASK: how many commands had any of MASK's bits set in FIELD
+	local n=0 v
+	for v in $(awk -v f="$1:" '$1 == f { print $2 }' "$WORK/exec.sig"); do
+		(( 0x$v & $2 )) && n=$((n + 1))
+	done
+	echo $n
+}
+lab_check "--exec: commands ran" 7 "$(grep -c '^SigBlk' "$WORK/exec.sig")"
+lab_check "--exec: SIGPIPE not ignored" 0 "$(sigbits SigIgn 0x1000)"
 lab_check "prom: 7101 listening" 1 "$(grep -c 'port="7101",program="python3",exposure="all",firewall="accept"} 1' "$WORK/prom.txt")"
 lab_check "prom: closed 7102 gone" 0 "$(grep -c 'port="7102"' "$WORK/prom.txt")"
 lab_check "prom: no temporary file left" "" "$(ls "$WORK" | grep tmp)"
