@@ -33,34 +33,42 @@ struct harden_args {
 
 static void harden_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: portsight harden [OPTIONS]\n\n"
-		"Plans an nftables table of its own (inet portsight) that drops new inbound\n"
-		"connections to every exposed port not allowed, IPv4 and IPv6, TCP and UDP, leaving\n"
-		"loopback, established traffic and every other table alone; prints it and what\n"
-		"becomes Stealth or stays Open. Nothing changes without --apply.\n\n"
-		"  --allow LIST      keep these open: ssh,443/tcp,53/udp,8000-8100 (repeatable)\n"
-		"  --refuse LIST     close these even if allowed by default (ssh is kept unless\n"
-		"                    refused; the port of the SSH session in use is never closed)\n"
-		"  --mode drop|reject  drop: no answer (Stealth, default); reject: Closed\n"
-		"  --stealth-ping    also drop ICMP and ICMPv6 echo requests\n"
-		"  --apply           load the table (checked first, one transaction) and roll it back\n"
-		"                    unless 'portsight harden --confirm' follows within --timeout\n"
-		"  --timeout SECONDS how long --apply waits for --confirm (default 30; 0 = keep\n"
-		"                    without asking)\n"
-		"  --confirm         keep the table a waiting --apply loaded\n"
-		"  --undo            remove table inet portsight (and nothing else)\n"
-		"  --state-dir DIR   where --apply and --confirm meet (default " HARDEN_STATE_DIR ")\n"
-		"  -h, --help        this text\n\n"
-		"Exit codes: dry run 1 when ports would change, 0 when none; --apply 0 when confirmed,\n"
-		"1 when rolled back; 3 when nftables refused (nothing is applied then).\n");
+	fprintf(
+	    out,
+	    "usage: portsight harden [OPTIONS]\n\n"
+	    "Plans an nftables table of its own (inet portsight) that drops new inbound\n"
+	    "connections to every exposed port not allowed, IPv4 and IPv6, TCP and UDP, leaving\n"
+	    "loopback, established traffic and every other table alone; prints it and what\n"
+	    "becomes Stealth or stays Open. Nothing changes without --apply.\n\n"
+	    "  --allow LIST      keep these open: ssh,443/tcp,53/udp,8000-8100 (repeatable)\n"
+	    "  --refuse LIST     close these even if allowed by default (ssh is kept unless\n"
+	    "                    refused; the port of the SSH session in use is never closed)\n"
+	    "  --mode drop|reject  drop: no answer (Stealth, default); reject: Closed\n"
+	    "  --stealth-ping    also drop ICMP and ICMPv6 echo requests\n"
+	    "  --apply           load the table (checked first, one transaction) and roll it back\n"
+	    "                    unless 'portsight harden --confirm' follows within --timeout\n"
+	    "  --timeout SECONDS how long --apply waits for --confirm (default 30; 0 = keep\n"
+	    "                    without asking)\n"
+	    "  --confirm         keep the table a waiting --apply loaded\n"
+	    "  --undo            remove table inet portsight (and nothing else)\n"
+	    "  --state-dir DIR   where --apply and --confirm meet (default " HARDEN_STATE_DIR ")\n"
+	    "  -h, --help        this text\n\n"
+	    "Exit codes: dry run 1 when ports would change, 0 when none; --apply 0 once\n"
+	    "confirmed, 1 when rolled back; 3 when nftables refused (nothing applied then).\n");
 }
 
 static int parse_args(int argc, char **argv, struct harden_args *a, const struct kb *kb)
 {
 	enum {
-		OPT_ALLOW = 256, OPT_REFUSE, OPT_MODE, OPT_PING, OPT_APPLY, OPT_TIMEOUT,
-		OPT_CONFIRM, OPT_UNDO, OPT_STATE
+		OPT_ALLOW = 256,
+		OPT_REFUSE,
+		OPT_MODE,
+		OPT_PING,
+		OPT_APPLY,
+		OPT_TIMEOUT,
+		OPT_CONFIRM,
+		OPT_UNDO,
+		OPT_STATE
 	};
 	static const struct option longopts[] = {
 	    {"allow", required_argument, NULL, OPT_ALLOW},
@@ -132,9 +140,10 @@ static int parse_args(int argc, char **argv, struct harden_args *a, const struct
 			harden_usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			cli_error("harden: unknown or incomplete option '%s' (see 'portsight harden "
-				  "--help')",
-				  cli_bad_option(argv, optbuf));
+			cli_error(
+			    "harden: unknown or incomplete option '%s' (see 'portsight harden "
+			    "--help')",
+			    cli_bad_option(argv, optbuf));
 			return CLI_EXIT_USAGE;
 		}
 	}
@@ -308,7 +317,8 @@ static int apply(const struct harden_args *a, const struct harden_plan *p, const
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
-		rc = cli_fail(ps_fail(&diag, PS_ERR_SYSTEM, "signalfd: %s", strerror(errno)), &diag);
+		rc =
+		    cli_fail(ps_fail(&diag, PS_ERR_SYSTEM, "signalfd: %s", strerror(errno)), &diag);
 		goto out;
 	}
 	err = harden_nft_load(rules, &diag);
@@ -324,8 +334,9 @@ static int apply(const struct harden_args *a, const struct harden_plan *p, const
 		rc = CLI_EXIT_FAILURE;
 		goto out;
 	}
-	printf("\napplied table inet %s; the audit of the new ruleset agrees on %zu of %zu ports%s\n",
-	       HARDEN_TABLE, p->n - unknown, p->n, unknown ? " (the rest it cannot judge)" : "");
+	printf(
+	    "\napplied table inet %s; the audit of the new ruleset agrees on %zu of %zu ports%s\n",
+	    HARDEN_TABLE, p->n - unknown, p->n, unknown ? " (the rest it cannot judge)" : "");
 	if (!a->timeout)
 		goto out;
 	printf("run 'portsight harden --confirm' within %llu s to keep it, or it is rolled back\n",

@@ -43,33 +43,34 @@ struct channel_run {
 
 static void watch_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: portsight watch [OPTIONS]\n\n"
-		"Watches this machine's listening TCP and UDP sockets and reports each listener that\n"
-		"opens, closes or changes owner program, with its process, exposure, firewall verdict\n"
-		"and the knowledge base's warning. A listener is an address and port, not a PID: a\n"
-		"service that restarts on the same address is not an event.\n\n"
-		"  --baseline FILE       report only deviations from FILE (written from the current\n"
-		"                        state when it does not exist yet)\n"
-		"  --once                compare once with --baseline and exit: 1 on deviation, 0 if none\n"
-		"  --interval SECONDS    poll interval (default 0.75; a new listener is seen within it)\n"
-		"  --grace SECONDS       how long a listener must stay gone to be closed (default 2)\n"
-		"  --netns NAME          watch /run/netns/NAME (repeatable; default: this namespace)\n"
-		"  --format table|jsonl  events on standard output (default: table on a terminal,\n"
-		"                        else jsonl)\n"
-		"  --quiet               nothing on standard output\n"
-		"  --syslog              events to syslog (the journal)\n"
-		"  --exec COMMAND        run sh -c COMMAND per event: PORTSIGHT_* in its environment,\n"
-		"                        the event as JSON on its standard input\n"
-		"  --webhook URL         POST each event as JSON (never blocks the watch)\n"
-		"  --webhook-timeout S   seconds per attempt (default 5)\n"
-		"  --webhook-retries N   attempts after the first (default 3)\n"
-		"  --prom FILE           keep a Prometheus textfile of portsight_listening at FILE\n"
-		"  --tcp, --udp          only that protocol\n"
-		"  --no-firewall         do not judge the nftables ruleset\n"
-		"  --no-kb               no service names, no trojan warnings\n"
-		"  -h, --help            this text\n\n"
-		"Runs until interrupted (SIGTERM: exit 0; Ctrl-C: exit 130).\n");
+	fprintf(
+	    out,
+	    "usage: portsight watch [OPTIONS]\n\n"
+	    "Watches this machine's listening TCP and UDP sockets and reports each listener that\n"
+	    "opens, closes or changes owner program, with its process, exposure, firewall verdict\n"
+	    "and the knowledge base's warning. A listener is an address and port, not a PID: a\n"
+	    "service that restarts on the same address is not an event.\n\n"
+	    "  --baseline FILE       report only deviations from FILE (written from the current\n"
+	    "                        state when it does not exist yet)\n"
+	    "  --once                compare once with --baseline: exit 1 on deviation, else 0\n"
+	    "  --interval SECONDS    poll interval (default 0.75; a new listener shows within it)\n"
+	    "  --grace SECONDS       how long a listener must stay gone to be closed (default 2)\n"
+	    "  --netns NAME          watch /run/netns/NAME (repeatable; default: this namespace)\n"
+	    "  --format table|jsonl  events on standard output (default: table on a terminal,\n"
+	    "                        else jsonl)\n"
+	    "  --quiet               nothing on standard output\n"
+	    "  --syslog              events to syslog (the journal)\n"
+	    "  --exec COMMAND        run sh -c COMMAND per event: PORTSIGHT_* in its environment,\n"
+	    "                        the event as JSON on its standard input\n"
+	    "  --webhook URL         POST each event as JSON (never blocks the watch)\n"
+	    "  --webhook-timeout S   seconds per attempt (default 5)\n"
+	    "  --webhook-retries N   attempts after the first (default 3)\n"
+	    "  --prom FILE           keep a Prometheus textfile of portsight_listening at FILE\n"
+	    "  --tcp, --udp          only that protocol\n"
+	    "  --no-firewall         do not judge the nftables ruleset\n"
+	    "  --no-kb               no service names, no trojan warnings\n"
+	    "  -h, --help            this text\n\n"
+	    "Runs until interrupted (SIGTERM: exit 0; Ctrl-C: exit 130).\n");
 }
 
 static int parse_seconds(const char *name, const char *text, double min, double max, double *out)
@@ -91,9 +92,23 @@ static int parse_seconds(const char *name, const char *text, double min, double 
 static int parse_args(int argc, char **argv, struct watch_args *a)
 {
 	enum {
-		OPT_BASELINE = 256, OPT_ONCE, OPT_INTERVAL, OPT_GRACE, OPT_NETNS, OPT_FORMAT,
-		OPT_QUIET, OPT_SYSLOG, OPT_EXEC, OPT_WEBHOOK, OPT_WH_TIMEOUT, OPT_WH_RETRIES,
-		OPT_PROM, OPT_TCP, OPT_UDP, OPT_NOFW, OPT_NOKB
+		OPT_BASELINE = 256,
+		OPT_ONCE,
+		OPT_INTERVAL,
+		OPT_GRACE,
+		OPT_NETNS,
+		OPT_FORMAT,
+		OPT_QUIET,
+		OPT_SYSLOG,
+		OPT_EXEC,
+		OPT_WEBHOOK,
+		OPT_WH_TIMEOUT,
+		OPT_WH_RETRIES,
+		OPT_PROM,
+		OPT_TCP,
+		OPT_UDP,
+		OPT_NOFW,
+		OPT_NOKB
 	};
 	static const struct option longopts[] = {
 	    {"baseline", required_argument, NULL, OPT_BASELINE},
@@ -243,9 +258,9 @@ static int open_channels(const struct watch_args *a, struct channel_run *ch, siz
 		bool on;
 	} want[] = {
 	    {a->format && !strcmp(a->format, "table") ? &watch_chan_table
-	     : a->format			       ? &watch_chan_jsonl
-	     : isatty(STDOUT_FILENO)		       ? &watch_chan_table
-						       : &watch_chan_jsonl,
+	     : a->format			      ? &watch_chan_jsonl
+	     : isatty(STDOUT_FILENO)		      ? &watch_chan_table
+						      : &watch_chan_jsonl,
 	     NULL, !a->quiet},
 	    {&watch_chan_syslog, NULL, a->syslog},
 	    {&watch_chan_exec, a->exec, a->exec != NULL},
@@ -430,7 +445,8 @@ int cmd_watch(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
-		rc = cli_fail(ps_fail(&diag, PS_ERR_SYSTEM, "signalfd: %s", strerror(errno)), &diag);
+		rc =
+		    cli_fail(ps_fail(&diag, PS_ERR_SYSTEM, "signalfd: %s", strerror(errno)), &diag);
 		goto out;
 	}
 	err = watch_new(&a.opts, have_baseline ? &baseline : NULL, &w, &diag);

@@ -23,8 +23,8 @@ enum ps_err harden_pending_path(const char *dir, char *buf, size_t len, struct p
 	if (stat("/proc/thread-self/ns/net", &st))
 		return ps_fail(diag, PS_ERR_SYSTEM, "which network namespace: %s", strerror(errno));
 	if (mkdir(dir, 0700) && errno != EEXIST)
-		return ps_fail(diag, errno == EACCES ? PS_ERR_PERMISSION : PS_ERR_IO, "%s: %s",
-			       dir, strerror(errno));
+		return ps_fail(diag, errno == EACCES ? PS_ERR_PERMISSION : PS_ERR_IO, "%s: %s", dir,
+			       strerror(errno));
 	snprintf(buf, len, "%s/harden-%llu.pending", dir, (unsigned long long)st.st_ino);
 	return PS_OK;
 }
@@ -59,8 +59,10 @@ enum ps_err harden_pending_create(const char *path, struct ps_diag *diag)
 		pid_t other = pending_pid(path);
 
 		if (alive(other))
-			return ps_fail(diag, PS_ERR_INVALID, "another harden --apply (pid %d) is "
-				       "waiting for confirmation", (int)other);
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "another harden --apply (pid %d) is "
+				       "waiting for confirmation",
+				       (int)other);
 		unlink(path); /* left by an apply that was killed */
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	}
@@ -84,7 +86,8 @@ bool harden_pending_exists(const char *path)
 enum ps_err harden_pending_confirm(const char *path, struct ps_diag *diag)
 {
 	if (!harden_pending_exists(path) || !alive(pending_pid(path)))
-		return ps_fail(diag, PS_ERR_NOT_FOUND, "no harden --apply is waiting for "
+		return ps_fail(diag, PS_ERR_NOT_FOUND,
+			       "no harden --apply is waiting for "
 			       "confirmation in this network namespace");
 	if (unlink(path))
 		return ps_fail(diag, PS_ERR_IO, "%s: %s", path, strerror(errno));

@@ -20,7 +20,7 @@
 
 struct kb;
 
-#define HARDEN_TABLE "portsight" /* family inet */
+#define HARDEN_TABLE	  "portsight" /* family inet */
 #define HARDEN_RANGES_MAX 256
 
 /* A port range of one protocol, or of both (proto 0). */
@@ -52,10 +52,10 @@ enum harden_mode {
 struct harden_opts {
 	struct harden_ports allow;
 	struct harden_ports refuse;
-	bool keep_ssh;		/* default true: port 22/tcp and sockets held by sshd stay open */
-	uint16_t session_port;	/* TCP port of the SSH session we run in (never closed), or 0 */
+	bool keep_ssh;	       /* default true: port 22/tcp and sockets held by sshd stay open */
+	uint16_t session_port; /* TCP port of the SSH session we run in (never closed), or 0 */
 	enum harden_mode mode;
-	bool stealth_ping;	/* also drop ICMP / ICMPv6 echo requests */
+	bool stealth_ping; /* also drop ICMP / ICMPv6 echo requests */
 };
 
 void harden_opts_init(struct harden_opts *o);

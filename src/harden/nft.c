@@ -144,8 +144,8 @@ enum ps_err harden_nft_remove(bool *removed, struct ps_diag *diag)
 	if (err || !current)
 		return err;
 	free(current);
-	err = run("delete table inet " HARDEN_TABLE "\n", "removing table inet " HARDEN_TABLE,
-		  true, diag);
+	err = run("delete table inet " HARDEN_TABLE "\n", "removing table inet " HARDEN_TABLE, true,
+		  diag);
 	*removed = !err;
 	return err;
 }

@@ -91,8 +91,10 @@ static enum ps_err parse_item(const char *item, const struct kb *kb, struct hard
 			added++;
 		}
 		if (!err && !added)
-			err = ps_fail(diag, PS_ERR_INVALID, "unknown service '%s' (give a port "
-				      "number, e.g. 8080/tcp)", item);
+			err = ps_fail(diag, PS_ERR_INVALID,
+				      "unknown service '%s' (give a port "
+				      "number, e.g. 8080/tcp)",
+				      item);
 		return err;
 	}
 }
@@ -111,7 +113,8 @@ enum ps_err harden_ports_parse(const char *list, const struct kb *kb, struct har
 		char item[64];
 
 		if (!len || len >= sizeof(item))
-			return ps_fail(diag, PS_ERR_INVALID, "'%.*s' is not a port, range or service",
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "'%.*s' is not a port, range or service",
 				       (int)(len > 40 ? 40 : len), p);
 		memcpy(item, p, len);
 		item[len] = '\0';
@@ -171,8 +174,8 @@ static void decide(struct harden_item *it, const struct harden_opts *o)
 	} else if (harden_ports_match(&o->allow, it->proto, it->port, &name)) {
 		it->close = false;
 		snprintf(it->reason, sizeof(it->reason), "allowed (--allow %s)", name);
-	} else if (o->keep_ssh && ((it->proto == IPPROTO_TCP && it->port == 22) ||
-				   !strcmp(it->program, "sshd"))) {
+	} else if (o->keep_ssh &&
+		   ((it->proto == IPPROTO_TCP && it->port == 22) || !strcmp(it->program, "sshd"))) {
 		it->close = false;
 		snprintf(it->reason, sizeof(it->reason), "ssh is kept (--refuse ssh closes it)");
 	} else {
@@ -265,7 +268,7 @@ void harden_plan_release(struct harden_plan *p)
 
 static enum ps_err render_ports(struct dynbuf *b, const struct harden_plan *p, uint8_t proto)
 {
-	const char *verdict = p->mode == HARDEN_DROP	 ? "drop"
+	const char *verdict = p->mode == HARDEN_DROP ? "drop"
 			      : proto == IPPROTO_TCP ? "reject with tcp reset"
 						     : "reject with icmpx type port-unreachable";
 	enum ps_err err = PS_OK;
@@ -275,8 +278,8 @@ static enum ps_err render_ports(struct dynbuf *b, const struct harden_plan *p, u
 		if (p->items[i].proto != proto || !p->items[i].close)
 			continue;
 		if (!n)
-			err = dynbuf_addf(b, "\t\t%s dport { %u", proto == IPPROTO_TCP ? "tcp" : "udp",
-					  p->items[i].port);
+			err = dynbuf_addf(b, "\t\t%s dport { %u",
+					  proto == IPPROTO_TCP ? "tcp" : "udp", p->items[i].port);
 		else
 			err = dynbuf_addf(b, ", %u", p->items[i].port);
 		n++;
@@ -294,11 +297,12 @@ char *harden_render(const struct harden_plan *p)
 	dynbuf_init(&b, (size_t)16 * 1024 * 1024);
 	/* Priority -10: before the usual filter chains, though any order would do (a drop is
 	 * final in every base chain; our accepts only end our own chain). */
-	err = dynbuf_addf(&b, "table inet %s {\n"
-			      "\tchain input {\n"
-			      "\t\ttype filter hook input priority filter - 10; policy accept;\n"
-			      "\t\tiif \"lo\" accept\n"
-			      "\t\tct state established,related accept\n",
+	err = dynbuf_addf(&b,
+			  "table inet %s {\n"
+			  "\tchain input {\n"
+			  "\t\ttype filter hook input priority filter - 10; policy accept;\n"
+			  "\t\tiif \"lo\" accept\n"
+			  "\t\tct state established,related accept\n",
 			  HARDEN_TABLE);
 	if (!err)
 		err = render_ports(&b, p, IPPROTO_TCP);

@@ -35,8 +35,10 @@ static enum ps_err get_text(json_t *o, const char *key, size_t i, char *dst, siz
 		return ps_fail(diag, PS_ERR_INVALID, "listeners[%zu].%s: not a string", i, key);
 	n = json_string_length(v);
 	if (n >= len || memchr(json_string_value(v), '\0', n))
-		return ps_fail(diag, PS_ERR_INVALID, "listeners[%zu].%s: longer than %zu bytes or "
-			       "holds a NUL", i, key, len - 1);
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "listeners[%zu].%s: longer than %zu bytes or "
+			       "holds a NUL",
+			       i, key, len - 1);
 	memcpy(dst, json_string_value(v), n);
 	dst[n] = '\0';
 	return PS_OK;
@@ -78,7 +80,8 @@ static enum ps_err parse_listener(json_t *o, size_t i, struct watch_listener *l,
 	port = json_object_get(o, "port");
 	if (!json_is_integer(port) || json_integer_value(port) < 1 ||
 	    json_integer_value(port) > 65535)
-		return ps_fail(diag, PS_ERR_INVALID, "listeners[%zu].port: not a number 1-65535", i);
+		return ps_fail(diag, PS_ERR_INVALID, "listeners[%zu].port: not a number 1-65535",
+			       i);
 	if (strchr(l->netns, '/'))
 		return ps_fail(diag, PS_ERR_INVALID, "listeners[%zu].netns: '%s' holds a '/'", i,
 			       l->netns);
@@ -109,13 +112,16 @@ enum ps_err watch_baseline_parse(const char *text, size_t len, struct watch_snap
 	version = json_object_get(root, "portsight_baseline");
 	list = json_object_get(root, "listeners");
 	if (!json_is_object(root) || !json_is_integer(version)) {
-		err = ps_fail(diag, PS_ERR_INVALID, "not a portsight baseline "
+		err = ps_fail(diag, PS_ERR_INVALID,
+			      "not a portsight baseline "
 			      "(no \"portsight_baseline\" version)");
 		goto out;
 	}
 	if (json_integer_value(version) != 1) {
-		err = ps_fail(diag, PS_ERR_UNSUPPORTED, "baseline version %lld (this portsight "
-			      "reads version 1)", (long long)json_integer_value(version));
+		err = ps_fail(diag, PS_ERR_UNSUPPORTED,
+			      "baseline version %lld (this portsight "
+			      "reads version 1)",
+			      (long long)json_integer_value(version));
 		goto out;
 	}
 	if (!json_is_array(list)) {
@@ -144,8 +150,7 @@ out:
 	return err;
 }
 
-enum ps_err watch_baseline_load(const char *path, struct watch_snapshot *out,
-				struct ps_diag *diag)
+enum ps_err watch_baseline_load(const char *path, struct watch_snapshot *out, struct ps_diag *diag)
 {
 	struct ps_diag inner = {{0}};
 	char *text = NULL;
@@ -165,8 +170,10 @@ enum ps_err watch_baseline_load(const char *path, struct watch_snapshot *out,
 			char *grown;
 
 			if (cap >= WATCH_BASELINE_MAX_BYTES) {
-				err = ps_fail(diag, PS_ERR_TOO_LARGE, "baseline %s: larger than "
-					      "%zu bytes", path, WATCH_BASELINE_MAX_BYTES);
+				err = ps_fail(diag, PS_ERR_TOO_LARGE,
+					      "baseline %s: larger than "
+					      "%zu bytes",
+					      path, WATCH_BASELINE_MAX_BYTES);
 				goto out;
 			}
 			cap = cap ? cap * 2 : 16384;
@@ -254,8 +261,8 @@ enum ps_err watch_baseline_save(const char *path, const struct watch_snapshot *s
 		tmp = NULL;
 		goto out;
 	}
-	if (json_dumpfd(root, fd, JSON_INDENT(1) | JSON_PRESERVE_ORDER) || write(fd, "\n", 1) != 1 ||
-	    fsync(fd)) {
+	if (json_dumpfd(root, fd, JSON_INDENT(1) | JSON_PRESERVE_ORDER) ||
+	    write(fd, "\n", 1) != 1 || fsync(fd)) {
 		err = ps_fail(diag, PS_ERR_IO, "baseline %s: write failed: %s", path,
 			      strerror(errno));
 		goto out;

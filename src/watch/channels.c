@@ -49,10 +49,10 @@ static void stream_close(void *ctx)
 }
 
 const struct watch_channel watch_chan_jsonl = {
-	.name = "jsonl",
-	.open = stream_open,
-	.emit = jsonl_emit,
-	.close = stream_close,
+    .name = "jsonl",
+    .open = stream_open,
+    .emit = jsonl_emit,
+    .close = stream_close,
 };
 
 /* ---- terminal table ----------------------------------------------------------------------- */
@@ -63,8 +63,8 @@ static enum ps_err table_open(void **ctx, const struct watch_channel_opts *o, st
 
 	if (err)
 		return err;
-	fprintf(o->out, "%-8s %-6s %-5s %-26s %-8s %-7s %7s  %-16s %s\n", "TIME", "EVENT",
-		"PROTO", "ADDRESS", "EXPOSURE", "FW", "PID", "PROGRAM", "NOTE");
+	fprintf(o->out, "%-8s %-6s %-5s %-26s %-8s %-7s %7s  %-16s %s\n", "TIME", "EVENT", "PROTO",
+		"ADDRESS", "EXPOSURE", "FW", "PID", "PROGRAM", "NOTE");
 	return stream_flush(o->out, diag);
 }
 
@@ -73,7 +73,8 @@ static enum ps_err table_emit(void *ctx, const struct watch_event *ev, const cha
 {
 	const struct watch_listener *l = &ev->l;
 	char addr[PS_ADDR_STRLEN], where[PS_ADDR_STRLEN + 16], when[16], prog[WATCH_PROGRAM_MAX];
-	char note[200], clean[200], pid[16];
+	char note[WATCH_PROGRAM_MAX + WATCH_NETNS_MAX + sizeof(ev->l.warn_text) + 16];
+	char clean[sizeof(note)], pid[16];
 	time_t sec = (time_t)ev->time;
 	struct tm tm;
 	FILE *out = ctx;
@@ -100,10 +101,10 @@ static enum ps_err table_emit(void *ctx, const struct watch_event *ev, const cha
 }
 
 const struct watch_channel watch_chan_table = {
-	.name = "table",
-	.open = table_open,
-	.emit = table_emit,
-	.close = stream_close,
+    .name = "table",
+    .open = table_open,
+    .emit = table_emit,
+    .close = stream_close,
 };
 
 /* ---- syslog ------------------------------------------------------------------------------- */
@@ -144,10 +145,10 @@ static void syslog_close(void *ctx)
 }
 
 const struct watch_channel watch_chan_syslog = {
-	.name = "syslog",
-	.open = syslog_open,
-	.emit = syslog_emit,
-	.close = syslog_close,
+    .name = "syslog",
+    .open = syslog_open,
+    .emit = syslog_emit,
+    .close = syslog_close,
 };
 
 /* ---- Prometheus textfile ------------------------------------------------------------------ */
@@ -179,7 +180,7 @@ char *watch_prom_text(const struct watch_snapshot *s)
 
 	dynbuf_init(&b, (size_t)256 * 1024 * 1024);
 	rc = dynbuf_addf(&b, "# HELP portsight_listening A socket listening on this machine, "
-			      "as portsight watch sees it.\n# TYPE portsight_listening gauge\n");
+			     "as portsight watch sees it.\n# TYPE portsight_listening gauge\n");
 	for (i = 0; i < s->n && !rc; i++) {
 		const struct watch_listener *l = &s->v[i];
 		char addr[PS_ADDR_STRLEN], port[8];
@@ -190,8 +191,8 @@ char *watch_prom_text(const struct watch_snapshot *s)
 		rc = dynbuf_add(&b, "portsight_listening{", 20);
 		rc = rc ? rc : put_label(&b, "netns", l->netns, false);
 		rc = rc ? rc : put_label(&b, "proto", audit_proto_name(l->proto), true);
-		rc = rc ? rc : put_label(&b, "addr", ps_addr_format(&l->addr, addr, sizeof(addr)),
-					 true);
+		rc = rc ? rc
+			: put_label(&b, "addr", ps_addr_format(&l->addr, addr, sizeof(addr)), true);
 		rc = rc ? rc : put_label(&b, "port", port, true);
 		rc = rc ? rc : put_label(&b, "program", l->program, true);
 		rc = rc ? rc : put_label(&b, "exposure", audit_exposure_name(l->exposure), true);
@@ -281,9 +282,9 @@ static void prom_close(void *ctx)
 }
 
 const struct watch_channel watch_chan_prom = {
-	.name = "prom",
-	.open = prom_open,
-	.emit = prom_emit,
-	.state = prom_state,
-	.close = prom_close,
+    .name = "prom",
+    .open = prom_open,
+    .emit = prom_emit,
+    .state = prom_state,
+    .close = prom_close,
 };

@@ -17,8 +17,8 @@ static void iso_time(double t, char *buf, size_t len)
 	if (ms < 0 || ms > 999)
 		ms = 0;
 	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 static int set_text(json_t *o, const char *key, const char *s)
@@ -55,7 +55,7 @@ static json_t *warnings(unsigned warn)
 char *watch_event_json(const struct watch_event *ev)
 {
 	const struct watch_listener *l = &ev->l;
-	char addr[PS_ADDR_STRLEN], when[40];
+	char addr[PS_ADDR_STRLEN], when[64];
 	json_t *o = json_object();
 	char *out = NULL;
 	int rc = 0;
@@ -67,8 +67,8 @@ char *watch_event_json(const struct watch_event *ev)
 	rc |= json_object_set_new(o, "time", json_string(when));
 	rc |= set_text(o, "netns", l->netns);
 	rc |= json_object_set_new(o, "proto", json_string(audit_proto_name(l->proto)));
-	rc |= json_object_set_new(o, "addr", json_string(ps_addr_format(&l->addr, addr,
-									 sizeof(addr))));
+	rc |= json_object_set_new(o, "addr",
+				  json_string(ps_addr_format(&l->addr, addr, sizeof(addr))));
 	rc |= json_object_set_new(o, "port", json_integer(l->port));
 	rc |= json_object_set_new(o, "exposure", json_string(audit_exposure_name(l->exposure)));
 	rc |= json_object_set_new(o, "firewall", json_string(audit_fw_verdict_name(l->fw)));
@@ -77,8 +77,8 @@ char *watch_event_json(const struct watch_event *ev)
 	rc |= set_text(o, "exe", l->exe);
 	rc |= set_text(o, "unit", l->unit);
 	rc |= set_text(o, "user", l->user);
-	rc |= json_object_set_new(o, "uid", l->enriched && l->pid ? json_integer(l->uid)
-								   : json_null());
+	rc |= json_object_set_new(o, "uid",
+				  l->enriched && l->pid ? json_integer(l->uid) : json_null());
 	rc |= set_text(o, "service", l->service);
 	rc |= json_object_set_new(o, "warnings", warnings(l->warn));
 	rc |= set_text(o, "warning", l->warn_text);

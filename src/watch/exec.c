@@ -21,9 +21,9 @@
 
 extern char **environ;
 
-#define EXEC_SLOTS	    32
-#define EXEC_ENV_VARS	    10
-#define EXEC_CLOSE_WAIT_MS  10000
+#define EXEC_SLOTS	   32
+#define EXEC_ENV_VARS	   10
+#define EXEC_CLOSE_WAIT_MS 10000
 
 struct exec_ctx {
 	const char *command;
@@ -177,8 +177,10 @@ static void exec_summary(void *ctx, char *buf, size_t len)
 	drain(c);
 	buf[0] = '\0';
 	if (c->failed || c->dropped || c->nrunning)
-		snprintf(buf, len, "--exec: %zu of %zu commands failed, %zu events dropped, %zu "
-			 "still running", c->failed, c->spawned, c->dropped, c->nrunning);
+		snprintf(buf, len,
+			 "--exec: %zu of %zu commands failed, %zu events dropped, %zu "
+			 "still running",
+			 c->failed, c->spawned, c->dropped, c->nrunning);
 }
 
 static void exec_close(void *ctx)
@@ -190,9 +192,9 @@ static void exec_close(void *ctx)
 }
 
 const struct watch_channel watch_chan_exec = {
-	.name = "exec",
-	.open = exec_open,
-	.emit = exec_emit,
-	.summary = exec_summary,
-	.close = exec_close,
+    .name = "exec",
+    .open = exec_open,
+    .emit = exec_emit,
+    .summary = exec_summary,
+    .close = exec_close,
 };

@@ -219,9 +219,7 @@ enum ps_err watch_diff(const struct watch_snapshot *old, const struct watch_snap
 	enum ps_err err = PS_OK;
 
 	while (!err && (i < old->n || j < new->n)) {
-		int c = i == old->n   ? 1
-			: j == new->n ? -1
-				      : watch_key_cmp(&old->v[i], &new->v[j]);
+		int c = i == old->n ? 1 : j == new->n ? -1 : watch_key_cmp(&old->v[i], &new->v[j]);
 
 		if (c < 0) {
 			err = watch_event_add(out, WATCH_EV_CLOSE, &old->v[i], NULL, time);
@@ -232,7 +230,7 @@ enum ps_err watch_diff(const struct watch_snapshot *old, const struct watch_snap
 		} else {
 			if (watch_owner_changed(&old->v[i], &new->v[j]))
 				err = watch_event_add(out, WATCH_EV_CHANGE, &new->v[j], &old->v[i],
-						 time);
+						      time);
 			i++;
 			j++;
 		}

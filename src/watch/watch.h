@@ -38,10 +38,10 @@ struct watch_listener {
 	struct ps_addr addr;
 	uint16_t port;
 	/* what the fast poll sees: changes when the socket was replaced (restart, takeover) */
-	uint64_t sig;	  /* sum of the inodes of every socket on this key (SO_REUSEPORT) */
-	size_t nsockets;  /* sockets sharing the key */
-	bool enriched;	  /* the fields below come from an audit (or the baseline file) */
-	pid_t pid;	  /* 0 when no owner was found */
+	uint64_t sig;	 /* sum of the inodes of every socket on this key (SO_REUSEPORT) */
+	size_t nsockets; /* sockets sharing the key */
+	bool enriched;	 /* the fields below come from an audit (or the baseline file) */
+	pid_t pid;	 /* 0 when no owner was found */
 	uint32_t uid;
 	char program[WATCH_PROGRAM_MAX]; /* comm; "" when unknown */
 	char exe[WATCH_PATH_MAX];
@@ -123,8 +123,7 @@ char *watch_event_json(const struct watch_event *ev);
 /* Parses a baseline file's text into a sorted snapshot (enriched with what the file says). */
 enum ps_err watch_baseline_parse(const char *text, size_t len, struct watch_snapshot *out,
 				 struct ps_diag *diag);
-enum ps_err watch_baseline_load(const char *path, struct watch_snapshot *out,
-				struct ps_diag *diag);
+enum ps_err watch_baseline_load(const char *path, struct watch_snapshot *out, struct ps_diag *diag);
 /* Writes the snapshot to path atomically (a temporary file in the same directory, renamed). */
 enum ps_err watch_baseline_save(const char *path, const struct watch_snapshot *s,
 				struct ps_diag *diag);

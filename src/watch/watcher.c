@@ -66,8 +66,8 @@ static enum ps_err open_ns(struct watch_ns *ns, const char *name, struct ps_diag
 {
 	char path[WATCH_NETNS_MAX + 16];
 
-	if (!*name || strlen(name) >= WATCH_NETNS_MAX || strchr(name, '/') ||
-	    !strcmp(name, ".") || !strcmp(name, ".."))
+	if (!*name || strlen(name) >= WATCH_NETNS_MAX || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
 		return ps_fail(diag, PS_ERR_INVALID, "invalid network namespace name '%s'", name);
 	snprintf(ns->name, sizeof(ns->name), "%s", name);
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
@@ -197,7 +197,8 @@ static enum ps_err dump_ns(struct watcher *w, uint32_t ns, struct ps_diag *diag)
 	for (i = 0; i < 4 && !err; i++) {
 		uint8_t proto = i < 2 ? IPPROTO_TCP : IPPROTO_UDP;
 
-		if ((proto == IPPROTO_TCP && !w->opts.tcp) || (proto == IPPROTO_UDP && !w->opts.udp))
+		if ((proto == IPPROTO_TCP && !w->opts.tcp) ||
+		    (proto == IPPROTO_UDP && !w->opts.udp))
 			continue;
 		d->error = 0;
 		err = audit_diag_collect(families[i % 2], proto,
@@ -356,9 +357,7 @@ static enum ps_err merge(struct watcher *w, const struct watch_snapshot *cur,
 	size_t i = 0, j = 0;
 
 	while (!err && (i < rep->n || j < cur->n)) {
-		int c = i == rep->n   ? 1
-			: j == cur->n ? -1
-				      : watch_key_cmp(&rep->v[i], &cur->v[j]);
+		int c = i == rep->n ? 1 : j == cur->n ? -1 : watch_key_cmp(&rep->v[i], &cur->v[j]);
 		struct watch_listener l;
 
 		if (c < 0) { /* reported, not seen now */

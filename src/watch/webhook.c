@@ -195,8 +195,10 @@ static enum ps_err webhook_open(void **ctx, const struct watch_channel_opts *o,
 	struct webhook *h;
 
 	if (!o->target || (strncmp(o->target, "http://", 7) && strncmp(o->target, "https://", 8)))
-		return ps_fail(diag, PS_ERR_INVALID, "--webhook: '%s' is not an http:// or "
-			       "https:// URL", o->target ? o->target : "");
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--webhook: '%s' is not an http:// or "
+			       "https:// URL",
+			       o->target ? o->target : "");
 	/* Before any thread exists: curl_global_init is not thread-safe in every build. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return ps_fail(diag, PS_ERR_SYSTEM, "--webhook: libcurl did not initialise");
@@ -284,9 +286,9 @@ static void webhook_close(void *ctx)
 }
 
 const struct watch_channel watch_chan_webhook = {
-	.name = "webhook",
-	.open = webhook_open,
-	.emit = webhook_emit,
-	.summary = webhook_summary,
-	.close = webhook_close,
+    .name = "webhook",
+    .open = webhook_open,
+    .emit = webhook_emit,
+    .summary = webhook_summary,
+    .close = webhook_close,
 };

@@ -162,15 +162,16 @@ static void test_plan_defaults(void **state)
 	assert_int_equal(p.items[4].proto, IPPROTO_UDP);
 	text = harden_render(&p);
 	assert_non_null(text);
-	assert_string_equal(text, "table inet portsight {\n"
-				  "\tchain input {\n"
-				  "\t\ttype filter hook input priority filter - 10; policy accept;\n"
-				  "\t\tiif \"lo\" accept\n"
-				  "\t\tct state established,related accept\n"
-				  "\t\ttcp dport { 31337 } drop\n"
-				  "\t\tudp dport { 5353 } drop\n"
-				  "\t}\n"
-				  "}\n");
+	assert_string_equal(text,
+			    "table inet portsight {\n"
+			    "\tchain input {\n"
+			    "\t\ttype filter hook input priority filter - 10; policy accept;\n"
+			    "\t\tiif \"lo\" accept\n"
+			    "\t\tct state established,related accept\n"
+			    "\t\ttcp dport { 31337 } drop\n"
+			    "\t\tudp dport { 5353 } drop\n"
+			    "\t}\n"
+			    "}\n");
 	free(text);
 	harden_plan_release(&p);
 }

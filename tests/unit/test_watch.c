@@ -260,9 +260,10 @@ static void test_prom_text(void **state)
 	text = watch_prom_text(&s);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "# TYPE portsight_listening gauge\n"));
-	assert_non_null(strstr(text, "portsight_listening{netns=\"\",proto=\"tcp\",addr=\"0.0.0.0\","
-				     "port=\"22\",program=\"ss\\\"h\\\\d\",exposure=\"all\","
-				     "firewall=\"n/a\"} 1\n"));
+	assert_non_null(strstr(text,
+			       "portsight_listening{netns=\"\",proto=\"tcp\",addr=\"0.0.0.0\","
+			       "port=\"22\",program=\"ss\\\"h\\\\d\",exposure=\"all\","
+			       "firewall=\"n/a\"} 1\n"));
 	assert_null(strstr(text, "gone"));
 	free(text);
 	watch_snapshot_release(&s);
