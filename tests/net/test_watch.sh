@@ -284,6 +284,20 @@ lab_in "$NS" "$PORTSIGHT" watch --once --baseline "$B" --format jsonl >"$WORK/on
 lab_check "--once, deviation: exit 1" 1 $?
 lab_check "--once, deviation: the events" "close 7103,open 7199" \
 	"$($PY -c 'import json,sys; print(",".join(sorted(e["event"] + " " + str(e["port"]) for e in map(json.loads, open(sys.argv[1])))))' "$WORK/once3.out")"
+# --netns from outside the namespace: the same look, each listener named by its namespace.
+# (Reading sockets only: nothing is sent anywhere.)
+B2=$WORK/baseline-netns.json
+"$PORTSIGHT" watch --once --baseline "$B2" --netns "$NS" 2>/dev/null
+lab_check "--netns: baseline written" 0 $?
+lab_check "--netns: every listener named by its namespace" "[\"$NS\"]" \
+	"$($PY -c 'import json,sys; print(json.dumps(sorted({l["netns"] for l in json.load(open(sys.argv[1]))["listeners"]})))' "$B2")"
+stop late
+"$PORTSIGHT" watch --once --baseline "$B2" --netns "$NS" --format jsonl >"$WORK/once4.out" 2>&1
+lab_check "--netns: deviation, exit 1" 1 $?
+lab_check "--netns: the event names the namespace" "close 7199 $NS" \
+	"$($PY -c 'import json,sys; print(" ".join("%s %d %s" % (e["event"], e["port"], e["netns"]) for e in map(json.loads, open(sys.argv[1]))))' "$WORK/once4.out")"
+"$PORTSIGHT" watch --once --baseline "$B2" --netns nosuch$$ >/dev/null 2>"$WORK/nons.err"
+lab_check "--netns of a namespace that does not exist: exit 2, one line" "2 1" "$? $(wc -l <"$WORK/nons.err")"
 printf '{"portsight_baseline": 1, "listeners": [{"proto": "tcp", "port": 22}]}' >"$WORK/bad.json"
 lab_in "$NS" "$PORTSIGHT" watch --once --baseline "$WORK/bad.json" >"$WORK/bad.out" 2>"$WORK/bad.err"
 lab_check "corrupt baseline: exit 2" 2 $?
