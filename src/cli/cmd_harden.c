@@ -19,6 +19,7 @@
 #include "args.h"
 #include "audit/audit.h"
 #include "cli.h"
+#include "core/textclean.h"
 #include "harden/harden.h"
 #include "kb/kb.h"
 
@@ -200,13 +201,10 @@ static void print_plan(const struct harden_plan *p, const char *rules, const str
 	for (i = 0; i < p->n; i++) {
 		const struct harden_item *it = &p->items[i];
 		char port[16], prog[AUDIT_COMM_MAX + 1];
-		size_t k;
 
 		snprintf(port, sizeof(port), "%u/%s", it->port, audit_proto_name(it->proto));
 		/* A process name is whatever its owner chose: no terminal escapes through it. */
-		for (k = 0; it->program[k]; k++)
-			prog[k] = (unsigned char)it->program[k] < 0x20 ? '?' : it->program[k];
-		prog[k] = '\0';
+		text_clean(prog, sizeof(prog), it->program);
 		printf("%-10s %-16s %-9s %-8s %-8s %s\n", port, prog[0] ? prog : "?",
 		       audit_exposure_name(it->exposure), audit_outside_name(it->before),
 		       audit_outside_name(it->after), it->reason);

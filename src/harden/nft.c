@@ -25,8 +25,14 @@ static bool may_admin_net(void)
 
 	if (!f)
 		return true; /* cannot tell: let nftables decide */
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *end;
+
+		if (strncmp(line, "CapEff:", 7))
+			continue;
+		eff = strtoull(line + 7, &end, 16);
+		found = end != line + 7;
+	}
 	fclose(f);
 	return !found || (eff >> 12) & 1;
 }

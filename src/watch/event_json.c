@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/textclean.h"
 #include "watch.h"
 
 static void iso_time(double t, char *buf, size_t len)
@@ -24,15 +25,14 @@ static void iso_time(double t, char *buf, size_t len)
 static int set_text(json_t *o, const char *key, const char *s)
 {
 	json_t *v = s[0] ? json_string(s) : json_null();
-	char clean[WATCH_PATH_MAX];
-	size_t i;
 
 	if (!v) {
-		/* Not UTF-8: keep the ASCII, mark the rest, rather than lose the field. */
-		for (i = 0; s[i] && i + 1 < sizeof(clean); i++)
-			clean[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-		clean[i] = '\0';
-		v = json_string(clean);
+		/* Not UTF-8 (a process may name itself anything): each bad byte becomes U+FFFD
+		 * rather than the field being lost. */
+		char *clean = text_clean_dup(s, TEXT_UTF8);
+
+		v = clean ? json_string(clean) : NULL;
+		free(clean);
 	}
 	return json_object_set_new(o, key, v ? v : json_null());
 }

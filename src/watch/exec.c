@@ -159,7 +159,7 @@ out:
  * never hang on one that does not end. */
 static void drain(struct exec_ctx *c)
 {
-	struct timespec pause = {0, 10 * 1000 * 1000};
+	struct timespec pause = {0, 10000000L}; /* 10 ms */
 	int waited;
 
 	for (waited = 0; waited < EXEC_CLOSE_WAIT_MS; waited += 10) {

@@ -52,6 +52,8 @@ static bool aborting(struct webhook *h)
 	return stop;
 }
 
+/* libcurl's write callback type takes a char *. */
+// NOLINTNEXTLINE(readability-non-const-parameter)
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	(void)ptr;
@@ -249,7 +251,7 @@ static enum ps_err webhook_emit(void *ctx, const struct watch_event *ev, const c
 	return PS_OK;
 }
 
-static void stop(struct webhook *h)
+static void webhook_stop(struct webhook *h)
 {
 	if (!h->thread_started)
 		return;
@@ -267,7 +269,7 @@ static void webhook_summary(void *ctx, char *buf, size_t len)
 {
 	struct webhook *h = ctx;
 
-	stop(h);
+	webhook_stop(h);
 	buf[0] = '\0';
 	if (h->failed || h->dropped)
 		snprintf(buf, len, "--webhook: %zu of %zu events not delivered (%s)%s",
@@ -280,7 +282,7 @@ static void webhook_close(void *ctx)
 {
 	struct webhook *h = ctx;
 
-	stop(h);
+	webhook_stop(h);
 	webhook_free(h);
 	curl_global_cleanup();
 }

@@ -236,7 +236,8 @@ static void test_event_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "pid")), 4321);
 	assert_string_equal(json_string_value(json_object_get(o, "exposure")), "all");
 	assert_string_equal(json_string_value(json_object_get(o, "firewall")), "accept");
-	assert_string_equal(json_string_value(json_object_get(o, "exe")), "/usr/bin/nc?");
+	assert_string_equal(json_string_value(json_object_get(o, "exe")),
+			    "/usr/bin/nc\xef\xbf\xbd");
 	assert_string_equal(json_string_value(json_object_get(o, "was_program")), "sshd");
 	assert_int_equal(json_array_size(json_object_get(o, "warnings")), 2);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "warnings"), 0)),
