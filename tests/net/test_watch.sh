@@ -284,6 +284,41 @@ lab_in "$NS" "$PORTSIGHT" watch --once --baseline "$B" --format jsonl >"$WORK/on
 lab_check "--once, deviation: exit 1" 1 $?
 lab_check "--once, deviation: the events" "close 7103,open 7199" \
 	"$($PY -c 'import json,sys; print(",".join(sorted(e["event"] + " " + str(e["port"]) for e in map(json.loads, open(sys.argv[1])))))' "$WORK/once3.out")"
+# --format table: a header, then one row per event.
+lab_in "$NS" "$PORTSIGHT" watch --once --baseline "$B" --format table >"$WORK/table.out" 2>&1
+lab_check "table: header" "TIME EVENT PROTO ADDRESS EXPOSURE FW PID PROGRAM NOTE" \
+	"$(head -n1 "$WORK/table.out" | tr -s ' ')"
+# A close against the baseline knows what the file knows: the program, no pid, no verdict.
+lab_check "table: the close row" "close tcp [::]:7103 all n/a - python3" \
+	"$(awk '$2 == "close" { print $2, $3, $4, $5, $6, $7, $8 }' "$WORK/table.out")"
+lab_check "table: the open row" "open udp [::]:7199 all accept $(cat "$WORK/pid.late") python3" \
+	"$(awk '$2 == "open" { print $2, $3, $4, $5, $6, $7, $8 }' "$WORK/table.out")"
+
+# --syslog: in a mount namespace of its own with a tmpfs on /dev, /dev/log is our receiver.
+cat >"$WORK/syslog.py" <<'PYEOF2'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536) + b"\n")
+PYEOF2
+lab_in "$NS" unshare -m --propagation private sh -c '
+	mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 || exit 99
+	'$PY' "$1" /dev/log "$2" &
+	for i in $(seq 100); do [ -S /dev/log ] && break; sleep 0.05; done
+	"$3" watch --once --syslog --quiet --baseline "$4"
+	rc=$?
+	sleep 0.3
+	kill $!
+	exit $rc' sh "$WORK/syslog.py" "$WORK/syslog.out" "$PORTSIGHT" "$B"
+lab_check "--syslog --once: exit 1" 1 $?
+lab_check "--syslog: one message per event" 2 "$(grep -c 'portsight\[[0-9]*\]: ' "$WORK/syslog.out")"
+lab_check "--syslog: the close, in words" 1 \
+	"$(grep -c "close tcp/7103 on :: by python3 (pid 0), exposure all, firewall n/a {" "$WORK/syslog.out")"
+lab_check "--syslog: priority warning for an open (daemon.warning = <28>)" 1 \
+	"$(grep -c '^<28>.*open udp/7199' "$WORK/syslog.out")"
+
 # --netns from outside the namespace: the same look, each listener named by its namespace.
 # (Reading sockets only: nothing is sent anywhere.)
 B2=$WORK/baseline-netns.json
