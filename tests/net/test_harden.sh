@@ -50,7 +50,12 @@ print(" ".join("%d:%s/%s" % (o["port"], o["state"], o["reason"]) for o in sorted
 OPEN_ALL="22:open/syn-ack 443:open/syn-ack 7001:open/syn-ack 8080:open/syn-ack 9999:filtered/no-response 31337:open/syn-ack"
 HARD="22:open/syn-ack 443:open/syn-ack 7001:filtered/no-response 8080:open/syn-ack 9999:filtered/no-response 31337:filtered/no-response"
 REJ="22:open/syn-ack 443:open/syn-ack 7001:closed/conn-refused 8080:open/syn-ack 9999:filtered/no-response 31337:closed/conn-refused"
+# profile TARGET: the text report's verdict for the ports harden is to close.
+profile() {
+	lab_s "$PORTSIGHT" scan -sT --no-db -p 7001,31337 "$1" 2>&1 | grep -oE '(EXPOSED|CLOSED|STEALTH)\b' | head -n1
+}
 lab_check "before: v4" "$OPEN_ALL" "$(states $LAB_V4_T)"
+lab_check "before: the profile of 7001,31337" EXPOSED "$(profile $LAB_V4_T)"
 lab_check "before: v6" "$OPEN_ALL" "$(states $LAB_V6_T)"
 
 # wait_table PRESENT: until table inet portsight is (1) or is not (0) in the ruleset.
@@ -88,6 +93,8 @@ APPLY=${LAB_PIDS[-1]}
 wait_table 1 || { echo "FAIL - table never appeared: $(cat "$WORK/apply.err")"; exit 1; }
 lab_check "applied: v4 from outside" "$HARD" "$(states $LAB_V4_T)"
 lab_check "applied: v6 from outside" "$HARD" "$(states $LAB_V6_T)"
+lab_check "applied: the profile of 7001,31337" STEALTH "$(profile $LAB_V4_T)"
+lab_check "applied: the v6 profile of 7001,31337" STEALTH "$(profile $LAB_V6_T)"
 lab_check "applied: udp 7006 dropped (audit)" drop \
 	"$(lab_t "$PORTSIGHT" local --udp --format jsonl | $PY -c '
 import json, sys
@@ -110,14 +117,15 @@ lab_t "$PORTSIGHT" harden --undo >"$WORK/undo2.out"
 lab_check "--undo twice: exit 0, says so" "0 no table inet portsight: nothing to undo" "$? $(cat "$WORK/undo2.out")"
 
 # ---- rollback when unconfirmed (reject mode) ----------------------------------------------
-lab_spawn "$LAB_T" "$PORTSIGHT" harden --allow 443,8080/tcp --apply --mode reject --timeout 3 \
+lab_spawn "$LAB_T" "$PORTSIGHT" harden --allow 443,8080/tcp --apply --mode reject --timeout 6 \
 	--state-dir "$STATE" >"$WORK/rb.out" 2>&1
 APPLY=${LAB_PIDS[-1]}
 wait_table 1 || { echo "FAIL - table never appeared: $(cat "$WORK/rb.out")"; exit 1; }
 lab_check "reject mode: Closed from outside" "$REJ" "$(states $LAB_V4_T)"
+lab_check "reject mode: the profile of 7001,31337" CLOSED "$(profile $LAB_V4_T)"
 wait "$APPLY"
 lab_check "unconfirmed: exit 1" 1 $?
-lab_check "unconfirmed: says rolled back" 1 "$(grep -c 'not confirmed within 3 s: rolled back' "$WORK/rb.out")"
+lab_check "unconfirmed: says rolled back" 1 "$(grep -c 'not confirmed within 6 s: rolled back' "$WORK/rb.out")"
 lab_check "rolled back: ruleset byte-identical" "$BEFORE" "$(ruleset)"
 lab_check "rolled back: open again" "$OPEN_ALL" "$(states $LAB_V4_T)"
 
