@@ -255,12 +255,12 @@ static bool raw_unchanged(const struct watcher *w)
 	return true;
 }
 
-static enum ps_err enter(const struct watcher *w, int fd, struct ps_diag *diag)
+/* fd -1 is the namespace we are in: nothing to enter. */
+static enum ps_err enter(int fd, struct ps_diag *diag)
 {
 	if (fd >= 0 && setns(fd, CLONE_NEWNET))
 		return ps_fail(diag, errno == EPERM ? PS_ERR_PERMISSION : PS_ERR_SYSTEM,
 			       "entering a network namespace: %s", strerror(errno));
-	(void)w;
 	return PS_OK;
 }
 
@@ -274,7 +274,7 @@ static enum ps_err fast_poll(struct watcher *w, struct ps_diag *diag)
 	w->raw = swap;
 	w->raw.n = 0;
 	for (i = 0; i < w->nns && !err; i++) {
-		err = enter(w, w->ns[i].fd, diag);
+		err = enter(w->ns[i].fd, diag);
 		if (err)
 			break;
 		err = dump_ns(w, (uint32_t)i, diag);
