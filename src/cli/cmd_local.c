@@ -153,6 +153,29 @@ void local_owner_text(const struct audit_report *r, const struct audit_socket *s
 		snprintf(buf, len, "%s[%d]", p->comm, (int)p->pid);
 }
 
+void local_print_warnings(FILE *out, const struct audit_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsocks; i++) {
+		const struct audit_socket *s = &r->socks[i];
+		char text[sizeof(s->warn_text)];
+
+		if (s->warn && !audit_warning_repeats(r, i))
+			fprintf(out, "warning: %s/%u: %s\n", audit_proto_name(s->proto), s->port,
+				local_printable(s->warn_text, text, sizeof(text)));
+	}
+	/* Only another user's process hides its owner; a socket held by no process is the
+	 * kernel's, and the summary note says so. */
+	for (i = 0; r->nprocs_fd_denied && i < r->nsocks; i++) {
+		const struct audit_socket *s = &r->socks[i];
+
+		if (s->owner_unseen && !audit_unseen_repeats(r, i))
+			fprintf(out, "note: %s/%u: owner not visible (run as root to see it)\n",
+				audit_proto_name(s->proto), s->port);
+	}
+}
+
 void local_print_notes(FILE *out, const struct audit_report *r)
 {
 	size_t i, ntcp = 0, nexposed = 0, nwarn = 0;
@@ -161,7 +184,7 @@ void local_print_notes(FILE *out, const struct audit_report *r)
 		ntcp += r->socks[i].proto == IPPROTO_TCP;
 		nexposed += r->socks[i].exposure != AUDIT_EXPOSE_LOOPBACK &&
 			    r->socks[i].fw != AUDIT_FW_DROP && r->socks[i].fw != AUDIT_FW_REJECT;
-		nwarn += r->socks[i].warn != 0;
+		nwarn += r->socks[i].warn && !audit_warning_repeats(r, i);
 	}
 	fprintf(out,
 		"\n%zu sockets (%zu TCP listening, %zu UDP), %zu reachable from other hosts, "
@@ -224,14 +247,7 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 			p && p->unit ? local_printable(p->unit, unit, sizeof(unit)) : "-",
 			s->service[0] ? local_printable(s->service, service, sizeof(service)) : "-");
 	}
-	for (i = 0; i < r->nsocks; i++) {
-		const struct audit_socket *s = &r->socks[i];
-		char text[sizeof(s->warn_text)];
-
-		if (s->warn)
-			fprintf(out, "warning: %s/%u: %s\n", audit_proto_name(s->proto), s->port,
-				local_printable(s->warn_text, text, sizeof(text)));
-	}
+	local_print_warnings(out, r);
 	for (i = 0; advice && i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
 		struct audit_advice adv[AUDIT_ADVICE_MAX];
