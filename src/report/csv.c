@@ -83,8 +83,15 @@ static enum ps_err csv_port(struct report *r, const struct port_result *res)
 	}
 	fprintf(r->out, "%s,", ps_addr_format(&res->addr, addr, sizeof(addr)));
 	cell(r->out, res->hostname, 1);
-	fprintf(r->out, ",%u,%s,%s,%s,%u,%u,", res->port, res->proto == IPPROTO_UDP ? "udp" : "tcp",
-		port_state_name(res->state), port_reason_name(res->reason), res->ttl, res->rtt_us);
+	fprintf(r->out, ",%u,%s,%s,%s,", res->port, res->proto == IPPROTO_UDP ? "udp" : "tcp",
+		port_state_name(res->state), port_reason_name(res->reason));
+	/* Unknown is empty, not 0: a spreadsheet must not average made-up zeros. */
+	if (res->ttl)
+		fprintf(r->out, "%u", res->ttl);
+	fputc(',', r->out);
+	if (res->rtt_us)
+		fprintf(r->out, "%u", res->rtt_us);
+	fputc(',', r->out);
 	if (svc && svc->name[0]) {
 		char name[sizeof(svc->name)];
 
@@ -124,4 +131,5 @@ const struct report_format report_csv = {
     .port = csv_port,
     .end = csv_end,
     .release = csv_release,
+    .by_host = true,
 };

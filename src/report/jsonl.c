@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON Lines: one object per listed port as it arrives, then one summary object. */
+/*
+ * JSON Lines: one object per listed port, by address then port, then one summary object.
+ */
 #include <jansson.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -180,4 +182,5 @@ const struct report_format report_jsonl = {
 	.name = "jsonl",
 	.port = jsonl_port,
 	.end = jsonl_end,
+	.by_host = true,
 };

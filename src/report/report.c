@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats.h"
+#include "hostgroup.h"
 
 /* Every output format; --format NAME picks one. */
 static const struct report_format *const formats[] = {
@@ -40,6 +42,32 @@ const char *report_format_names(void)
 	return names;
 }
 
+/* A host whose results are all in: its ports, sorted, to the format one by one. */
+static enum ps_err emit_ordered(void *ctx, const struct hg_host *h)
+{
+	struct report *r = ctx;
+	enum ps_err err = PS_OK;
+	size_t i;
+
+	for (i = 0; !err && i < h->nports; i++) {
+		const struct hg_port *p = &h->ports[i];
+		struct port_result res = {
+		    .addr = h->addr,
+		    .hostname = h->hostname,
+		    .port = p->port,
+		    .proto = p->proto,
+		    .state = p->state,
+		    .reason = p->reason,
+		    .ttl = p->ttl,
+		    .rtt_us = p->rtt_us,
+		    .service = p->service,
+		};
+
+		err = r->fmt->port(r, &res);
+	}
+	return err;
+}
+
 enum ps_err report_begin(struct report *r, const struct report_format *fmt, FILE *out,
 			 const struct kb *kb, unsigned show, const struct report_meta *meta)
 {
@@ -49,12 +77,24 @@ enum ps_err report_begin(struct report *r, const struct report_format *fmt, FILE
 	r->kb = kb;
 	r->show = show;
 	r->meta = meta;
+	if (fmt->by_host) {
+		r->order = malloc(sizeof(*r->order));
+		if (!r->order)
+			return PS_ERR_NOMEM;
+		/* Hosts of a permuted scan complete in random order near its end: holding them all
+		 * to the flush costs little more and gives one address order for the file. */
+		hostgroup_init(r->order, 0, emit_ordered, r);
+	}
 	return fmt->begin ? fmt->begin(r) : PS_OK;
 }
 
 enum ps_err report_port(struct report *r, const struct port_result *res)
 {
-	enum ps_err err = r->fmt->port(r, res);
+	enum ps_err err;
+
+	if (r->order)
+		return hostgroup_add(r->order, res);
+	err = r->fmt->port(r, res);
 
 	if (!err && ferror(r->out))
 		err = PS_ERR_IO;
@@ -63,7 +103,10 @@ enum ps_err report_port(struct report *r, const struct port_result *res)
 
 enum ps_err report_end(struct report *r, const struct report_summary *sum)
 {
-	enum ps_err err = r->fmt->end ? r->fmt->end(r, sum) : PS_OK;
+	enum ps_err err = r->order ? hostgroup_flush(r->order) : PS_OK;
+
+	if (!err && r->fmt->end)
+		err = r->fmt->end(r, sum);
 
 	if (!err && fflush(r->out))
 		err = PS_ERR_IO;
@@ -75,6 +118,10 @@ void report_release(struct report *r)
 	if (r->fmt && r->fmt->release)
 		r->fmt->release(r);
 	r->state = NULL;
+	if (r->order)
+		hostgroup_release(r->order);
+	free(r->order);
+	r->order = NULL;
 }
 
 enum ps_err report_parse_show(const char *spec, unsigned *show, struct ps_diag *diag)

@@ -2,6 +2,7 @@
 #ifndef PS_REPORT_REPORT_H
 #define PS_REPORT_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -40,6 +41,7 @@ struct report_summary {
 };
 
 struct report;
+struct hostgroup;
 
 /* An output format: a const descriptor; per-run state hangs off report->state. */
 struct report_format {
@@ -49,6 +51,9 @@ struct report_format {
 	enum ps_err (*port)(struct report *r, const struct port_result *res);
 	enum ps_err (*end)(struct report *r, const struct report_summary *sum);
 	void (*release)(struct report *r);
+	/* Rows by address, then port: results are gathered per host (hostgroup) and handed to
+	 * port() in that order when the scan ends. */
+	bool by_host;
 };
 
 struct report {
@@ -58,6 +63,7 @@ struct report {
 	unsigned show;	     /* REPORT_SHOW_* mask */
 	const struct report_meta *meta;
 	void *state;
+	struct hostgroup *order; /* fmt->by_host: the hosts still gathering results */
 };
 
 /* The format called name, or NULL. */

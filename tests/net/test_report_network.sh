@@ -72,6 +72,28 @@ lab_check "text: the per-port summary closes the report" \
 	"Open ports across the network:|  22/tcp      open on 65280 hosts  ssh|  80/tcp      open on 65024 hosts  http" \
 	"$(sed -n '/^Open ports across the network:/,/^$/p' "$W/net.txt" | head -3 | tr '\n' '|' | sed 's/|$//')"
 
+# JSON Lines and CSV rows come by address, then port, though the engine finds them in a
+# random order over the whole space; unknown ttl and rtt are empty CSV cells, never 0.
+lab_s "$PORTSIGHT" scan --no-db -p 22,80,443,8080 --max-retries 1 --show all --format jsonl \
+	-oX "$W/net1k.xml" --output-csv "$W/net1k.csv" 198.18.4.0/22 >"$W/net1k.jsonl"
+lab_check "jsonl and csv of a /22: exit 0" 0 $?
+lab_check "jsonl: every row, by address then port" "4096 sorted" "$(python3 - "$W/net1k.jsonl" <<'PY'
+import ipaddress, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if '"port"' in l]
+keys = [(int(ipaddress.ip_address(r["ip"])), r["port"]) for r in rows]
+print(len(keys), "sorted" if keys == sorted(keys) and len(set(keys)) == len(keys) else "unsorted")
+PY
+)"
+lab_check "csv: every row, by address then port; no made-up zero ttl or rtt" "4096 sorted 0" \
+	"$(python3 - "$W/net1k.csv" <<'PY'
+import csv, ipaddress, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+keys = [(int(ipaddress.ip_address(r["address"])), int(r["port"])) for r in rows]
+zeros = sum(1 for r in rows if r["ttl"] == "0" or r["rtt_us"] == "0")
+print(len(keys), "sorted" if keys == sorted(keys) else "unsorted", zeros)
+PY
+)"
+
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$CHROMIUM" ]; then
 	lab_s timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
