@@ -491,7 +491,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		}
 		case OPT_VERSION:
-			printf("portsight %s\n", PS_VERSION);
+			cli_print_version(stdout);
 			return 1;
 		case OPT_STATS_EVERY:
 			*err = cli_parse_duration("--stats-every", optarg, &job->stats_every_s, diag);

@@ -258,6 +258,20 @@ printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1" addrtype
 "$ps" diff "$tmp/evstate.xml" "$tmp/quiet.xml" >"$tmp/out" 2>"$tmp/err"
 no_raw_controls "diff error naming a crafted state" "$tmp/out" "$tmp/err"
 
+# --version names the build's features: its options and the libraries actually loaded.
+"$ps" --version >"$tmp/out" 2>&1
+for want in '^portsight [0-9]+\.[0-9]+' '^build: .*sanitizers: (off|[a-z,]+)' \
+	'pcre2 [0-9.]+.*\(JIT (on|off)\)' 'OpenSSL [0-9]' 'SQLite [0-9]' 'jansson [0-9]' \
+	'libxml2 [0-9]'; do
+	if grep -qE "$want" "$tmp/out"; then
+		echo "ok - --version: $want"
+	else
+		echo "FAIL - --version lacks $want:"
+		sed 's/^/    /' "$tmp/out"
+		fails=$((fails + 1))
+	fi
+done
+
 # Help and version go to stdout with exit 0.
 for args in "--help" "--version" "scan --help" "scan --version" "check --help" "explain --help" "local --help" \
 	"history --help" "diff --help"; do
