@@ -19,6 +19,9 @@ command -v openssl >/dev/null || { echo "SKIP: openssl not installed" >&2; exit 
 lab_init || exit 1
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; lab_cleanup' EXIT
+# A history of our own: the user's may belong to another portsight version, whose warning
+# would land in the outputs this test reads with 2>&1.
+export XDG_STATE_HOME=$WORK/state
 service_lab_start "$WORK" || exit 1
 
 lab_s "$PORTSIGHT" scan -sV -p "$SERVICE_LAB_PORTS" --format jsonl -o "$WORK/out.jsonl" \
