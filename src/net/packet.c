@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "packet.h"
+#include "icmp.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -309,12 +310,12 @@ static enum ps_err parse_quote(const uint8_t *q, size_t len, int family, struct 
 
 static enum ps_err parse_icmp(const uint8_t *ic, size_t len, int family, struct net_reply *out)
 {
-	uint8_t unreach = family == AF_INET ? 3 : 1;
 	enum ps_err err;
 
 	if (len < ICMP_HLEN)
 		return PS_ERR_TRUNCATED;
-	if (ic[0] != unreach)
+	/* Every error quotes the datagram it is about; what it means is net/icmp.c's to say. */
+	if (!net_icmp_is_error(family, ic[0]))
 		return PS_ERR_UNSUPPORTED;
 	err = parse_quote(ic + ICMP_HLEN, len - ICMP_HLEN, family, out);
 	if (err)

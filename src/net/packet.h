@@ -46,7 +46,7 @@ size_t net_build_tcp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_AL
 
 enum net_reply_kind {
 	NET_REPLY_TCP = 1,
-	NET_REPLY_ICMP, /* destination unreachable (ICMP 3, ICMPv6 1) quoting a TCP header */
+	NET_REPLY_ICMP, /* an ICMP/ICMPv6 error (net_icmp_is_error) quoting a TCP header */
 };
 
 /* What a received packet says, with the fields the scan engines need. */

@@ -44,34 +44,37 @@ bool net_raw_permitted(void)
 }
 
 /*
- * Classic BPF: IPv4 TCP (first fragment) to sport, IPv4 ICMP unreachable, IPv6 TCP to sport
- * (when TCP follows the fixed header), and IPv6 packets with anything but TCP next (ICMPv6,
- * extension headers) for user space to walk.
+ * Classic BPF: IPv4 TCP (first fragment) to sport, IPv4 ICMP errors that may speak of a port
+ * (unreachable, time exceeded, parameter problem: net/icmp.c), IPv6 TCP to sport (when TCP
+ * follows the fixed header), and IPv6 packets with anything but TCP next (ICMPv6, extension
+ * headers) for user space to walk.
  */
 static int attach_filter(int fd, uint16_t sport)
 {
-	enum { ACCEPT = 18, REJECT = 19 };
+	enum { ACCEPT = 20, REJECT = 21 };
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 11),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 15 - 2),
 		/* 2 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
-		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 4, 0),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 10 - 4, 0),
 		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, REJECT - 5),
 		/* 5 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
 		/* 6 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 14),
-		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, ACCEPT - 8, REJECT - 8),
-		/* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
-		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, REJECT - 10, 0),
-		/* 10 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
-		/* 11 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
-		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sport, ACCEPT - 13, REJECT - 13),
-		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, REJECT - 14),
-		/* 14 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
-		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 2),
-		/* 16 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
-		/* 17 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sport, ACCEPT - 18, REJECT - 18),
-		/* 18 ACCEPT */ BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
-		/* 19 REJECT */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, ACCEPT - 8, 0),
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 11, ACCEPT - 9, 0),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 12, ACCEPT - 10, REJECT - 10),
+		/* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, REJECT - 12, 0),
+		/* 12 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+		/* 13 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
+		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sport, ACCEPT - 15, REJECT - 15),
+		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, REJECT - 16),
+		/* 16 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+		/* 17 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, ACCEPT - 18),
+		/* 18 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
+		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sport, ACCEPT - 20, REJECT - 20),
+		/* 20 ACCEPT */ BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
+		/* 21 REJECT */ BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
 

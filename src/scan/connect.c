@@ -9,10 +9,12 @@
  * scan leaves no TIME_WAIT sockets behind however many ports it touched. No raw socket or
  * CAP_NET_RAW is needed for exact ICMP reasons: the error queue already quotes our SYN.
  *
- * Pairs are numbered 0..targets*ports-1; consecutive numbers go to different hosts and each
- * host sees its ports in a random order. Timeouts follow the measured RTT (rtt.c); how often a
- * silent port is retried follows the measured loss (rtt.c explains the numbers), and a silent
- * port is only reported filtered at the end, when that estimate rests on the whole scan.
+ * Pairs are numbered address x port like the raw transport's and visited in the order of the
+ * shared permutation (permute.h). Timeouts follow the measured RTT (rtt.c); how often a
+ * silent port is retried follows the measured loss (passplan.c explains the numbers), and a
+ * silent port is only reported filtered at the end, when that estimate rests on the whole
+ * scan. --rate paces launches with the shared token bucket (rate.h); without it the window
+ * of probes in flight is the only limit: every probe is a kernel handshake, closed-loop.
  */
 #include <errno.h>
 #include <time.h> /* before linux/errqueue.h, which needs struct timespec */
@@ -29,7 +31,12 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "connect.h"
 #include "engine.h"
+#include "net/icmp.h"
+#include "passplan.h"
+#include "permute.h"
+#include "rate.h"
 #include "rtt.h"
 
 #define SLOT_NONE	    UINT32_MAX
@@ -66,13 +73,6 @@ struct conn_slot {
 	struct conn_pair pair;
 };
 
-/* x -> (mul * x + add) mod n with gcd(mul, n) = 1: a cheap permutation of 0..n-1. */
-struct conn_order {
-	uint64_t n;
-	uint64_t mul;
-	uint64_t add;
-};
-
 struct conn_run {
 	const struct scan_opts *opts;
 	struct scan_stats *stats;
@@ -94,56 +94,16 @@ struct conn_run {
 	uint64_t nports;
 	uint64_t nhosts;
 	uint64_t total;
-	uint64_t next_fresh;
-	struct conn_order host_order;
-	struct conn_order port_order;
+	struct scan_perm perm;
+	struct scan_perm_iter fresh; /* pairs not probed yet, in permutation order */
 
 	struct conn_queue retry;
 	struct conn_queue parked;
 	struct scan_rtt rtt;
 	struct scan_loss loss;
 	uint64_t now;
-	double tokens; /* rate_pps token bucket */
-	uint64_t tokens_ns;
+	struct scan_rate rate; /* only with rate_pps */
 };
-
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t gcd64(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
-static void conn_order_init(struct conn_order *order, uint64_t n, uint64_t *rng)
-{
-	order->n = n;
-	order->mul = 1;
-	order->add = 0;
-	if (n < 2)
-		return;
-	do
-		order->mul = splitmix64(rng) % (n - 1) + 1;
-	while (gcd64(order->mul, n) != 1);
-	order->add = splitmix64(rng) % n;
-}
-
-static uint64_t conn_order_at(const struct conn_order *order, uint64_t x)
-{
-	return (uint64_t)(((ps_u128)order->mul * x + order->add) % order->n);
-}
 
 static enum ps_err conn_queue_push(struct conn_queue *q, struct conn_pair pair)
 {
@@ -194,15 +154,12 @@ static void conn_queue_release(struct conn_queue *q)
 	*q = (struct conn_queue){0};
 }
 
-/* Consecutive pair numbers go to different hosts, so no host sees a burst of its own. */
+/* Pair number index is address index / nports, port index % nports (as in stateless.c). */
 static void conn_pair_target(const struct conn_run *run, uint64_t index, struct ps_addr *addr,
 			     uint16_t *port, const char **name)
 {
-	uint64_t host = conn_order_at(&run->host_order, index % run->nhosts);
-	uint64_t port_pos = conn_order_at(&run->port_order, index / run->nhosts);
-
-	target_list_get(run->opts->targets, host, addr, name);
-	*port = run->ports[port_pos];
+	target_list_get(run->opts->targets, index / run->nports, addr, name);
+	*port = run->ports[index % run->nports];
 }
 
 static void conn_report(struct conn_run *run, struct conn_pair pair, enum port_state state,
@@ -220,57 +177,13 @@ static void conn_report(struct conn_run *run, struct conn_pair pair, enum port_s
 	run->opts->on_result(run->opts->result_ctx, &res);
 }
 
-static enum port_reason icmp4_reason(uint8_t type, uint8_t code)
+enum port_reason scan_connect_errqueue_reason(uint8_t origin, uint8_t type, uint8_t code)
 {
-	if (type != ICMP_DEST_UNREACH)
-		return REASON_HOST_UNREACH;
-	switch (code) {
-	case ICMP_NET_UNREACH:
-	case ICMP_NET_UNKNOWN:
-	case ICMP_NET_UNR_TOS:
-		return REASON_ICMP_NET_UNREACH;
-	case ICMP_HOST_UNREACH:
-	case ICMP_HOST_UNKNOWN:
-	case ICMP_HOST_ISOLATED:
-	case ICMP_HOST_UNR_TOS:
-		return REASON_ICMP_HOST_UNREACH;
-	case ICMP_PROT_UNREACH:
-		return REASON_ICMP_PROTO_UNREACH;
-	case ICMP_PORT_UNREACH:
-		return REASON_ICMP_PORT_UNREACH;
-	case ICMP_NET_ANO:
-		return REASON_ICMP_NET_PROHIBITED;
-	case ICMP_HOST_ANO:
-		return REASON_ICMP_HOST_PROHIBITED;
-	case ICMP_PKT_FILTERED:
-	case ICMP_PREC_VIOLATION:
-	case ICMP_PREC_CUTOFF:
-		return REASON_ICMP_ADMIN_PROHIBITED;
-	default:
-		return REASON_HOST_UNREACH;
-	}
-}
-
-static enum port_reason icmp6_reason(uint8_t type, uint8_t code)
-{
-	if (type != ICMP6_DST_UNREACH)
-		return REASON_HOST_UNREACH;
-	switch (code) {
-	case ICMP6_DST_UNREACH_NOROUTE:
-	case ICMP6_DST_UNREACH_BEYONDSCOPE:
-		return REASON_ICMP_NET_UNREACH;
-	case ICMP6_DST_UNREACH_ADMIN:
-	case 5: /* source address failed ingress/egress policy (RFC 4443) */
-		return REASON_ICMP_ADMIN_PROHIBITED;
-	case 6: /* reject route to destination */
-		return REASON_ICMP_NET_PROHIBITED;
-	case ICMP6_DST_UNREACH_ADDR:
-		return REASON_ICMP_HOST_UNREACH;
-	case ICMP6_DST_UNREACH_NOPORT:
-		return REASON_ICMP_PORT_UNREACH;
-	default:
-		return REASON_HOST_UNREACH;
-	}
+	if (origin == SO_EE_ORIGIN_ICMP)
+		return port_reason_from_icmp(AF_INET, type, code);
+	if (origin == SO_EE_ORIGIN_ICMP6)
+		return port_reason_from_icmp(AF_INET6, type, code);
+	return REASON_NONE;
 }
 
 /*
@@ -302,10 +215,8 @@ static enum port_reason conn_icmp_reason_one(int fd, bool *got, int *icmp_errno)
 			continue;
 		memcpy(&ee, CMSG_DATA(cmsg), sizeof(ee));
 		*icmp_errno = (int)ee.ee_errno;
-		if (ee.ee_origin == SO_EE_ORIGIN_ICMP)
-			return icmp4_reason(ee.ee_type, ee.ee_code);
-		if (ee.ee_origin == SO_EE_ORIGIN_ICMP6)
-			return icmp6_reason(ee.ee_type, ee.ee_code);
+		if (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6)
+			return scan_connect_errqueue_reason(ee.ee_origin, ee.ee_type, ee.ee_code);
 	}
 	return REASON_NONE;
 }
@@ -749,24 +660,14 @@ static enum ps_err conn_expire(struct conn_run *run)
 
 static bool conn_has_work(const struct conn_run *run)
 {
-	return run->retry.len || run->next_fresh < run->total;
+	return run->retry.len || !scan_perm_iter_done(&run->fresh);
 }
 
 static bool conn_rate_allows(struct conn_run *run)
 {
-	double rate = run->opts->rate_pps;
-
-	if (!rate)
+	if (!run->opts->rate_pps)
 		return true;
-	run->tokens += (double)(run->now - run->tokens_ns) * rate / 1e9;
-	run->tokens_ns = run->now;
-	/* A burst of a hundredth of a second keeps the average without a timer per packet. */
-	if (run->tokens > rate / 100 + 1)
-		run->tokens = rate / 100 + 1;
-	if (run->tokens < 1)
-		return false;
-	run->tokens -= 1;
-	return true;
+	return scan_rate_take(&run->rate, run->now, 1) == 1;
 }
 
 /* batch_full: it stopped only to look at answers, more could go out at once. */
@@ -777,7 +678,7 @@ static enum ps_err conn_fill(struct conn_run *run, bool *batch_full)
 	run->starved = false;
 	*batch_full = false;
 	while (run->inflight < run->window && conn_has_work(run)) {
-		struct conn_pair pair;
+		struct conn_pair pair = {0};
 		enum ps_err err;
 
 		if (launched == CONN_FILL_BATCH) {
@@ -789,8 +690,8 @@ static enum ps_err conn_fill(struct conn_run *run, bool *batch_full)
 		launched++;
 		if (run->retry.len)
 			pair = conn_queue_shift(&run->retry);
-		else
-			pair = (struct conn_pair){.index = run->next_fresh++};
+		else if (!scan_perm_iter_next(&run->fresh, &pair.index))
+			break; /* not reached: conn_has_work() said there is a fresh pair */
 		err = conn_launch(run, pair);
 		if (err)
 			return err;
@@ -845,7 +746,7 @@ static int conn_wait_ms(const struct conn_run *run)
 			wait_ns = left;
 	}
 	if (run->opts->rate_pps && conn_has_work(run) && run->inflight < run->window) {
-		uint64_t token_ns = 1000000000u / run->opts->rate_pps + 1;
+		uint64_t token_ns = scan_rate_wait_ns(&run->rate);
 
 		if (token_ns < wait_ns)
 			wait_ns = token_ns;
@@ -865,6 +766,9 @@ static enum ps_err conn_loop(struct conn_run *run)
 	bool more, busy;
 	int n, i;
 
+	/* conn_init() succeeded; the analyzer cannot see that ps_fail() returns its error. */
+	if (!run->slots)
+		return PS_ERR_INVALID;
 	for (;;) {
 		if (conn_stopped(run))
 			return PS_ERR_INTERRUPTED;
@@ -953,8 +857,8 @@ static enum ps_err conn_init(struct conn_run *run, const struct scan_opts *opts,
 
 	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = ps_now_ns();
-	conn_order_init(&run->host_order, run->nhosts, &seed);
-	conn_order_init(&run->port_order, run->nports, &seed);
+	scan_perm_init(&run->perm, run->total, seed);
+	scan_perm_iter_init(&run->fresh, &run->perm, scan_perm_whole(&run->perm), 0, 1);
 
 	run->window_cap = conn_max_inflight(opts);
 	run->window = run->window_cap < CONN_INITIAL_WINDOW ? run->window_cap : CONN_INITIAL_WINDOW;
@@ -978,8 +882,8 @@ static enum ps_err conn_init(struct conn_run *run, const struct scan_opts *opts,
 		      opts->max_rtt_timeout_ms);
 	scan_loss_init(&run->loss, run->total,
 		       (opts->max_retries ? opts->max_retries : SCAN_MAX_RETRIES) + 1);
-	run->tokens = 1;
-	run->tokens_ns = ps_now_ns();
+	if (opts->rate_pps)
+		scan_rate_init(&run->rate, opts->rate_pps, ps_now_ns());
 	return PS_OK;
 }
 
@@ -1025,8 +929,17 @@ out:
 	return err;
 }
 
+/* Unprivileged sockets and the kernel's own routing: any scan, anywhere, any user. */
+static enum ps_err conn_usable(const struct scan_opts *opts, struct ps_diag *diag)
+{
+	(void)opts;
+	(void)diag;
+	return PS_OK;
+}
+
 const struct scan_engine scan_connect_engine = {
     .name = "connect",
     .needs_raw = false,
+    .usable = conn_usable,
     .run = conn_run,
 };

@@ -40,10 +40,29 @@ struct scan_stats {
 	uint32_t max_inflight_seen;
 };
 
-/* An engine is a const descriptor; all per-run state lives inside run(). */
+/*
+ * An engine is a const descriptor; all per-run state lives inside run(), so two runs (in two
+ * threads) never share anything but the descriptor.
+ *
+ * What the engines share (one mechanism each): the permutation of address x port
+ * (permute.h, shardable: a run takes a contiguous range of one cycle), the token bucket
+ * (rate.h), the RTT estimator and its defaults (rtt.h), the loss model and the pass plan
+ * (passplan.h), and the meaning of ICMP errors (net/icmp.h).
+ *
+ * Two transports: connect (connect.c, epoll over kernel sockets, unprivileged) and the
+ * stateless raw transport (stateless.h), which takes a probe module (module.h: make_packet,
+ * validate, classify) for what the probes are. The SYN engine is the raw transport with
+ * scan_tcp_syn_module; a UDP engine would be the same transport with a UDP module and a
+ * descriptor of three lines (see syn.c).
+ */
 struct scan_engine {
 	const char *name;
 	bool needs_raw; /* needs CAP_NET_RAW */
+	/*
+	 * Whether this engine can run this scan here (privileges, interfaces); looks, sends
+	 * nothing. PS_ERR_PERMISSION: not privileged, the everyday case with nothing to say.
+	 */
+	enum ps_err (*usable)(const struct scan_opts *opts, struct ps_diag *diag);
 	enum ps_err (*run)(const struct scan_opts *opts, struct scan_stats *stats,
 			   struct ps_diag *diag);
 };
@@ -54,13 +73,12 @@ extern const struct scan_engine scan_syn_engine;
 /* The engine called name ("connect", "syn"), or NULL. */
 const struct scan_engine *scan_engine_find(const char *name);
 
-/*
- * Whether the SYN engine can run this scan here: raw sockets permitted, every target reached
- * through one Ethernet (or loopback) interface. Looks routes up; sends nothing.
- */
+/* scan_syn_engine.usable: raw sockets permitted, every target reached through one Ethernet
+ * (or loopback) interface. */
 enum ps_err scan_syn_usable(const struct scan_opts *opts, struct ps_diag *diag);
 /*
- * The engine for a scan that named none: SYN when scan_syn_usable() says so, else connect.
+ * The engine for a scan that named none: the first of the table (SYN, then connect) whose
+ * usable() says yes.
  * why (may be NULL) gets the reason SYN was not chosen although raw sockets are permitted
  * (targets on several interfaces...); it is empty when SYN was chosen or privileges lack.
  */

@@ -3,10 +3,10 @@
 
 #include "engine.h"
 
-/* Every scan engine; --engine NAME (or -sT / -sS) picks one. */
+/* Every scan engine, in order of preference; --engine NAME (or -sT / -sS) picks one. */
 static const struct scan_engine *const engines[] = {
-	&scan_connect_engine,
 	&scan_syn_engine,
+	&scan_connect_engine,
 };
 
 const struct scan_engine *scan_engine_find(const char *name)
@@ -22,17 +22,20 @@ const struct scan_engine *scan_engine_find(const char *name)
 const struct scan_engine *scan_engine_auto(const struct scan_opts *opts, struct ps_diag *why)
 {
 	struct ps_diag local = {{0}};
+	size_t i;
 
 	if (!why)
 		why = &local;
 	why->msg[0] = '\0';
-	switch (scan_syn_usable(opts, why)) {
-	case PS_OK:
-		return &scan_syn_engine;
-	case PS_ERR_PERMISSION: /* the everyday case of an unprivileged user: nothing to say */
-		why->msg[0] = '\0';
-		return &scan_connect_engine;
-	default:
-		return &scan_connect_engine;
+	for (i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
+		struct ps_diag diag = {{0}};
+		enum ps_err err = engines[i]->usable(opts, &diag);
+
+		if (err == PS_OK)
+			return engines[i];
+		/* Lacking privileges is the everyday case of a user: nothing to say. */
+		if (err != PS_ERR_PERMISSION && !why->msg[0])
+			memcpy(why->msg, diag.msg, sizeof(why->msg));
 	}
+	return &scan_connect_engine; /* not reached: connect is always usable */
 }

@@ -58,3 +58,50 @@ uint64_t scan_perm_at(const struct scan_perm *perm, uint64_t i)
 	while (x >= perm->n);
 	return x;
 }
+
+struct scan_perm_range scan_perm_whole(const struct scan_perm *perm)
+{
+	return (struct scan_perm_range){.begin = 0, .end = perm->n};
+}
+
+/* floor(n * k / m) without overflow for any 64-bit n. */
+static uint64_t share_of(uint64_t n, uint64_t k, uint64_t m)
+{
+	return (uint64_t)((unsigned __int128)n * k / m);
+}
+
+struct scan_perm_range scan_perm_shard(const struct scan_perm *perm, uint64_t shard,
+				       uint64_t nshards)
+{
+	if (!nshards || shard >= nshards)
+		return (struct scan_perm_range){.begin = perm->n, .end = perm->n};
+	return (struct scan_perm_range){
+	    .begin = share_of(perm->n, shard, nshards),
+	    .end = share_of(perm->n, shard + 1, nshards),
+	};
+}
+
+void scan_perm_iter_init(struct scan_perm_iter *it, const struct scan_perm *perm,
+			 struct scan_perm_range range, uint64_t offset, uint64_t step)
+{
+	uint64_t end = range.end < perm->n ? range.end : perm->n;
+
+	it->perm = perm;
+	it->end = end;
+	it->step = step ? step : 1;
+	it->pos = range.begin < end && offset < end - range.begin ? range.begin + offset : end;
+}
+
+bool scan_perm_iter_done(const struct scan_perm_iter *it)
+{
+	return it->pos >= it->end;
+}
+
+bool scan_perm_iter_next(struct scan_perm_iter *it, uint64_t *value)
+{
+	if (it->pos >= it->end)
+		return false;
+	*value = scan_perm_at(it->perm, it->pos);
+	it->pos = it->end - it->pos > it->step ? it->pos + it->step : it->end;
+	return true;
+}

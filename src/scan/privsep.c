@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,15 +28,25 @@ struct privsep_end {
 };
 
 /*
- * The child's stop flag: a signal handler can only reach a static, and only the child ever
- * sets it (each scan forks a fresh child).
+ * How a stop request reaches the child: the parent writes a byte to (or closes) the stop
+ * pipe, and a thread of the child waiting on it sets the child's flag. A signal would need a
+ * handler, and a handler can only reach a static: one flag per process, where each run must
+ * have its own (two scans in two threads of one process fork two children, each told apart).
  */
-static volatile sig_atomic_t child_stop;
+struct stop_watch {
+	int fd; /* read end of the stop pipe */
+	volatile sig_atomic_t stop;
+};
 
-static void on_stop_request(int sig)
+static void *stop_watch_main(void *arg)
 {
-	(void)sig;
-	child_stop = 1;
+	struct stop_watch *w = arg;
+	char byte;
+
+	while (read(w->fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	w->stop = 1; /* a byte, or the parent is gone (end of file) */
+	return NULL;
 }
 
 void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec)
@@ -43,28 +54,44 @@ void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_r
 	fwrite(rec, sizeof(*rec), 1, out->pipe);
 }
 
-static void run_child(int fd, scan_privsep_child_fn child, void *child_ctx,
-		      const sigset_t *old_mask)
+/* The watcher runs with every signal blocked: they are the scanning thread's to take. */
+static bool stop_watch_start(struct stop_watch *w)
 {
+	sigset_t all, old;
+	pthread_t thread;
+	bool ok;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ok = pthread_create(&thread, NULL, stop_watch_main, w) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ok)
+		pthread_detach(thread);
+	return ok;
+}
+
+static void run_child(int fd, int stop_fd, scan_privsep_child_fn child, void *child_ctx)
+{
+	struct stop_watch watch = {.fd = stop_fd, .stop = 0};
 	struct privsep_end end;
 	struct scan_privsep_out out;
 	struct ps_diag diag = {{0}};
 	enum ps_err err;
 
 	memset(&end, 0, sizeof(end));
-	/* Ctrl-C is the parent's to see; it asks for a stop with SIGUSR1, blocked until now. */
+	/* Ctrl-C is the parent's to see; it asks for a stop through the stop pipe. */
 	signal(SIGINT, SIG_IGN);
-	child_stop = 0;
-	signal(SIGUSR1, on_stop_request);
-	sigprocmask(SIG_SETMASK, old_mask, NULL);
 	/* An orphaned scanner must not go on sending. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	out.pipe = fdopen(fd, "w");
 	if (!out.pipe)
 		_exit(1);
-	err = net_priv_drop(&diag);
+	err = stop_watch_start(&watch) ? PS_OK
+				       : ps_fail(&diag, PS_ERR_SYSTEM, "stop watcher: no thread");
 	if (!err)
-		err = child(child_ctx, &child_stop, &out, &end.stats, &diag);
+		err = net_priv_drop(&diag);
+	if (!err)
+		err = child(child_ctx, &watch.stop, &out, &end.stats, &diag);
 	end.marker.pair = END_OF_RESULTS;
 	end.err = (int32_t)err;
 	memcpy(end.msg, diag.msg, sizeof(end.msg));
@@ -107,10 +134,9 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 {
 	struct privsep_end end;
 	bool have_end = false, asked_stop = false;
-	sigset_t usr1, old_mask;
 	size_t len = 0;
 	uint8_t *buf;
-	int fds[2], status = 0;
+	int fds[2], stop_fds[2], status = 0;
 	enum ps_err err = PS_OK;
 	pid_t pid;
 
@@ -121,24 +147,29 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 		free(buf);
 		return ps_fail(diag, PS_ERR_SYSTEM, "pipe: %s", strerror(errno));
 	}
+	if (pipe2(stop_fds, O_CLOEXEC) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(buf);
+		return ps_fail(diag, PS_ERR_SYSTEM, "pipe: %s", strerror(errno));
+	}
 	fflush(NULL); /* nothing buffered may be written twice */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
 	pid = fork();
-	if (pid != 0)
-		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
+		close(stop_fds[0]);
+		close(stop_fds[1]);
 		free(buf);
 		return ps_fail(diag, PS_ERR_SYSTEM, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		run_child(fds[1], child, child_ctx, &old_mask);
+		close(stop_fds[1]);
+		run_child(fds[1], stop_fds[0], child, child_ctx);
 	}
 	close(fds[1]);
+	close(stop_fds[0]);
 	if (release)
 		release(child_ctx);
 	for (;;) {
@@ -146,7 +177,7 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 		ssize_t n;
 
 		if (stop && *stop && !asked_stop) {
-			kill(pid, SIGUSR1);
+			(void)!write(stop_fds[1], "", 1);
 			asked_stop = true;
 		}
 		if (poll(&pfd, 1, STOP_POLL_MS) <= 0)
@@ -161,6 +192,7 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 			break;
 	}
 	close(fds[0]);
+	close(stop_fds[1]);
 	/*
 	 * A child that sent its end record is done: reap it if it is gone, else leave it to
 	 * finish closing its sockets on its own (a zombie for the rest of our life at worst).

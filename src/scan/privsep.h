@@ -35,8 +35,9 @@ struct scan_privsep_out {
 void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec);
 
 /*
- * Runs in the child, capabilities already dropped; fills stats. stop is the child's own flag:
- * Ctrl-C goes to the parent, which passes it on (SIGUSR1).
+ * Runs in the child, capabilities already dropped; fills stats. stop is the child's own flag
+ * (set by a thread of the child): Ctrl-C goes to the parent, which passes it on through a
+ * pipe of this run's own.
  */
 typedef enum ps_err (*scan_privsep_child_fn)(void *ctx, const volatile sig_atomic_t *stop,
 					     struct scan_privsep_out *out,
@@ -50,8 +51,8 @@ typedef void (*scan_privsep_release_fn)(void *ctx);
 /*
  * Forks, runs child(child_ctx) there and on_record(record_ctx) here for each record; returns
  * the child's result (its diag and stats copied over) as soon as the child has sent it. When
- * *stop becomes set, the child is asked to stop (SIGUSR1) and its partial results still
- * arrive. release (may be NULL) gets child_ctx in the parent after the fork: closing the
+ * *stop becomes set, the child is asked to stop (a byte on the run's stop pipe) and its
+ * partial results still arrive. release (may be NULL) gets child_ctx in the parent after the fork: closing the
  * packet sockets there leaves their last close, and the RCU grace period each costs (tens of
  * milliseconds on a busy machine), to the exiting child, which is not waited for.
  */

@@ -5,12 +5,19 @@
 #define WINDOW_MIN_SENT 512u
 #define WINDOW_MIN_REPLIES 128u
 
+/*
+ * The bucket holds about 10 ms worth of tokens (a coarse sleep, ~1 ms on a loaded machine,
+ * must not lose rate), at most one send batch of 64 unless 2 ms worth is more (a fast scan
+ * sends whole batches). A low --rate thus never bursts more than 1/100 s worth after a pause:
+ * the cap the user asked for holds over any 10 ms, in both engines.
+ */
 static void set_burst(struct scan_rate *rate)
 {
-	/* About 2 ms worth, and at least one batch, so a coarse sleep does not lose rate. */
+	double small = rate->pps / 100.0 + 1.0;
+
 	rate->burst = rate->pps / 500.0;
 	if (rate->burst < 64.0)
-		rate->burst = 64.0;
+		rate->burst = small < 64.0 ? small : 64.0;
 }
 
 void scan_rate_init(struct scan_rate *rate, uint32_t fixed_pps, uint64_t now_ns)

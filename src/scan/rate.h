@@ -6,7 +6,13 @@
 #include <stdint.h>
 
 /*
- * Send pacing: a token bucket whose rate is either fixed (--rate) or found automatically.
+ * Send pacing: a token bucket whose rate is either fixed (--rate) or found automatically. One
+ * limiter for both engines, with the same --rate semantics (the same bucket, the same burst):
+ * the raw transport uses both modes; the connect engine only the fixed one, because without
+ * --rate its window of handshakes in flight is already a closed loop through the kernel
+ * (a probe ends with an answer, an error or its timeout) and needs no open-loop pacing on
+ * top, while the loss signals of automatic mode (ring drops, ENOBUFS on a packet socket)
+ * have no counterpart on its sockets.
  *
  * Automatic mode is AIMD. It starts at SCAN_RATE_START pps and, every tick (5 ms) without a
  * loss signal, grows: x1.5 per tick until the first loss (slow start), then by 1/32 of the

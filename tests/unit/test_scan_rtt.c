@@ -7,6 +7,7 @@
 
 #include <math.h>
 
+#include "scan/passplan.h"
 #include "scan/rtt.h"
 
 #define MS 1000000ull

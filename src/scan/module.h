@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_SCAN_MODULE_H
+#define PS_SCAN_MODULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/result.h"
+#include "net/packet.h"
+#include "net/siphash.h"
+
+/*
+ * A probe module: what one probe of a stateless raw scan looks like and what its replies
+ * mean (zmap's probe_module_t). The raw transport (stateless.c) owns everything else: the
+ * permutation, pacing, sending and receiving, the answered bits, the pass plan and the
+ * privilege separation; it hands the module a buffer to fill and every parsed reply. A
+ * module keeps no state: what a run needs (the cookie key) is passed in.
+ *
+ * A future UDP module fills the same four hooks: make_packet writes a UDP datagram (a
+ * payload per port), validate matches a UDP reply or an ICMP error quoting the datagram,
+ * classify says open (a reply), closed (ICMP port unreachable) or filtered.
+ */
+
+/* One probe to build. link_dst/link_src NULL: a bare IP packet (the transport's IP mode). */
+struct scan_probe {
+	struct ps_addr src, dst; /* same family */
+	uint16_t sport, dport;
+	uint16_t ip_id;
+	const uint8_t *link_dst, *link_src;
+};
+
+/* The probe a reply answers, as it was sent: src is ours, dst the target. */
+struct scan_probe_match {
+	struct ps_addr src, dst;
+	uint16_t sport, dport;
+};
+
+struct scan_probe_module {
+	const char *name;
+	uint8_t proto; /* IPPROTO_TCP...: the protocol of the probes */
+	/* Writes the probe into buf (cap bytes, NET_FRAME_MAX); its length, 0 when it fails. */
+	size_t (*make_packet)(uint8_t *buf, size_t cap, const struct net_siphash_key *key,
+			      const struct scan_probe *probe);
+	/*
+	 * Whether reply answers a probe of this module built with key, and which (m). The
+	 * transport still checks that m names our address, our port and a target.
+	 */
+	bool (*validate)(const struct net_siphash_key *key, const struct net_reply *reply,
+			 struct scan_probe_match *m);
+	/* What a validated reply says; false when it says nothing (keep waiting). */
+	bool (*classify)(const struct net_reply *reply, enum port_state *state,
+			 enum port_reason *reason);
+	/*
+	 * Optional: a packet that ends what the reply started (TCP: the RST that tears down
+	 * the half-open connection of a SYN-ACK); its length, 0 for none.
+	 */
+	size_t (*make_teardown)(uint8_t *buf, size_t cap, const struct net_reply *reply,
+				const uint8_t *link_dst, const uint8_t *link_src, uint16_t ip_id);
+};
+
+/* SYN to each port; SYN-ACK open, RST closed, ICMP errors filtered (net/icmp.c). */
+extern const struct scan_probe_module scan_tcp_syn_module;
+
+/*
+ * The SYN module's stateless match: a probe's sequence number is a keyed hash of its
+ * addresses and ports, so a reply proves which probe it answers (ack - 1 of a SYN-ACK or
+ * RST, the quoted sequence of an ICMP error) without a table of probes in flight.
+ */
+uint32_t scan_syn_cookie(const struct net_siphash_key *key, const struct ps_addr *src,
+			 const struct ps_addr *dst, uint16_t sport, uint16_t dport);
+
+#endif

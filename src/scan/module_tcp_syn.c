@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* The TCP SYN probe module (module.h): one SYN per (address, port), answered statelessly. */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "module.h"
+#include "net/icmp.h"
+
+#define PROBE_TTL    64
+#define PROBE_WINDOW 1024
+#define PROBE_MSS    1460
+
+uint32_t scan_syn_cookie(const struct net_siphash_key *key, const struct ps_addr *src,
+			 const struct ps_addr *dst, uint16_t sport, uint16_t dport)
+{
+	uint8_t buf[1 + 16 + 16 + 4];
+
+	buf[0] = src->family;
+	memcpy(buf + 1, src->bytes, 16);
+	memcpy(buf + 17, dst->bytes, 16);
+	buf[33] = (uint8_t)(sport >> 8);
+	buf[34] = (uint8_t)sport;
+	buf[35] = (uint8_t)(dport >> 8);
+	buf[36] = (uint8_t)dport;
+	return (uint32_t)net_siphash24(key, buf, sizeof(buf));
+}
+
+static size_t syn_make_packet(uint8_t *buf, size_t cap, const struct net_siphash_key *key,
+			      const struct scan_probe *probe)
+{
+	struct net_tcp_probe p = {
+	    .src = probe->src,
+	    .dst = probe->dst,
+	    .sport = probe->sport,
+	    .dport = probe->dport,
+	    .flags = NET_TCP_SYN,
+	    .ttl = PROBE_TTL,
+	    .window = PROBE_WINDOW,
+	    .mss = PROBE_MSS,
+	    .ip_id = probe->ip_id,
+	};
+
+	p.seq = scan_syn_cookie(key, &p.src, &p.dst, p.sport, p.dport);
+	return net_build_tcp(buf, cap, probe->link_dst, probe->link_src, probe->link_dst != NULL,
+			     &p);
+}
+
+static bool syn_validate(const struct net_siphash_key *key, const struct net_reply *r,
+			 struct scan_probe_match *m)
+{
+	uint32_t seq;
+
+	if (r->kind == NET_REPLY_TCP) {
+		/* Only a SYN-ACK or an RST with an ACK answers a SYN (RFC 9293 3.10.7.3). */
+		if (!(r->flags & NET_TCP_ACK) || !(r->flags & (NET_TCP_SYN | NET_TCP_RST)))
+			return false;
+		m->src = r->dst;
+		m->dst = r->src;
+		m->sport = r->dport;
+		m->dport = r->sport;
+		seq = r->ack - 1;
+	} else if (r->kind == NET_REPLY_ICMP) {
+		m->src = r->q_src;
+		m->dst = r->q_dst;
+		m->sport = r->q_sport;
+		m->dport = r->q_dport;
+		seq = r->q_seq;
+	} else {
+		return false;
+	}
+	if (m->src.family != m->dst.family)
+		return false;
+	return seq == scan_syn_cookie(key, &m->src, &m->dst, m->sport, m->dport);
+}
+
+static bool syn_classify(const struct net_reply *r, enum port_state *state,
+			 enum port_reason *reason)
+{
+	if (r->kind == NET_REPLY_TCP) {
+		if (r->flags & NET_TCP_RST) {
+			*state = PORT_CLOSED;
+			*reason = REASON_RESET;
+		} else {
+			*state = PORT_OPEN;
+			*reason = REASON_SYN_ACK;
+		}
+		return true;
+	}
+	*state = PORT_FILTERED;
+	*reason = port_reason_from_icmp(r->q_dst.family, r->icmp_type, r->icmp_code);
+	return *reason != REASON_NONE;
+}
+
+static size_t syn_make_teardown(uint8_t *buf, size_t cap, const struct net_reply *r,
+				const uint8_t *link_dst, const uint8_t *link_src, uint16_t ip_id)
+{
+	struct net_tcp_probe p = {
+	    .src = r->dst,
+	    .dst = r->src,
+	    .sport = r->dport,
+	    .dport = r->sport,
+	    .seq = r->ack,
+	    .flags = NET_TCP_RST,
+	    .ttl = PROBE_TTL,
+	    .ip_id = ip_id,
+	};
+
+	if (r->kind != NET_REPLY_TCP || !(r->flags & NET_TCP_SYN) || (r->flags & NET_TCP_RST))
+		return 0;
+	return net_build_tcp(buf, cap, link_dst, link_src, link_dst != NULL, &p);
+}
+
+const struct scan_probe_module scan_tcp_syn_module = {
+    .name = "tcp_syn",
+    .proto = IPPROTO_TCP,
+    .make_packet = syn_make_packet,
+    .validate = syn_validate,
+    .classify = syn_classify,
+    .make_teardown = syn_make_teardown,
+};

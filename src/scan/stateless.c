@@ -1,0 +1,924 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stateless raw transport. Probes go out as whole Ethernet frames built in place by a
+ * probe module (module.h) and paced by scan_rate; replies come back through a BPF-filtered
+ * ring. Nothing is remembered per probe: the module's cookie (for TCP SYN, the sequence
+ * number) maps a reply straight back to its (address, port) pair. One bit per pair says
+ * "answered"; passes over the same permutation re-send what is not, as the pass plan
+ * (passplan.h) decides. The SYN engine is this transport with scan_tcp_syn_module.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "engine.h"
+#include "module.h"
+#include "net/packet.h"
+#include "net/raw.h"
+#include "net/route.h"
+#include "passplan.h"
+#include "permute.h"
+#include "privsep.h"
+#include "rate.h"
+#include "rtt.h"
+#include "stateless.h"
+
+#define FINAL_WAIT_MIN_MS 20
+#define NEIGH_TIMEOUT_MS 3000 /* ARP/NDP retry every second; three tries */
+#define RTT_SLOTS 4096u
+#define SKIP_BUDGET 16384u
+/* Longer than the receive ring's block timeout (net/raw.c), so a last partial block is seen. */
+#define RING_SETTLE_MS 3
+#define MIN_PAIRS_FOR_HELPER 4096u /* below that a second sender saves less than it costs */ /* pairs examined per loop turn, so receiving is never starved */
+#define MAX_PAIRS (1ULL << 32)
+#define MAX_ROUTED_RANGES 65536u
+/* On-link addresses resolved one by one; the kernel's neighbour table holds ~1024 by default. */
+#define MAX_ONLINK_ADDRS 1024u
+#define SPORT_BASE 40000u
+#define SPORT_SPAN 20000u
+/* A device that refuses every frame for this long is not congested but broken. */
+#define SEND_STALL_LIMIT_NS 5000000000ull
+
+/* Next-hop MAC of a range: one for all (behind a gateway), or one per address (on-link LAN). */
+struct raw_range {
+	uint8_t mac[NET_ETH_ALEN];
+	uint8_t (*macs)[NET_ETH_ALEN];
+	bool *present; /* with macs: whether the address answered ARP/NDP */
+};
+
+struct rtt_slot {
+	uint64_t pair;
+	uint64_t sent_ns;
+};
+
+struct raw_sender;
+
+struct raw_scan {
+	const struct scan_opts *opts;
+	const struct scan_probe_module *module;
+	const volatile sig_atomic_t *stop; /* the scanning child's own flag */
+	struct scan_privsep_out *out;	   /* where the child's findings go */
+	struct scan_stats *stats;
+	const struct target_list *targets;
+	uint64_t naddrs;
+	uint32_t nports;
+	uint64_t npairs;
+	uint16_t *ports;     /* port index -> port */
+	uint32_t *port_slot; /* port -> index + 1, 0 when not scanned */
+	uint64_t *done;	     /* one bit per pair: reported */
+	uint64_t *live;	     /* one bit per address: answered at least once */
+	uint64_t ndone;
+	struct raw_range *ranges;
+	struct ps_addr src[2]; /* [0] IPv4, [1] IPv6 */
+	uint8_t if_mac[NET_ETH_ALEN];
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	bool ip_mode; /* targets on this machine: bare IP packets through raw IP sockets */
+	uint16_t sport;
+	struct net_siphash_key key;
+	struct scan_perm perm;
+	struct scan_perm_range range; /* this run's positions of it: all (a shard, later) */
+	struct net_raw raw;
+	struct scan_rate rate;
+	struct rtt_slot *rtt_slots;
+	struct scan_rtt rtt;
+	struct pass_plan plan; /* plan.pass: the pass being sent; written between passes only */
+	uint64_t pass_sent;
+	unsigned replies_pending; /* for the rate's reply-ratio window */
+	uint8_t rst[NET_RAW_BATCH][NET_FRAME_MAX];
+	size_t rst_len[NET_RAW_BATCH];
+	struct ps_addr rst_dst[NET_RAW_BATCH];
+	unsigned nrst;
+	uint16_t ip_id;		/* of the RSTs */
+	int send_errno;		/* the send failure that ended the scan */
+	struct raw_sender *senders;
+	unsigned nsenders;
+	/* shared between the senders (atomics) */
+	uint64_t shared_pps;	     /* the controller's rate, for every sender's bucket */
+	uint64_t helper_window_sent; /* helper probes not yet in the reply-ratio window */
+	int helper_loss;	     /* the helper saw the device refuse frames */
+	int helper_running;
+	int abort; /* one sender failed: the others stop */
+};
+
+static int fam_slot(int family)
+{
+	return family == AF_INET6;
+}
+
+/* The receiving thread sets bits while a helper sender reads them: relaxed atomics. */
+static bool bit_get(const uint64_t *bits, uint64_t i)
+{
+	return (__atomic_load_n(&bits[i >> 6], __ATOMIC_RELAXED) >> (i & 63)) & 1;
+}
+
+/* __atomic_fetch_or writes through bits; clang-tidy 14 does not see that. */
+static void bit_set(uint64_t *bits, uint64_t i) // NOLINT(readability-non-const-parameter)
+{
+	__atomic_fetch_or(&bits[i >> 6], 1ULL << (i & 63), __ATOMIC_RELAXED);
+}
+
+/* Index of the range holding address number index (ranges are numbered in order). */
+static size_t range_of_index(const struct target_list *t, uint64_t index)
+{
+	size_t lo = 0, hi = t->nranges;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->start[mid] <= index)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The address number of addr, or false when it is not a target (ranges sorted, disjoint). */
+static bool index_of_addr(const struct target_list *t, const struct ps_addr *addr, uint64_t *out)
+{
+	ps_u128 v = ps_addr_to_u128(addr);
+	size_t lo = 0, hi = t->nranges;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct target_range *r = &t->ranges[mid];
+
+		if (r->family < addr->family || (r->family == addr->family && r->hi < v))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == t->nranges || t->ranges[lo].family != addr->family || t->ranges[lo].lo > v)
+		return false;
+	*out = t->start[lo] + (uint64_t)(v - t->ranges[lo].lo);
+	return true;
+}
+
+static const uint8_t *dst_mac(const struct raw_scan *c, uint64_t addr_index)
+{
+	size_t r = range_of_index(c->targets, addr_index);
+
+	if (c->ranges[r].macs)
+		return c->ranges[r].macs[addr_index - c->targets->start[r]];
+	return c->ranges[r].mac;
+}
+
+static uint64_t rto_ns(const struct raw_scan *c)
+{
+	return scan_rtt_timeout_ns(&c->rtt);
+}
+
+/* RFC 6298's estimator (rtt.c), fed by the sampled send times; the sample in microseconds. */
+static uint32_t rtt_sample(struct raw_scan *c, uint64_t pair, uint64_t now)
+{
+	struct rtt_slot *s = &c->rtt_slots[pair % RTT_SLOTS];
+	uint64_t sample;
+
+	if (s->pair != pair || !s->sent_ns || now < s->sent_ns)
+		return 0;
+	sample = now - s->sent_ns;
+	s->sent_ns = 0;
+	scan_rtt_sample(&c->rtt, sample);
+	return (uint32_t)(sample / 1000 > UINT32_MAX ? UINT32_MAX : sample / 1000);
+}
+
+static void report(struct raw_scan *c, uint64_t pair, enum port_state state,
+		   enum port_reason reason, uint8_t ttl, uint32_t rtt, uint8_t tries)
+{
+	struct scan_privsep_record rec = {
+		.pair = pair,
+		.rtt_us = rtt,
+		.state = (uint8_t)state,
+		.reason = (uint8_t)reason,
+		.ttl = ttl,
+		.tries = tries,
+	};
+
+	bit_set(c->done, pair);
+	c->ndone++;
+	scan_privsep_emit(c->out, &rec);
+}
+
+/* In the parent: a finding of the child, back into a result. */
+static void deliver(void *vctx, const struct scan_privsep_record *rec)
+{
+	const struct raw_scan *c = vctx;
+	struct port_result res = {0};
+
+	if (rec->pair >= c->npairs || !c->opts->on_result)
+		return;
+	target_list_get(c->targets, rec->pair / c->nports, &res.addr, &res.hostname);
+	res.port = c->ports[rec->pair % c->nports];
+	res.proto = c->module->proto;
+	res.state = rec->state;
+	res.reason = rec->reason;
+	res.ttl = rec->ttl;
+	res.tries = rec->tries;
+	res.rtt_us = rec->rtt_us;
+	c->opts->on_result(c->opts->result_ctx, &res);
+}
+
+static void flush_rst(struct raw_scan *c)
+{
+	if (c->nrst)
+		(void)net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])c->rst, c->rst_len,
+				   c->rst_dst, c->nrst);
+	c->nrst = 0;
+}
+
+/* What the module sends back to a reply (TCP SYN: the RST ending a half-open connection). */
+static void queue_teardown(struct raw_scan *c, uint64_t pair, const struct net_reply *r)
+{
+	const uint8_t *link_dst = c->ip_mode ? NULL : dst_mac(c, pair / c->nports);
+	size_t len;
+
+	if (!c->module->make_teardown)
+		return;
+	len = c->module->make_teardown(c->rst[c->nrst], NET_FRAME_MAX, r, link_dst,
+				       c->ip_mode ? NULL : c->if_mac, c->ip_id);
+	if (!len)
+		return;
+	c->ip_id++;
+	c->rst_dst[c->nrst] = r->src;
+	c->rst_len[c->nrst++] = len;
+	if (c->nrst == NET_RAW_BATCH)
+		flush_rst(c);
+}
+
+/* A reply: the module says which probe it answers and what it means; the pair's bit the rest. */
+static void on_reply(struct raw_scan *c, const struct net_reply *r)
+{
+	struct scan_probe_match m;
+	enum port_state state;
+	enum port_reason reason;
+	uint64_t addr_index, pair;
+	uint32_t slot;
+
+	if (!c->module->validate(&c->key, r, &m))
+		return;
+	if (m.sport != c->sport || ps_addr_cmp(&m.src, &c->src[fam_slot(m.src.family)]))
+		return;
+	slot = c->port_slot[m.dport];
+	if (!slot || !index_of_addr(c->targets, &m.dst, &addr_index))
+		return;
+	if (!c->module->classify(r, &state, &reason))
+		return;
+	pair = addr_index * c->nports + (slot - 1);
+	c->stats->replies++;
+	c->replies_pending++;
+	queue_teardown(c, pair, r);
+	bit_set(c->live, addr_index);
+	if (bit_get(c->done, pair))
+		return;
+	pass_plan_answer(&c->plan);
+	report(c, pair, state, reason, r->ttl, rtt_sample(c, pair, ps_now_ns()),
+	       (uint8_t)(c->plan.pass + 1));
+}
+
+static void on_frame(void *vctx, const uint8_t *frame, size_t len)
+{
+	struct net_reply r;
+
+	if (net_parse_frame(frame, len, &r))
+		return;
+	on_reply(vctx, &r);
+}
+
+static int receive(struct raw_scan *c, int timeout_ms)
+{
+	int n = net_raw_recv(&c->raw, timeout_ms, on_frame, c);
+
+	flush_rst(c);
+	return n;
+}
+
+static bool stopped(const struct raw_scan *c)
+{
+	return c->stop && *c->stop;
+}
+
+/* Receives until deadline (or until every pair is answered). */
+static enum ps_err wait_until(struct raw_scan *c, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = ps_now_ns();
+		uint64_t left_ms;
+
+		if (stopped(c))
+			return PS_ERR_INTERRUPTED;
+		if (c->ndone == c->npairs)
+			return PS_OK;
+		if (now >= deadline) {
+			/*
+			 * A process scheduled late finds the deadline gone with replies still in
+			 * the ring, some in a block the kernel hands over only when it times out.
+			 */
+			receive(c, RING_SETTLE_MS);
+			return PS_OK;
+		}
+		left_ms = (deadline - now + 999999) / 1000000;
+		/* Short slices, so Ctrl-C is noticed promptly. */
+		receive(c, (int)(left_ms > 50 ? 50 : left_ms));
+	}
+}
+
+static bool eligible(const struct raw_scan *c, uint64_t pair)
+{
+	if (bit_get(c->done, pair))
+		return false;
+	return pass_plan_resends(&c->plan, bit_get(c->live, pair / c->nports));
+}
+
+struct send_batch {
+	uint8_t frames[NET_RAW_BATCH][NET_FRAME_MAX];
+	size_t lens[NET_RAW_BATCH];
+	struct ps_addr dsts[NET_RAW_BATCH];
+	uint64_t pairs[NET_RAW_BATCH];
+	unsigned count;
+	unsigned next; /* first frame not yet sent */
+};
+
+/*
+ * A thread that sends. Most of a probe's cost is the kernel's (the frame's way out, and on a
+ * lab, the target's stack), paid on the sending CPU, so a second sender on a second CPU
+ * nearly halves a CPU-bound pass. The main sender also receives, measures RTT and steers the
+ * rate; each sender paces itself at its share of that rate.
+ */
+struct raw_sender {
+	struct raw_scan *c;
+	unsigned index; /* sends permutation positions index, index + nsenders, ... */
+	bool main;
+	struct scan_rate bucket;
+	struct send_batch batch;
+	uint16_t ip_id;
+	uint64_t sent, retransmits, pass_sent;
+	uint64_t stalled_since; /* first of a run of refused sends */
+	int send_errno;		/* a send failure that ends the scan */
+	enum ps_err err;
+	pthread_t thread;
+};
+
+static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pair,
+			  uint8_t *frame, struct ps_addr *dst)
+{
+	uint64_t addr_index = pair / c->nports;
+	struct scan_probe p = {
+		.sport = c->sport,
+		.dport = c->ports[pair % c->nports],
+		.ip_id = s->ip_id++,
+		.link_dst = c->ip_mode ? NULL : dst_mac(c, addr_index),
+		.link_src = c->ip_mode ? NULL : c->if_mac,
+	};
+
+	target_list_get(c->targets, addr_index, &p.dst, NULL);
+	p.src = c->src[fam_slot(p.dst.family)];
+	*dst = p.dst;
+	return c->module->make_packet(frame, NET_FRAME_MAX, &c->key, &p);
+}
+
+/*
+ * Sends what is pending in the sender's batch; false when the device refused (a loss
+ * signal). A refusal other than a full queue, or a queue that stays full, is recorded in
+ * s->send_errno: fatal.
+ */
+static bool send_pending(struct raw_sender *s)
+{
+	struct raw_scan *c = s->c;
+	struct send_batch *b = &s->batch;
+	uint64_t now = ps_now_ns();
+	unsigned i, n = b->count - b->next;
+	int sent;
+
+	if (!n)
+		return true;
+	sent = net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])b->frames + b->next,
+			    b->lens + b->next, b->dsts + b->next, n);
+	if (sent <= 0) {
+		/* A full queue is waited out for a while; anything else ends the scan. */
+		bool transient = sent == -ENOBUFS || sent == -EAGAIN || sent == -EINTR;
+
+		if (transient && !s->stalled_since)
+			s->stalled_since = now;
+		else if (!transient || now - s->stalled_since > SEND_STALL_LIMIT_NS)
+			s->send_errno = -sent;
+		return false;
+	}
+	s->stalled_since = 0;
+	/* Only the main sender samples send times: the RTT table is the receiver's. */
+	for (i = b->next; s->main && i < b->next + (unsigned)sent; i++) {
+		struct rtt_slot *slot = &c->rtt_slots[b->pairs[i] % RTT_SLOTS];
+
+		slot->pair = b->pairs[i];
+		slot->sent_ns = now;
+	}
+	b->next += (unsigned)sent;
+	s->sent += (uint64_t)sent;
+	s->pass_sent += (uint64_t)sent;
+	if (c->plan.pass)
+		s->retransmits += (uint64_t)sent;
+	else if (s->main)
+		scan_rate_account(&c->rate, (unsigned)sent, 0);
+	else
+		__atomic_fetch_add(&c->helper_window_sent, (uint64_t)sent, __ATOMIC_RELAXED);
+	return (unsigned)sent == n;
+}
+
+/* The main sender's turn of the rate controller; the helpers read its result. */
+static void rate_tick(struct raw_scan *c, uint64_t now, bool hard_loss)
+{
+	if (__atomic_exchange_n(&c->helper_loss, 0, __ATOMIC_RELAXED))
+		hard_loss = true;
+	if (now - c->rate.tick_ns >= SCAN_RATE_TICK_NS) {
+		if (net_raw_drops(&c->raw))
+			hard_loss = true;
+		if (c->plan.pass == 0)
+			scan_rate_account(
+				&c->rate,
+				(unsigned)__atomic_exchange_n(&c->helper_window_sent, 0,
+							      __ATOMIC_RELAXED),
+				c->replies_pending);
+		c->replies_pending = 0;
+	}
+	scan_rate_tick(&c->rate, now, hard_loss);
+	__atomic_store_n(&c->shared_pps, (uint64_t)c->rate.pps, __ATOMIC_RELAXED);
+}
+
+static void sender_wait(struct raw_sender *s, uint64_t wait_ns)
+{
+	if (s->main && wait_ns >= 1000000) {
+		receive(s->c, (int)(wait_ns / 1000000));
+	} else if (wait_ns) {
+		struct timespec ts = {0, (long)(wait_ns < 100000000 ? wait_ns : 100000000)};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* One sender's share of a pass over the permutation: every eligible pair of it, once. */
+static enum ps_err run_pass(struct raw_sender *s)
+{
+	/*
+	 * s is &c->senders[0 or 1], never NULL: senders_init allocates the array before the
+	 * first pass. The analyzer forgets that once &c->rate escapes to rate.c (the whole
+	 * struct is invalidated) and then supposes &c->senders[1] may be NULL.
+	 */
+	struct raw_scan *c = s->c; // NOLINT(clang-analyzer-core.NullDereference)
+	struct send_batch *b = &s->batch;
+	struct scan_perm_iter walk;
+
+	b->count = b->next = 0;
+	s->pass_sent = 0;
+	/* The senders interleave over the run's range of the one permutation. */
+	scan_perm_iter_init(&walk, &c->perm, c->range, s->index, c->nsenders);
+	for (;;) {
+		uint64_t now = ps_now_ns();
+		unsigned want, looked = 0;
+		bool ok;
+
+		if (stopped(c) || __atomic_load_n(&c->abort, __ATOMIC_RELAXED))
+			return PS_ERR_INTERRUPTED;
+		if (s->main)
+			receive(c, 0);
+		if (b->next == b->count) {
+			if (scan_perm_iter_done(&walk))
+				return PS_OK;
+			b->count = b->next = 0;
+		}
+		scan_rate_set_pps(&s->bucket,
+				  (double)__atomic_load_n(&c->shared_pps, __ATOMIC_RELAXED) /
+					  c->nsenders);
+		want = b->count != b->next ? 0 : scan_rate_take(&s->bucket, now, NET_RAW_BATCH);
+		while (b->count < want && looked < SKIP_BUDGET) {
+			uint64_t pair;
+
+			if (!scan_perm_iter_next(&walk, &pair))
+				break;
+			looked++;
+			if (!eligible(c, pair))
+				continue;
+			b->lens[b->count] =
+				build_probe(c, s, pair, b->frames[b->count], &b->dsts[b->count]);
+			if (b->lens[b->count])
+				b->pairs[b->count++] = pair;
+		}
+		if (b->count < want) /* unused tokens stay in the bucket */
+			s->bucket.tokens += want - b->count;
+		ok = send_pending(s);
+		if (s->send_errno) {
+			__atomic_store_n(&c->abort, 1, __ATOMIC_RELAXED);
+			return PS_ERR_IO;
+		}
+		if (s->main)
+			rate_tick(c, now, !ok);
+		else if (!ok)
+			__atomic_store_n(&c->helper_loss, 1, __ATOMIC_RELAXED);
+		if (!ok || (want == 0 && b->next == b->count))
+			sender_wait(s, ok ? scan_rate_wait_ns(&s->bucket) : 200000);
+	}
+}
+
+static void *helper_main(void *arg)
+{
+	struct raw_sender *s = arg;
+
+	s->err = run_pass(s);
+	__atomic_store_n(&s->c->helper_running, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A pass with every sender; the main thread keeps receiving until the helper is done. */
+static enum ps_err run_senders(struct raw_scan *c)
+{
+	struct raw_sender *helper = c->nsenders > 1 ? &c->senders[1] : NULL;
+	enum ps_err err;
+	unsigned i;
+
+	if (helper) {
+		__atomic_store_n(&c->helper_running, 1, __ATOMIC_RELEASE);
+		if (pthread_create(&helper->thread, NULL, helper_main, helper)) {
+			/* No thread: the main one sends the helper's share after its own. */
+			__atomic_store_n(&c->helper_running, 0, __ATOMIC_RELEASE);
+			helper = NULL;
+		}
+	}
+	err = run_pass(&c->senders[0]);
+	if (err)
+		__atomic_store_n(&c->abort, 1, __ATOMIC_RELAXED);
+	if (helper) {
+		while (__atomic_load_n(&c->helper_running, __ATOMIC_ACQUIRE))
+			receive(c, 1);
+		pthread_join(helper->thread, NULL);
+	} else if (c->nsenders > 1 && !err) {
+		err = run_pass(&c->senders[1]);
+	}
+	if (!err && c->nsenders > 1)
+		err = c->senders[1].err;
+	c->pass_sent = 0;
+	for (i = 0; i < c->nsenders; i++) {
+		c->pass_sent += c->senders[i].pass_sent;
+		if (c->senders[i].send_errno)
+			c->send_errno = c->senders[i].send_errno;
+	}
+	if (c->send_errno)
+		err = PS_ERR_IO;
+	return err;
+}
+
+/* Sends and waits as the pass plan says (passplan.h). */
+static enum ps_err scan_passes(struct raw_scan *c)
+{
+	uint64_t pass_end = 0, wait_ns;
+	enum ps_err err;
+	enum pass_step step;
+
+	pass_plan_init(&c->plan, c->npairs, c->opts->max_retries);
+	for (;;) {
+		struct pass_stats st = {.answered = c->ndone, .stop = stopped(c)};
+
+		step = pass_plan_next(&c->plan, &st);
+		if (step == PASS_DONE)
+			break;
+		if (step == PASS_STOPPED)
+			return PS_ERR_INTERRUPTED;
+		if (step == PASS_WAIT) {
+			err = wait_until(c, pass_end + rto_ns(c));
+			if (err)
+				return err;
+			continue;
+		}
+		err = run_senders(c);
+		if (err)
+			return err;
+		pass_plan_sent(&c->plan, c->pass_sent);
+		/* Retransmissions go mostly to silent pairs: their reply ratio says nothing. */
+		scan_rate_window_reset(&c->rate);
+		pass_end = ps_now_ns();
+	}
+	wait_ns = 2 * rto_ns(c);
+	if (wait_ns < FINAL_WAIT_MIN_MS * 1000000ull)
+		wait_ns = FINAL_WAIT_MIN_MS * 1000000ull;
+	return wait_until(c, pass_end + wait_ns);
+}
+
+static void report_silent(struct raw_scan *c)
+{
+	uint64_t pair;
+
+	for (pair = 0; pair < c->npairs && c->ndone < c->npairs; pair++) {
+		unsigned tries;
+
+		if (bit_get(c->done, pair))
+			continue;
+		tries = pass_plan_tries(&c->plan, bit_get(c->live, pair / c->nports));
+		report(c, pair, PORT_FILTERED, REASON_NO_RESPONSE, 0, 0, (uint8_t)tries);
+	}
+}
+
+/* A LAN range: every address needs its own MAC, and the absent ones get none. */
+static enum ps_err resolve_onlink(struct raw_scan *c, size_t r, const struct net_route *rt,
+				  size_t count, struct ps_diag *diag)
+{
+	struct raw_range *range = &c->ranges[r];
+	struct ps_addr *addrs = calloc(count, sizeof(*addrs));
+	enum ps_err err;
+	size_t k;
+
+	range->macs = calloc(count, sizeof(*range->macs));
+	range->present = calloc(count, sizeof(*range->present));
+	if (!addrs || !range->macs || !range->present) {
+		free(addrs);
+		return PS_ERR_NOMEM;
+	}
+	for (k = 0; k < count; k++)
+		target_list_get(c->targets, c->targets->start[r] + k, &addrs[k], NULL);
+	err = net_neigh_resolve_many(rt, addrs, count, NEIGH_TIMEOUT_MS, range->macs,
+				     range->present, diag);
+	free(addrs);
+	return err;
+}
+
+/* Pairs of on-link addresses that never answered ARP/NDP: no probe could reach them. */
+static void report_absent(struct raw_scan *c)
+{
+	size_t r;
+	uint64_t k;
+	uint32_t p;
+
+	for (r = 0; r < c->targets->nranges; r++) {
+		uint64_t count;
+
+		if (!c->ranges[r].present)
+			continue;
+		count = (uint64_t)(c->targets->ranges[r].hi - c->targets->ranges[r].lo) + 1;
+		for (k = 0; k < count; k++) {
+			if (c->ranges[r].present[k])
+				continue;
+			for (p = 0; p < c->nports; p++)
+				report(c, (c->targets->start[r] + k) * c->nports + p, PORT_FILTERED,
+				       REASON_HOST_UNREACH, 0, 0, 0);
+		}
+	}
+}
+
+/* Route, interface, source and next-hop MAC for every target range. */
+static enum ps_err resolve_paths(struct raw_scan *c, bool dry_run, struct ps_diag *diag)
+{
+	const struct target_list *t = c->targets;
+	char abuf[PS_ADDR_STRLEN];
+	bool have_src[2] = {false, false};
+	uint64_t onlink = 0;
+	size_t i;
+
+	if (t->nranges > MAX_ROUTED_RANGES)
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "too many separate target ranges (%zu) for "
+						       "the SYN engine", t->nranges);
+	for (i = 0; i < t->nranges; i++) {
+		struct net_route rt;
+		struct ps_addr first;
+		const struct ps_addr *hop;
+		enum ps_err err;
+		int f;
+
+		ps_addr_from_u128(t->ranges[i].lo, t->ranges[i].family, &first);
+		err = net_route_lookup(&first, c->opts->interface, &rt, diag);
+		if (err)
+			return err;
+		if (!net_route_has_ethernet(&rt))
+			return ps_fail(diag, PS_ERR_UNSUPPORTED, "interface %s is not Ethernet; "
+								 "use the connect scan", rt.ifname);
+		if (!c->ifindex) {
+			c->ifindex = rt.ifindex;
+			memcpy(c->ifname, rt.ifname, sizeof(c->ifname));
+			c->ip_mode = rt.local;
+			memcpy(c->if_mac, rt.if_mac, NET_ETH_ALEN);
+		} else if (c->ifindex != rt.ifindex) {
+			return ps_fail(diag, PS_ERR_UNSUPPORTED,
+				       "targets are reached through different interfaces; scan "
+				       "them separately or pass --interface");
+		}
+		f = fam_slot(first.family);
+		if (!have_src[f]) {
+			if (c->opts->source && c->opts->source->family == first.family)
+				c->src[f] = *c->opts->source;
+			else
+				c->src[f] = rt.src;
+			have_src[f] = true;
+		}
+		if (!rt.local && !rt.gateway.family && t->ranges[i].hi != t->ranges[i].lo) {
+			uint64_t count = (uint64_t)(t->ranges[i].hi - t->ranges[i].lo) + 1;
+
+			onlink += count;
+			if (onlink > MAX_ONLINK_ADDRS)
+				return ps_fail(diag, PS_ERR_UNSUPPORTED,
+					       "%s: more than %u on-link addresses to resolve; scan "
+					       "through a router or use --connect",
+					       ps_addr_format(&first, abuf, sizeof(abuf)),
+					       MAX_ONLINK_ADDRS);
+			err = dry_run ? PS_OK : resolve_onlink(c, i, &rt, (size_t)count, diag);
+			if (err)
+				return err;
+			continue;
+		}
+		if (dry_run)
+			continue;
+		hop = net_route_nexthop(&rt, &first);
+		err = net_neigh_resolve(&rt, hop, &first, NEIGH_TIMEOUT_MS, c->ranges[i].mac, diag);
+		if (err)
+			return err;
+	}
+	return PS_OK;
+}
+
+static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
+{
+	const struct scan_opts *o = c->opts;
+	uint64_t seed = o->seed, rnd[3];
+	uint32_t i, p;
+
+	c->targets = o->targets;
+	c->naddrs = o->targets->total;
+	c->nports = o->ports->count;
+	if (!c->naddrs || !c->nports)
+		return ps_fail(diag, PS_ERR_INVALID, "nothing to scan");
+	if (c->naddrs > MAX_PAIRS / c->nports)
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "%llu addresses x %u ports is more than the "
+						       "SYN engine's limit of 2^32 probes",
+			       (unsigned long long)c->naddrs, c->nports);
+	c->npairs = c->naddrs * c->nports;
+	c->ports = calloc(c->nports, sizeof(*c->ports));
+	c->port_slot = calloc(PORTSET_MAX_PORT + 1, sizeof(*c->port_slot));
+	c->done = calloc((c->npairs + 63) / 64, sizeof(uint64_t));
+	c->live = calloc((c->naddrs + 63) / 64, sizeof(uint64_t));
+	c->ranges = calloc(c->targets->nranges, sizeof(*c->ranges));
+	c->rtt_slots = calloc(RTT_SLOTS, sizeof(*c->rtt_slots));
+	if (!c->ports || !c->port_slot || !c->done || !c->live || !c->ranges || !c->rtt_slots)
+		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu probe bits",
+			       (unsigned long long)c->npairs);
+	for (i = 0, p = portset_next(o->ports, 0); p && i < c->nports;
+	     p = portset_next(o->ports, p), i++) {
+		c->ports[i] = (uint16_t)p;
+		c->port_slot[p] = i + 1;
+	}
+	c->nports = i;
+	c->npairs = c->naddrs * c->nports;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return ps_fail(diag, PS_ERR_SYSTEM, "getrandom: %s", strerror(errno));
+	c->key.k0 = rnd[0];
+	c->key.k1 = rnd[1];
+	c->sport = (uint16_t)(SPORT_BASE + rnd[2] % SPORT_SPAN);
+	c->ip_id = (uint16_t)(rnd[2] >> 32);
+	if (!seed)
+		seed = rnd[2] ^ rnd[0];
+	scan_perm_init(&c->perm, c->npairs, seed);
+	c->range = scan_perm_whole(&c->perm);
+	scan_rtt_init(&c->rtt, o->initial_rtt_timeout_ms, o->min_rtt_timeout_ms,
+		      o->max_rtt_timeout_ms);
+	return PS_OK;
+}
+
+static void release(struct raw_scan *c)
+{
+	net_raw_close(&c->raw);
+	free(c->ports);
+	free(c->port_slot);
+	free(c->done);
+	free(c->live);
+	if (c->ranges) {
+		size_t r;
+
+		for (r = 0; r < c->targets->nranges; r++) {
+			free(c->ranges[r].macs);
+			free(c->ranges[r].present);
+		}
+	}
+	free(c->ranges);
+	free(c->rtt_slots);
+}
+
+/* In the parent after the fork: the sockets are the child's alone. */
+static void release_raw(void *vctx)
+{
+	struct raw_scan *c = vctx;
+
+	net_raw_close(&c->raw);
+}
+
+/* Two senders where two CPUs are ours and the scan is big enough to be worth a thread. */
+static enum ps_err senders_init(struct raw_scan *c)
+{
+	uint64_t now = ps_now_ns();
+	cpu_set_t cpus;
+	unsigned i;
+
+	c->nsenders = 1;
+	if (c->npairs >= MIN_PAIRS_FOR_HELPER && sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
+	    CPU_COUNT(&cpus) >= 2)
+		c->nsenders = 2;
+	c->senders = calloc(c->nsenders, sizeof(*c->senders));
+	if (!c->senders)
+		return PS_ERR_NOMEM;
+	scan_rate_init(&c->rate, c->opts->rate_pps, now);
+	c->shared_pps = (uint64_t)c->rate.pps;
+	for (i = 0; i < c->nsenders; i++) {
+		struct raw_sender *s = &c->senders[i];
+		uint32_t share = (uint32_t)(c->rate.pps / c->nsenders);
+
+		s->c = c;
+		s->index = i;
+		s->main = i == 0;
+		s->ip_id = (uint16_t)(c->ip_id + i * 0x8000u);
+		scan_rate_init(&s->bucket, share ? share : 1, now);
+	}
+	return PS_OK;
+}
+
+/* The scanning child: no capabilities from here on, and the only one to parse packets. */
+static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
+			      struct scan_privsep_out *out, struct scan_stats *stats,
+			      struct ps_diag *diag)
+{
+	struct raw_scan *c = vctx;
+	enum ps_err err;
+	unsigned i;
+
+	c->stop = stop;
+	c->out = out;
+	c->stats = stats;
+	memset(stats, 0, sizeof(*stats));
+	err = senders_init(c);
+	if (err)
+		return err;
+	report_absent(c);
+	err = scan_passes(c);
+	for (i = 0; i < c->nsenders; i++) {
+		stats->probes_sent += c->senders[i].sent;
+		stats->retransmits += c->senders[i].retransmits;
+	}
+	free(c->senders);
+	c->senders = NULL;
+	if (err == PS_ERR_IO)
+		return ps_fail(diag, err, "sending on %s failed: %s", c->ifname,
+			       strerror(c->send_errno));
+	if (err)
+		return err;
+	report_silent(c);
+	stats->srtt_us = (uint32_t)(c->rtt.srtt_ns / 1000);
+	stats->max_inflight_seen = (uint32_t)(c->rate.pps * (double)c->rtt.srtt_ns / 1e9);
+	return PS_OK;
+}
+
+enum ps_err scan_stateless_run(const struct scan_probe_module *module,
+			       const struct scan_opts *opts, struct scan_stats *stats,
+			       struct ps_diag *diag)
+{
+	struct raw_scan *c = calloc(1, sizeof(*c));
+	enum ps_err err;
+
+	if (!c)
+		return PS_ERR_NOMEM;
+	c->raw.tx_fd = c->raw.tx6_fd = c->raw.rx_fd = -1;
+	c->opts = opts;
+	c->module = module;
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	err = setup(c, diag);
+	if (err)
+		goto out;
+	err = resolve_paths(c, false, diag);
+	if (err)
+		goto out;
+	err = net_raw_open(&c->raw, c->ifindex, c->sport, c->ip_mode, diag);
+	if (err)
+		goto out;
+	/* Everything privileged is done; packets are parsed only in the child, without any. */
+	err = scan_privsep_run(scan_child, c, release_raw, deliver, c, opts->stop, stats, diag);
+out:
+	release(c);
+	free(c);
+	return err;
+}
+
+enum ps_err scan_stateless_usable(const struct scan_opts *opts, struct ps_diag *diag)
+{
+	struct raw_scan *c;
+	enum ps_err err;
+
+	if (!net_raw_permitted())
+		return ps_fail(diag, PS_ERR_PERMISSION, "raw sockets need CAP_NET_RAW");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return PS_ERR_NOMEM;
+	c->opts = opts;
+	c->targets = opts->targets;
+	err = resolve_paths(c, true, diag);
+	free(c);
+	return err;
+}
