@@ -231,6 +231,11 @@ lab_in "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
 lab_check "unprivileged: every socket listed" 16 "$(grep -c '"type":"socket"' "$WORK/nobody.jsonl")"
 lab_check "unprivileged: owners not readable" "16 true" "$(tail -n1 "$WORK/nobody.jsonl" |
 	/usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["unowned"], str(s["procs_fd_denied"] > 0).lower())')"
+lab_check "unprivileged: 22 has no warning, its owner not visible" "[] true" \
+	"$(/usr/bin/python3 -c '
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if "\"port\":22," in l][0]
+print(json.dumps(s["warnings"]), str(s["owner_not_visible"]).lower())' "$WORK/nobody.jsonl")"
 lab_check "unprivileged: firewall unknown" "unknown" "$(tail -n1 "$WORK/nobody.jsonl" |
 	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["firewall"])')"
 # Without the owners there is no evidence: no "backdoor" for 22 or 80, a note saying the owner

@@ -157,7 +157,7 @@ static void test_socket_json(void **state)
 	    "\"user\":null,\"inode\":99,\"netns\":4026531840,\"firewall\":\"accept\","
 	    "\"firewall_ipv4\":\"accept\",\"firewall_ipv6\":\"n/a\",\"firewall_why\":null,"
 	    "\"service\":null,\"warnings\":[\"trojan-port\",\"ad-hoc-listener\"],"
-	    "\"warning\":\"Back Orifice\",\"processes\":[{\"pid\":4242,"
+	    "\"warning\":\"Back Orifice\",\"owner_not_visible\":false,\"processes\":[{\"pid\":4242,"
 	    "\"name\":\"x\\u001B[31mx\xef\xbf\xbd\","
 	    "\"cmdline\":\"nc -l odd\xef\xbf\xbd\\\"\\\\\\n\",\"exe\":\"/usr/bin/nc.openbsd\","
 	    "\"unit\":null}]}";
