@@ -1,7 +1,8 @@
 #!/bin/bash
-# `meson install --destdir` puts the binary, the man page and the bash completion where the
+# `meson install --destdir` puts the binary, the man page and the bash and zsh completion where the
 # build says (and the systemd units, when the tree has deploy/systemd), and nothing else.
-# usage: test_install.sh BUILDDIR BIN MANPAGE COMPLETION   (paths as installed, without destdir)
+# usage: test_install.sh BUILDDIR BIN MANPAGE BASH_COMPLETION ZSH_COMPLETION
+#        (paths as installed, without the destdir)
 set -u
 build=$1
 shift
@@ -45,7 +46,7 @@ if [ -d "$src/deploy/systemd" ]; then
 	done
 fi
 # Nothing else: no test program, no fuzzer, no static library.
-extra=$(find "$dest" -type f | sed "s|^$dest||" | grep -vxF -e "$1" -e "$2" -e "$3")
+extra=$(find "$dest" -type f | sed "s|^$dest||" | grep -vxF -e "$1" -e "$2" -e "$3" -e "$4")
 nextra=$(printf '%s' "$extra" | grep -c . || true)
 if [ "$nextra" -ne "$units" ]; then
 	echo "FAIL - unexpected files installed:"
