@@ -41,9 +41,9 @@ static void pcre2_text(char *buf, size_t len)
 /* libxml2 says 20914 for 2.9.14. */
 static void libxml2_text(char *buf, size_t len)
 {
-	int v = atoi(xmlParserVersion);
+	long v = strtol(xmlParserVersion, NULL, 10);
 
-	snprintf(buf, len, "libxml2 %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+	snprintf(buf, len, "libxml2 %ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
 }
 
 void cli_print_version(FILE *out)
