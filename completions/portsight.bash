@@ -1,5 +1,7 @@
 # bash completion for portsight(1): subcommands, each one's options, port presets, formats.
 # SPDX-License-Identifier: MIT
+# COMPREPLY=($(compgen ...)) is the idiom bash-completion itself uses: words never hold spaces.
+# shellcheck disable=SC2207
 # Installed into bash-completion's completions directory (meson install); to try it from the
 # tree: . completions/portsight.bash
 

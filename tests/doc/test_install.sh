@@ -29,6 +29,7 @@ done
 "$dest$1" --version | grep -q '^portsight ' || { echo "FAIL - installed binary does not run"; fails=$((fails + 1)); }
 # The completion, sourced from where it was installed, completes subcommands.
 (
+	# shellcheck source=/dev/null
 	. "$dest$3" && COMP_WORDS=(portsight sc) COMP_CWORD=1 && _portsight portsight sc portsight &&
 		[ "${COMPREPLY[*]}" = scan ]
 ) || { echo "FAIL - installed completion does not complete 'sc'"; fails=$((fails + 1)); }
