@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <openssl/crypto.h>
+#include <seccomp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,12 +47,24 @@ static void libxml2_text(char *buf, size_t len)
 	snprintf(buf, len, "libxml2 %ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
 }
 
+/* The packet reader's sandbox (src/net/sandbox.c). */
+static void seccomp_text(char *buf, size_t len)
+{
+	const struct scmp_version *v = seccomp_version();
+
+	if (v)
+		snprintf(buf, len, "libseccomp %u.%u.%u", v->major, v->minor, v->micro);
+	else
+		snprintf(buf, len, "libseccomp ?");
+}
+
 void cli_print_version(FILE *out)
 {
-	char pcre2[64], libxml2[32], compiler[32];
+	char pcre2[64], libxml2[32], seccomp[32], compiler[32];
 
 	pcre2_text(pcre2, sizeof(pcre2));
 	libxml2_text(libxml2, sizeof(libxml2));
+	seccomp_text(seccomp, sizeof(seccomp));
 #ifdef __clang__
 	snprintf(compiler, sizeof(compiler), "clang %d.%d.%d", __clang_major__, __clang_minor__,
 		 __clang_patchlevel__);
@@ -63,9 +76,9 @@ void cli_print_version(FILE *out)
 	fprintf(out, "build: %s, %s, sanitizers: %s, fuzz harnesses: %s\n", PS_BUILD_TYPE, compiler,
 		strcmp(PS_BUILD_SANITIZE, "none") ? PS_BUILD_SANITIZE : "off",
 		PS_BUILD_FUZZ ? "libFuzzer" : "replay only");
-	fprintf(out, "libraries: %s, %s, SQLite %s, jansson %s, %s\n", pcre2,
+	fprintf(out, "libraries: %s, %s, SQLite %s, jansson %s, %s, %s\n", pcre2,
 		OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion(), jansson_version_str(),
-		libxml2);
+		libxml2, seccomp);
 	fprintf(out, "data: knowledge base and probe database compiled in; --probes adds a "
 		     "user's nmap-service-probes file\n");
 }

@@ -262,7 +262,7 @@ no_raw_controls "diff error naming a crafted state" "$tmp/out" "$tmp/err"
 "$ps" --version >"$tmp/out" 2>&1
 for want in '^portsight [0-9]+\.[0-9]+' '^build: .*sanitizers: (off|[a-z,]+)' \
 	'pcre2 [0-9.]+.*\(JIT (on|off)\)' 'OpenSSL [0-9]' 'SQLite [0-9]' 'jansson [0-9]' \
-	'libxml2 [0-9]'; do
+	'libxml2 [0-9]' 'libseccomp [0-9]'; do
 	if grep -qE "$want" "$tmp/out"; then
 		echo "ok - --version: $want"
 	else
