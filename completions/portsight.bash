@@ -27,7 +27,7 @@ _portsight() {
 	cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		check | scan | local | explain | history | diff)
+		check | scan | local | explain | history | diff | watch | harden)
 			cmd=${words[i]}
 			break
 			;;
@@ -38,7 +38,8 @@ _portsight() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W 'check scan local explain history diff' -- "$cur"))
+			COMPREPLY=($(compgen -W 'check scan local explain history diff watch harden' \
+				-- "$cur"))
 		fi
 		return
 	fi
@@ -51,6 +52,18 @@ _portsight() {
 		;;
 	scan:--format)
 		COMPREPLY=($(compgen -W 'text jsonl xml grep csv html' -- "$cur"))
+		return
+		;;
+	watch:--format)
+		COMPREPLY=($(compgen -W 'table jsonl' -- "$cur"))
+		return
+		;;
+	harden:--mode)
+		COMPREPLY=($(compgen -W 'drop reject' -- "$cur"))
+		return
+		;;
+	harden:--state-dir)
+		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
 	local:--format | diff:--format)
@@ -73,18 +86,20 @@ _portsight() {
 		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	local:--netns)
+	local:--netns | watch:--netns)
 		COMPREPLY=($(compgen -W "$(ls /run/netns 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	*:-o | *:--output | *:--db | scan:-iL | scan:--input-list | scan:--exclude-file | \
+	*:-o | *:--output | *:--db | watch:--baseline | watch:--prom | scan:-iL | scan:--input-list | scan:--exclude-file | \
 		scan:--excludefile | scan:--probes | scan:-o[XGJNA] | scan:--output-*)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
 	scan:--top-ports | scan:--max-inflight | scan:--max-retries | scan:--rate | \
 		scan:--max-rate | scan:--*-rtt-timeout | scan:--seed | scan:--version-intensity | \
-		scan:--stats-every | scan:--exclude | scan:-S | scan:--source-ip | history:-n)
+		scan:--stats-every | scan:--exclude | scan:-S | scan:--source-ip | history:-n | \
+		watch:--interval | watch:--grace | watch:--exec | watch:--webhook | watch:--webhook-* | \
+		harden:--allow | harden:--refuse | harden:--timeout)
 		return
 		;;
 	esac
@@ -109,6 +124,15 @@ _portsight() {
 		;;
 	history)
 		COMPREPLY=($(compgen -W '--db -n -h --help' -- "$cur"))
+		;;
+	watch)
+		COMPREPLY=($(compgen -W '--baseline --once --interval --grace --netns --format --quiet
+			--syslog --exec --webhook --webhook-timeout --webhook-retries --prom --tcp --udp
+			--no-firewall --no-kb -h --help' -- "$cur"))
+		;;
+	harden)
+		COMPREPLY=($(compgen -W '--allow --refuse --mode --stealth-ping --apply --timeout
+			--confirm --undo --state-dir -h --help' -- "$cur"))
 		;;
 	diff)
 		if [[ $cur == -* ]]; then

@@ -30,7 +30,7 @@ check() { # NAME WANT WORDS...
 }
 
 run_cases() { # LABEL
-	check "$1: subcommands" "check diff explain history local scan" portsight ''
+	check "$1: subcommands" "check diff explain harden history local scan watch" portsight ''
 	check "$1: subcommand prefix" "history" portsight hi
 	check "$1: port presets" "top100 top1000 trojans" portsight scan -p t
 	check "$1: scan formats" "csv grep html jsonl text xml" portsight scan --format ''
@@ -46,6 +46,10 @@ run_cases() { # LABEL
 	check "$1: explain options" "--json" portsight explain --j
 	check "$1: history options" "--db" portsight history --d
 	check "$1: nothing after --top-ports" "" portsight scan --top-ports ''
+	check "$1: watch formats" "jsonl table" portsight watch --format ''
+	check "$1: watch options" "--webhook --webhook-retries --webhook-timeout" portsight watch --w
+	check "$1: harden modes" "drop reject" portsight harden --mode ''
+	check "$1: harden options" "--state-dir --stealth-ping" portsight harden --st
 }
 
 # shellcheck source=/dev/null

@@ -38,8 +38,10 @@ units=0
 if [ -d "$src/deploy/systemd" ]; then
 	for unit in "$src"/deploy/systemd/*; do
 		units=$((units + 1))
-		if find "$dest" -name "$(basename "$unit")" | grep -q .; then
-			echo "ok - installed unit $(basename "$unit")"
+		installed=$(find "$dest" -name "$(basename "$unit")")
+		if [ -n "$installed" ] && ! grep -q '/usr/local/bin/portsight' "$installed" ||
+			{ [ -n "$installed" ] && grep -q "ExecStart=$1" "$installed"; }; then
+			echo "ok - installed unit $(basename "$unit") (any ExecStart runs the installed binary)"
 		else
 			echo "FAIL - unit $(basename "$unit") not installed"
 			fails=$((fails + 1))

@@ -25,7 +25,10 @@ out=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8
 [ -z "$out" ] && echo "ok - man --warnings is clean" || fail "man --warnings: $out"
 
 text=$(MANWIDTH=200 man -l "$page" 2>/dev/null | col -b)
-for cmd in check scan local explain history diff; do
+# The subcommands are the ones `portsight --help` lists.
+cmds=$("$ps" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 { print $1 }')
+[ -n "$cmds" ] || fail "no command list in portsight --help"
+for cmd in $cmds; do
 	grep -qE "^ {7}$cmd( |$)" <<<"$text" || fail "subcommand $cmd has no entry under COMMANDS"
 	# Every option the command's --help names (long and short) appears in the page.
 	for opt in $("$ps" $cmd --help | grep -oE '(^|[ ,/(])--?[A-Za-z][A-Za-z0-9-]*' |

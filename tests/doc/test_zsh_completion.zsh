@@ -59,7 +59,7 @@ check() { # NAME WANT LINE
 	fi
 }
 
-check "subcommands" "check diff explain history local scan" "portsight "
+check "subcommands" "check diff explain harden history local scan watch" "portsight "
 check "subcommand prefix" "history" "portsight hi"
 check "port presets" "top100 top1000 trojans" "portsight scan -p t"
 check "scan formats" "csv grep html jsonl text xml" "portsight scan --format="
@@ -69,4 +69,7 @@ check "timing names" "aggressive" "portsight scan --timing=ag"
 check "scan options" "--seed --service --show --source-ip --stats-every --syn" "portsight scan -p 22 --s"
 check "local options" "--netns --no-firewall --no-kb" "portsight local --n"
 check "diff options" "--db" "portsight diff --d"
+check "watch formats" "jsonl table" "portsight watch --format="
+check "harden modes" "drop reject" "portsight harden --mode="
+check "harden options" "--state-dir --stealth-ping" "portsight harden --st"
 (( fails == 0 )) || { print "$fails case(s) failed"; exit 1 }
