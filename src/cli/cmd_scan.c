@@ -49,6 +49,10 @@ static const char scan_usage[] =
 	"      --rate PPS            packets per second cap\n"
 	"      --min-rtt-timeout MS, --max-rtt-timeout MS, --initial-rtt-timeout MS\n"
 	"      --seed N              repeatable target order\n"
+	"      --shards N --shard I  scan only shard I (0-based) of N: contiguous ranges of one\n"
+	"                            permutation; every shard needs the same --seed (>= 1)\n"
+	"      --shard-from-env      I from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or\n"
+	"                            NOMAD_ALLOC_INDEX (Kubernetes, Slurm, Nomad)\n"
 	"  -T0..-T5, --timing NAME   nmap's presets: 0-2 send 1, 2, 10 probes/s; 3 automatic;\n"
 	"                            4: RTT 100-1250 ms, 6 retries; 5: RTT 50-300 ms, 2 retries\n"
 	"      --max-rate PPS        the same as --rate\n"
@@ -115,6 +119,9 @@ enum scan_option {
 	OPT_REASON,
 	OPT_VERSION_INTENSITY,
 	OPT_VERSION,
+	OPT_SHARDS,
+	OPT_SHARD,
+	OPT_SHARD_FROM_ENV,
 };
 
 static const struct option scan_options[] = {
@@ -136,6 +143,9 @@ static const struct option scan_options[] = {
 	{"max-rtt-timeout", required_argument, NULL, OPT_MAX_RTT},
 	{"initial-rtt-timeout", required_argument, NULL, OPT_INITIAL_RTT},
 	{"seed", required_argument, NULL, OPT_SEED},
+	{"shards", required_argument, NULL, OPT_SHARDS},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"shard-from-env", no_argument, NULL, OPT_SHARD_FROM_ENV},
 	{"interface", required_argument, NULL, 'e'},
 	{"source-ip", required_argument, NULL, 'S'},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -199,6 +209,11 @@ struct scan_args {
 	const char *top_ports;
 	int timing;	     /* -T level, or -1 */
 	const char *engine_flag; /* the option that chose the engine, for a conflict message */
+	bool seed_given;
+	const char *shards;	/* --shards N */
+	const char *shard;	/* --shard I */
+	bool shard_from_env;
+	const char *shard_env; /* the variable --shard-from-env took I from */
 };
 
 /* Whether this host (this namespace) owns addr: binding to it works. */
@@ -497,6 +512,15 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_SERVICE:
 			job->run.service = true;
 			break;
+		case OPT_SHARDS:
+			a->shards = optarg;
+			break;
+		case OPT_SHARD:
+			a->shard = optarg;
+			break;
+		case OPT_SHARD_FROM_ENV:
+			a->shard_from_env = true;
+			break;
 		case OPT_PROBES:
 			job->run.probes_file = optarg;
 			job->run.service = true;
@@ -511,6 +535,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 				       cli_bad_option(argv, optbuf));
 			break;
 		default:
+			a->seed_given |= opt == OPT_SEED;
 			*err = parse_number(opt, optarg, &job->run.tuning, diag);
 			break;
 		}
@@ -533,6 +558,68 @@ static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struc
 	if (a->preset)
 		job->run.ports_spec = a->preset;
 	return portset_parse(&job->ports, job->run.ports_spec, kb_preset, job->kb, diag);
+}
+
+/* The variables of the schedulers that number the tasks of an array job, in this order. */
+static const char *const shard_env[] = {"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID",
+					"NOMAD_ALLOC_INDEX"};
+
+static enum ps_err shard_index_from_env(struct scan_args *a, struct ps_diag *diag)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(shard_env) / sizeof(shard_env[0]); i++) {
+		const char *v = getenv(shard_env[i]);
+
+		if (v && v[0]) {
+			a->shard = v;
+			a->shard_env = shard_env[i];
+			return PS_OK;
+		}
+	}
+	return ps_fail(diag, PS_ERR_INVALID,
+		       "--shard-from-env: none of JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, "
+		       "NOMAD_ALLOC_INDEX is set");
+}
+
+/*
+ * --shards N --shard I (zmap's semantics). The shards of a split only partition the pairs when
+ * they walk the same permutation, so a split without an explicit seed is refused rather than
+ * left to overlap.
+ */
+static enum ps_err check_shards(struct scan_job *job, struct scan_args *a, struct ps_diag *diag)
+{
+	struct scan_opts *o = &job->run.tuning;
+	unsigned long long n = 0, i = 0;
+	enum ps_err err;
+
+	if (!a->shards && !a->shard && !a->shard_from_env)
+		return PS_OK;
+	if (a->shard_from_env && a->shard)
+		return ps_fail(diag, PS_ERR_INVALID, "--shard and --shard-from-env: give one");
+	if (!a->shards)
+		return ps_fail(diag, PS_ERR_INVALID, "--shard needs --shards N (how many in all)");
+	if ((err = cli_parse_u64("--shards", a->shards, 1, 1u << 20, &n, diag)))
+		return err;
+	if (a->shard_from_env && (err = shard_index_from_env(a, diag)))
+		return err;
+	if (!a->shard)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--shards needs --shard I (0 to %llu) or --shard-from-env", n - 1);
+	if ((err = cli_parse_u64(a->shard_env ? a->shard_env : "--shard", a->shard, 0, ~0ull, &i,
+				 diag)))
+		return err;
+	if (i >= n)
+		return ps_fail(diag, PS_ERR_INVALID, "%s %llu is not below --shards %llu (shards "
+						     "are numbered from 0)",
+			       a->shard_env ? a->shard_env : "--shard", i, n);
+	if (!a->seed_given || !o->seed)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--shards needs --seed N (N >= 1, the same for every shard): "
+			       "otherwise the shards would not split one order");
+	o->shard = i;
+	o->nshards = n;
+	return PS_OK;
 }
 
 /* Numbers that contradict each other, and raw-engine settings this host cannot honour. */
@@ -598,6 +685,8 @@ int cmd_scan(int argc, char **argv)
 		err = choose_ports(&job, &a, &diag);
 	if (!err)
 		err = check_tuning(&job, &a, &diag);
+	if (!err)
+		err = check_shards(&job, &a, &diag);
 	if (!err)
 		err = build_targets(&job, &a, argc - optind, args + optind, &diag);
 	if (err) {
