@@ -85,10 +85,14 @@ static enum ps_err print_row(void *ctx, const struct store_scan_row *row)
 		strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S", &tm);
 	/* The arguments are user text stored on disk: no escape sequences reach the terminal. */
 	text_clean(args, sizeof(args), row->args ? row->args : "");
-	snprintf(status, sizeof(status), "%s",
-		 !row->finished	    ? "incomplete"
-		 : row->interrupted ? "interrupted"
-				    : "done");
+	if (row->shards && !row->finished)
+		snprintf(status, sizeof(status), "%llu/%llu shards",
+			 (unsigned long long)row->shards_done, (unsigned long long)row->shards);
+	else
+		snprintf(status, sizeof(status), "%s",
+			 !row->finished	    ? "incomplete"
+			 : row->interrupted ? "interrupted"
+					    : "done");
 	printf("%5lld  %s  %7.1fs  %-7s  %7llu  %8llu  %5llu  %6llu  %8llu  %-11s  %s\n",
 	       (long long)row->id, started, row->elapsed_s, row->engine ? row->engine : "-",
 	       (unsigned long long)row->targets, (unsigned long long)row->results,

@@ -53,6 +53,9 @@ static const char scan_usage[] =
 	"                            permutation; every shard needs the same --seed (>= 1)\n"
 	"      --shard-from-env      I from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or\n"
 	"                            NOMAD_ALLOC_INDEX (Kubernetes, Slurm, Nomad)\n"
+	"      --scan-id NAME        the split scan's name in the history, the same on every\n"
+	"                            shard (default: from the targets, ports, seed and N; a\n"
+	"                            shard recorded again replaces its earlier rows)\n"
 	"  -T0..-T5, --timing NAME   nmap's presets: 0-2 send 1, 2, 10 probes/s; 3 automatic;\n"
 	"                            4: RTT 100-1250 ms, 6 retries; 5: RTT 50-300 ms, 2 retries\n"
 	"      --max-rate PPS        the same as --rate\n"
@@ -122,6 +125,7 @@ enum scan_option {
 	OPT_SHARDS,
 	OPT_SHARD,
 	OPT_SHARD_FROM_ENV,
+	OPT_SCAN_ID,
 };
 
 static const struct option scan_options[] = {
@@ -146,6 +150,7 @@ static const struct option scan_options[] = {
 	{"shards", required_argument, NULL, OPT_SHARDS},
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"shard-from-env", no_argument, NULL, OPT_SHARD_FROM_ENV},
+	{"scan-id", required_argument, NULL, OPT_SCAN_ID},
 	{"interface", required_argument, NULL, 'e'},
 	{"source-ip", required_argument, NULL, 'S'},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -521,6 +526,12 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_SHARD_FROM_ENV:
 			a->shard_from_env = true;
 			break;
+		case OPT_SCAN_ID:
+			if (!optarg[0] || strlen(optarg) > 128)
+				*err = ps_fail(diag, PS_ERR_INVALID,
+					       "--scan-id wants a name of 1 to 128 characters");
+			job->run.fleet = optarg;
+			break;
 		case OPT_PROBES:
 			job->run.probes_file = optarg;
 			job->run.service = true;
@@ -593,8 +604,12 @@ static enum ps_err check_shards(struct scan_job *job, struct scan_args *a, struc
 	unsigned long long n = 0, i = 0;
 	enum ps_err err;
 
-	if (!a->shards && !a->shard && !a->shard_from_env)
+	if (!a->shards && !a->shard && !a->shard_from_env) {
+		if (job->run.fleet)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "--scan-id names a split scan: it needs --shards N");
 		return PS_OK;
+	}
 	if (a->shard_from_env && a->shard)
 		return ps_fail(diag, PS_ERR_INVALID, "--shard and --shard-from-env: give one");
 	if (!a->shards)
