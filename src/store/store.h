@@ -13,8 +13,8 @@
 
 /*
  * The scan history behind one interface: a backend (backend.h) chosen by store_open from the
- * location. SQLite (a path or "sqlite:PATH") is the embedded default; "postgresql://..." is
- * recognised and refused until that backend exists.
+ * location. SQLite (a path or "sqlite:PATH") is the embedded default; "postgresql://..." (a
+ * libpq connection URI) is a PostgreSQL server (postgres.c).
  *
  * What is kept is what diff needs: every port's state, compactly (runs of closed, silent and
  * not-scanned ports per host over the scan's port set), and a row with the details for open
@@ -91,7 +91,8 @@ typedef enum ps_err (*store_scan_fn)(void *ctx, const struct store_scan_row *row
 
 /*
  * Opens (creating when missing) and migrates the history at location: a file path or
- * "sqlite:PATH" (SQLite), "postgresql://..." (PS_ERR_UNSUPPORTED for now).
+ * "sqlite:PATH" (SQLite), "postgresql://..." (PostgreSQL; PS_ERR_UNSUPPORTED in a build
+ * without libpq).
  */
 enum ps_err store_open(const char *location, struct store **out, struct ps_diag *diag);
 void store_close(struct store *st);
