@@ -13,6 +13,7 @@
 #include "net/resolve.h"
 #include "nmap_compat.h"
 #include "report/report.h"
+#include "scan/offline.h"
 #include "scan_job.h"
 
 /* Without --allow-large, at most a /16 worth of addresses. */
@@ -53,6 +54,8 @@ static const char scan_usage[] =
 	"                            permutation; every shard needs the same --seed (>= 1)\n"
 	"      --shard-from-env      I from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or\n"
 	"                            NOMAD_ALLOC_INDEX (Kubernetes, Slurm, Nomad)\n"
+	"      --offline             build every SYN probe of the scan (or shard) and send\n"
+	"                            nothing: the generator's rate on one core\n"
 	"      --scan-id NAME        the split scan's name in the history, the same on every\n"
 	"                            shard (default: from the targets, ports, seed and N; a\n"
 	"                            shard recorded again replaces its earlier rows)\n"
@@ -127,6 +130,7 @@ enum scan_option {
 	OPT_SHARD,
 	OPT_SHARD_FROM_ENV,
 	OPT_SCAN_ID,
+	OPT_OFFLINE,
 };
 
 static const struct option scan_options[] = {
@@ -152,6 +156,7 @@ static const struct option scan_options[] = {
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"shard-from-env", no_argument, NULL, OPT_SHARD_FROM_ENV},
 	{"scan-id", required_argument, NULL, OPT_SCAN_ID},
+	{"offline", no_argument, NULL, OPT_OFFLINE},
 	{"interface", required_argument, NULL, 'e'},
 	{"source-ip", required_argument, NULL, 'S'},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -220,6 +225,7 @@ struct scan_args {
 	const char *shard;	/* --shard I */
 	bool shard_from_env;
 	const char *shard_env; /* the variable --shard-from-env took I from */
+	bool offline;
 };
 
 /* Whether this host (this namespace) owns addr: binding to it works. */
@@ -527,6 +533,9 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_SHARD_FROM_ENV:
 			a->shard_from_env = true;
 			break;
+		case OPT_OFFLINE:
+			a->offline = true;
+			break;
 		case OPT_SCAN_ID:
 			if (!optarg[0] || strlen(optarg) > 128)
 				*err = ps_fail(diag, PS_ERR_INVALID,
@@ -667,6 +676,28 @@ static enum ps_err check_tuning(struct scan_job *job, struct scan_args *a, struc
 	return PS_OK;
 }
 
+/* --offline: the probes built and counted, nothing opened, sent or recorded. */
+static int scan_offline(struct scan_job *job)
+{
+	struct scan_opts o = job->run.tuning;
+	struct scan_offline_stats st;
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+	double s;
+
+	o.targets = &job->targets;
+	o.ports = &job->ports;
+	err = scan_offline_run(&o, &scan_tcp_syn_module, &st, &diag);
+	if (err)
+		return cli_fail(err, &diag);
+	s = (double)st.elapsed_ns / 1e9;
+	printf("offline: %llu SYN probes built (%llu bytes) in %.3f s, %.2f Mpps on one core; "
+	       "nothing sent (digest %016llx)\n",
+	       (unsigned long long)st.packets, (unsigned long long)st.bytes, s,
+	       s > 0 ? (double)st.packets / s / 1e6 : 0.0, (unsigned long long)st.digest);
+	return CLI_EXIT_OK;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_job job;
@@ -709,7 +740,7 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_fail(err, &diag);
 		goto out;
 	}
-	rc = scan_job_run(&job);
+	rc = a.offline ? scan_offline(&job) : scan_job_run(&job);
 out:
 	free(args);
 	free(joined);

@@ -26,6 +26,9 @@
 #define PG_BATCH_ROWS	  65536
 #define PG_BATCH_NS	  (250 * 1000000ull)
 #define PG_CHECK_EVERY	  256
+/* Host rows of a scan still going are rewritten at most this often: a /16 changes 65536 of
+ * them between two checkpoints, and their upsert costs the server more than the port rows. */
+#define PG_HOSTS_NS (2000 * 1000000ull)
 #define PG_COPY_MAX	  (64u << 20) /* a COPY buffer this big is sent at once */
 #define PG_MIGRATION_LOCK 0x706f727473696768ll /* "portsigh" */
 
@@ -43,9 +46,11 @@ struct pg_conn {
 	struct hoststates hs;
 	uint8_t *blob;
 	struct copybuf ports; /* port rows not sent yet */
-	struct copybuf hosts; /* host rows of one checkpoint */
+	struct copybuf hosts; /* host rows of one checkpoint, written before (the upsert) */
+	struct copybuf fresh; /* host rows of one checkpoint, written for the first time */
 	uint32_t since_clock;
 	uint64_t last_commit_ns;
+	uint64_t last_hosts_ns;
 	uint64_t outside;
 	uint64_t written_covered, rows_since;
 	char identity[STORE_IDENTITY_LEN + 1];
@@ -267,24 +272,30 @@ static enum ps_err flush_hosts(struct pg_conn *c, int all, struct ps_diag *diag)
 	enum ps_err err;
 	size_t i;
 
-	c->hosts.len = 0;
+	c->hosts.len = c->fresh.len = 0;
 	for (i = 0; i < c->hs.nhosts && c->hs.ndirty; i++) {
 		struct hoststates_host *h = &c->hs.hosts[i];
+		/* A host's first row goes straight into hosts; a rewrite through the upsert. */
+		struct copybuf *b = h->written ? &c->hosts : &c->fresh;
 
 		if (!h->dirty || (!all && !h->answered))
 			continue;
-		copy_int(&c->hosts, (long long)i);
-		copy_sep(&c->hosts, '\t');
-		copy_int(&c->hosts, family_code(&h->addr));
-		copy_sep(&c->hosts, '\t');
-		copy_bytes(&c->hosts, h->addr.bytes, ps_addr_len(&h->addr));
-		copy_sep(&c->hosts, '\t');
-		copy_int(&c->hosts, h->proto);
-		copy_sep(&c->hosts, '\t');
-		copy_text(&c->hosts, h->hostname, 1024);
-		copy_sep(&c->hosts, '\t');
-		copy_bytes(&c->hosts, c->blob, hoststates_encode(&c->hs, i, c->blob));
-		copy_sep(&c->hosts, '\n');
+		if (!h->written) {
+			copy_int(b, c->scan_id);
+			copy_sep(b, '\t');
+		}
+		copy_int(b, (long long)i);
+		copy_sep(b, '\t');
+		copy_int(b, family_code(&h->addr));
+		copy_sep(b, '\t');
+		copy_bytes(b, h->addr.bytes, ps_addr_len(&h->addr));
+		copy_sep(b, '\t');
+		copy_int(b, h->proto);
+		copy_sep(b, '\t');
+		copy_text(b, h->hostname, 1024);
+		copy_sep(b, '\t');
+		copy_bytes(b, c->blob, hoststates_encode(&c->hs, i, c->blob));
+		copy_sep(b, '\n');
 		h->dirty = 0;
 		h->written = 1;
 		c->hs.ndirty--;
@@ -296,6 +307,11 @@ static enum ps_err flush_hosts(struct pg_conn *c, int all, struct ps_diag *diag)
 	snprintf(id, sizeof(id), "%lld", (long long)c->scan_id);
 	snprintf(recorded, sizeof(recorded), "%llu",
 		 (unsigned long long)(c->written_covered + c->rows_since + c->outside));
+	if ((err = copy_send(c,
+			     "COPY hosts (scan_id, host_no, family, addr, proto, hostname, states)"
+			     " FROM STDIN",
+			     &c->fresh, diag)))
+		return err;
 	if (c->hosts.len &&
 	    ((err = pg_exec(c, "TRUNCATE ps_hosts_stage", diag)) ||
 	     (err = copy_send(c, "COPY ps_hosts_stage FROM STDIN", &c->hosts, diag)) ||
@@ -313,15 +329,19 @@ static enum ps_err flush_hosts(struct pg_conn *c, int all, struct ps_diag *diag)
 static enum ps_err checkpoint(struct pg_conn *c, int all, struct ps_diag *diag)
 {
 	enum ps_err err;
+	uint64_t now = ps_now_ns();
+	int hosts = all || now - c->last_hosts_ns >= PG_HOSTS_NS;
 
 	if ((err = pg_exec(c, "BEGIN", diag)))
 		return err;
 	if ((err = copy_send(c, PORTS_COPY, &c->ports, diag)) ||
-	    (err = flush_hosts(c, all, diag)) || (err = pg_exec(c, "COMMIT", diag))) {
+	    (hosts && (err = flush_hosts(c, all, diag))) || (err = pg_exec(c, "COMMIT", diag))) {
 		PQclear(PQexec(c->db, "ROLLBACK"));
 		return err;
 	}
 	c->last_commit_ns = ps_now_ns();
+	if (hosts)
+		c->last_hosts_ns = c->last_commit_ns;
 	return PS_OK;
 }
 
@@ -373,8 +393,8 @@ static void recording_stop(struct pg_conn *c)
 	free(c->blob);
 	c->blob = NULL;
 	c->scan_id = 0;
-	c->ports.len = c->hosts.len = 0;
-	c->ports.failed = c->hosts.failed = 0;
+	c->ports.len = c->hosts.len = c->fresh.len = 0;
+	c->ports.failed = c->hosts.failed = c->fresh.failed = 0;
 }
 
 static void pg_scan_abort(void *conn)
@@ -457,7 +477,7 @@ static enum ps_err pg_scan_begin(void *conn, const struct store_scan_params *p, 
 	c->scan_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	c->outside = c->written_covered = c->rows_since = 0;
 	c->since_clock = 0;
-	c->last_commit_ns = ps_now_ns();
+	c->last_commit_ns = c->last_hosts_ns = ps_now_ns();
 	c->identity[0] = '\0';
 	if (p->identity)
 		memcpy(c->identity, p->identity, STORE_IDENTITY_LEN + 1);
@@ -735,6 +755,7 @@ static void pg_close(void *conn)
 	PQfinish(c->db);
 	free(c->ports.data);
 	free(c->hosts.data);
+	free(c->fresh.data);
 	free(c);
 }
 

@@ -73,6 +73,28 @@ lab_check "--shard-from-env (SLURM_ARRAY_TASK_ID=2) exit code" 0 $?
 lab_check "--shard-from-env = --shard 2" same \
 	"$(pairs "$tmp/env.jsonl" | cmp -s - "$tmp/syn-2.pairs" && echo same || echo differ)"
 
+# --offline: every probe of the scan (or of a shard) built, none sent; the same seed builds the
+# same frames.
+offline_count() { sed -n 's/^offline: \([0-9]*\) SYN probes.*/\1/p'; }
+lab_s "$ps" scan --offline --seed 77 -p $PORTS --exclude $EXCLUDE $TARGETS >"$tmp/off.txt"
+lab_check "--offline: exit code" 0 $?
+sed 's/^/# /' "$tmp/off.txt"
+lab_check "--offline: every pair built" 4800 "$(offline_count <"$tmp/off.txt")"
+lab_check "--offline: the same seed, the same frames" \
+	"$(sed 's/.*digest //' "$tmp/off.txt")" \
+	"$(lab_s "$ps" scan --offline --seed 77 -p $PORTS --exclude $EXCLUDE $TARGETS | sed 's/.*digest //')"
+sum=0
+for i in 0 1 2 3; do
+	n=$(lab_s "$ps" scan --offline --seed 77 -p $PORTS --exclude $EXCLUDE --shards 4 --shard $i \
+		$TARGETS | offline_count)
+	sum=$((sum + n))
+done
+lab_check "--offline: 4 shards build 4800 probes between them" 4800 $sum
+lab_check "--offline: nothing left the scanner" 0 \
+	"$(ip netns exec "$LAB_S" ip -s -j link show vs | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])' >"$tmp/tx1"; cat "$tmp/tx1" >/dev/null; \
+	   a=$(cat "$tmp/tx1"); lab_s "$ps" scan --offline --seed 77 -p $PORTS $TARGETS >/dev/null; \
+	   b=$(ip netns exec "$LAB_S" ip -s -j link show vs | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'); echo $((b - a)))"
+
 # Bad arguments: one line, exit 2, nothing scanned.
 refuse() { # refuse WHAT EXPECTED_SUBSTRING ARGS...
 	local what=$1 want=$2 out
