@@ -11,6 +11,8 @@
 #include "core/result.h"
 #include "core/target.h"
 
+struct udp_payloads;
+
 /* Called once per (address, port) with its final state; never twice for the same pair. */
 typedef void (*scan_result_fn)(void *ctx, const struct port_result *res);
 
@@ -28,6 +30,7 @@ struct scan_opts {
 	const char *interface;	    /* raw engines: override the route's interface */
 	const struct ps_addr *source; /* raw engines: override the source address */
 	const volatile sig_atomic_t *stop; /* set asynchronously to end the run early */
+	const struct udp_payloads *udp_payloads; /* UDP engine: the payloads; NULL: none */
 	scan_result_fn on_result;
 	void *result_ctx;
 };
@@ -69,6 +72,8 @@ struct scan_engine {
 
 extern const struct scan_engine scan_connect_engine;
 extern const struct scan_engine scan_syn_engine;
+/* UDP (-sU): raw, stateless; never chosen by scan_engine_auto (it scans other ports). */
+extern const struct scan_engine scan_udp_engine;
 
 /* The engine called name ("connect", "syn"), or NULL. */
 const struct scan_engine *scan_engine_find(const char *name);

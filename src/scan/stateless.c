@@ -81,8 +81,9 @@ struct raw_scan {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	bool ip_mode; /* targets on this machine: bare IP packets through raw IP sockets */
-	uint16_t sport;
-	struct net_siphash_key key;
+	uint16_t sport;	      /* the first of the module's source ports */
+	uint16_t sport_span;  /* how many */
+	struct scan_probe_env env;
 	struct scan_perm perm;
 	struct scan_perm_range range; /* this run's positions of it: all (a shard, later) */
 	struct net_raw raw;
@@ -191,7 +192,8 @@ static uint32_t rtt_sample(struct raw_scan *c, uint64_t pair, uint64_t now)
 }
 
 static void report(struct raw_scan *c, uint64_t pair, enum port_state state,
-		   enum port_reason reason, uint8_t ttl, uint32_t rtt, uint8_t tries)
+		   enum port_reason reason, uint8_t ttl, uint32_t rtt, uint8_t tries,
+		   const struct service_facts *facts)
 {
 	struct scan_privsep_record rec = {
 		.pair = pair,
@@ -200,21 +202,42 @@ static void report(struct raw_scan *c, uint64_t pair, enum port_state state,
 		.reason = (uint8_t)reason,
 		.ttl = ttl,
 		.tries = tries,
+		.extra_len = facts ? sizeof(*facts) : 0,
 	};
 
 	bit_set(c->done, pair);
 	c->ndone++;
-	scan_privsep_emit(c->out, &rec);
+	scan_privsep_emit(c->out, &rec, facts);
+}
+
+/* The child's facts into a service: every string cut to its field, whatever the child sent. */
+static void facts_to_service(const void *extra, struct service_info *svc)
+{
+	struct service_facts f;
+
+	memcpy(&f, extra, sizeof(f));
+	memset(svc, 0, sizeof(*svc));
+	memcpy(svc->name, f.name, sizeof(svc->name) - 1);
+	memcpy(svc->product, f.product, sizeof(svc->product) - 1);
+	memcpy(svc->version, f.version, sizeof(svc->version) - 1);
+	memcpy(svc->info, f.info, sizeof(svc->info) - 1);
+	svc->confidence = SERVICE_MATCHED;
+	svc->flags = f.flags & (SERVICE_FLAG_UNEXPECTED | SERVICE_FLAG_BACKDOOR);
 }
 
 /* In the parent: a finding of the child, back into a result. */
-static void deliver(void *vctx, const struct scan_privsep_record *rec)
+static void deliver(void *vctx, const struct scan_privsep_record *rec, const void *extra)
 {
 	const struct raw_scan *c = vctx;
 	struct port_result res = {0};
+	struct service_info svc;
 
 	if (rec->pair >= c->npairs || !c->opts->on_result)
 		return;
+	if (extra && rec->extra_len == sizeof(struct service_facts)) {
+		facts_to_service(extra, &svc);
+		res.service = &svc;
+	}
 	target_list_get(c->targets, rec->pair / c->nports, &res.addr, &res.hostname);
 	res.port = c->ports[rec->pair % c->nports];
 	res.proto = c->module->proto;
@@ -260,11 +283,14 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	enum port_state state;
 	enum port_reason reason;
 	uint64_t addr_index, pair;
+	struct service_facts facts;
+	bool have_facts;
 	uint32_t slot;
 
-	if (!c->module->validate(&c->key, r, &m))
+	if (!c->module->validate(&c->env, r, &m))
 		return;
-	if (m.sport != c->sport || ps_addr_cmp(&m.src, &c->src[fam_slot(m.src.family)]))
+	if ((uint16_t)(m.sport - c->sport) >= c->sport_span ||
+	    ps_addr_cmp(&m.src, &c->src[fam_slot(m.src.family)]))
 		return;
 	slot = c->port_slot[m.dport];
 	if (!slot || !index_of_addr(c->targets, &m.dst, &addr_index))
@@ -279,8 +305,9 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	if (bit_get(c->done, pair))
 		return;
 	pass_plan_answer(&c->plan);
+	have_facts = c->module->facts && c->module->facts(&c->env, r, &facts);
 	report(c, pair, state, reason, r->ttl, rtt_sample(c, pair, ps_now_ns()),
-	       (uint8_t)(c->plan.pass + 1));
+	       (uint8_t)(c->plan.pass + 1), have_facts ? &facts : NULL);
 }
 
 static void on_frame(void *vctx, const uint8_t *frame, size_t len)
@@ -374,6 +401,7 @@ static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pai
 		.sport = c->sport,
 		.dport = c->ports[pair % c->nports],
 		.ip_id = s->ip_id++,
+		.try = (uint8_t)(c->plan.pass > UINT8_MAX ? UINT8_MAX : c->plan.pass),
 		.link_dst = c->ip_mode ? NULL : dst_mac(c, addr_index),
 		.link_src = c->ip_mode ? NULL : c->if_mac,
 	};
@@ -381,7 +409,7 @@ static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pai
 	target_list_get(c->targets, addr_index, &p.dst, NULL);
 	p.src = c->src[fam_slot(p.dst.family)];
 	*dst = p.dst;
-	return c->module->make_packet(frame, NET_FRAME_MAX, &c->key, &p);
+	return c->module->make_packet(frame, NET_FRAME_MAX, &c->env, &p);
 }
 
 /*
@@ -618,7 +646,8 @@ static void report_silent(struct raw_scan *c)
 		if (bit_get(c->done, pair))
 			continue;
 		tries = pass_plan_tries(&c->plan, bit_get(c->live, pair / c->nports));
-		report(c, pair, PORT_FILTERED, REASON_NO_RESPONSE, 0, 0, (uint8_t)tries);
+		report(c, pair, c->module->silent_state, REASON_NO_RESPONSE, 0, 0, (uint8_t)tries,
+		       NULL);
 	}
 }
 
@@ -663,7 +692,7 @@ static void report_absent(struct raw_scan *c)
 				continue;
 			for (p = 0; p < c->nports; p++)
 				report(c, (c->targets->start[r] + k) * c->nports + p, PORT_FILTERED,
-				       REASON_HOST_UNREACH, 0, 0, 0);
+				       REASON_HOST_UNREACH, 0, 0, 0, NULL);
 		}
 	}
 }
@@ -771,9 +800,15 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 	c->npairs = c->naddrs * c->nports;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return ps_fail(diag, PS_ERR_SYSTEM, "getrandom: %s", strerror(errno));
-	c->key.k0 = rnd[0];
-	c->key.k1 = rnd[1];
+	c->env.key.k0 = rnd[0];
+	c->env.key.k1 = rnd[1];
 	c->sport = (uint16_t)(SPORT_BASE + rnd[2] % SPORT_SPAN);
+	c->sport_span = c->module->sport_span > 1 ? c->module->sport_span : 1;
+	if (c->sport > UINT16_MAX - c->sport_span + 1)
+		c->sport = (uint16_t)(UINT16_MAX - c->sport_span + 1);
+	c->env.sport_base = c->sport;
+	c->env.sport_span = c->sport_span;
+	c->env.payloads = o->udp_payloads;
 	c->ip_id = (uint16_t)(rnd[2] >> 32);
 	if (!seed)
 		seed = rnd[2] ^ rnd[0];
@@ -895,7 +930,7 @@ enum ps_err scan_stateless_run(const struct scan_probe_module *module,
 	err = resolve_paths(c, false, diag);
 	if (err)
 		goto out;
-	err = net_raw_open(&c->raw, c->ifindex, c->sport, c->ip_mode, diag);
+	err = net_raw_open(&c->raw, c->ifindex, c->sport, c->sport_span, c->ip_mode, diag);
 	if (err)
 		goto out;
 	/* Everything privileged is done; packets are parsed only in the child, without any. */

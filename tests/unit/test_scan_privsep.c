@@ -49,17 +49,18 @@ static enum ps_err child_main(void *ctx, const volatile sig_atomic_t *stop,
 
 		if (*stop)
 			return PS_ERR_INTERRUPTED;
-		scan_privsep_emit(out, &rec);
+		scan_privsep_emit(out, &rec, NULL);
 		stats->probes_sent++;
 		sleep_ms(1);
 	}
 	return PS_OK;
 }
 
-static void on_record(void *ctx, const struct scan_privsep_record *rec)
+static void on_record(void *ctx, const struct scan_privsep_record *rec, const void *extra)
 {
 	struct run *r = ctx;
 
+	(void)extra;
 	r->delivered++;
 	r->last_pair = rec->pair;
 }
