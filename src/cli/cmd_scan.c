@@ -43,7 +43,10 @@ static const char scan_usage[] =
 	"Engine and timing:\n"
 	"  -sT, --connect            TCP connect scan (no privileges needed)\n"
 	"  -sS, --syn                raw SYN scan (needs CAP_NET_RAW)\n"
-	"      --engine NAME         connect or syn\n"
+	"      --engine NAME         connect, syn or udp\n"
+	"  -sU, --udp                UDP scan (raw; with -sS/-sT also TCP). -p U:53,T:80 splits\n"
+	"                            the ports; a port without U:/T: is scanned both ways\n"
+	"      --payloads FILE       -sU: UDP payloads from FILE (ours, or nmap-payloads)\n"
 	"      --max-inflight N      probes outstanding at once\n"
 	"      --max-retries N       retransmissions of an unanswered probe\n"
 	"      --rate PPS            packets per second cap\n"
@@ -115,6 +118,8 @@ enum scan_option {
 	OPT_REASON,
 	OPT_VERSION_INTENSITY,
 	OPT_VERSION,
+	OPT_UDP,
+	OPT_PAYLOADS,
 };
 
 static const struct option scan_options[] = {
@@ -162,6 +167,8 @@ static const struct option scan_options[] = {
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"service", no_argument, NULL, OPT_SERVICE},
 	{"probes", required_argument, NULL, OPT_PROBES},
+	{"udp", no_argument, NULL, OPT_UDP},
+	{"payloads", required_argument, NULL, OPT_PAYLOADS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -175,6 +182,7 @@ static const struct cli_alias scan_aliases[] = {
 	{"-iL", "--input-list"},
 	{"-sT", "--connect"},
 	{"-sS", "--syn"},
+	{"-sU", "--udp"},
 	{"-oX", "--output-xml"},
 	{"-oG", "--output-grep"},
 	{"-oJ", "--output-jsonl"},
@@ -198,6 +206,7 @@ struct scan_args {
 	char top_spec[32];   /* "top-ports N", for the record */
 	const char *top_ports;
 	int timing;	     /* -T level, or -1 */
+	bool udp;	     /* -sU */
 	const char *engine_flag; /* the option that chose the engine, for a conflict message */
 };
 
@@ -497,6 +506,12 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_SERVICE:
 			job->run.service = true;
 			break;
+		case OPT_UDP:
+			a->udp = true;
+			break;
+		case OPT_PAYLOADS:
+			job->run.udp_payloads_file = optarg;
+			break;
 		case OPT_PROBES:
 			job->run.probes_file = optarg;
 			job->run.service = true;
@@ -521,6 +536,8 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 /* -p, or a preset chosen by -F / --top-ports (not both: which one would the user mean?). */
 static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struct ps_diag *diag)
 {
+	enum ps_err err;
+
 	if (a->preset && a->ports_given)
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "-p and %s both choose the ports: use one of them",
@@ -528,11 +545,34 @@ static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struc
 	if (a->top_ports) {
 		snprintf(a->top_spec, sizeof(a->top_spec), "top-ports %.20s", a->top_ports);
 		job->run.ports_spec = a->top_spec;
-		return nmap_top_ports(job->kb, a->top_ports, &job->ports, diag);
+		err = nmap_top_ports(job->kb, a->top_ports, &job->ports, diag);
+		if (!err && a->udp) {
+			job->udp_ports = job->ports;
+			job->run.udp_ports = &job->udp_ports;
+			if (!job->run.engine)
+				portset_clear(&job->ports);
+		}
+		return err;
 	}
 	if (a->preset)
 		job->run.ports_spec = a->preset;
-	return portset_parse(&job->ports, job->run.ports_spec, kb_preset, job->kb, diag);
+	err = portset_parse_protos(&job->ports, &job->udp_ports, job->run.ports_spec, kb_preset,
+				   job->kb, diag);
+	if (err)
+		return err;
+	if (!a->udp) {
+		if (job->udp_ports.count && !job->ports.count)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "-p names only UDP ports (U:) but no UDP scan: add -sU");
+		return PS_OK;
+	}
+	if (!job->udp_ports.count)
+		return ps_fail(diag, PS_ERR_INVALID, "-sU, but -p names no UDP port (U:)");
+	job->run.udp_ports = &job->udp_ports;
+	/* -sU alone scans UDP only; with -sS/-sT (or --engine) TCP too, as nmap does. */
+	if (!job->run.engine)
+		portset_clear(&job->ports);
+	return PS_OK;
 }
 
 /* Numbers that contradict each other, and raw-engine settings this host cannot honour. */

@@ -28,6 +28,7 @@ struct scan_job {
 	struct kb *kb;
 	struct target_list targets;
 	struct portset ports;
+	struct portset udp_ports; /* -sU: run.udp_ports points here */
 	struct ps_addr source;
 	const char *format; /* NULL: no report, only observe (the check's own view) */
 	bool format_given;  /* --format was named: its report is wanted even beside -oX - */

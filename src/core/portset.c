@@ -152,6 +152,50 @@ static enum ps_err parse_item(struct portset *out, const char *item, size_t len,
 	return PS_OK;
 }
 
+enum ps_err portset_parse_protos(struct portset *tcp, struct portset *udp, const char *spec,
+				 portset_preset_fn preset, void *preset_ctx, struct ps_diag *diag)
+{
+	const char *item = spec, *comma;
+	bool to_tcp = true, to_udp = true;
+	enum ps_err err;
+
+	portset_clear(tcp);
+	portset_clear(udp);
+	for (size_t i = 0; spec[i]; i++)
+		if ((unsigned char)spec[i] < 0x20 || (unsigned char)spec[i] >= 0x7f)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "bad port spec: control or non-ASCII byte 0x%02x at offset %zu",
+				       (unsigned char)spec[i], i);
+	if (!*item)
+		return ps_fail(diag, PS_ERR_INVALID, "bad port spec: empty");
+	for (;;) {
+		size_t len;
+
+		if (item[0] && item[1] == ':') {
+			if (item[0] != 'T' && item[0] != 'U')
+				return ps_fail(diag, PS_ERR_INVALID,
+					       "bad port spec: \"%c:\": only T: (TCP) and U: (UDP)",
+					       item[0]);
+			to_tcp = item[0] == 'T';
+			to_udp = item[0] == 'U';
+			item += 2;
+		}
+		comma = strchr(item, ',');
+		len = comma ? (size_t)(comma - item) : strlen(item);
+		err = PS_OK;
+		if (to_tcp)
+			err = parse_item(tcp, item, len, preset, preset_ctx, diag);
+		if (!err && to_udp)
+			err = parse_item(udp, item, len, preset, preset_ctx, diag);
+		if (err)
+			return err;
+		if (!comma)
+			break;
+		item = comma + 1;
+	}
+	return PS_OK;
+}
+
 enum ps_err portset_parse(struct portset *out, const char *spec, portset_preset_fn preset,
 			  void *preset_ctx, struct ps_diag *diag)
 {
