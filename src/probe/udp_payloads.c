@@ -393,7 +393,7 @@ enum ps_err udp_payloads_load(struct udp_payloads *p, const char *path, struct p
 
 	memset(p, 0, sizeof(*p));
 	if (!f)
-		return ps_fail(diag, PS_ERR_IO, "%s: %s", path, strerror(errno));
+		return ps_fail(diag, PS_ERR_INVALID, "%s: %s", path, strerror(errno));
 	buf = malloc(FILE_MAX + 1);
 	if (!buf) {
 		fclose(f);
