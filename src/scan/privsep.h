@@ -32,9 +32,13 @@ struct scan_privsep_record {
 
 #define SCAN_PRIVSEP_EXTRA_MAX 1024u
 
-/* The child's side: where records go. */
+/* The child's side: where records go (buffered here, written to the pipe a batch at a time;
+ * what is buffered when the sandbox stops the child is still sent). */
+#define SCAN_PRIVSEP_OUT_BUF 4096
 struct scan_privsep_out {
-	FILE *pipe;
+	int fd;
+	volatile size_t len; /* complete records in buf */
+	uint8_t buf[SCAN_PRIVSEP_OUT_BUF];
 };
 
 /* extra: rec->extra_len bytes sent with the record (NULL when 0). */
