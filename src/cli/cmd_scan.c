@@ -56,7 +56,9 @@ static const char scan_usage[] =
 	"                            4: RTT 100-1250 ms, 6 retries; 5: RTT 50-300 ms, 2 retries\n"
 	"      --max-rate PPS        the same as --rate\n"
 	"  -e, --interface IF        raw engines: send on IF\n"
-	"  -S, --source-ip ADDR      raw engines: source address\n"
+	"  -S, --source-ip ADDRS     raw engines: source address, or several (192.0.2.100-163,\n"
+	"                            a CIDR block, a list) sent from in turn: a target's ICMP\n"
+	"                            limit is per source, so -sU gets faster with each\n"
 	"\n"
 	"Service identification:\n"
 	"  -sV, --service            identify what answers on each open port: banner, probes,\n"
@@ -379,6 +381,45 @@ static enum ps_err refuse_nmap_outputs(int argc, char **argv, struct ps_diag *di
 	return PS_OK;
 }
 
+/*
+ * -S ADDR, or several in the target syntax (192.0.2.100-163, a CIDR block, a comma list): a
+ * raw scan sends from each in turn.
+ */
+static enum ps_err parse_sources(struct scan_job *job, const char *arg, struct ps_diag *diag)
+{
+	struct target_list list;
+	enum ps_err err;
+	uint64_t i;
+
+	job->nsources = 0;
+	job->run.tuning.sources = NULL;
+	job->run.tuning.nsources = 0;
+	if (!ps_addr_parse(arg, &job->source)) {
+		job->run.tuning.source = &job->source;
+		return PS_OK;
+	}
+	target_list_init(&list);
+	err = target_list_add_text(&list, arg, strlen(arg), NULL, NULL, diag);
+	if (!err)
+		err = target_list_finish(&list, NULL, SCAN_MAX_SOURCES, diag);
+	if (err) {
+		target_list_release(&list);
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "bad --source-ip \"%.64s\": an address, a range, a CIDR block or a "
+			       "comma list of at most %d addresses",
+			       arg, SCAN_MAX_SOURCES);
+	}
+	for (i = 0; i < list.total; i++)
+		target_list_get(&list, i, &job->sources[i], NULL);
+	job->nsources = (size_t)list.total;
+	target_list_release(&list);
+	job->source = job->sources[0];
+	job->run.tuning.source = &job->source;
+	job->run.tuning.sources = job->sources;
+	job->run.tuning.nsources = job->nsources;
+	return PS_OK;
+}
+
 /* -sT, -sS, --engine: one engine per scan; naming two is an error, not "last one wins". */
 static enum ps_err choose_engine(struct scan_job *job, struct scan_args *a, int opt,
 				 const char *arg, char **argv, struct ps_diag *diag)
@@ -421,9 +462,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			job->run.tuning.interface = optarg;
 			break;
 		case 'S':
-			if (ps_addr_parse(optarg, &job->source))
-				*err = ps_fail(diag, PS_ERR_INVALID, "bad --source-ip \"%s\"", optarg);
-			job->run.tuning.source = &job->source;
+			*err = parse_sources(job, optarg, diag);
 			break;
 		case '4':
 			a->resolve.family = AF_INET;
@@ -601,6 +640,12 @@ static enum ps_err check_tuning(struct scan_job *job, struct scan_args *a, struc
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "-S: this host has no address %s, so no reply could come back",
 			       ps_addr_format(o->source, a->top_spec, sizeof(a->top_spec)));
+	for (size_t i = 0; i < o->nsources; i++)
+		if (!address_is_local(&o->sources[i]))
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "-S: this host has no address %s, so no reply could come back",
+				       ps_addr_format(&o->sources[i], a->top_spec,
+						      sizeof(a->top_spec)));
 	return PS_OK;
 }
 

@@ -150,6 +150,22 @@ static void add_stats(struct scan_stats *sum, const struct scan_stats *s)
 		sum->srtt_us = s->srtt_us;
 	if (s->max_inflight_seen > sum->max_inflight_seen)
 		sum->max_inflight_seen = s->max_inflight_seen;
+	sum->icmp_rate_milli = s->icmp_rate_milli;
+	sum->paced_pps = s->paced_pps;
+}
+
+/* What the UDP engine measured of the targets' ICMP limit: it explains the scan's duration. */
+static void note_icmp_rate(const struct run_events *events, const struct scan_stats *st)
+{
+	char msg[160];
+
+	if (!st->icmp_rate_milli || !events || !events->note)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "note: the target limits ICMP errors to %.2f/s per source address; unanswered "
+		 "UDP ports were paced to %u/s (more --source-ip addresses raise it)",
+		 st->icmp_rate_milli / 1000.0, st->paced_pps);
+	events->note(events->ctx, msg);
 }
 
 /*
@@ -280,6 +296,8 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	/* Only now: a setup error is the one line a failed command prints. */
 	note_fallback(events, &why);
 	err = run_engine(rc, engine, &stats, diag);
+	if (!err)
+		note_icmp_rate(events, &stats);
 	if (err) {
 		run_fanout_abort(&rc->out);
 		run_fanout_abort(&rc->early);

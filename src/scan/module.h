@@ -59,6 +59,12 @@ struct scan_probe_module {
 	uint16_t sport_span;
 	/* What a pair that never answered is: PORT_FILTERED (TCP), PORT_OPEN_FILTERED (UDP). */
 	enum port_state silent_state;
+	/*
+	 * Closed ports answer with ICMP errors, which the target may rate limit (UDP; Linux: 6,
+	 * then 1 per second per peer): the transport measures the rate and paces the
+	 * retransmissions to it, so a closed port is never mistaken for a silent one.
+	 */
+	bool icmp_paced;
 	/* Writes the probe into buf (cap bytes, NET_FRAME_MAX); its length, 0 when it fails. */
 	size_t (*make_packet)(uint8_t *buf, size_t cap, const struct scan_probe_env *env,
 			      const struct scan_probe *probe);

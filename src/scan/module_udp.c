@@ -182,6 +182,7 @@ const struct scan_probe_module scan_udp_module = {
     .proto = IPPROTO_UDP,
     .sport_span = UDP_SPORT_SPAN,
     .silent_state = PORT_OPEN_FILTERED,
+    .icmp_paced = true,
     .make_packet = udp_make_packet,
     .validate = udp_validate,
     .classify = udp_classify,
