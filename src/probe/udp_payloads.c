@@ -87,7 +87,8 @@ static enum ps_err quoted(struct cursor *c, struct udp_payload *pl, struct ps_di
 				if (c->end - c->p < 2 || (h = hexval(c->p[0])) < 0 ||
 				    (l = hexval(c->p[1])) < 0)
 					return ps_fail(diag, PS_ERR_INVALID,
-						       "line %u: \\x needs two hex digits", c->line);
+						       "line %u: \\x needs two hex digits",
+						       c->line);
 				ch = h << 4 | l;
 				c->p += 2;
 				break;
@@ -117,8 +118,8 @@ static enum ps_err quoted(struct cursor *c, struct udp_payload *pl, struct ps_di
 		}
 		if (pl->len >= NET_UDP_PAYLOAD_MAX)
 			return ps_fail(diag, PS_ERR_TOO_LARGE,
-				       "line %u: payload %s longer than %u bytes", c->line, pl->name,
-				       (unsigned)NET_UDP_PAYLOAD_MAX);
+				       "line %u: payload %s longer than %u bytes", c->line,
+				       pl->name, (unsigned)NET_UDP_PAYLOAD_MAX);
 		if (!data) {
 			data = malloc(NET_UDP_PAYLOAD_MAX);
 			if (!data)
@@ -167,10 +168,10 @@ static enum ps_err add_ports(struct udp_payloads *p, const char *s, size_t n, si
 			off++;
 		}
 		if (dash ? !parse_uint(s + item, dash - item, 65535, &lo) ||
-				   !parse_uint(s + dash + 1, off - dash - 1, 65535, &hi)
+			       !parse_uint(s + dash + 1, off - dash - 1, 65535, &hi)
 			 : !parse_uint(s + item, off - item, 65535, &lo))
-			return ps_fail(diag, PS_ERR_INVALID, "line %u: bad port list \"%.*s\"", line,
-				       (int)(n > 40 ? 40 : n), s);
+			return ps_fail(diag, PS_ERR_INVALID, "line %u: bad port list \"%.*s\"",
+				       line, (int)(n > 40 ? 40 : n), s);
 		if (!dash)
 			hi = lo;
 		if (lo > hi)
@@ -189,8 +190,8 @@ static enum ps_err add_ports(struct udp_payloads *p, const char *s, size_t n, si
 	return PS_OK;
 }
 
-static enum ps_err new_payload(struct udp_payloads *p, const char *name, size_t nlen,
-			       unsigned line, struct ps_diag *diag)
+static enum ps_err new_payload(struct udp_payloads *p, const char *name, size_t nlen, unsigned line,
+			       struct ps_diag *diag)
 {
 	struct udp_payload *items, *pl;
 
@@ -240,7 +241,8 @@ static enum ps_err own_directive(struct udp_payloads *p, struct cursor *c, const
 			       c->line, (int)(kl > 20 ? 20 : kl), kw);
 	if (IS("ports")) {
 		if (!next_word(c, &w, &n))
-			return ps_fail(diag, PS_ERR_INVALID, "line %u: ports needs a list", c->line);
+			return ps_fail(diag, PS_ERR_INVALID, "line %u: ports needs a list",
+				       c->line);
 		return add_ports(p, w, n, p->count - 1, c->line, diag);
 	}
 	if (IS("reply")) {
@@ -299,8 +301,8 @@ static enum ps_err nmap_directive(struct udp_payloads *p, struct cursor *c, cons
 		return PS_OK;
 	}
 	if (kl != 3 || memcmp(kw, "udp", 3))
-		return ps_fail(diag, PS_ERR_INVALID, "line %u: unknown directive \"%.*s\"",
-			       c->line, (int)(kl > 20 ? 20 : kl), kw);
+		return ps_fail(diag, PS_ERR_INVALID, "line %u: unknown directive \"%.*s\"", c->line,
+			       (int)(kl > 20 ? 20 : kl), kw);
 	if (!next_word(c, &w, &n))
 		return ps_fail(diag, PS_ERR_INVALID, "line %u: udp needs a port list", c->line);
 	err = new_payload(p, "nmap", 4, c->line, diag);

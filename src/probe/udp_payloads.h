@@ -27,8 +27,8 @@ enum udp_payloads_format {
 	UDP_PAYLOADS_NMAP, /* nmap-payloads: udp PORTS "string"... [source PORT] */
 };
 
-#define UDP_PAYLOADS_PER_PORT 4 /* the most payloads one port gets; more are ignored */
-#define UDP_PAYLOADS_MAX 1024	/* payloads in one file */
+#define UDP_PAYLOADS_PER_PORT 4	   /* the most payloads one port gets; more are ignored */
+#define UDP_PAYLOADS_MAX      1024 /* payloads in one file */
 
 struct udp_payload {
 	char name[32];

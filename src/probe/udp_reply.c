@@ -7,19 +7,21 @@
 
 #include "core/textclean.h"
 
-#define DNS_HLEN 12
-#define DNS_MAX_LABELS 128 /* a name of 255 bytes has fewer; more is a pointer loop */
+#define DNS_HLEN	12
+#define DNS_MAX_LABELS	128 /* a name of 255 bytes has fewer; more is a pointer loop */
 #define NBNS_NAME_ENTRY 18
 #define NBNS_MAX_LISTED 8
-#define BO_SEED 31337u
-#define BO_HLEN 17 /* magic, length, id, type */
-#define NTP_LEN 48
+#define BO_SEED		31337u
+#define BO_HLEN		17 /* magic, length, id, type */
+#define NTP_LEN		48
 
 static const char *const kind_names[UDP_REPLY_COUNT] = {
-	[UDP_REPLY_NONE] = "none", [UDP_REPLY_DNS] = "dns",	  [UDP_REPLY_SNMP] = "snmp",
-	[UDP_REPLY_NBNS] = "nbns", [UDP_REPLY_SSDP] = "ssdp",	  [UDP_REPLY_NTP] = "ntp",
-	[UDP_REPLY_BO] = "bo",	   [UDP_REPLY_MEMCACHED] = "memcached", [UDP_REPLY_SIP] = "sip",
-	[UDP_REPLY_IKE] = "ike",   [UDP_REPLY_TFTP] = "tftp",
+    [UDP_REPLY_NONE] = "none", [UDP_REPLY_DNS] = "dns",
+    [UDP_REPLY_SNMP] = "snmp", [UDP_REPLY_NBNS] = "nbns",
+    [UDP_REPLY_SSDP] = "ssdp", [UDP_REPLY_NTP] = "ntp",
+    [UDP_REPLY_BO] = "bo",     [UDP_REPLY_MEMCACHED] = "memcached",
+    [UDP_REPLY_SIP] = "sip",   [UDP_REPLY_IKE] = "ike",
+    [UDP_REPLY_TFTP] = "tftp",
 };
 
 const char *udp_reply_kind_name(enum udp_reply_kind kind)
@@ -114,7 +116,8 @@ static bool parse_dns(const uint8_t *d, size_t len, struct udp_reply_info *out)
 			return false;
 		/* TXT in CHAOS: version.bind's answer (RFC 4892); the first string is the text. */
 		if (type == 16 && (class & 0x7fff) == 3 && rdlen >= 1 && d[off] < rdlen) {
-			set_text(out->facts.version, sizeof(out->facts.version), d + off + 1, d[off]);
+			set_text(out->facts.version, sizeof(out->facts.version), d + off + 1,
+				 d[off]);
 			break;
 		}
 		off += rdlen;
@@ -178,12 +181,10 @@ static bool parse_snmp(const uint8_t *d, size_t len, struct udp_reply_info *out)
 	memcpy(out->id + 4 - rid.len, rid.p, rid.len);
 	out->id_len = 4;
 	snprintf(out->facts.name, sizeof(out->facts.name), "snmp");
-	snprintf(out->facts.version, sizeof(out->facts.version), "%s",
-		 ver.p[0] ? "v2c" : "v1");
+	snprintf(out->facts.version, sizeof(out->facts.version), "%s", ver.p[0] ? "v2c" : "v1");
 	if (!ber_next(&pdu, &tag, &tmp) || !ber_next(&pdu, &tag, &tmp)) /* error, index */
 		return true;
-	if (!ber_next(&pdu, &tag, &vbl) || tag != 0x30 || !ber_next(&vbl, &tag, &vb) ||
-	    tag != 0x30)
+	if (!ber_next(&pdu, &tag, &vbl) || tag != 0x30 || !ber_next(&vbl, &tag, &vb) || tag != 0x30)
 		return true;
 	if (ber_next(&vb, &tag, &oid) && tag == 0x06 && ber_next(&vb, &tag, &val) && tag == 0x04)
 		set_text(out->facts.info, sizeof(out->facts.info), val.p, val.len);

@@ -25,7 +25,8 @@ struct report_meta {
 	const char *args;	/* the command line, for the record */
 	const char *engine;	/* "connect", "syn" */
 	const char *ports_spec; /* as the user gave it */
-	const struct portset *ports;
+	const struct portset *ports;	  /* TCP (may be empty with udp_ports) */
+	const struct portset *udp_ports; /* -sU; NULL: none */
 	uint64_t targets;	/* addresses to scan */
 	time_t start;
 };

@@ -282,7 +282,9 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 				   ? (engine == &scan_syn_engine ? "syn+udp" : "connect+udp")
 				   : engine->name;
 	info.meta.ports_spec = job->ports_spec;
-	info.meta.ports = job->ports;
+	info.meta.ports = engine == &scan_udp_engine && !job->udp_ports ? NULL : job->ports;
+	info.meta.udp_ports = engine == &scan_udp_engine && !job->udp_ports ? job->ports
+									     : job->udp_ports;
 	info.meta.targets = job->targets->total;
 	info.meta.start = time(NULL);
 	info.targets = job->targets;

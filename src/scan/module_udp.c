@@ -66,7 +66,8 @@ static size_t udp_make_packet(uint8_t *buf, size_t cap, const struct scan_probe_
 
 	p.sport = udp_sport(env, &p.src, &p.dst, p.dport);
 	if (n) {
-		/* Each try sends the port's next payload: a service deaf to one may answer another. */
+		/* Each try sends the port's next payload: a service deaf to one may answer another.
+		 */
 		const struct udp_payload *pl = list[probe->try % n];
 
 		memcpy(data, pl->data, pl->len);

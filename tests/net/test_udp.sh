@@ -93,16 +93,28 @@ lab_wait_v6
 check_scan v6 $LAB_V6_T
 
 # nmap's mixed spec: -sS -sU -p U:53,T:80 is one scan of two protocols, one report.
-lab_s "$ps" scan -sS -sU --no-db --format jsonl --show all -p U:53,161,T:80 $LAB_V4_T \
-	>"$tmp/mixed.jsonl" 2>"$tmp/mixed.err"
+lab_s "$ps" scan -sS -sU --no-db --format jsonl --show all -p U:53,161,7000,T:80 $LAB_V4_T \
+	-oX "$tmp/mixed.xml" >"$tmp/mixed.jsonl" 2>"$tmp/mixed.err"
 lab_check "mixed: exit code" 0 "$?"
 lab_check "mixed: rows" "tcp 80 closed
 udp 161 open
-udp 53 open" "$(python3 -c '
+udp 53 open
+udp 7000 open|filtered" "$(python3 -c '
 import json, sys
 for l in open(sys.argv[1]):
     if l.startswith("{\"ip\""):
         r = json.loads(l); print(r["proto"], r["port"], r["state"])' "$tmp/mixed.jsonl" | sort)"
+# nmap XML: a scaninfo per protocol, UDP ports with nmap's states and reasons.
+lab_check "xml: udp scaninfo" 1 "$(grep -c '<scaninfo type="udp" protocol="udp" numservices="3" services="53,161,7000"' "$tmp/mixed.xml")"
+lab_check "xml: tcp scaninfo" 1 "$(grep -c '<scaninfo type="syn" protocol="tcp" numservices="1"' "$tmp/mixed.xml")"
+flat=$(tr -d '\n' <"$tmp/mixed.xml" | sed 's/> *</></g')
+lab_check "xml: one host for both protocols" 1 "$(grep -o '<host ' <<<"$flat" | wc -l)"
+lab_check "xml: udp open port" 1 "$(grep -c '<port protocol="udp" portid="53"><state state="open" reason="udp-response"' <<<"$flat")"
+lab_check "xml: open|filtered" 1 "$(grep -c 'portid="7000"><state state="open|filtered" reason="no-response"' <<<"$flat")"
+if command -v xmllint >/dev/null && [ -f /usr/share/nmap/nmap.dtd ]; then
+	lab_check "xml: valid against nmap.dtd" 0 \
+		"$(xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$tmp/mixed.xml" >/dev/null 2>&1; echo $?)"
+fi
 # The text report lists open|filtered when asked and counts it in the summary.
 lab_s "$ps" scan -sU --no-db --show open-filtered -p 7000,53 $LAB_V4_T >"$tmp/text.out" 2>&1
 lab_check "text: open|filtered listed" 1 "$(grep -c '^7000/udp *open|filtered' "$tmp/text.out")"
