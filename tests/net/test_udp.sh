@@ -119,4 +119,20 @@ fi
 lab_s "$ps" scan -sU --no-db --show open-filtered -p 7000,53 $LAB_V4_T >"$tmp/text.out" 2>&1
 lab_check "text: open|filtered listed" 1 "$(grep -c '^7000/udp *open|filtered' "$tmp/text.out")"
 lab_check "text: summary counts it" 1 "$(grep -c '1 open|filtered' "$tmp/text.out")"
+# History: two scans of the same UDP ports are no change (open|filtered kept as itself), and a
+# port that starts answering is.
+for i in 1 2; do
+	lab_s "$ps" scan -sU --db "$tmp/h.db" -p 53,7000,7001 $LAB_V4_T >/dev/null 2>&1
+done
+lab_s "$ps" diff --db "$tmp/h.db" >"$tmp/diff1.out" 2>&1
+lab_check "history: same UDP scan twice, no change" 0 "$?"
+lab_guard "$LAB_T" || exit 1
+ip netns exec "$LAB_T" python3 "$udp_lab" $LAB_V4_T echo:7001 >"$tmp/lab7001.out" 2>&1 &
+LAB_PIDS+=($!)
+for i in $(seq 50); do grep -q ready "$tmp/lab7001.out" && break; sleep 0.1; done
+lab_s "$ps" scan -sU --db "$tmp/h.db" -p 53,7000,7001 $LAB_V4_T >/dev/null 2>&1
+lab_s "$ps" diff --db "$tmp/h.db" >"$tmp/diff2.out" 2>&1
+lab_check "history: a UDP port that opened is a change" 1 "$?"
+lab_check "history: the diff names it" 1 "$(grep -c '7001/udp' "$tmp/diff2.out")"
+sed 's/^/#   /' "$tmp/diff2.out"
 lab_done
