@@ -123,7 +123,8 @@ static bool parse_dns(const uint8_t *d, size_t len, struct udp_reply_info *out)
 		off += rdlen;
 	}
 	if ((d[3] & 0x0f) != 0 && !out->facts.version[0])
-		snprintf(out->facts.info, sizeof(out->facts.info), "rcode %u", d[3] & 0x0f);
+		snprintf(out->facts.info, sizeof(out->facts.info), "rcode %u",
+			 (unsigned)(d[3] & 0x0f));
 	return true;
 }
 
@@ -165,6 +166,7 @@ static bool parse_snmp(const uint8_t *d, size_t len, struct udp_reply_info *out)
 {
 	struct ber msg = {d, len}, seq, ver, comm, pdu, rid, tmp, vbl, vb, oid, val;
 	uint8_t tag;
+	unsigned k;
 
 	if (!ber_next(&msg, &tag, &seq) || tag != 0x30)
 		return false;
@@ -182,8 +184,9 @@ static bool parse_snmp(const uint8_t *d, size_t len, struct udp_reply_info *out)
 	out->id_len = 4;
 	snprintf(out->facts.name, sizeof(out->facts.name), "snmp");
 	snprintf(out->facts.version, sizeof(out->facts.version), "%s", ver.p[0] ? "v2c" : "v1");
-	if (!ber_next(&pdu, &tag, &tmp) || !ber_next(&pdu, &tag, &tmp)) /* error, index */
-		return true;
+	for (k = 0; k < 2; k++) /* error-status, error-index */
+		if (!ber_next(&pdu, &tag, &tmp))
+			return true;
 	if (!ber_next(&pdu, &tag, &vbl) || tag != 0x30 || !ber_next(&vbl, &tag, &vb) || tag != 0x30)
 		return true;
 	if (ber_next(&vb, &tag, &oid) && tag == 0x06 && ber_next(&vb, &tag, &val) && tag == 0x04)
@@ -299,7 +302,7 @@ static bool parse_ntp(const uint8_t *d, size_t len, struct udp_reply_info *out)
 	set_id(out, d + 24, 4); /* the origin timestamp: our transmit timestamp, echoed */
 	snprintf(out->facts.name, sizeof(out->facts.name), "ntp");
 	snprintf(out->facts.version, sizeof(out->facts.version), "v%u", version);
-	snprintf(out->facts.info, sizeof(out->facts.info), "stratum %u", d[1]);
+	snprintf(out->facts.info, sizeof(out->facts.info), "stratum %u", (unsigned)d[1]);
 	return true;
 }
 
@@ -396,7 +399,7 @@ static bool parse_ike(const uint8_t *d, size_t len, struct udp_reply_info *out)
 		return false;
 	set_id(out, d, 8); /* the initiator cookie: ours */
 	snprintf(out->facts.name, sizeof(out->facts.name), "isakmp");
-	snprintf(out->facts.version, sizeof(out->facts.version), "v%u", d[17] >> 4);
+	snprintf(out->facts.version, sizeof(out->facts.version), "v%u", (unsigned)(d[17] >> 4));
 	return true;
 }
 

@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct udp_payload *pl = &p.items[i];
 
 			if (pl->len > NET_UDP_PAYLOAD_MAX ||
-			    (pl->cookie_off >= 0 && (size_t)pl->cookie_off + pl->cookie_len > pl->len))
+			    (pl->cookie_off >= 0 &&
+			     (size_t)pl->cookie_off + pl->cookie_len > pl->len))
 				abort();
 		}
 		udp_payloads_release(&p);
