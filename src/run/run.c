@@ -234,6 +234,24 @@ static enum ps_err split_sinks(struct run_ctx *rc, struct run_sink *const *sinks
 	return err ? err : run_fanout_init(&rc->out, late, nl, diag);
 }
 
+/* UDP has no unprivileged fallback: say so before any sink begins (or any TCP probe goes). */
+static enum ps_err check_udp_usable(const struct run_job *job, struct ps_diag *diag)
+{
+	struct scan_opts opts = job->tuning;
+	struct ps_diag why = {{0}};
+	enum ps_err err;
+
+	opts.targets = job->targets;
+	opts.ports = job->udp_ports ? job->udp_ports : job->ports;
+	err = scan_udp_engine.usable(&opts, &why);
+	if (err == PS_ERR_PERMISSION)
+		return ps_fail(diag, err, "the UDP scan (-sU) sends raw packets: it needs root or "
+					  "CAP_NET_RAW");
+	if (err)
+		return ps_fail(diag, err, "the UDP scan (-sU): %s", why.msg);
+	return PS_OK;
+}
+
 static void note_fallback(const struct run_events *events, const struct ps_diag *why)
 {
 	char msg[PS_DIAG_MAX + 64];
@@ -261,6 +279,8 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	rc->stop = stop;
 	report_tally_init(&rc->tally, job->targets->total);
 	err = run_pick_engine(job, &engine, &why, diag);
+	if (!err && (engine == &scan_udp_engine || (job->udp_ports && job->udp_ports->count)))
+		err = check_udp_usable(job, diag);
 	if (!err)
 		err = split_sinks(rc, sinks, nsinks, diag);
 	/* Everything a bad option can break fails here, before any sink writes a line. */

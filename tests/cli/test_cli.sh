@@ -95,6 +95,19 @@ expect 2 'takes no arguments' check extra
 # expect_setup CODE PATTERN ARGS...: a scan that fails while it is set up (files, history),
 # after parsing. It runs in a network namespace of its own with no interface up, so even a
 # regression that let it start could not send a packet anywhere. Without unshare: skipped.
+# -sU has no unprivileged fallback: refused at once, with what it needs (and in a namespace
+# without a network, as nobody, so a regression could send nothing).
+expect_udp_unprivileged() {
+	if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
+		echo "skip - -sU unprivileged (no unshare -n or setpriv)"
+		return
+	fi
+	run_in="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups"
+	expect 3 "the UDP scan \(-sU\) sends raw packets: it needs root or CAP_NET_RAW" \
+		scan -sU --no-db -p 53 127.0.0.1
+	run_in=
+}
+
 expect_setup_payloads() {
 	printf 'payload x\nports 53\nbogus 1\n' >"$tmp/bad.payloads"
 	expect_setup 2 "bad.payloads: line 3: unknown directive .bogus." scan -sU --no-db \
@@ -120,6 +133,7 @@ expect_setup() {
 mkdir "$tmp/dir"
 printf 'not a database\n' >"$tmp/notdb"
 expect_setup_payloads
+expect_udp_unprivileged
 expect_setup 2 'cannot write /nonexistent/x.xml' scan -p 80 -oX /nonexistent/x.xml 192.0.2.1
 expect_setup 2 'cannot write /nonexistent/x' scan -p 80 --format html -o /nonexistent/x 192.0.2.1
 expect_setup 2 'cannot write .*dir: Is a directory' scan -p 80 -o "$tmp/dir" 192.0.2.1
