@@ -279,8 +279,6 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	rc->stop = stop;
 	report_tally_init(&rc->tally, job->targets->total);
 	err = run_pick_engine(job, &engine, &why, diag);
-	if (!err && (engine == &scan_udp_engine || (job->udp_ports && job->udp_ports->count)))
-		err = check_udp_usable(job, diag);
 	if (!err)
 		err = split_sinks(rc, sinks, nsinks, diag);
 	/* Everything a bad option can break fails here, before any sink writes a line. */
@@ -288,6 +286,8 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 		err = job->udp_payloads_file ? udp_payloads_load(&rc->payloads, job->udp_payloads_file,
 								 diag)
 					     : udp_payloads_builtin(&rc->payloads, diag);
+	if (!err && (engine == &scan_udp_engine || (job->udp_ports && job->udp_ports->count)))
+		err = check_udp_usable(job, diag);
 	if (!err && job->service) {
 		rc->service.enabled = true;
 		rc->service.probes_file = job->probes_file;
