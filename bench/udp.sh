@@ -58,7 +58,7 @@ row() { # row TOOL COMMAND NAME FORMAT FILE
 	r=$(python3 "$truth_py" "$4" "$5")
 	right=$(echo "$r" | cut -d' ' -f1)
 	missed=$(echo "$r" | cut -d' ' -f3)
-	kinds=$(echo "$r" | cut -d' ' -f4-)
+	kinds=$(echo "$r" | cut -d' ' -f4- | sed 's/|/\\|/g') # a table cell holds no bare |
 	ROWS+=("| $tool | \`$cmd\` | $w | $right/1004 | $missed | $kinds |")
 	echo "$tool: ${w}s, $right/1004 right, missed open: $missed, $kinds" >&2
 }
