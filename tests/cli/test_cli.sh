@@ -275,6 +275,60 @@ expect 2 'trunc.xml: malformed XML' diff "$tmp/trunc.xml" "$tmp/ok.xml"
 printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.999" addrtype="ipv4"/></host></nmaprun>\n' >"$tmp/badaddr.xml"
 expect 2 "bad address '192.0.2.999'" diff "$tmp/badaddr.xml" "$tmp/ok.xml"
 
+# Terminal safety: what an nmap XML says reaches the terminal only through the sanitiser. CSI as
+# U+009B (UTF-8 c2 9b) and the right-to-left override U+202E (e2 80 ae) in a hostname, a
+# service name, product and version, an address the parser rejects, a root element, a state
+# and the file name itself: none of them may appear on stdout or stderr.
+CSI=$'\xc2\x9b' RLO=$'\xe2\x80\xae'
+evil=$tmp/"evil${CSI}31m${RLO}.xml"
+cat >"$evil" <<XML
+<?xml version="1.0"?>
+<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/>
+<hostnames><hostname name="h${CSI}2J${RLO}x" type="PTR"/></hostnames>
+<ports><port protocol="tcp" portid="80"><state state="open"/>
+<service name="ht${CSI}31mtp" product="ngi${RLO}nx" version="1${CSI}0m.2"/></port></ports></host></nmaprun>
+XML
+printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/></host></nmaprun>\n' >"$tmp/quiet.xml"
+no_raw_controls() { # NAME FILE...: neither U+009B nor U+202E nor ESC in the files
+	if LC_ALL=C grep -q -e "$CSI" -e "$RLO" -e $'\e' "${@:2}"; then
+		echo "FAIL - $1: a control character reached the terminal:"
+		cat -v "${@:2}" | sed 's/^/    /'
+		fails=$((fails + 1))
+	else
+		echo "ok - $1: output sanitised"
+	fi
+}
+"$ps" diff "$tmp/quiet.xml" "$evil" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 1 ] || { echo "FAIL - diff of a crafted XML: exit $rc, want 1"; fails=$((fails + 1)); }
+grep -q 'opened' "$tmp/out" || { echo "FAIL - diff of a crafted XML: no change shown"; fails=$((fails + 1)); }
+no_raw_controls "diff text of a crafted XML" "$tmp/out" "$tmp/err"
+"$ps" diff --format jsonl "$tmp/quiet.xml" "$evil" >"$tmp/out" 2>"$tmp/err"
+no_raw_controls "diff jsonl of a crafted XML" "$tmp/out" "$tmp/err"
+printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1%s[31m%s" addrtype="ipv4"/></host></nmaprun>\n' "$CSI" "$RLO" >"$tmp/evaddr.xml"
+"$ps" diff "$tmp/evaddr.xml" "$tmp/quiet.xml" >"$tmp/out" 2>"$tmp/err"
+no_raw_controls "diff error naming a crafted address" "$tmp/out" "$tmp/err"
+printf '<?xml version="1.0"?>\n<n%s%s/>\n' "$CSI" "$RLO" >"$tmp/evroot.xml"
+"$ps" diff "$tmp/evroot.xml" "$tmp/quiet.xml" >"$tmp/out" 2>"$tmp/err"
+no_raw_controls "diff error naming a crafted root" "$tmp/out" "$tmp/err"
+printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/><ports><port protocol="tcp" portid="80"><state state="op%s%sen"/></port></ports></host></nmaprun>\n' "$CSI" "$RLO" >"$tmp/evstate.xml"
+"$ps" diff "$tmp/evstate.xml" "$tmp/quiet.xml" >"$tmp/out" 2>"$tmp/err"
+no_raw_controls "diff error naming a crafted state" "$tmp/out" "$tmp/err"
+
+# --version names the build's features: its options and the libraries actually loaded.
+"$ps" --version >"$tmp/out" 2>&1
+for want in '^portsight [0-9]+\.[0-9]+' '^build: .*sanitizers: (off|[a-z,]+)' \
+	'pcre2 [0-9.]+.*\(JIT (on|off)\)' 'OpenSSL [0-9]' 'SQLite [0-9]' 'jansson [0-9]' \
+	'libxml2 [0-9]' 'libseccomp [0-9]'; do
+	if grep -qE "$want" "$tmp/out"; then
+		echo "ok - --version: $want"
+	else
+		echo "FAIL - --version lacks $want:"
+		sed 's/^/    /' "$tmp/out"
+		fails=$((fails + 1))
+	fi
+done
+
 # Help and version go to stdout with exit 0.
 for args in "--help" "--version" "scan --help" "scan --version" "check --help" "explain --help" "local --help" \
 	"history --help" "diff --help"; do
