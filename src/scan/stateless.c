@@ -55,7 +55,7 @@
 #define CAL_GAP_MS 20u
 #define CAL_SKIP_MS 400u
 #define CAL_MAX_ARRIVALS 256u
-#define CAL_MIN_PAIRS 16u
+#define CAL_QUIET_MS 2000u
 /* Paced a little below the measured rate: a bucket drained by a faster clock loses answers. */
 #define PACE_MARGIN 0.97
 
@@ -95,6 +95,7 @@ struct raw_scan {
 	uint64_t src_turn;	 /* probes sent: which source the next one leaves from */
 	/* ICMP rate calibration (module->icmp_paced) */
 	bool calibrating;
+	uint64_t icmp_seen; /* ICMP errors that answered a probe, so far */
 	unsigned ncal;
 	uint64_t cal_ns[CAL_MAX_ARRIVALS];
 	double icmp_rate;  /* ICMP errors per second per source, 0: not limited */
@@ -329,6 +330,8 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 		return;
 	if (!c->module->classify(r, &state, &reason))
 		return;
+	if (r->kind == NET_REPLY_ICMP)
+		c->icmp_seen++;
 	if (c->calibrating && r->kind == NET_REPLY_ICMP && c->ncal < CAL_MAX_ARRIVALS)
 		c->cal_ns[c->ncal++] = ps_now_ns();
 	pair = addr_index * c->nports + (slot - 1);
@@ -677,7 +680,10 @@ static uint64_t count_unanswered_live(const struct raw_scan *c, uint64_t *hosts)
  * Measures the rate at which the targets send ICMP errors, after a first pass left pairs of
  * answering hosts unheard: probes of those pairs (one source) at 1000 / CAL_GAP_MS per
  * second for CAL_MS, and the spacing of the errors that come back once the target's burst is
- * spent. A rate near the probing rate is no limit (those pairs were lost, or are silent).
+ * spent. A rate near the probing rate is no limit (those pairs were lost, or are silent); no
+ * error at all within CAL_QUIET_MS means the pairs left are silent ones. Even a few pairs
+ * left are measured: the target's burst allowance may have answered nearly all of the first
+ * pass, and retries at full speed would find its bucket empty.
  * Sets c->paced_pps, the rate the retransmissions keep to: the measured rate per source, times
  * the sources and the hosts sharing the scan, a little under.
  */
@@ -688,7 +694,7 @@ static enum ps_err calibrate_icmp(struct raw_scan *c)
 	unsigned sent = 0, i, n = 0;
 	double rate, probe_rate = 1000.0 / CAL_GAP_MS;
 
-	if (count_unanswered_live(c, &hosts) <= CAL_MIN_PAIRS)
+	if (!count_unanswered_live(c, &hosts) || !c->icmp_seen)
 		return PS_OK;
 	c->ncal = 0;
 	c->calibrating = true;
@@ -698,7 +704,7 @@ static enum ps_err calibrate_icmp(struct raw_scan *c)
 		size_t len;
 		uint64_t turn;
 
-		if (stopped(c))
+		if (stopped(c) || (!c->ncal && now - t0 >= CAL_QUIET_MS * 1000000ull))
 			break;
 		if (now >= next) {
 			next += CAL_GAP_MS * 1000000ull;
