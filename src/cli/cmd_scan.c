@@ -44,7 +44,10 @@ static const char scan_usage[] =
 	"Engine and timing:\n"
 	"  -sT, --connect            TCP connect scan (no privileges needed)\n"
 	"  -sS, --syn                raw SYN scan (needs CAP_NET_RAW)\n"
-	"      --engine NAME         connect or syn\n"
+	"      --engine NAME         connect, syn or udp\n"
+	"  -sU, --udp                UDP scan (raw; with -sS/-sT also TCP). -p U:53,T:80 splits\n"
+	"                            the ports; a port without U:/T: is scanned both ways\n"
+	"      --payloads FILE       -sU: UDP payloads from FILE (ours, or nmap-payloads)\n"
 	"      --max-inflight N      probes outstanding at once\n"
 	"      --max-retries N       retransmissions of an unanswered probe\n"
 	"      --rate PPS            packets per second cap\n"
@@ -63,7 +66,9 @@ static const char scan_usage[] =
 	"                            4: RTT 100-1250 ms, 6 retries; 5: RTT 50-300 ms, 2 retries\n"
 	"      --max-rate PPS        the same as --rate\n"
 	"  -e, --interface IF        raw engines: send on IF\n"
-	"  -S, --source-ip ADDR      raw engines: source address\n"
+	"  -S, --source-ip ADDRS     raw engines: source address, or several (192.0.2.100-163,\n"
+	"                            a CIDR block, a list) sent from in turn: a target's ICMP\n"
+	"                            limit is per source, so -sU gets faster with each\n"
 	"\n"
 	"Service identification:\n"
 	"  -sV, --service            identify what answers on each open port: banner, probes,\n"
@@ -133,6 +138,8 @@ enum scan_option {
 	OPT_SHARD_FROM_ENV,
 	OPT_SCAN_ID,
 	OPT_OFFLINE,
+	OPT_UDP,
+	OPT_PAYLOADS,
 };
 
 static const struct option scan_options[] = {
@@ -185,6 +192,8 @@ static const struct option scan_options[] = {
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"service", no_argument, NULL, OPT_SERVICE},
 	{"probes", required_argument, NULL, OPT_PROBES},
+	{"udp", no_argument, NULL, OPT_UDP},
+	{"payloads", required_argument, NULL, OPT_PAYLOADS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -198,6 +207,7 @@ static const struct cli_alias scan_aliases[] = {
 	{"-iL", "--input-list"},
 	{"-sT", "--connect"},
 	{"-sS", "--syn"},
+	{"-sU", "--udp"},
 	{"-oX", "--output-xml"},
 	{"-oG", "--output-grep"},
 	{"-oJ", "--output-jsonl"},
@@ -221,6 +231,7 @@ struct scan_args {
 	char top_spec[32];   /* "top-ports N", for the record */
 	const char *top_ports;
 	int timing;	     /* -T level, or -1 */
+	bool udp;	     /* -sU */
 	const char *engine_flag; /* the option that chose the engine, for a conflict message */
 	bool seed_given;
 	const char *shards;	/* --shards N */
@@ -399,6 +410,45 @@ static enum ps_err refuse_nmap_outputs(int argc, char **argv, struct ps_diag *di
 	return PS_OK;
 }
 
+/*
+ * -S ADDR, or several in the target syntax (192.0.2.100-163, a CIDR block, a comma list): a
+ * raw scan sends from each in turn.
+ */
+static enum ps_err parse_sources(struct scan_job *job, const char *arg, struct ps_diag *diag)
+{
+	struct target_list list;
+	enum ps_err err;
+	uint64_t i;
+
+	job->nsources = 0;
+	job->run.tuning.sources = NULL;
+	job->run.tuning.nsources = 0;
+	if (!ps_addr_parse(arg, &job->source)) {
+		job->run.tuning.source = &job->source;
+		return PS_OK;
+	}
+	target_list_init(&list);
+	err = target_list_add_text(&list, arg, strlen(arg), NULL, NULL, diag);
+	if (!err)
+		err = target_list_finish(&list, NULL, SCAN_MAX_SOURCES, diag);
+	if (err) {
+		target_list_release(&list);
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "bad --source-ip \"%.64s\": an address, a range, a CIDR block or a "
+			       "comma list of at most %d addresses",
+			       arg, SCAN_MAX_SOURCES);
+	}
+	for (i = 0; i < list.total; i++)
+		target_list_get(&list, i, &job->sources[i], NULL);
+	job->nsources = (size_t)list.total;
+	target_list_release(&list);
+	job->source = job->sources[0];
+	job->run.tuning.source = &job->source;
+	job->run.tuning.sources = job->sources;
+	job->run.tuning.nsources = job->nsources;
+	return PS_OK;
+}
+
 /* -sT, -sS, --engine: one engine per scan; naming two is an error, not "last one wins". */
 static enum ps_err choose_engine(struct scan_job *job, struct scan_args *a, int opt,
 				 const char *arg, char **argv, struct ps_diag *diag)
@@ -441,9 +491,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			job->run.tuning.interface = optarg;
 			break;
 		case 'S':
-			if (ps_addr_parse(optarg, &job->source))
-				*err = ps_fail(diag, PS_ERR_INVALID, "bad --source-ip \"%s\"", optarg);
-			job->run.tuning.source = &job->source;
+			*err = parse_sources(job, optarg, diag);
 			break;
 		case '4':
 			a->resolve.family = AF_INET;
@@ -544,6 +592,12 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 					       "--scan-id wants a name of 1 to 128 characters");
 			job->run.fleet = optarg;
 			break;
+		case OPT_UDP:
+			a->udp = true;
+			break;
+		case OPT_PAYLOADS:
+			job->run.udp_payloads_file = optarg;
+			break;
 		case OPT_PROBES:
 			job->run.probes_file = optarg;
 			job->run.service = true;
@@ -569,6 +623,8 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 /* -p, or a preset chosen by -F / --top-ports (not both: which one would the user mean?). */
 static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struct ps_diag *diag)
 {
+	enum ps_err err;
+
 	if (a->preset && a->ports_given)
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "-p and %s both choose the ports: use one of them",
@@ -576,11 +632,34 @@ static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struc
 	if (a->top_ports) {
 		snprintf(a->top_spec, sizeof(a->top_spec), "top-ports %.20s", a->top_ports);
 		job->run.ports_spec = a->top_spec;
-		return nmap_top_ports(job->kb, a->top_ports, &job->ports, diag);
+		err = nmap_top_ports(job->kb, a->top_ports, &job->ports, diag);
+		if (!err && a->udp) {
+			job->udp_ports = job->ports;
+			job->run.udp_ports = &job->udp_ports;
+			if (!job->run.engine)
+				portset_clear(&job->ports);
+		}
+		return err;
 	}
 	if (a->preset)
 		job->run.ports_spec = a->preset;
-	return portset_parse(&job->ports, job->run.ports_spec, kb_preset, job->kb, diag);
+	err = portset_parse_protos(&job->ports, &job->udp_ports, job->run.ports_spec, kb_preset,
+				   job->kb, diag);
+	if (err)
+		return err;
+	if (!a->udp) {
+		if (job->udp_ports.count && !job->ports.count)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "-p names only UDP ports (U:) but no UDP scan: add -sU");
+		return PS_OK;
+	}
+	if (!job->udp_ports.count)
+		return ps_fail(diag, PS_ERR_INVALID, "-sU, but -p names no UDP port (U:)");
+	job->run.udp_ports = &job->udp_ports;
+	/* -sU alone scans UDP only; with -sS/-sT (or --engine) TCP too, as nmap does. */
+	if (!job->run.engine)
+		portset_clear(&job->ports);
+	return PS_OK;
 }
 
 /* The variables of the schedulers that number the tasks of an array job, in this order. */
@@ -675,6 +754,12 @@ static enum ps_err check_tuning(struct scan_job *job, struct scan_args *a, struc
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "-S: this host has no address %s, so no reply could come back",
 			       ps_addr_format(o->source, a->top_spec, sizeof(a->top_spec)));
+	for (size_t i = 0; i < o->nsources; i++)
+		if (!address_is_local(&o->sources[i]))
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "-S: this host has no address %s, so no reply could come back",
+				       ps_addr_format(&o->sources[i], a->top_spec,
+						      sizeof(a->top_spec)));
 	return PS_OK;
 }
 

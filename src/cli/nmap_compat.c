@@ -11,7 +11,6 @@ static const struct {
 	const char *flag;
 	const char *hint;
 } unsupported[] = {
-	{"-sU", "UDP scanning is not available yet; portsight scans TCP (-sS, -sT)"},
 	{"-sn", "host discovery without a port scan is not available yet; scan a few ports "
 		"(-p 22,80,443) to see who answers"},
 	{"-sA", "ACK scans are not available; use -sS or -sT"},

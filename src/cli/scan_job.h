@@ -12,6 +12,8 @@
 
 /* -oX/-oG/-oJ/-oN FILE, --output-csv/--output-html FILE. */
 #define SCAN_MAX_EXTRA_OUTPUTS 8
+/* -S 192.0.2.100-163: source addresses a raw scan spreads its probes over. */
+#define SCAN_MAX_SOURCES 256
 
 struct scan_output {
 	const char *format;
@@ -28,7 +30,10 @@ struct scan_job {
 	struct kb *kb;
 	struct target_list targets;
 	struct portset ports;
+	struct portset udp_ports; /* -sU: run.udp_ports points here */
 	struct ps_addr source;
+	struct ps_addr sources[SCAN_MAX_SOURCES]; /* -S as a range or list */
+	size_t nsources;
 	const char *format; /* NULL: no report, only observe (the check's own view) */
 	bool format_given;  /* --format was named: its report is wanted even beside -oX - */
 	const char *output; /* NULL or "-": stdout */

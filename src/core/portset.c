@@ -75,19 +75,20 @@ static enum ps_err parse_port(const char **s, uint16_t *out, struct ps_diag *dia
 	uint32_t v = 0;
 
 	if (ndigits == 0)
-		return ps_fail(diag, PS_ERR_INVALID, "bad port spec: expected a port number at \"%.20s\"",
-			       p);
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "bad port spec: expected a port number at \"%.20s\"", p);
 	while (isdigit((unsigned char)*p)) {
 		v = v * 10 + (uint32_t)(*p - '0');
 		if (v > PORTSET_MAX_PORT)
 			/* Only the number itself: "70000-80000" must not read "port 70000-8000". */
-			return ps_fail(diag, PS_ERR_RANGE, "bad port spec: port %.*s%s is above 65535",
-				       (int)(ndigits > 10 ? 10 : ndigits), *s,
-				       ndigits > 10 ? "..." : "");
+			return ps_fail(
+			    diag, PS_ERR_RANGE, "bad port spec: port %.*s%s is above 65535",
+			    (int)(ndigits > 10 ? 10 : ndigits), *s, ndigits > 10 ? "..." : "");
 		p++;
 	}
 	if (v == 0)
-		return ps_fail(diag, PS_ERR_RANGE, "bad port spec: port 0 cannot be scanned (1-65535)");
+		return ps_fail(diag, PS_ERR_RANGE,
+			       "bad port spec: port 0 cannot be scanned (1-65535)");
 	*out = (uint16_t)v;
 	*s = p;
 	return PS_OK;
@@ -144,11 +145,65 @@ static enum ps_err parse_item(struct portset *out, const char *item, size_t len,
 		}
 	}
 	if (*p)
-		return ps_fail(diag, PS_ERR_INVALID, "bad port spec: unexpected \"%s\" in \"%s\"", p,
-			       buf);
+		return ps_fail(diag, PS_ERR_INVALID, "bad port spec: unexpected \"%s\" in \"%s\"",
+			       p, buf);
 	if (lo > hi)
-		return ps_fail(diag, PS_ERR_RANGE, "bad port spec: range %u-%u is reversed", lo, hi);
+		return ps_fail(diag, PS_ERR_RANGE, "bad port spec: range %u-%u is reversed", lo,
+			       hi);
 	portset_add_range(out, lo, hi);
+	return PS_OK;
+}
+
+enum ps_err portset_parse_protos(struct portset *tcp, struct portset *udp, const char *spec,
+				 portset_preset_fn preset, void *preset_ctx, struct ps_diag *diag)
+{
+	const char *item = spec, *comma;
+	bool to_tcp = true, to_udp = true;
+	enum ps_err err;
+
+	portset_clear(tcp);
+	portset_clear(udp);
+	for (size_t i = 0; spec[i]; i++)
+		if ((unsigned char)spec[i] < 0x20 || (unsigned char)spec[i] >= 0x7f)
+			return ps_fail(
+			    diag, PS_ERR_INVALID,
+			    "bad port spec: control or non-ASCII byte 0x%02x at offset %zu",
+			    (unsigned char)spec[i], i);
+	if (!*item)
+		return ps_fail(diag, PS_ERR_INVALID, "bad port spec: empty");
+	for (;;) {
+		size_t len;
+
+		if (item[0] && item[1] == ':') {
+			switch (item[0]) {
+			case 'T':
+				to_tcp = true;
+				to_udp = false;
+				break;
+			case 'U':
+				to_tcp = false;
+				to_udp = true;
+				break;
+			default:
+				return ps_fail(diag, PS_ERR_INVALID,
+					       "bad port spec: \"%c:\": only T: (TCP) and U: (UDP)",
+					       item[0]);
+			}
+			item += 2;
+		}
+		comma = strchr(item, ',');
+		len = comma ? (size_t)(comma - item) : strlen(item);
+		err = PS_OK;
+		if (to_tcp)
+			err = parse_item(tcp, item, len, preset, preset_ctx, diag);
+		if (!err && to_udp)
+			err = parse_item(udp, item, len, preset, preset_ctx, diag);
+		if (err)
+			return err;
+		if (!comma)
+			break;
+		item = comma + 1;
+	}
 	return PS_OK;
 }
 
@@ -162,9 +217,10 @@ enum ps_err portset_parse(struct portset *out, const char *spec, portset_preset_
 	/* Messages quote the spec, so nothing that could break the line or drive a terminal. */
 	for (size_t i = 0; spec[i]; i++)
 		if ((unsigned char)spec[i] < 0x20 || (unsigned char)spec[i] >= 0x7f)
-			return ps_fail(diag, PS_ERR_INVALID,
-				       "bad port spec: control or non-ASCII byte 0x%02x at offset %zu",
-				       (unsigned char)spec[i], i);
+			return ps_fail(
+			    diag, PS_ERR_INVALID,
+			    "bad port spec: control or non-ASCII byte 0x%02x at offset %zu",
+			    (unsigned char)spec[i], i);
 	if (!strncmp(item, "T:", 2))
 		item += 2;
 	if (!*item)

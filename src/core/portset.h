@@ -42,4 +42,12 @@ size_t portset_to_array(const struct portset *set, uint16_t *out);
 enum ps_err portset_parse(struct portset *out, const char *spec, portset_preset_fn preset,
 			  void *preset_ctx, struct ps_diag *diag);
 
+/*
+ * nmap's mixed spec: "U:53,161,T:80,443". A "T:" or "U:" prefix applies to its item and every
+ * later one up to the next prefix; items before any prefix are for both protocols. Otherwise
+ * as portset_parse(); "S:" (SCTP) is refused.
+ */
+enum ps_err portset_parse_protos(struct portset *tcp, struct portset *udp, const char *spec,
+				 portset_preset_fn preset, void *preset_ctx, struct ps_diag *diag);
+
 #endif

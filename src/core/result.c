@@ -5,6 +5,7 @@ static const char *const state_names[PORT_STATE_COUNT] = {
 	[PORT_OPEN] = "open",
 	[PORT_CLOSED] = "closed",
 	[PORT_FILTERED] = "filtered",
+	[PORT_OPEN_FILTERED] = "open|filtered",
 };
 
 static const char *const reason_names[REASON_COUNT] = {
@@ -23,6 +24,7 @@ static const char *const reason_names[REASON_COUNT] = {
 	[REASON_ICMP_HOST_PROHIBITED] = "icmp-host-prohibited",
 	[REASON_ICMP_ADMIN_PROHIBITED] = "icmp-admin-prohibited",
 	[REASON_LOCAL_PROHIBITED] = "local-prohibited",
+	[REASON_UDP_RESPONSE] = "udp-response",
 };
 
 const char *port_state_name(enum port_state state)
@@ -37,5 +39,6 @@ const char *port_reason_name(enum port_reason reason)
 
 int port_result_answered(const struct port_result *res)
 {
-	return !(res->state == PORT_FILTERED && res->reason == REASON_NO_RESPONSE);
+	return !((res->state == PORT_FILTERED || res->state == PORT_OPEN_FILTERED) &&
+		 res->reason == REASON_NO_RESPONSE);
 }

@@ -14,6 +14,7 @@ enum port_state {
 	PORT_OPEN,
 	PORT_CLOSED,
 	PORT_FILTERED,
+	PORT_OPEN_FILTERED, /* UDP: no answer; open and silent or dropped look the same */
 	PORT_STATE_COUNT
 };
 
@@ -34,6 +35,7 @@ enum port_reason {
 	REASON_ICMP_HOST_PROHIBITED,  /* ICMP 3/10 */
 	REASON_ICMP_ADMIN_PROHIBITED, /* ICMP 3/13, ICMPv6 1/1 */
 	REASON_LOCAL_PROHIBITED,      /* connect() got EPERM/EACCES from a local firewall */
+	REASON_UDP_RESPONSE,	      /* open: a UDP datagram came back */
 	REASON_COUNT
 };
 
@@ -79,6 +81,18 @@ struct service_info {
 	struct service_http http;
 };
 
+/*
+ * What one reply said about the service, as a probe module's parser read it in the scanning
+ * process (UDP: the DNS version, an SNMP sysDescr...); the run turns it into a service_info.
+ */
+struct service_facts {
+	char name[32];
+	char product[64];
+	char version[32];
+	char info[128];
+	uint32_t flags; /* SERVICE_FLAG_* */
+};
+
 struct port_result {
 	struct ps_addr addr;
 	const char *hostname; /* the name the target was given as, or NULL */
@@ -94,7 +108,8 @@ struct port_result {
 
 const char *port_state_name(enum port_state state);
 const char *port_reason_name(enum port_reason reason);
-/* ShieldsUP's view: a port "answered" unless it is filtered with no response at all. */
+/* ShieldsUP's view: a port "answered" unless nothing at all came back (filtered or
+ * open|filtered with no response). */
 int port_result_answered(const struct port_result *res);
 
 #endif

@@ -554,8 +554,14 @@ enum ps_err kb_preset(void *ctx, const char *name, struct portset *out, struct p
 	const struct kb *kb = ctx;
 	size_t i;
 
-	if (!strcasecmp(name, "common"))
+	if (!strcasecmp(name, "common") || !strcasecmp(name, "shieldsup-common"))
 		return portset_parse(out, common_spec, NULL, NULL, diag);
+	/* ShieldsUP's UPnP test is SSDP on UDP 1900; the device's HTTP side is on 2869 or 5000. */
+	if (!strcasecmp(name, "upnp"))
+		return portset_parse(out, "1900,2869,5000", NULL, NULL, diag);
+	/* File sharing: NetBIOS name, datagram and session services, and SMB over TCP. */
+	if (!strcasecmp(name, "filesharing"))
+		return portset_parse(out, "137-139,445", NULL, NULL, diag);
 	if (!strcasecmp(name, "service")) {
 		portset_clear(out);
 		portset_add_range(out, 1, 1055);

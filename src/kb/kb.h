@@ -22,7 +22,8 @@ struct kb;
 #define KB_TROJANS_PER_ENTRY_MAX 64
 #define KB_NAME_MAX		 48
 
-#define KB_PRESET_NAMES "common, service, top100, top1000, trojans"
+#define KB_PRESET_NAMES                                                                          \
+	"common, shieldsup-common, service, top100, top1000, trojans, upnp, filesharing"
 
 enum kb_range {
 	KB_RANGE_SYSTEM,     /* 1-1023 */
@@ -68,7 +69,7 @@ size_t kb_trojan_count(const struct kb *kb);
 /* The "rank" list, most often exposed first; returns its length. */
 size_t kb_ranked(const struct kb *kb, const uint16_t **ports);
 
-/* A portset_preset_fn (ctx is a struct kb *): common, service, top100, top1000, trojans. */
+/* A portset_preset_fn (ctx is a struct kb *): the presets of KB_PRESET_NAMES. */
 enum ps_err kb_preset(void *ctx, const char *name, struct portset *out, struct ps_diag *diag);
 
 #endif

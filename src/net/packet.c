@@ -11,6 +11,7 @@
 #define IPV4_MIN_HLEN 20
 #define IPV6_HLEN 40
 #define TCP_MIN_HLEN 20
+#define UDP_HLEN 8
 #define ICMP_HLEN 8
 #define QUOTE_L4_MIN 8 /* RFC 792: the first 64 bits of the datagram: ports and sequence */
 #define IPV6_MAX_EXT 8 /* more extension headers than this is not a reply to a SYN */
@@ -84,14 +85,80 @@ static size_t build_tcp_header(uint8_t *tcp, const struct net_tcp_probe *p)
 	return hlen;
 }
 
-static uint32_t pseudo_sum(const struct net_tcp_probe *p, size_t l4len)
+static uint32_t pseudo_sum(const struct ps_addr *src, const struct ps_addr *dst, uint8_t proto,
+			   size_t l4len)
 {
-	size_t alen = p->src.family == AF_INET ? 4 : 16;
+	size_t alen = src->family == AF_INET ? 4 : 16;
 	uint32_t sum = 0;
 
-	sum = net_csum_add(sum, p->src.bytes, alen);
-	sum = net_csum_add(sum, p->dst.bytes, alen);
-	return sum + IPPROTO_TCP + (uint32_t)l4len;
+	sum = net_csum_add(sum, src->bytes, alen);
+	sum = net_csum_add(sum, dst->bytes, alen);
+	return sum + proto + (uint32_t)l4len;
+}
+
+/* The link and IP headers in front of an l4len-byte segment of proto; where the segment goes. */
+static uint8_t *build_ip(uint8_t *buf, const uint8_t link_dst[NET_ETH_ALEN],
+			 const uint8_t link_src[NET_ETH_ALEN], int with_link,
+			 const struct ps_addr *src, const struct ps_addr *dst, uint8_t proto,
+			 uint8_t ttl, uint16_t ip_id, size_t l4len)
+{
+	uint8_t *ip = buf + (with_link ? NET_ETH_HLEN : 0);
+
+	if (with_link) {
+		memcpy(buf, link_dst, NET_ETH_ALEN);
+		memcpy(buf + NET_ETH_ALEN, link_src, NET_ETH_ALEN);
+		wr16(buf + 12, src->family == AF_INET ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6);
+	}
+	if (src->family == AF_INET) {
+		memset(ip, 0, IPV4_MIN_HLEN);
+		ip[0] = 0x45;
+		wr16(ip + 2, (uint16_t)(IPV4_MIN_HLEN + l4len));
+		wr16(ip + 4, ip_id);
+		ip[8] = ttl;
+		ip[9] = proto;
+		memcpy(ip + 12, src->bytes, 4);
+		memcpy(ip + 16, dst->bytes, 4);
+		wr16(ip + 10, net_csum_fold(net_csum_add(0, ip, IPV4_MIN_HLEN)));
+		return ip + IPV4_MIN_HLEN;
+	}
+	memset(ip, 0, IPV6_HLEN);
+	ip[0] = 0x60;
+	wr16(ip + 4, (uint16_t)l4len);
+	ip[6] = proto;
+	ip[7] = ttl;
+	memcpy(ip + 8, src->bytes, 16);
+	memcpy(ip + 24, dst->bytes, 16);
+	return ip + IPV6_HLEN;
+}
+
+size_t net_build_udp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_ALEN],
+		     const uint8_t link_src[NET_ETH_ALEN], int with_link,
+		     const struct net_udp_probe *p)
+{
+	size_t off = with_link ? NET_ETH_HLEN : 0, iphl, udplen = UDP_HLEN + p->payload_len;
+	uint16_t csum;
+	uint8_t *udp;
+
+	if (p->src.family != p->dst.family ||
+	    (p->src.family != AF_INET && p->src.family != AF_INET6) ||
+	    p->payload_len > NET_UDP_PAYLOAD_MAX)
+		return 0;
+	iphl = p->src.family == AF_INET ? IPV4_MIN_HLEN : IPV6_HLEN;
+	if (cap < off + iphl + udplen)
+		return 0;
+	udp = build_ip(buf, link_dst, link_src, with_link, &p->src, &p->dst, IPPROTO_UDP, p->ttl,
+		       p->ip_id, udplen);
+	wr16(udp, p->sport);
+	wr16(udp + 2, p->dport);
+	wr16(udp + 4, (uint16_t)udplen);
+	wr16(udp + 6, 0);
+	if (p->payload_len)
+		memcpy(udp + UDP_HLEN, p->payload, p->payload_len);
+	csum = net_csum_fold(
+		net_csum_add(pseudo_sum(&p->src, &p->dst, IPPROTO_UDP, udplen), udp, udplen));
+	/* RFC 768: a computed 0 is sent as all ones (0 means "no checksum", and IPv6 needs one). */
+	wr16(udp + 6, csum ? csum : 0xffff);
+	return off + iphl + udplen;
 }
 
 size_t net_build_tcp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_ALEN],
@@ -100,7 +167,7 @@ size_t net_build_tcp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_AL
 {
 	size_t off = with_link ? NET_ETH_HLEN : 0;
 	size_t iphl, tcplen = p->mss ? TCP_MIN_HLEN + 4 : TCP_MIN_HLEN;
-	uint8_t *ip, *tcp;
+	uint8_t *tcp;
 
 	if (p->src.family != p->dst.family ||
 	    (p->src.family != AF_INET && p->src.family != AF_INET6))
@@ -108,34 +175,11 @@ size_t net_build_tcp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_AL
 	iphl = p->src.family == AF_INET ? IPV4_MIN_HLEN : IPV6_HLEN;
 	if (cap < off + iphl + tcplen)
 		return 0;
-	if (with_link) {
-		memcpy(buf, link_dst, NET_ETH_ALEN);
-		memcpy(buf + NET_ETH_ALEN, link_src, NET_ETH_ALEN);
-		wr16(buf + 12, p->src.family == AF_INET ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6);
-	}
-	ip = buf + off;
-	tcp = ip + iphl;
+	tcp = build_ip(buf, link_dst, link_src, with_link, &p->src, &p->dst, IPPROTO_TCP, p->ttl,
+		       p->ip_id, tcplen);
 	build_tcp_header(tcp, p);
-	wr16(tcp + 16, net_csum_fold(net_csum_add(pseudo_sum(p, tcplen), tcp, tcplen)));
-	if (p->src.family == AF_INET) {
-		memset(ip, 0, IPV4_MIN_HLEN);
-		ip[0] = 0x45;
-		wr16(ip + 2, (uint16_t)(IPV4_MIN_HLEN + tcplen));
-		wr16(ip + 4, p->ip_id);
-		ip[8] = p->ttl;
-		ip[9] = IPPROTO_TCP;
-		memcpy(ip + 12, p->src.bytes, 4);
-		memcpy(ip + 16, p->dst.bytes, 4);
-		wr16(ip + 10, net_csum_fold(net_csum_add(0, ip, IPV4_MIN_HLEN)));
-	} else {
-		memset(ip, 0, IPV6_HLEN);
-		ip[0] = 0x60;
-		wr16(ip + 4, (uint16_t)tcplen);
-		ip[6] = IPPROTO_TCP;
-		ip[7] = p->ttl;
-		memcpy(ip + 8, p->src.bytes, 16);
-		memcpy(ip + 24, p->dst.bytes, 16);
-	}
+	wr16(tcp + 16, net_csum_fold(net_csum_add(
+			       pseudo_sum(&p->src, &p->dst, IPPROTO_TCP, tcplen), tcp, tcplen)));
 	return off + iphl + tcplen;
 }
 
@@ -286,7 +330,26 @@ static enum ps_err parse_tcp(const uint8_t *t, size_t len, struct net_reply *out
 	return PS_OK;
 }
 
-/* The quoted probe inside an ICMP error: its IP header and the first 8 bytes of TCP. */
+static enum ps_err parse_udp(const uint8_t *u, size_t len, struct net_reply *out)
+{
+	size_t ulen;
+
+	if (len < UDP_HLEN)
+		return PS_ERR_TRUNCATED;
+	ulen = rd16(u + 4);
+	if (ulen < UDP_HLEN)
+		return PS_ERR_INVALID;
+	if (ulen > len)
+		return PS_ERR_TRUNCATED;
+	out->kind = NET_REPLY_UDP;
+	out->sport = rd16(u);
+	out->dport = rd16(u + 2);
+	out->payload = u + UDP_HLEN;
+	out->payload_len = ulen - UDP_HLEN;
+	return PS_OK;
+}
+
+/* The quoted probe inside an ICMP error: its IP header and the first 8 bytes of TCP/UDP. */
 static enum ps_err parse_quote(const uint8_t *q, size_t len, int family, struct net_reply *out)
 {
 	struct ip_info qi;
@@ -296,7 +359,7 @@ static enum ps_err parse_quote(const uint8_t *q, size_t len, int family, struct 
 		return err;
 	if (qi.src.family != family)
 		return PS_ERR_INVALID;
-	if (qi.proto != IPPROTO_TCP)
+	if (qi.proto != IPPROTO_TCP && qi.proto != IPPROTO_UDP)
 		return PS_ERR_UNSUPPORTED;
 	if (qi.end - qi.l4off < QUOTE_L4_MIN)
 		return PS_ERR_TRUNCATED;
@@ -304,7 +367,9 @@ static enum ps_err parse_quote(const uint8_t *q, size_t len, int family, struct 
 	out->q_dst = qi.dst;
 	out->q_sport = rd16(q + qi.l4off);
 	out->q_dport = rd16(q + qi.l4off + 2);
-	out->q_seq = rd32(q + qi.l4off + 4);
+	out->q_proto = qi.proto;
+	if (qi.proto == IPPROTO_TCP)
+		out->q_seq = rd32(q + qi.l4off + 4);
 	return PS_OK;
 }
 
@@ -340,6 +405,8 @@ enum ps_err net_parse_ip(const uint8_t *pkt, size_t len, struct net_reply *out)
 	out->ttl = ii.ttl;
 	if (ii.proto == IPPROTO_TCP)
 		return parse_tcp(pkt + ii.l4off, ii.end - ii.l4off, out);
+	if (ii.proto == IPPROTO_UDP)
+		return parse_udp(pkt + ii.l4off, ii.end - ii.l4off, out);
 	if ((ii.proto == IPPROTO_ICMP && ii.src.family == AF_INET) ||
 	    (ii.proto == IPPROTO_ICMPV6 && ii.src.family == AF_INET6))
 		return parse_icmp(pkt + ii.l4off, ii.end - ii.l4off, ii.src.family, out);

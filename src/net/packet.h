@@ -16,7 +16,10 @@
 
 #define NET_ETH_HLEN 14
 #define NET_ETH_ALEN 6
-#define NET_FRAME_MAX 128 /* room for any probe this module builds */
+/* Room for any probe: a UDP payload fits in one unfragmented datagram on any path (RFC 8200's
+ * 1280-byte IPv6 minimum MTU, less the headers). */
+#define NET_FRAME_MAX 1280
+#define NET_UDP_PAYLOAD_MAX (NET_FRAME_MAX - NET_ETH_HLEN - 40 - 8)
 
 #define NET_TCP_FIN 0x01
 #define NET_TCP_SYN 0x02
@@ -44,9 +47,24 @@ size_t net_build_tcp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_AL
 		     const uint8_t link_src[NET_ETH_ALEN], int with_link,
 		     const struct net_tcp_probe *p);
 
+struct net_udp_probe {
+	struct ps_addr src, dst; /* same family */
+	uint16_t sport, dport;
+	uint8_t ttl;
+	uint16_t ip_id;
+	const uint8_t *payload;
+	size_t payload_len; /* at most NET_UDP_PAYLOAD_MAX */
+};
+
+/* The same for a UDP datagram carrying p->payload. */
+size_t net_build_udp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_ALEN],
+		     const uint8_t link_src[NET_ETH_ALEN], int with_link,
+		     const struct net_udp_probe *p);
+
 enum net_reply_kind {
 	NET_REPLY_TCP = 1,
-	NET_REPLY_ICMP, /* an ICMP/ICMPv6 error (net_icmp_is_error) quoting a TCP header */
+	NET_REPLY_ICMP, /* an ICMP/ICMPv6 error (net_icmp_is_error) quoting a TCP or UDP header */
+	NET_REPLY_UDP,
 };
 
 /* What a received packet says, with the fields the scan engines need. */
@@ -54,15 +72,19 @@ struct net_reply {
 	uint8_t kind;	/* enum net_reply_kind */
 	struct ps_addr src, dst; /* outer IP header */
 	uint8_t ttl;	/* TTL / hop limit */
-	/* NET_REPLY_TCP */
+	/* NET_REPLY_TCP and NET_REPLY_UDP */
 	uint16_t sport, dport;
+	/* NET_REPLY_UDP: the datagram's payload, inside the parsed buffer (valid as long as it) */
+	const uint8_t *payload;
+	size_t payload_len;
 	uint32_t seq, ack;
 	uint8_t flags;
 	/* NET_REPLY_ICMP: type/code, and the quoted probe (src = us, dst = target) */
 	uint8_t icmp_type, icmp_code;
 	struct ps_addr q_src, q_dst;
 	uint16_t q_sport, q_dport;
-	uint32_t q_seq;
+	uint8_t q_proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t q_seq;	 /* TCP only */
 };
 
 /*

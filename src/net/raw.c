@@ -31,7 +31,7 @@
 #define RING_FRAME_SIZE 2048u
 /* A block is handed to us when full or after this many ms: the bound on reply latency. */
 #define RING_BLOCK_TIMEOUT_MS 2u
-#define SNAPLEN 256u
+#define SNAPLEN 1600u /* a UDP reply's payload is read too (service facts) */
 
 bool net_raw_permitted(void)
 {
@@ -44,44 +44,49 @@ bool net_raw_permitted(void)
 }
 
 /*
- * Classic BPF: IPv4 TCP (first fragment) to sport, IPv4 ICMP errors that may speak of a port
- * (unreachable, time exceeded, parameter problem: net/icmp.c), IPv6 TCP to sport (when TCP
- * follows the fixed header), and IPv6 packets with anything but TCP next (ICMPv6, extension
- * headers) for user space to walk.
+ * Classic BPF: IPv4 TCP and UDP (first fragment) to a port in [sport_lo, sport_hi], IPv4 ICMP
+ * errors that may speak of a port (unreachable, time exceeded, parameter problem:
+ * net/icmp.c), IPv6 TCP and UDP to the ports (when they follow the fixed header), and IPv6
+ * packets with anything else next (ICMPv6, extension headers) for user space to walk.
  */
-static int attach_filter(int fd, uint16_t sport)
+static int attach_filter(int fd, uint16_t sport_lo, uint16_t sport_hi)
 {
-	enum { ACCEPT = 20, REJECT = 21 };
+	enum { L4 = 11, V6 = 17, L4_6 = 21, ACCEPT = 24, REJECT = 25 };
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 15 - 2),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, V6 - 2),
 		/* 2 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
-		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 10 - 4, 0),
-		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, REJECT - 5),
-		/* 5 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
-		/* 6 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 14),
-		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, ACCEPT - 8, 0),
-		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 11, ACCEPT - 9, 0),
-		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 12, ACCEPT - 10, REJECT - 10),
-		/* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
-		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, REJECT - 12, 0),
-		/* 12 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
-		/* 13 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
-		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sport, ACCEPT - 15, REJECT - 15),
-		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, REJECT - 16),
-		/* 16 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
-		/* 17 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, ACCEPT - 18),
-		/* 18 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
-		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sport, ACCEPT - 20, REJECT - 20),
-		/* 20 ACCEPT */ BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
-		/* 21 REJECT */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, L4 - 4, 0),
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, L4 - 5, 0),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, REJECT - 6),
+		/* 6 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+		/* 7 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 14),
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, ACCEPT - 9, 0),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 11, ACCEPT - 10, 0),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 12, ACCEPT - 11, REJECT - 11),
+		/* 11 L4 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, REJECT - 13, 0),
+		/* 13 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+		/* 14 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
+		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sport_lo, 0, REJECT - 16),
+		/* 16 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, sport_hi, REJECT - 17, ACCEPT - 17),
+		/* 17 V6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, REJECT - 18),
+		/* 18 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, L4_6 - 20, 0),
+		/* 20 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, ACCEPT - 21),
+		/* 21 L4_6 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
+		/* 22 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sport_lo, 0, REJECT - 23),
+		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, sport_hi, REJECT - 24, ACCEPT - 24),
+		/* 24 ACCEPT */ BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
+		/* 25 REJECT */ BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
 
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
-static enum ps_err open_rx(struct net_raw *raw, int ifindex, uint16_t sport, struct ps_diag *diag)
+static enum ps_err open_rx(struct net_raw *raw, int ifindex, uint16_t sport, uint16_t nports,
+			   struct ps_diag *diag)
 {
 	struct tpacket_req3 req = {
 		.tp_block_size = RING_BLOCK_SIZE,
@@ -101,7 +106,7 @@ static enum ps_err open_rx(struct net_raw *raw, int ifindex, uint16_t sport, str
 	if (raw->rx_fd < 0)
 		return ps_fail(diag, errno == EPERM ? PS_ERR_PERMISSION : PS_ERR_SYSTEM,
 			       "packet socket: %s", strerror(errno));
-	if (attach_filter(raw->rx_fd, sport) < 0)
+	if (attach_filter(raw->rx_fd, sport, (uint16_t)(sport + nports - 1)) < 0)
 		return ps_fail(diag, PS_ERR_SYSTEM, "receive filter: %s", strerror(errno));
 	/* Our own probes leaving the interface are not replies (older kernels: ignored). */
 	(void)setsockopt(raw->rx_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
@@ -154,8 +159,8 @@ static enum ps_err open_tx(struct net_raw *raw, int ifindex, struct ps_diag *dia
 	return PS_OK;
 }
 
-enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, bool ip_mode,
-			 struct ps_diag *diag)
+enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, uint16_t nports,
+			 bool ip_mode, struct ps_diag *diag)
 {
 	enum ps_err err;
 
@@ -164,7 +169,7 @@ enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, bool 
 	raw->tx6_fd = -1;
 	raw->rx_fd = -1;
 	raw->ip_mode = ip_mode;
-	err = open_rx(raw, ifindex, sport, diag);
+	err = open_rx(raw, ifindex, sport, nports ? nports : 1, diag);
 	if (!err)
 		err = ip_mode ? open_tx_ip(raw, diag) : open_tx(raw, ifindex, diag);
 	if (err)

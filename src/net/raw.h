@@ -35,15 +35,16 @@ struct net_raw {
 bool net_raw_permitted(void);
 
 /*
- * Opens the sockets on ifindex; the receive filter passes TCP to sport and ICMP errors.
+ * Opens the sockets on ifindex; the receive filter passes TCP and UDP to a port in
+ * [sport, sport + nports) and ICMP errors.
  *
  * ip_mode sends bare IP packets through raw IP sockets (IPPROTO_RAW) instead of frames: for
  * destinations on this machine. A frame injected on lo has no route attached, and the input
  * path drops 127.0.0.0/8 arriving that way as martian unless route_localnet is set; a packet
  * sent through the IP layer is routed and delivered like any local traffic.
  */
-enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, bool ip_mode,
-			 struct ps_diag *diag);
+enum ps_err net_raw_open(struct net_raw *raw, int ifindex, uint16_t sport, uint16_t nports,
+			 bool ip_mode, struct ps_diag *diag);
 void net_raw_close(struct net_raw *raw);
 
 /*

@@ -12,5 +12,13 @@ const char *report_service_name(const struct report *r, uint16_t port, uint8_t p
 
 uint64_t report_ports_per_host(const struct report *r)
 {
-	return r->meta && r->meta->ports ? r->meta->ports->count : 0;
+	uint64_t n = 0;
+
+	if (!r->meta)
+		return 0;
+	if (r->meta->ports)
+		n += r->meta->ports->count;
+	if (r->meta->udp_ports)
+		n += r->meta->udp_ports->count; /* -sS -sU: a host is whole with both protocols */
+	return n;
 }

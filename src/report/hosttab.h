@@ -38,7 +38,8 @@ void hosttab_sort(struct hosttab *tab);
 
 static inline uint64_t report_host_answered(const struct report_host *h)
 {
-	return h->count[PORT_OPEN] + h->count[PORT_CLOSED] + h->count[PORT_FILTERED] - h->stealth;
+	return h->count[PORT_OPEN] + h->count[PORT_CLOSED] + h->count[PORT_FILTERED] +
+	       h->count[PORT_OPEN_FILTERED] - h->stealth;
 }
 
 #endif

@@ -48,7 +48,8 @@ static enum cell_kind cell_of(const struct hg_port *p)
 		return CELL_OPEN;
 	/* ShieldsUP's split: anything that answered makes the host visible, stealth answers
 	 * nothing. */
-	if (p->state == PORT_FILTERED && p->reason == REASON_NO_RESPONSE)
+	if ((p->state == PORT_FILTERED || p->state == PORT_OPEN_FILTERED) &&
+	    p->reason == REASON_NO_RESPONSE)
 		return CELL_STEALTH;
 	return CELL_CLOSED;
 }
@@ -276,8 +277,8 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	fputs("</h2>\n", out);
 	write_verdict(out, h);
 	fprintf(out, "<p>%zu ports scanned: %u open, %u closed, %u filtered (%u stealth).</p>\n",
-		h->nports, h->counts[PORT_OPEN], h->counts[PORT_CLOSED], h->counts[PORT_FILTERED],
-		h->stealth);
+		h->nports, h->counts[PORT_OPEN], h->counts[PORT_CLOSED],
+		h->counts[PORT_FILTERED] + h->counts[PORT_OPEN_FILTERED], h->stealth);
 	write_open_table(out, r, h);
 	fprintf(out, "<h3>All %zu scanned ports</h3>\n", h->nports);
 	if (h->nports <= HTML_GRID_MAX)
@@ -385,8 +386,8 @@ static void write_group(const struct report *r, struct html_state *s, const stru
 	write_verdict(out, h);
 	fprintf(out,
 		"<p>Each: %zu ports scanned: %u open, %u closed, %u filtered (%u stealth).</p>\n",
-		h->nports, h->counts[PORT_OPEN], h->counts[PORT_CLOSED], h->counts[PORT_FILTERED],
-		h->stealth);
+		h->nports, h->counts[PORT_OPEN], h->counts[PORT_CLOSED],
+		h->counts[PORT_FILTERED] + h->counts[PORT_OPEN_FILTERED], h->stealth);
 	write_open_table(out, r, h);
 	snprintf(label, sizeof(label), "group %llu", (unsigned long long)s->host_seq);
 	fprintf(out, "<h3>All %zu scanned ports</h3>\n", h->nports);
@@ -423,7 +424,8 @@ static void write_quiet_groups(const struct report *r, const struct hostprofiles
 			"<tr><td>%llu</td><td class=\"v-%s\">%s</td><td>%u closed, %u filtered "
 			"(%u stealth)</td><td>",
 			(unsigned long long)g->hosts, verdict_kind_name(v.kind), v.text,
-			h->counts[PORT_CLOSED], h->counts[PORT_FILTERED], h->stealth);
+			h->counts[PORT_CLOSED],
+			h->counts[PORT_FILTERED] + h->counts[PORT_OPEN_FILTERED], h->stealth);
 		write_ranges(out, g);
 		fputs("</td></tr>\n", out);
 	}
@@ -510,7 +512,8 @@ static enum ps_err html_end(struct report *r, const struct report_summary *sum)
 		(unsigned long long)sum->targets, sum->targets == 1 ? "" : "es",
 		(unsigned long long)sum->hosts_up, (unsigned long long)sum->ports_scanned,
 		(unsigned long long)sum->open, (unsigned long long)sum->closed,
-		(unsigned long long)sum->filtered, (unsigned long long)sum->stealth, sum->elapsed_s,
+		(unsigned long long)(sum->filtered + sum->open_filtered),
+		(unsigned long long)sum->stealth, sum->elapsed_s,
 		sum->interrupted ? " The scan was interrupted: results are partial." : "");
 	return fflush(out) || ferror(out) ? PS_ERR_IO : PS_OK;
 }

@@ -175,6 +175,11 @@ static enum ps_err jsonl_end(struct report *r, const struct report_summary *sum)
 
 	if (!s)
 		return PS_ERR_NOMEM;
+	if (sum->open_filtered &&
+	    json_object_set_new(s, "open_filtered", json_integer((json_int_t)sum->open_filtered))) {
+		json_decref(s);
+		return PS_ERR_NOMEM;
+	}
 	return emit(r, json_pack("{so}", "summary", s));
 }
 

@@ -132,6 +132,8 @@ enum ps_err report_parse_show(const char *spec, unsigned *show, struct ps_diag *
 	} words[] = {
 		{"open", REPORT_SHOW_OPEN},	    {"closed", REPORT_SHOW_CLOSED},
 		{"filtered", REPORT_SHOW_FILTERED}, {"stealth", REPORT_SHOW_FILTERED},
+		{"open|filtered", REPORT_SHOW_OPEN_FILTERED},
+		{"open-filtered", REPORT_SHOW_OPEN_FILTERED},
 		{"all", REPORT_SHOW_ALL},
 	};
 	const char *p = spec;
@@ -145,7 +147,7 @@ enum ps_err report_parse_show(const char *spec, unsigned *show, struct ps_diag *
 				break;
 		if (i == sizeof(words) / sizeof(words[0]))
 			return ps_fail(diag, PS_ERR_INVALID,
-				       "bad --show \"%s\": use open, closed, filtered or all", spec);
+				       "bad --show \"%s\": use open, closed, filtered, open-filtered or all", spec);
 		*show |= words[i].mask;
 		p += len;
 		if (*p == ',')

@@ -16,14 +16,17 @@
 #define REPORT_SHOW_OPEN     (1u << PORT_OPEN)
 #define REPORT_SHOW_CLOSED   (1u << PORT_CLOSED)
 #define REPORT_SHOW_FILTERED (1u << PORT_FILTERED)
-#define REPORT_SHOW_ALL	     (REPORT_SHOW_OPEN | REPORT_SHOW_CLOSED | REPORT_SHOW_FILTERED)
+#define REPORT_SHOW_OPEN_FILTERED (1u << PORT_OPEN_FILTERED)
+#define REPORT_SHOW_ALL                                                                          \
+	(REPORT_SHOW_OPEN | REPORT_SHOW_CLOSED | REPORT_SHOW_FILTERED | REPORT_SHOW_OPEN_FILTERED)
 
 /* What the run was; formats that describe the scan itself (XML's nmaprun) read this. */
 struct report_meta {
 	const char *args;	/* the command line, for the record */
 	const char *engine;	/* "connect", "syn" */
 	const char *ports_spec; /* as the user gave it */
-	const struct portset *ports;
+	const struct portset *ports;	  /* TCP (may be empty with udp_ports) */
+	const struct portset *udp_ports; /* -sU; NULL: none */
 	uint64_t targets;	/* addresses to scan */
 	time_t start;
 };
@@ -35,6 +38,7 @@ struct report_summary {
 	uint64_t open;
 	uint64_t closed;
 	uint64_t filtered;
+	uint64_t open_filtered; /* UDP ports that never answered */
 	uint64_t stealth; /* filtered with no answer at all (ShieldsUP's "stealth") */
 	double elapsed_s;
 	int interrupted;

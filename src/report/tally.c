@@ -25,6 +25,9 @@ enum ps_err report_tally_add(struct report_tally *t, const struct port_result *r
 	case PORT_CLOSED:
 		t->sum.closed++;
 		break;
+	case PORT_OPEN_FILTERED:
+		t->sum.open_filtered++;
+		break;
 	default:
 		t->sum.filtered++;
 		break;

@@ -178,10 +178,13 @@ static enum ps_err text_end(struct report *r, const struct report_summary *sum)
 		return err;
 	fprintf(r->out,
 		"\n%s%" PRIu64 " address%s (%" PRIu64 " up), %" PRIu64 " ports scanned in %.2fs: "
-		"%" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered\n",
+		"%" PRIu64 " open, %" PRIu64 " closed, %" PRIu64 " filtered",
 		sum->interrupted ? "INTERRUPTED after " : "", sum->targets,
 		sum->targets == 1 ? "" : "es", sum->hosts_up, sum->ports_scanned, sum->elapsed_s,
 		sum->open, sum->closed, sum->filtered);
+	if (sum->open_filtered)
+		fprintf(r->out, ", %" PRIu64 " open|filtered", sum->open_filtered);
+	fputc('\n', r->out);
 	return PS_OK;
 }
 

@@ -187,6 +187,33 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	return s->failed ? PS_ERR_IO : PS_OK;
 }
 
+/* nmap's <scaninfo>: one per protocol scanned, the ports as ranges. */
+static void write_scaninfo(struct xml_state *s, const char *type, const char *proto,
+			   const struct portset *ports)
+{
+	struct hg_host all = {0};
+
+	start(s, "scaninfo");
+	attr(s, "type", type);
+	attr(s, "protocol", proto);
+	attr_u(s, "numservices", ports->count);
+	/* Reuse the range writer: a pseudo-host holding every scanned port. */
+	dynbuf_reset(&s->ranges);
+	all.ports = malloc((ports->count ? ports->count : 1) * sizeof(*all.ports));
+	if (!all.ports) {
+		s->failed = 1;
+		end(s);
+		return;
+	}
+	for (uint32_t p = portset_next(ports, 0); p; p = portset_next(ports, p))
+		all.ports[all.nports++] = (struct hg_port){.port = (uint16_t)p};
+	if (hg_port_ranges(&all, -1, -1, &s->ranges))
+		s->failed = 1;
+	free(all.ports);
+	attr(s, "services", s->ranges.data ? s->ranges.data : "");
+	end(s);
+}
+
 static enum ps_err xml_begin(struct report *r)
 {
 	const struct report_meta *m = r->meta;
@@ -227,26 +254,11 @@ static enum ps_err xml_begin(struct report *r)
 	}
 	attr(s, "version", PS_VERSION);
 	attr(s, "xmloutputversion", "1.05");
-	if (m && m->ports) {
-		struct hg_host all = {0};
-
-		start(s, "scaninfo");
-		attr(s, "type", m->engine && !strcmp(m->engine, "syn") ? "syn" : "connect");
-		attr(s, "protocol", "tcp");
-		attr_u(s, "numservices", m->ports->count);
-		/* Reuse the range writer: a pseudo-host holding every scanned port. */
-		dynbuf_reset(&s->ranges);
-		all.ports = malloc((m->ports->count ? m->ports->count : 1) * sizeof(*all.ports));
-		if (!all.ports)
-			return PS_ERR_NOMEM;
-		for (uint32_t p = portset_next(m->ports, 0); p; p = portset_next(m->ports, p))
-			all.ports[all.nports++] = (struct hg_port){.port = (uint16_t)p};
-		if (hg_port_ranges(&all, -1, -1, &s->ranges))
-			s->failed = 1;
-		free(all.ports);
-		attr(s, "services", s->ranges.data ? s->ranges.data : "");
-		end(s);
-	}
+	if (m && m->ports && m->ports->count)
+		write_scaninfo(s, m->engine && !strncmp(m->engine, "syn", 3) ? "syn" : "connect", "tcp",
+			       m->ports);
+	if (m && m->udp_ports && m->udp_ports->count)
+		write_scaninfo(s, "udp", "udp", m->udp_ports);
 	start(s, "verbose");
 	attr(s, "level", "0");
 	end(s);

@@ -12,7 +12,9 @@ static enum ps_err progress_begin(struct run_sink *sink, const struct run_info *
 	struct run_progress_sink *ps = sink->state;
 
 	(void)diag;
-	atomic_store(&ps->total, info->meta.targets * (info->meta.ports ? info->meta.ports->count : 0));
+	atomic_store(&ps->total,
+		     info->meta.targets * ((info->meta.ports ? info->meta.ports->count : 0) +
+					   (info->meta.udp_ports ? info->meta.udp_ports->count : 0)));
 	atomic_store(&ps->start_ns, ps_now_ns());
 	return PS_OK;
 }

@@ -5,12 +5,15 @@
  */
 #include "run.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "fanout.h"
+#include "probe/udp_payloads.h"
 #include "report/tally.h"
 #include "service.h"
 
@@ -22,22 +25,53 @@ struct run_ctx {
 	struct run_fanout out;	 /* the rest: after the -sV stage */
 	struct run_service service;
 	struct report_tally tally;
+	struct udp_payloads payloads; /* -sU */
+	/* What UDP replies said: results keep pointing here until the sinks have ended. */
+	struct service_info **facts;
+	size_t nfacts, facts_cap;
 	struct ps_diag port_diag; /* the first delivery error's detail */
 	enum ps_err err;	  /* the first delivery error; later results are dropped */
 	enum ps_err failure;	  /* the engine failed after results came in (run_result) */
 	struct ps_diag failure_diag;
 };
 
-static void on_result(void *vctx, const struct port_result *res)
+/* An engine's service is its own until the callback returns; the sinks keep results longer. */
+static enum ps_err keep_service(struct run_ctx *rc, struct port_result *res)
+{
+	struct service_info *copy, **grown;
+
+	if (!res->service)
+		return PS_OK;
+	grown = ps_array_grow(rc->facts, rc->nfacts, &rc->facts_cap, sizeof(*rc->facts), 16);
+	if (!grown)
+		return PS_ERR_NOMEM;
+	rc->facts = grown;
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return PS_ERR_NOMEM;
+	*copy = *res->service;
+	rc->facts[rc->nfacts++] = copy;
+	res->service = copy;
+	return PS_OK;
+}
+
+static void on_result(void *vctx, const struct port_result *engine_res)
 {
 	struct run_ctx *rc = vctx;
+	struct port_result copy = *engine_res;
+	const struct port_result *res = &copy;
 
+	if (rc->err)
+		return;
+	rc->err = keep_service(rc, &copy);
 	if (rc->err)
 		return;
 	rc->err = report_tally_add(&rc->tally, res);
 	if (!rc->err)
 		rc->err = run_fanout_port(&rc->early, res, &rc->port_diag);
-	if (!rc->err && rc->service.enabled && res->state == PORT_OPEN) {
+	/* -sV speaks TCP; a UDP port's reply was read by the scan itself. */
+	if (!rc->err && rc->service.enabled && res->state == PORT_OPEN &&
+	    res->proto != IPPROTO_UDP) {
 		rc->err = run_service_hold(&rc->service, res);
 		return;
 	}
@@ -52,6 +86,10 @@ enum ps_err run_pick_engine(const struct run_job *job, const struct scan_engine 
 
 	if (why)
 		why->msg[0] = '\0';
+	if (job->udp_ports && !job->ports->count) {
+		*engine = &scan_udp_engine;
+		return PS_OK;
+	}
 	if (job->engine) {
 		*engine = scan_engine_find(job->engine);
 		if (!*engine)
@@ -87,19 +125,71 @@ static enum ps_err deliver_identified(struct run_ctx *rc, struct ps_diag *diag)
 	return err;
 }
 
-static enum ps_err run_engine(struct run_ctx *rc, const struct scan_engine *engine,
-			      struct scan_stats *stats, struct ps_diag *diag)
+/* One engine over one protocol's ports, into the same results. */
+static enum ps_err run_one(struct run_ctx *rc, const struct scan_engine *engine,
+			   const struct portset *ports, struct scan_stats *stats,
+			   struct ps_diag *diag)
 {
 	struct scan_opts opts = rc->job->tuning;
-	uint64_t t0 = ps_now_ns();
-	enum ps_err err;
 
 	opts.targets = rc->job->targets;
-	opts.ports = rc->job->ports;
+	opts.ports = ports;
 	opts.stop = rc->stop;
 	opts.on_result = on_result;
 	opts.result_ctx = rc;
-	err = engine->run(&opts, stats, diag);
+	opts.udp_payloads = &rc->payloads;
+	return engine->run(&opts, stats, diag);
+}
+
+static void add_stats(struct scan_stats *sum, const struct scan_stats *s)
+{
+	sum->probes_sent += s->probes_sent;
+	sum->retransmits += s->retransmits;
+	sum->replies += s->replies;
+	if (s->srtt_us)
+		sum->srtt_us = s->srtt_us;
+	if (s->max_inflight_seen > sum->max_inflight_seen)
+		sum->max_inflight_seen = s->max_inflight_seen;
+	sum->icmp_rate_milli = s->icmp_rate_milli;
+	sum->paced_pps = s->paced_pps;
+}
+
+/* What the UDP engine measured of the targets' ICMP limit: it explains the scan's duration. */
+static void note_icmp_rate(const struct run_events *events, const struct scan_stats *st)
+{
+	char msg[160];
+
+	if (!st->icmp_rate_milli || !events || !events->note)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "note: the target limits ICMP errors to %.2f/s per source address; unanswered "
+		 "UDP ports were paced to %u/s (more --source-ip addresses raise it)",
+		 st->icmp_rate_milli / 1000.0, st->paced_pps);
+	events->note(events->ctx, msg);
+}
+
+/*
+ * A job with TCP and UDP ports is two engine runs, TCP first, over the same targets and into
+ * the same tally and sinks: to a report it is one scan.
+ */
+static enum ps_err run_engine(struct run_ctx *rc, const struct scan_engine *engine,
+			      struct scan_stats *stats, struct ps_diag *diag)
+{
+	const struct run_job *job = rc->job;
+	const struct portset *udp_ports = job->udp_ports;
+	uint64_t t0 = ps_now_ns();
+	enum ps_err err = PS_OK;
+
+	if (engine == &scan_udp_engine && !udp_ports)
+		udp_ports = job->ports; /* --engine udp: the ports given are UDP ports */
+	else if (engine != &scan_udp_engine)
+		err = run_one(rc, engine, job->ports, stats, diag);
+	if (!err && udp_ports && udp_ports->count && !stop_requested(rc)) {
+		struct scan_stats udp = {0};
+
+		err = run_one(rc, &scan_udp_engine, udp_ports, &udp, diag);
+		add_stats(stats, &udp);
+	}
 	rc->tally.sum.elapsed_s = (double)(ps_now_ns() - t0) / 1e9;
 	rc->tally.sum.interrupted = stop_requested(rc) || err == PS_ERR_INTERRUPTED;
 	if (err == PS_ERR_INTERRUPTED)
@@ -144,6 +234,24 @@ static enum ps_err split_sinks(struct run_ctx *rc, struct run_sink *const *sinks
 	return err ? err : run_fanout_init(&rc->out, late, nl, diag);
 }
 
+/* UDP has no unprivileged fallback: say so before any sink begins (or any TCP probe goes). */
+static enum ps_err check_udp_usable(const struct run_job *job, struct ps_diag *diag)
+{
+	struct scan_opts opts = job->tuning;
+	struct ps_diag why = {{0}};
+	enum ps_err err;
+
+	opts.targets = job->targets;
+	opts.ports = job->udp_ports ? job->udp_ports : job->ports;
+	err = scan_udp_engine.usable(&opts, &why);
+	if (err == PS_ERR_PERMISSION)
+		return ps_fail(diag, err, "the UDP scan (-sU) sends raw packets: it needs root or "
+					  "CAP_NET_RAW");
+	if (err)
+		return ps_fail(diag, err, "the UDP scan (-sU): %s", why.msg);
+	return PS_OK;
+}
+
 static void note_fallback(const struct run_events *events, const struct ps_diag *why)
 {
 	char msg[PS_DIAG_MAX + 64];
@@ -174,6 +282,12 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	if (!err)
 		err = split_sinks(rc, sinks, nsinks, diag);
 	/* Everything a bad option can break fails here, before any sink writes a line. */
+	if (!err && (job->udp_ports || engine == &scan_udp_engine))
+		err = job->udp_payloads_file ? udp_payloads_load(&rc->payloads, job->udp_payloads_file,
+								 diag)
+					     : udp_payloads_builtin(&rc->payloads, diag);
+	if (!err && (engine == &scan_udp_engine || (job->udp_ports && job->udp_ports->count)))
+		err = check_udp_usable(job, diag);
 	if (!err && job->service) {
 		rc->service.enabled = true;
 		rc->service.probes_file = job->probes_file;
@@ -184,9 +298,13 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 		goto out;
 	memset(&info, 0, sizeof(info));
 	info.meta.args = job->args;
-	info.meta.engine = engine->name;
+	info.meta.engine = engine != &scan_udp_engine && job->udp_ports && job->udp_ports->count
+				   ? (engine == &scan_syn_engine ? "syn+udp" : "connect+udp")
+				   : engine->name;
 	info.meta.ports_spec = job->ports_spec;
-	info.meta.ports = job->ports;
+	info.meta.ports = engine == &scan_udp_engine && !job->udp_ports ? NULL : job->ports;
+	info.meta.udp_ports = engine == &scan_udp_engine && !job->udp_ports ? job->ports
+									     : job->udp_ports;
 	info.meta.targets = job->targets->total;
 	info.meta.start = time(NULL);
 	info.targets = job->targets;
@@ -206,6 +324,8 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	/* Only now: a setup error is the one line a failed command prints. */
 	note_fallback(events, &why);
 	err = run_engine(rc, engine, &stats, diag);
+	if (!err)
+		note_icmp_rate(events, &stats);
 	if (err) {
 		run_fanout_abort(&rc->out);
 		run_fanout_abort(&rc->early);
@@ -225,6 +345,10 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 		result->failure_diag = rc->failure_diag;
 	}
 out:
+	while (rc->nfacts)
+		free(rc->facts[--rc->nfacts]);
+	free(rc->facts);
+	udp_payloads_release(&rc->payloads);
 	run_service_release(&rc->service);
 	report_tally_release(&rc->tally);
 	free(rc);

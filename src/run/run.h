@@ -22,7 +22,9 @@
 struct run_job {
 	const struct kb *kb;		   /* service names for reports and identification */
 	const struct target_list *targets; /* finished (target_list_finish) */
-	const struct portset *ports;
+	const struct portset *ports; /* TCP; may be empty when udp_ports is not */
+	const struct portset *udp_ports; /* -sU: scanned by the UDP engine after TCP; NULL: none */
+	const char *udp_payloads_file;	 /* -sU: our payload format or nmap-payloads; NULL: ours */
 	const char *ports_spec; /* as the user gave it, for the record */
 	const char *engine;	/* "connect", "syn"; NULL: the best usable one */
 	struct scan_opts tuning; /* rates, timeouts, seed, interface, source; the rest is set here */

@@ -99,7 +99,8 @@ static enum ps_err history_end(struct run_sink *sink, const struct report_summar
 	    .ports_scanned = sum->ports_scanned,
 	    .open = sum->open,
 	    .closed = sum->closed,
-	    .filtered = sum->filtered,
+	    /* The history row keeps three counts: open|filtered is a kind of no answer. */
+	    .filtered = sum->filtered + sum->open_filtered,
 	    .elapsed_s = sum->elapsed_s,
 	    .interrupted = sum->interrupted,
 	};

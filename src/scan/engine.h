@@ -11,6 +11,8 @@
 #include "core/result.h"
 #include "core/target.h"
 
+struct udp_payloads;
+
 /* Called once per (address, port) with its final state; never twice for the same pair. */
 typedef void (*scan_result_fn)(void *ctx, const struct port_result *res);
 
@@ -34,7 +36,15 @@ struct scan_opts {
 	uint64_t nshards;
 	const char *interface;	    /* raw engines: override the route's interface */
 	const struct ps_addr *source; /* raw engines: override the source address */
+	/*
+	 * Raw engines: several source addresses of this host (--source-ip as a range); probes
+	 * go out from each in turn. Linux limits ICMP errors per peer, so n sources get n
+	 * times the errors of one. NULL/0: source (or the route's) alone.
+	 */
+	const struct ps_addr *sources;
+	size_t nsources;
 	const volatile sig_atomic_t *stop; /* set asynchronously to end the run early */
+	const struct udp_payloads *udp_payloads; /* UDP engine: the payloads; NULL: none */
 	scan_result_fn on_result;
 	void *result_ctx;
 };
@@ -45,6 +55,10 @@ struct scan_stats {
 	uint64_t replies;
 	uint32_t srtt_us; /* smoothed RTT at the end */
 	uint32_t max_inflight_seen;
+	/* UDP: the target's ICMP error rate measured per source address (errors per 1000 s),
+	 * 0 when it did not limit them (or was not measured) */
+	uint32_t icmp_rate_milli;
+	uint32_t paced_pps; /* the rate unanswered ports were paced to, 0: not paced */
 };
 
 /*
@@ -76,6 +90,8 @@ struct scan_engine {
 
 extern const struct scan_engine scan_connect_engine;
 extern const struct scan_engine scan_syn_engine;
+/* UDP (-sU): raw, stateless; never chosen by scan_engine_auto (it scans other ports). */
+extern const struct scan_engine scan_udp_engine;
 
 /* The engine called name ("connect", "syn"), or NULL. */
 const struct scan_engine *scan_engine_find(const char *name);

@@ -9,6 +9,11 @@ static const struct scan_engine *const engines[] = {
 	&scan_connect_engine,
 };
 
+/* Engines only chosen by name: they scan another protocol. */
+static const struct scan_engine *const named_only[] = {
+	&scan_udp_engine,
+};
+
 const struct scan_engine *scan_engine_find(const char *name)
 {
 	size_t i;
@@ -16,6 +21,9 @@ const struct scan_engine *scan_engine_find(const char *name)
 	for (i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
 		if (!strcmp(engines[i]->name, name))
 			return engines[i];
+	for (i = 0; i < sizeof(named_only) / sizeof(named_only[0]); i++)
+		if (!strcmp(named_only[i]->name, name))
+			return named_only[i];
 	return NULL;
 }
 

@@ -11,6 +11,20 @@
 #include "net/packet.h"
 #include "net/siphash.h"
 
+struct udp_payloads;
+
+/*
+ * What a module's hooks get of the run: the cookie key, the run's source ports (a module
+ * that spreads its probes over them makes the source port part of its cookie) and the UDP
+ * payloads (NULL: none).
+ */
+struct scan_probe_env {
+	struct net_siphash_key key;
+	uint16_t sport_base;
+	uint16_t sport_span; /* the module's sport_span, or 1 */
+	const struct udp_payloads *payloads;
+};
+
 /*
  * A probe module: what one probe of a stateless raw scan looks like and what its replies
  * mean (zmap's probe_module_t). The raw transport (stateless.c) owns everything else: the
@@ -18,16 +32,17 @@
  * privilege separation; it hands the module a buffer to fill and every parsed reply. A
  * module keeps no state: what a run needs (the cookie key) is passed in.
  *
- * A future UDP module fills the same four hooks: make_packet writes a UDP datagram (a
- * payload per port), validate matches a UDP reply or an ICMP error quoting the datagram,
- * classify says open (a reply), closed (ICMP port unreachable) or filtered.
+ * The UDP module fills the same hooks: make_packet writes a UDP datagram (a payload per
+ * port), validate matches a UDP reply or an ICMP error quoting the datagram, classify says
+ * open (a reply), closed (ICMP port unreachable) or filtered, and facts reads the reply.
  */
 
 /* One probe to build. link_dst/link_src NULL: a bare IP packet (the transport's IP mode). */
 struct scan_probe {
 	struct ps_addr src, dst; /* same family */
-	uint16_t sport, dport;
+	uint16_t sport, dport; /* sport: env->sport_base; the module may choose another */
 	uint16_t ip_id;
+	uint8_t try; /* 0 for the first probe of the pair, 1 for its first retransmission... */
 	const uint8_t *link_dst, *link_src;
 };
 
@@ -40,14 +55,24 @@ struct scan_probe_match {
 struct scan_probe_module {
 	const char *name;
 	uint8_t proto; /* IPPROTO_TCP...: the protocol of the probes */
+	/* Source ports the probes use, from env->sport_base on; 0 or 1: that one port. */
+	uint16_t sport_span;
+	/* What a pair that never answered is: PORT_FILTERED (TCP), PORT_OPEN_FILTERED (UDP). */
+	enum port_state silent_state;
+	/*
+	 * Closed ports answer with ICMP errors, which the target may rate limit (UDP; Linux: 6,
+	 * then 1 per second per peer): the transport measures the rate and paces the
+	 * retransmissions to it, so a closed port is never mistaken for a silent one.
+	 */
+	bool icmp_paced;
 	/* Writes the probe into buf (cap bytes, NET_FRAME_MAX); its length, 0 when it fails. */
-	size_t (*make_packet)(uint8_t *buf, size_t cap, const struct net_siphash_key *key,
+	size_t (*make_packet)(uint8_t *buf, size_t cap, const struct scan_probe_env *env,
 			      const struct scan_probe *probe);
 	/*
-	 * Whether reply answers a probe of this module built with key, and which (m). The
-	 * transport still checks that m names our address, our port and a target.
+	 * Whether reply answers a probe of this module built with env, and which (m). The
+	 * transport still checks that m names our address, one of our ports and a target.
 	 */
-	bool (*validate)(const struct net_siphash_key *key, const struct net_reply *reply,
+	bool (*validate)(const struct scan_probe_env *env, const struct net_reply *reply,
 			 struct scan_probe_match *m);
 	/* What a validated reply says; false when it says nothing (keep waiting). */
 	bool (*classify)(const struct net_reply *reply, enum port_state *state,
@@ -58,10 +83,20 @@ struct scan_probe_module {
 	 */
 	size_t (*make_teardown)(uint8_t *buf, size_t cap, const struct net_reply *reply,
 				const uint8_t *link_dst, const uint8_t *link_src, uint16_t ip_id);
+	/* Optional: what a validated reply says about the service; false for nothing. */
+	bool (*facts)(const struct scan_probe_env *env, const struct net_reply *reply,
+		      struct service_facts *out);
 };
 
 /* SYN to each port; SYN-ACK open, RST closed, ICMP errors filtered (net/icmp.c). */
 extern const struct scan_probe_module scan_tcp_syn_module;
+/*
+ * A datagram to each port (the payloads of env->payloads for it, one per try in turn, else
+ * empty); a reply open, ICMP port unreachable closed, other unreachables filtered, silence
+ * open|filtered. The cookie is the source port (a keyed hash over sport_span ports) and,
+ * where the payload has one, the protocol's own id field.
+ */
+extern const struct scan_probe_module scan_udp_module;
 
 /*
  * The SYN module's stateless match: a probe's sequence number is a keyed hash of its

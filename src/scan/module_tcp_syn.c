@@ -25,7 +25,7 @@ uint32_t scan_syn_cookie(const struct net_siphash_key *key, const struct ps_addr
 	return (uint32_t)net_siphash24(key, buf, sizeof(buf));
 }
 
-static size_t syn_make_packet(uint8_t *buf, size_t cap, const struct net_siphash_key *key,
+static size_t syn_make_packet(uint8_t *buf, size_t cap, const struct scan_probe_env *env,
 			      const struct scan_probe *probe)
 {
 	struct net_tcp_probe p = {
@@ -40,12 +40,12 @@ static size_t syn_make_packet(uint8_t *buf, size_t cap, const struct net_siphash
 	    .ip_id = probe->ip_id,
 	};
 
-	p.seq = scan_syn_cookie(key, &p.src, &p.dst, p.sport, p.dport);
+	p.seq = scan_syn_cookie(&env->key, &p.src, &p.dst, p.sport, p.dport);
 	return net_build_tcp(buf, cap, probe->link_dst, probe->link_src, probe->link_dst != NULL,
 			     &p);
 }
 
-static bool syn_validate(const struct net_siphash_key *key, const struct net_reply *r,
+static bool syn_validate(const struct scan_probe_env *env, const struct net_reply *r,
 			 struct scan_probe_match *m)
 {
 	uint32_t seq;
@@ -59,7 +59,7 @@ static bool syn_validate(const struct net_siphash_key *key, const struct net_rep
 		m->sport = r->dport;
 		m->dport = r->sport;
 		seq = r->ack - 1;
-	} else if (r->kind == NET_REPLY_ICMP) {
+	} else if (r->kind == NET_REPLY_ICMP && r->q_proto == IPPROTO_TCP) {
 		m->src = r->q_src;
 		m->dst = r->q_dst;
 		m->sport = r->q_sport;
@@ -70,7 +70,7 @@ static bool syn_validate(const struct net_siphash_key *key, const struct net_rep
 	}
 	if (m->src.family != m->dst.family)
 		return false;
-	return seq == scan_syn_cookie(key, &m->src, &m->dst, m->sport, m->dport);
+	return seq == scan_syn_cookie(&env->key, &m->src, &m->dst, m->sport, m->dport);
 }
 
 static bool syn_classify(const struct net_reply *r, enum port_state *state,
@@ -113,6 +113,8 @@ static size_t syn_make_teardown(uint8_t *buf, size_t cap, const struct net_reply
 const struct scan_probe_module scan_tcp_syn_module = {
     .name = "tcp_syn",
     .proto = IPPROTO_TCP,
+    .sport_span = 1,
+    .silent_state = PORT_FILTERED,
     .make_packet = syn_make_packet,
     .validate = syn_validate,
     .classify = syn_classify,

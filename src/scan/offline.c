@@ -14,7 +14,7 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 {
 	static const uint8_t link_dst[6] = {0x02, 0, 0, 0, 0, 2}, link_src[6] = {0x02, 0, 0, 0, 0, 1};
 	struct ps_addr src4, src6;
-	struct net_siphash_key key = {.k0 = 0x0ff11e, .k1 = 0};
+	struct scan_probe_env env = {.key = {.k0 = 0x0ff11e, .k1 = 0}, .sport_span = 1};
 	struct scan_perm_range range;
 	struct scan_perm_iter it;
 	struct scan_perm perm;
@@ -41,7 +41,7 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 		*(opts->source->family == AF_INET6 ? &src6 : &src4) = *opts->source;
 	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = ps_now_ns();
-	key.k1 = seed;
+	env.key.k1 = seed;
 	scan_perm_init(&perm, npairs, seed);
 	range = scan_perm_whole(&perm);
 	if (opts->nshards > 1) {
@@ -68,7 +68,7 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 
 		target_list_get(opts->targets, pair / nports, &probe.dst, NULL);
 		probe.src = probe.dst.family == AF_INET6 ? src6 : src4;
-		len = module->make_packet(frame, sizeof(frame), &key, &probe);
+		len = module->make_packet(frame, sizeof(frame), &env, &probe);
 		if (!len)
 			continue;
 		stats->packets++;

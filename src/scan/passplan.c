@@ -145,6 +145,11 @@ void pass_plan_answer(struct pass_plan *plan)
 	scan_loss_answer(&plan->loss, plan->pass + 1);
 }
 
+void pass_plan_answer_unlimited(struct pass_plan *plan)
+{
+	scan_loss_answer(&plan->loss, 1);
+}
+
 bool pass_plan_resends(const struct pass_plan *plan, bool host_answered)
 {
 	return plan->pass == 0 || plan->pass == plan->dark_pass || host_answered;

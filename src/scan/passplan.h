@@ -93,6 +93,12 @@ enum pass_step pass_plan_next(struct pass_plan *plan, const struct pass_stats *s
 void pass_plan_sent(struct pass_plan *plan, uint64_t sent);
 /* A pair answered during pass plan->pass (or the wait after it). */
 void pass_plan_answer(struct pass_plan *plan);
+/*
+ * A pair answered on the first probe it got an answer budget for: the earlier tries were not
+ * lost but refused by the target's ICMP rate limit, which the transport now paces to. Counted
+ * as no loss, so the silent pairs left do not look like a lossy path to be asked ten times.
+ */
+void pass_plan_answer_unlimited(struct pass_plan *plan);
 /* Whether the current pass re-sends an unanswered pair of a host that answered / did not. */
 bool pass_plan_resends(const struct pass_plan *plan, bool host_answered);
 /* Probes an unanswered pair got, once the plan is done. */

@@ -73,12 +73,21 @@ static void out_flush(struct scan_privsep_out *out)
 	out->len = 0;
 }
 
-void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec)
+void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec,
+		       const void *extra)
 {
-	if (out->len + sizeof(*rec) > sizeof(out->buf))
+	struct scan_privsep_record r = *rec;
+	size_t len;
+
+	if (!extra || r.extra_len > SCAN_PRIVSEP_EXTRA_MAX)
+		r.extra_len = 0;
+	len = sizeof(r) + r.extra_len;
+	if (out->len + len > sizeof(out->buf))
 		out_flush(out);
-	memcpy(out->buf + out->len, rec, sizeof(*rec));
-	out->len += sizeof(*rec); /* only now: a trap sends complete records only */
+	memcpy(out->buf + out->len, &r, sizeof(r));
+	if (r.extra_len)
+		memcpy(out->buf + out->len + sizeof(r), extra, r.extra_len);
+	out->len += len; /* only now: a trap sends complete records only */
 }
 
 /*
@@ -177,7 +186,7 @@ static void run_child(int fd, int stop_fd, scan_privsep_child_fn child, void *ch
 
 /* Hands complete records in buf[0..*len) to on_record; keeps the tail. Returns true at end. */
 static bool drain(uint8_t *buf, size_t *len, scan_privsep_record_fn on_record, void *ctx,
-		  struct privsep_end *end, bool *have_end)
+		  struct privsep_end *end, bool *have_end, bool *corrupt)
 {
 	size_t off = 0;
 
@@ -185,6 +194,14 @@ static bool drain(uint8_t *buf, size_t *len, scan_privsep_record_fn on_record, v
 		struct scan_privsep_record rec;
 
 		memcpy(&rec, buf + off, sizeof(rec));
+		/* The child is not trusted: a length past the cap ends its stream. */
+		if (rec.pair != END_OF_RESULTS && rec.extra_len > SCAN_PRIVSEP_EXTRA_MAX) {
+			off = *len;
+			*corrupt = true;
+			break;
+		}
+		if (rec.pair != END_OF_RESULTS && *len - off < sizeof(rec) + rec.extra_len)
+			break;
 		if (rec.pair == END_OF_RESULTS) {
 			if (*len - off < sizeof(*end))
 				break;
@@ -193,12 +210,12 @@ static bool drain(uint8_t *buf, size_t *len, scan_privsep_record_fn on_record, v
 			off = *len;
 			break;
 		}
-		on_record(ctx, &rec);
-		off += sizeof(rec);
+		on_record(ctx, &rec, rec.extra_len ? buf + off + sizeof(rec) : NULL);
+		off += sizeof(rec) + rec.extra_len;
 	}
 	memmove(buf, buf + off, *len - off);
 	*len -= off;
-	return *have_end;
+	return *have_end || *corrupt;
 }
 
 enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
@@ -207,7 +224,7 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 			     struct scan_stats *stats, struct ps_diag *diag)
 {
 	struct privsep_end end;
-	bool have_end = false, asked_stop = false;
+	bool have_end = false, asked_stop = false, corrupt = false;
 	size_t len = 0;
 	uint8_t *buf;
 	int fds[2], stop_fds[2], status = 0;
@@ -262,7 +279,7 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		if (drain(buf, &len, on_record, record_ctx, &end, &have_end))
+		if (drain(buf, &len, on_record, record_ctx, &end, &have_end, &corrupt))
 			break;
 	}
 	close(fds[0]);
@@ -278,6 +295,12 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	free(buf);
+	if (corrupt) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		return ps_fail(diag, PS_ERR_SYSTEM, "the scanning process sent a corrupt record");
+	}
 	if (!have_end && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		return ps_fail(diag, PS_ERR_SYSTEM,
 			       "the packet reader made a system call its sandbox forbids and was "

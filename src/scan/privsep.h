@@ -25,7 +25,12 @@ struct scan_privsep_record {
 	uint8_t reason;
 	uint8_t ttl;
 	uint8_t tries;
+	/* Bytes that follow the record (what a reply said: struct service_facts), at most
+	 * SCAN_PRIVSEP_EXTRA_MAX. */
+	uint16_t extra_len;
 };
+
+#define SCAN_PRIVSEP_EXTRA_MAX 1024u
 
 /* The child's side: where records go (buffered here, written to the pipe a batch at a time;
  * what is buffered when the sandbox stops the child is still sent). */
@@ -36,7 +41,9 @@ struct scan_privsep_out {
 	uint8_t buf[SCAN_PRIVSEP_OUT_BUF];
 };
 
-void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec);
+/* extra: rec->extra_len bytes sent with the record (NULL when 0). */
+void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec,
+		       const void *extra);
 
 /*
  * Runs in the child, capabilities already dropped; fills stats. stop is the child's own flag
@@ -46,8 +53,9 @@ void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_r
 typedef enum ps_err (*scan_privsep_child_fn)(void *ctx, const volatile sig_atomic_t *stop,
 					     struct scan_privsep_out *out,
 					     struct scan_stats *stats, struct ps_diag *diag);
-/* Runs in the parent for every record, in order. */
-typedef void (*scan_privsep_record_fn)(void *ctx, const struct scan_privsep_record *rec);
+/* Runs in the parent for every record, in order; extra holds its rec->extra_len bytes. */
+typedef void (*scan_privsep_record_fn)(void *ctx, const struct scan_privsep_record *rec,
+				       const void *extra);
 
 /* Runs in the parent right after the fork: let go of what only the child uses. */
 typedef void (*scan_privsep_release_fn)(void *ctx);

@@ -45,6 +45,19 @@
 #define SPORT_SPAN 20000u
 /* A device that refuses every frame for this long is not congested but broken. */
 #define SEND_STALL_LIMIT_NS 5000000000ull
+/*
+ * ICMP rate calibration: one probe of a still unanswered pair every CAL_GAP_MS for CAL_MS,
+ * ICMP errors counted after CAL_SKIP_MS (the target's burst allowance is spent by then:
+ * Linux grants 6). At CAL_MIN_PAIRS or fewer unanswered pairs there is nothing to pace: a few
+ * silent ports cost one retry each at full speed.
+ */
+#define CAL_MS 3500u
+#define CAL_GAP_MS 20u
+#define CAL_SKIP_MS 400u
+#define CAL_MAX_ARRIVALS 256u
+#define CAL_QUIET_MS 2000u
+/* Paced a little below the measured rate: a bucket drained by a faster clock loses answers. */
+#define PACE_MARGIN 0.97
 
 /* Next-hop MAC of a range: one for all (behind a gateway), or one per address (on-link LAN). */
 struct raw_range {
@@ -76,13 +89,24 @@ struct raw_scan {
 	uint64_t *live;	     /* one bit per address: answered at least once */
 	uint64_t ndone;
 	struct raw_range *ranges;
-	struct ps_addr src[2]; /* [0] IPv4, [1] IPv6 */
+	struct ps_addr src[2]; /* [0] IPv4, [1] IPv6: the first source of each family */
+	struct ps_addr *srcs[2]; /* every source of each family (src[f] alone by default) */
+	unsigned nsrcs[2];
+	uint64_t src_turn;	 /* probes sent: which source the next one leaves from */
+	/* ICMP rate calibration (module->icmp_paced) */
+	bool calibrating;
+	uint64_t icmp_seen; /* ICMP errors that answered a probe, so far */
+	unsigned ncal;
+	uint64_t cal_ns[CAL_MAX_ARRIVALS];
+	double icmp_rate;  /* ICMP errors per second per source, 0: not limited */
+	uint32_t paced_pps; /* the retransmissions' rate, 0: not paced */
 	uint8_t if_mac[NET_ETH_ALEN];
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	bool ip_mode; /* targets on this machine: bare IP packets through raw IP sockets */
-	uint16_t sport;
-	struct net_siphash_key key;
+	uint16_t sport;	      /* the first of the module's source ports */
+	uint16_t sport_span;  /* how many */
+	struct scan_probe_env env;
 	struct scan_perm perm;
 	struct scan_perm_range range; /* this run's positions of it: all, or its shard */
 	uint64_t nforeign;	      /* pairs of other shards: marked done, never probed */
@@ -192,7 +216,8 @@ static uint32_t rtt_sample(struct raw_scan *c, uint64_t pair, uint64_t now)
 }
 
 static void report(struct raw_scan *c, uint64_t pair, enum port_state state,
-		   enum port_reason reason, uint8_t ttl, uint32_t rtt, uint8_t tries)
+		   enum port_reason reason, uint8_t ttl, uint32_t rtt, uint8_t tries,
+		   const struct service_facts *facts)
 {
 	struct scan_privsep_record rec = {
 		.pair = pair,
@@ -201,21 +226,42 @@ static void report(struct raw_scan *c, uint64_t pair, enum port_state state,
 		.reason = (uint8_t)reason,
 		.ttl = ttl,
 		.tries = tries,
+		.extra_len = facts ? sizeof(*facts) : 0,
 	};
 
 	bit_set(c->done, pair);
 	c->ndone++;
-	scan_privsep_emit(c->out, &rec);
+	scan_privsep_emit(c->out, &rec, facts);
+}
+
+/* The child's facts into a service: every string cut to its field, whatever the child sent. */
+static void facts_to_service(const void *extra, struct service_info *svc)
+{
+	struct service_facts f;
+
+	memcpy(&f, extra, sizeof(f));
+	memset(svc, 0, sizeof(*svc));
+	memcpy(svc->name, f.name, sizeof(svc->name) - 1);
+	memcpy(svc->product, f.product, sizeof(svc->product) - 1);
+	memcpy(svc->version, f.version, sizeof(svc->version) - 1);
+	memcpy(svc->info, f.info, sizeof(svc->info) - 1);
+	svc->confidence = SERVICE_MATCHED;
+	svc->flags = f.flags & (SERVICE_FLAG_UNEXPECTED | SERVICE_FLAG_BACKDOOR);
 }
 
 /* In the parent: a finding of the child, back into a result. */
-static void deliver(void *vctx, const struct scan_privsep_record *rec)
+static void deliver(void *vctx, const struct scan_privsep_record *rec, const void *extra)
 {
 	const struct raw_scan *c = vctx;
 	struct port_result res = {0};
+	struct service_info svc;
 
 	if (rec->pair >= c->npairs || !c->opts->on_result)
 		return;
+	if (extra && rec->extra_len == sizeof(struct service_facts)) {
+		facts_to_service(extra, &svc);
+		res.service = &svc;
+	}
 	target_list_get(c->targets, rec->pair / c->nports, &res.addr, &res.hostname);
 	res.port = c->ports[rec->pair % c->nports];
 	res.proto = c->module->proto;
@@ -254,6 +300,17 @@ static void queue_teardown(struct raw_scan *c, uint64_t pair, const struct net_r
 		flush_rst(c);
 }
 
+static bool our_source(const struct raw_scan *c, const struct ps_addr *a)
+{
+	int f = fam_slot(a->family);
+	unsigned i;
+
+	for (i = 0; i < c->nsrcs[f]; i++)
+		if (!ps_addr_cmp(a, &c->srcs[f][i]))
+			return true;
+	return false;
+}
+
 /* A reply: the module says which probe it answers and what it means; the pair's bit the rest. */
 static void on_reply(struct raw_scan *c, const struct net_reply *r)
 {
@@ -261,17 +318,23 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	enum port_state state;
 	enum port_reason reason;
 	uint64_t addr_index, pair;
+	struct service_facts facts;
+	bool have_facts;
 	uint32_t slot;
 
-	if (!c->module->validate(&c->key, r, &m))
+	if (!c->module->validate(&c->env, r, &m))
 		return;
-	if (m.sport != c->sport || ps_addr_cmp(&m.src, &c->src[fam_slot(m.src.family)]))
+	if ((uint16_t)(m.sport - c->sport) >= c->sport_span || !our_source(c, &m.src))
 		return;
 	slot = c->port_slot[m.dport];
 	if (!slot || !index_of_addr(c->targets, &m.dst, &addr_index))
 		return;
 	if (!c->module->classify(r, &state, &reason))
 		return;
+	if (r->kind == NET_REPLY_ICMP)
+		c->icmp_seen++;
+	if (c->calibrating && r->kind == NET_REPLY_ICMP && c->ncal < CAL_MAX_ARRIVALS)
+		c->cal_ns[c->ncal++] = ps_now_ns();
 	pair = addr_index * c->nports + (slot - 1);
 	c->stats->replies++;
 	c->replies_pending++;
@@ -279,9 +342,13 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	bit_set(c->live, addr_index);
 	if (bit_get(c->done, pair))
 		return;
-	pass_plan_answer(&c->plan);
+	if (c->paced_pps || c->calibrating)
+		pass_plan_answer_unlimited(&c->plan);
+	else
+		pass_plan_answer(&c->plan);
+	have_facts = c->module->facts && c->module->facts(&c->env, r, &facts);
 	report(c, pair, state, reason, r->ttl, rtt_sample(c, pair, ps_now_ns()),
-	       (uint8_t)(c->plan.pass + 1));
+	       (uint8_t)(c->plan.pass + 1), have_facts ? &facts : NULL);
 }
 
 static void on_frame(void *vctx, const uint8_t *frame, size_t len)
@@ -371,18 +438,22 @@ static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pai
 			  uint8_t *frame, struct ps_addr *dst)
 {
 	uint64_t addr_index = pair / c->nports;
+	int f;
 	struct scan_probe p = {
 		.sport = c->sport,
 		.dport = c->ports[pair % c->nports],
 		.ip_id = s->ip_id++,
+		.try = (uint8_t)(c->plan.pass > UINT8_MAX ? UINT8_MAX : c->plan.pass),
 		.link_dst = c->ip_mode ? NULL : dst_mac(c, addr_index),
 		.link_src = c->ip_mode ? NULL : c->if_mac,
 	};
 
 	target_list_get(c->targets, addr_index, &p.dst, NULL);
-	p.src = c->src[fam_slot(p.dst.family)];
+	f = fam_slot(p.dst.family);
+	/* Sources in turn, by send order: each gets an even share of the rate over time. */
+	p.src = c->srcs[f][__atomic_fetch_add(&c->src_turn, 1, __ATOMIC_RELAXED) % c->nsrcs[f]];
 	*dst = p.dst;
-	return c->module->make_packet(frame, NET_FRAME_MAX, &c->key, &p);
+	return c->module->make_packet(frame, NET_FRAME_MAX, &c->env, &p);
 }
 
 /*
@@ -573,9 +644,131 @@ static enum ps_err run_senders(struct raw_scan *c)
 	return err;
 }
 
+/* The next unanswered pair of a host that answered something, from *cursor on; false: none. */
+static bool next_unanswered(const struct raw_scan *c, uint64_t *cursor, uint64_t *pair)
+{
+	uint64_t n;
+
+	for (n = 0; n < c->npairs; n++) {
+		uint64_t p = (*cursor + n) % c->npairs;
+
+		if (!bit_get(c->done, p) && bit_get(c->live, p / c->nports)) {
+			*pair = p;
+			*cursor = p + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint64_t count_unanswered_live(const struct raw_scan *c, uint64_t *hosts)
+{
+	uint64_t pair, count = 0, last_host = UINT64_MAX;
+
+	*hosts = 0;
+	for (pair = 0; pair < c->npairs; pair++)
+		if (!bit_get(c->done, pair) && bit_get(c->live, pair / c->nports)) {
+			count++;
+			if (pair / c->nports != last_host) {
+				last_host = pair / c->nports;
+				(*hosts)++;
+			}
+		}
+	return count;
+}
+
+/*
+ * Measures the rate at which the targets send ICMP errors, after a first pass left pairs of
+ * answering hosts unheard: probes of those pairs (one source) at 1000 / CAL_GAP_MS per
+ * second for CAL_MS, and the spacing of the errors that come back once the target's burst is
+ * spent. A rate near the probing rate is no limit (those pairs were lost, or are silent); no
+ * error at all within CAL_QUIET_MS means the pairs left are silent ones. Even a few pairs
+ * left are measured: the target's burst allowance may have answered nearly all of the first
+ * pass, and retries at full speed would find its bucket empty.
+ * Sets c->paced_pps, the rate the retransmissions keep to: the measured rate per source, times
+ * the sources and the hosts sharing the scan, a little under.
+ */
+static enum ps_err calibrate_icmp(struct raw_scan *c)
+{
+	struct raw_sender *s = &c->senders[0];
+	uint64_t hosts, cursor = 0, t0 = ps_now_ns(), next = t0, first = 0, last = 0;
+	unsigned sent = 0, i, n = 0;
+	double rate, probe_rate = 1000.0 / CAL_GAP_MS;
+
+	if (!count_unanswered_live(c, &hosts) || !c->icmp_seen)
+		return PS_OK;
+	c->ncal = 0;
+	c->calibrating = true;
+	while (ps_now_ns() - t0 < CAL_MS * 1000000ull) {
+		uint64_t now = ps_now_ns(), pair;
+		struct ps_addr dst;
+		size_t len;
+		uint64_t turn;
+
+		if (stopped(c) || (!c->ncal && now - t0 >= CAL_QUIET_MS * 1000000ull))
+			break;
+		if (now >= next) {
+			next += CAL_GAP_MS * 1000000ull;
+			if (!next_unanswered(c, &cursor, &pair))
+				break;
+			/* One source only: its own limit is what is measured. */
+			turn = c->src_turn;
+			c->src_turn = 0;
+			len = build_probe(c, s, pair, s->batch.frames[0], &dst);
+			c->src_turn = turn;
+			if (len && net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])s->batch.frames,
+						&len, &dst, 1) == 1) {
+				sent++;
+				s->sent++;
+				s->retransmits++;
+			}
+		}
+		receive(c, (int)((next > now ? next - now : 0) / 1000000) + 1);
+	}
+	wait_until(c, ps_now_ns() + rto_ns(c));
+	c->calibrating = false;
+	for (i = 0; i < c->ncal; i++) {
+		if (c->cal_ns[i] - t0 < CAL_SKIP_MS * 1000000ull)
+			continue;
+		if (!n++)
+			first = c->cal_ns[i];
+		last = c->cal_ns[i];
+	}
+	if (n < 2 || last <= first || !sent)
+		return PS_OK;
+	rate = (double)(n - 1) * 1e9 / (double)(last - first);
+	if (rate >= probe_rate / 2)
+		return PS_OK; /* not a limit we can see: answered nearly as fast as asked */
+	c->icmp_rate = rate;
+	rate *= PACE_MARGIN * (double)c->nsrcs[0] * (double)(hosts ? hosts : 1);
+	c->paced_pps = rate < 1.0 ? 1 : (uint32_t)rate;
+	return PS_OK;
+}
+
+/* From here on the controller's rate is fixed at the paced rate (or what --rate says below). */
+static void apply_pacing(struct raw_scan *c)
+{
+	uint32_t pps = c->paced_pps;
+	unsigned i;
+
+	if (!pps)
+		return;
+	if (c->opts->rate_pps && c->opts->rate_pps < pps)
+		pps = c->opts->rate_pps;
+	scan_rate_init(&c->rate, pps, ps_now_ns());
+	__atomic_store_n(&c->shared_pps, (uint64_t)pps, __ATOMIC_RELAXED);
+	for (i = 0; i < c->nsenders; i++) {
+		uint32_t share = pps / c->nsenders;
+
+		scan_rate_init(&c->senders[i].bucket, share ? share : 1, ps_now_ns());
+	}
+}
+
 /* Sends and waits as the pass plan says (passplan.h). */
 static enum ps_err scan_passes(struct raw_scan *c)
 {
+	bool calibrated = false;
+
 	uint64_t pass_end = 0, wait_ns;
 	enum ps_err err;
 	enum pass_step step;
@@ -594,6 +787,13 @@ static enum ps_err scan_passes(struct raw_scan *c)
 			if (err)
 				return err;
 			continue;
+		}
+		if (c->module->icmp_paced && c->plan.pass >= 1 && !calibrated) {
+			calibrated = true;
+			err = calibrate_icmp(c);
+			if (err)
+				return err;
+			apply_pacing(c);
 		}
 		err = run_senders(c);
 		if (err)
@@ -619,7 +819,8 @@ static void report_silent(struct raw_scan *c)
 		if (bit_get(c->done, pair))
 			continue;
 		tries = pass_plan_tries(&c->plan, bit_get(c->live, pair / c->nports));
-		report(c, pair, PORT_FILTERED, REASON_NO_RESPONSE, 0, 0, (uint8_t)tries);
+		report(c, pair, c->module->silent_state, REASON_NO_RESPONSE, 0, 0, (uint8_t)tries,
+		       NULL);
 	}
 }
 
@@ -664,9 +865,29 @@ static void report_absent(struct raw_scan *c)
 				continue;
 			for (p = 0; p < c->nports; p++)
 				report(c, (c->targets->start[r] + k) * c->nports + p, PORT_FILTERED,
-				       REASON_HOST_UNREACH, 0, 0, 0);
+				       REASON_HOST_UNREACH, 0, 0, 0, NULL);
 		}
 	}
+}
+
+/* Every source of each family: --source-ip's list, else the one source found for the route. */
+static enum ps_err setup_sources(struct raw_scan *c)
+{
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		size_t k;
+
+		c->srcs[f] = calloc(c->opts->nsources ? c->opts->nsources : 1, sizeof(struct ps_addr));
+		if (!c->srcs[f])
+			return PS_ERR_NOMEM;
+		for (k = 0; k < c->opts->nsources; k++)
+			if (fam_slot(c->opts->sources[k].family) == f)
+				c->srcs[f][c->nsrcs[f]++] = c->opts->sources[k];
+		if (!c->nsrcs[f])
+			c->srcs[f][c->nsrcs[f]++] = c->src[f];
+	}
+	return PS_OK;
 }
 
 /* Route, interface, source and next-hop MAC for every target range. */
@@ -711,6 +932,11 @@ static enum ps_err resolve_paths(struct raw_scan *c, bool dry_run, struct ps_dia
 				c->src[f] = *c->opts->source;
 			else
 				c->src[f] = rt.src;
+			for (size_t k = 0; k < c->opts->nsources; k++)
+				if (c->opts->sources[k].family == first.family) {
+					c->src[f] = c->opts->sources[k];
+					break;
+				}
 			have_src[f] = true;
 		}
 		if (!rt.local && !rt.gateway.family && t->ranges[i].hi != t->ranges[i].lo) {
@@ -793,9 +1019,15 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 	c->npairs = c->naddrs * c->nports;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return ps_fail(diag, PS_ERR_SYSTEM, "getrandom: %s", strerror(errno));
-	c->key.k0 = rnd[0];
-	c->key.k1 = rnd[1];
+	c->env.key.k0 = rnd[0];
+	c->env.key.k1 = rnd[1];
 	c->sport = (uint16_t)(SPORT_BASE + rnd[2] % SPORT_SPAN);
+	c->sport_span = c->module->sport_span > 1 ? c->module->sport_span : 1;
+	if (c->sport > UINT16_MAX - c->sport_span + 1)
+		c->sport = (uint16_t)(UINT16_MAX - c->sport_span + 1);
+	c->env.sport_base = c->sport;
+	c->env.sport_span = c->sport_span;
+	c->env.payloads = o->udp_payloads;
 	c->ip_id = (uint16_t)(rnd[2] >> 32);
 	if (!seed)
 		seed = rnd[2] ^ rnd[0];
@@ -830,6 +1062,8 @@ static void release(struct raw_scan *c)
 	}
 	free(c->ranges);
 	free(c->rtt_slots);
+	free(c->srcs[0]);
+	free(c->srcs[1]);
 }
 
 /* In the parent after the fork: the sockets are the child's alone. */
@@ -900,6 +1134,8 @@ static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 		return err;
 	report_silent(c);
 	stats->srtt_us = (uint32_t)(c->rtt.srtt_ns / 1000);
+	stats->icmp_rate_milli = (uint32_t)(c->icmp_rate * 1000.0);
+	stats->paced_pps = c->paced_pps;
 	stats->max_inflight_seen = (uint32_t)(c->rate.pps * (double)c->rtt.srtt_ns / 1e9);
 	return PS_OK;
 }
@@ -922,9 +1158,11 @@ enum ps_err scan_stateless_run(const struct scan_probe_module *module,
 	if (err)
 		goto out;
 	err = resolve_paths(c, false, diag);
+	if (!err)
+		err = setup_sources(c);
 	if (err)
 		goto out;
-	err = net_raw_open(&c->raw, c->ifindex, c->sport, c->ip_mode, diag);
+	err = net_raw_open(&c->raw, c->ifindex, c->sport, c->sport_span, c->ip_mode, diag);
 	if (err)
 		goto out;
 	/* Everything privileged is done; packets are parsed only in the child, without any. */

@@ -91,7 +91,7 @@ enum ps_err snapshot_add_text(struct snapshot *s, const char *addr, long long po
 	else
 		return ps_fail(diag, PS_ERR_INVALID, "unsupported protocol '%.16s'",
 			       proto ? proto : "");
-	/* nmap's combined states (open|filtered...) describe no answer: count them as filtered. */
+	/* nmap's other combined state (closed|filtered) describes no answer: count it filtered. */
 	st = state ? parse_state(state) : -1;
 	if (st < 0 && state && strchr(state, '|'))
 		st = PORT_FILTERED;

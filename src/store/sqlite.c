@@ -259,7 +259,8 @@ static enum ps_err record_port(struct sqlite_conn *c, const struct port_result *
 								: HOSTSTATES_SILENT;
 	enum ps_err err;
 
-	if (res->service || res->state >= PORT_STATE_COUNT)
+	/* open|filtered has no cell code of its own (silent cells load back as filtered). */
+	if (res->service || res->state >= PORT_STATE_COUNT || res->state == PORT_OPEN_FILTERED)
 		code = HOSTSTATES_LISTED;
 	size_t host = 0;
 

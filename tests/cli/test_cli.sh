@@ -61,7 +61,12 @@ expect 2 "unknown command '192.0.2.2': to scan, say 'portsight scan 192.0.2.2'" 
 expect 2 "unknown command '-p': to scan, say 'portsight scan -p ...'" -p 22 192.0.2.2
 # nmap's flags that portsight cannot honour: refused by name, with what to use instead (once
 # "-sU" was reported as "-s" and "-Pn" as "-P").
-expect 2 "nmap's -sU: UDP scanning is not available" scan -sU -p 53 192.0.2.1
+# -sU and nmap's U:/T: port specs: a spec that names no UDP port, or UDP without -sU.
+expect 2 "-sU, but -p names no UDP port" scan -sU -p T:80 192.0.2.1
+expect 2 "names only UDP ports .U:. but no UDP scan: add -sU" scan -p U:53 192.0.2.1
+expect 2 'only T: \(TCP\) and U: \(UDP\)' scan -sU -p S:53 192.0.2.1
+expect 2 'bad port spec: empty item' scan -sU -p U:53,,T:80 192.0.2.1
+expect 2 'bad port spec' scan -sU -p U:99999 192.0.2.1
 expect 2 "nmap's -sn: host discovery" scan -sn 192.0.2.0/24
 expect 2 "nmap's -O: portsight does not guess operating systems" scan -O 192.0.2.1
 expect 2 "nmap's -A: .* -sV identifies services" scan -A 192.0.2.1
@@ -90,6 +95,30 @@ expect 2 'takes no arguments' check extra
 # expect_setup CODE PATTERN ARGS...: a scan that fails while it is set up (files, history),
 # after parsing. It runs in a network namespace of its own with no interface up, so even a
 # regression that let it start could not send a packet anywhere. Without unshare: skipped.
+# -sU has no unprivileged fallback: refused at once, with what it needs (and in a namespace
+# without a network, as nobody, so a regression could send nothing).
+expect_udp_unprivileged() {
+	if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
+		echo "skip - -sU unprivileged (no unshare -n or setpriv)"
+		return
+	fi
+	run_in="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups"
+	expect 3 "the UDP scan \(-sU\) sends raw packets: it needs root or CAP_NET_RAW" \
+		scan -sU --no-db -p 53 127.0.0.1
+	run_in=
+}
+
+expect_setup_payloads() {
+	printf 'payload x\nports 53\nbogus 1\n' >"$tmp/bad.payloads"
+	expect_setup 2 "bad.payloads: line 3: unknown directive .bogus." scan -sU --no-db \
+		--payloads "$tmp/bad.payloads" -p 53 192.0.2.1
+	printf 'payload x\nports 53\ndata "\\x4"\n' >"$tmp/bad2.payloads"
+	expect_setup 2 'line 3: .x needs two hex digits' scan -sU --no-db \
+		--payloads "$tmp/bad2.payloads" -p 53 192.0.2.1
+	expect_setup 2 'no-such-file: No such file' scan -sU --no-db \
+		--payloads "$tmp/no-such-file" -p 53 192.0.2.1
+}
+
 expect_setup() {
 	if ! unshare -n true 2>/dev/null; then
 		echo "skip - portsight ${*:3} (no unshare -n)"
@@ -103,6 +132,8 @@ expect_setup() {
 # scan: outputs, probes, history and files.
 mkdir "$tmp/dir"
 printf 'not a database\n' >"$tmp/notdb"
+expect_setup_payloads
+expect_udp_unprivileged
 expect_setup 2 'cannot write /nonexistent/x.xml' scan -p 80 -oX /nonexistent/x.xml 192.0.2.1
 expect_setup 2 'cannot write /nonexistent/x' scan -p 80 --format html -o /nonexistent/x 192.0.2.1
 expect_setup 2 'cannot write .*dir: Is a directory' scan -p 80 -o "$tmp/dir" 192.0.2.1

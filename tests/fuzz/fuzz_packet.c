@@ -12,7 +12,10 @@
 
 static void check(const struct net_reply *r)
 {
-	if (r->kind != NET_REPLY_TCP && r->kind != NET_REPLY_ICMP)
+	if (r->kind != NET_REPLY_TCP && r->kind != NET_REPLY_ICMP && r->kind != NET_REPLY_UDP)
+		abort();
+	/* A UDP payload lies inside what was parsed. */
+	if (r->kind == NET_REPLY_UDP && r->payload_len && !r->payload)
 		abort();
 	if (r->src.family != AF_INET && r->src.family != AF_INET6)
 		abort();

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* portset_parse() with the knowledge base's presets, on arbitrary specs. */
+/* portset_parse() and portset_parse_protos() with the knowledge base's presets, on arbitrary
+ * specs. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Parsed once: the built-in data is fixed, and parsing it per input would swamp the run. */
 	static struct kb *kb;
 	struct ps_diag diag = {{0}};
-	struct portset set;
+	static struct portset set, udp;
 	uint32_t p = 0, count = 0;
 	char *spec;
 
@@ -33,6 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (count != set.count || count == 0)
 			abort(); /* a successful parse yields at least one port, counted right */
 	}
+	/* The U:/T: form: whatever is accepted lands in one of the two sets. */
+	if (portset_parse_protos(&set, &udp, spec, kb_preset, kb, &diag) == PS_OK &&
+	    set.count + udp.count == 0)
+		abort();
 	free(spec);
 	return 0;
 }

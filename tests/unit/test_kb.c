@@ -387,8 +387,15 @@ static void test_preset_unknown_and_via_portset(void **state)
 	struct ps_diag diag = {{0}};
 
 	assert_int_equal(kb_preset(*state, "top7", &set, &diag), PS_ERR_INVALID);
-	assert_string_equal(diag.msg, "unknown port preset \"top7\" (valid: common, service, "
-				      "top100, top1000, trojans)");
+	assert_string_equal(diag.msg, "unknown port preset \"top7\" (valid: common, "
+				      "shieldsup-common, service, top100, top1000, trojans, upnp, "
+				      "filesharing)");
+	assert_int_equal(kb_preset(*state, "upnp", &set, &diag), PS_OK);
+	assert_true(portset_has(&set, 1900));
+	assert_int_equal(kb_preset(*state, "filesharing", &set, &diag), PS_OK);
+	assert_int_equal(set.count, 4);
+	assert_int_equal(kb_preset(*state, "shieldsup-common", &set, &diag), PS_OK);
+	assert_int_equal(set.count, 25); /* ShieldsUP's 26 less port 0, which -p cannot name */
 	assert_int_equal(portset_parse(&set, "top100,12345,60000-60009", kb_preset, *state, &diag),
 			 PS_OK);
 	assert_int_equal(set.count, 100 + 1 + 10);

@@ -95,6 +95,44 @@ static void test_syn_roundtrip_v4(void **state)
 	assert_int_equal(net_build_tcp(frame, len - 1, mac_b, mac_a, 1, &p), 0);
 }
 
+static void test_udp_roundtrip(void **state)
+{
+	static const uint8_t payload[] = "\x12\x34hello";
+	struct net_udp_probe u = {.sport = 40001, .dport = 53, .ttl = 64, .ip_id = 7,
+				  .payload = payload, .payload_len = sizeof(payload) - 1};
+	uint8_t frame[NET_FRAME_MAX];
+	struct net_reply r;
+	uint32_t sum;
+	size_t len;
+	int v6;
+
+	(void)state;
+	for (v6 = 0; v6 < 2; v6++) {
+		assert_int_equal(ps_addr_parse(v6 ? "2001:db8::1" : "192.0.2.1", &u.src), 0);
+		assert_int_equal(ps_addr_parse(v6 ? "2001:db8::2" : "192.0.2.2", &u.dst), 0);
+		len = net_build_udp(frame, sizeof(frame), mac_b, mac_a, 1, &u);
+		assert_int_equal(len, 14 + (v6 ? 40 : 20) + 8 + 7);
+		/* The UDP checksum over the pseudo-header comes out as 0 (RFC 768). */
+		sum = net_csum_add(0, u.src.bytes, v6 ? 16 : 4);
+		sum = net_csum_add(sum, u.dst.bytes, v6 ? 16 : 4);
+		sum += IPPROTO_UDP + 15;
+		assert_int_equal(net_csum_fold(net_csum_add(sum, frame + len - 15, 15)), 0);
+		assert_int_equal(net_parse_frame(frame, len, &r), PS_OK);
+		assert_int_equal(r.kind, NET_REPLY_UDP);
+		assert_int_equal(r.sport, 40001);
+		assert_int_equal(r.dport, 53);
+		assert_int_equal(r.payload_len, 7);
+		assert_memory_equal(r.payload, payload, 7);
+		/* A length field longer than the datagram is a cut datagram; shorter than 8 bad. */
+		frame[len - 15 + 5] = 200;
+		assert_int_equal(net_parse_frame(frame, len, &r), PS_ERR_TRUNCATED);
+		frame[len - 15 + 5] = 4;
+		assert_int_equal(net_parse_frame(frame, len, &r), PS_ERR_INVALID);
+	}
+	u.payload_len = NET_UDP_PAYLOAD_MAX + 1;
+	assert_int_equal(net_build_udp(frame, sizeof(frame), mac_b, mac_a, 1, &u), 0);
+}
+
 static void test_syn_roundtrip_v6(void **state)
 {
 	struct net_tcp_probe p = probe("2001:db8::1", "2001:db8::2");
@@ -200,9 +238,9 @@ static void test_padding_and_junk(void **state)
 	frame[12] = 0x08;
 	frame[13] = 0x06;
 	assert_int_equal(net_parse_frame(frame, len, &r), PS_ERR_UNSUPPORTED);
-	/* UDP is not ours either. */
+	/* SCTP is not ours either. */
 	len = net_build_tcp(frame, sizeof(frame), mac_b, mac_a, 1, &p);
-	frame[14 + 9] = IPPROTO_UDP;
+	frame[14 + 9] = IPPROTO_SCTP;
 	assert_int_equal(net_parse_frame(frame, len, &r), PS_ERR_UNSUPPORTED);
 	/* Version 5 */
 	frame[14] = 0x55;
@@ -267,9 +305,9 @@ static void test_icmp4_quote(void **state)
 	/* An echo request is not an error. */
 	buf[14 + 20] = 8;
 	assert_int_equal(net_parse_frame(buf, len, &r), PS_ERR_UNSUPPORTED);
-	/* A quote that is not TCP is not ours. */
+	/* A quote that is neither TCP nor UDP is not ours. */
 	len = icmp4_error(buf, 1, 24);
-	buf[14 + 28 + 9] = IPPROTO_UDP;
+	buf[14 + 28 + 9] = IPPROTO_SCTP;
 	assert_int_equal(net_parse_frame(buf, len, &r), PS_ERR_UNSUPPORTED);
 	/* An IPv6 quote inside ICMPv4 is malformed. */
 	len = icmp4_error(buf, 1, 24);
@@ -403,6 +441,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syn_roundtrip_v4),
 		cmocka_unit_test(test_syn_roundtrip_v6),
+		cmocka_unit_test(test_udp_roundtrip),
 		cmocka_unit_test(test_rst_and_synack),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_padding_and_junk),

@@ -180,6 +180,32 @@ static void test_presets(void **state)
 	assert_int_equal(calls, 0);
 }
 
+/* nmap's mixed spec: a prefix holds until the next one; unprefixed items go to both. */
+static void test_protos(void **state)
+{
+	struct portset tcp, udp;
+	struct ps_diag diag = {{0}};
+
+	(void)state;
+	assert_int_equal(portset_parse_protos(&tcp, &udp, "22,U:53,161-162,T:80", NULL, NULL,
+					      &diag),
+			 PS_OK);
+	assert_int_equal(tcp.count, 2);
+	assert_true(portset_has(&tcp, 22) && portset_has(&tcp, 80));
+	assert_int_equal(udp.count, 4);
+	assert_true(portset_has(&udp, 22) && portset_has(&udp, 53) && portset_has(&udp, 162));
+	assert_false(portset_has(&udp, 80));
+	assert_int_equal(portset_parse_protos(&tcp, &udp, "U:53", NULL, NULL, &diag), PS_OK);
+	assert_int_equal(tcp.count, 0);
+	assert_int_equal(portset_parse_protos(&tcp, &udp, "S:53", NULL, NULL, &diag),
+			 PS_ERR_INVALID);
+	assert_int_equal(portset_parse_protos(&tcp, &udp, "U:", NULL, NULL, &diag),
+			 PS_ERR_INVALID);
+	assert_int_equal(portset_parse_protos(&tcp, &udp, "U:53,,T:1", NULL, NULL, &diag),
+			 PS_ERR_INVALID);
+	assert_int_equal(portset_parse_protos(&tcp, &udp, "", NULL, NULL, &diag), PS_ERR_INVALID);
+}
+
 static void test_set_operations(void **state)
 {
 	struct portset a, b;
@@ -216,7 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lists_and_ranges), cmocka_unit_test(test_overlaps_count_once),
 	    cmocka_unit_test(test_errors),	     cmocka_unit_test(test_presets),
-	    cmocka_unit_test(test_set_operations),
+	    cmocka_unit_test(test_set_operations), cmocka_unit_test(test_protos),
 	};
 
 	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);

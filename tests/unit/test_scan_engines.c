@@ -27,7 +27,10 @@ static void test_descriptors(void **state)
 		assert_non_null(e->run);
 		assert_non_null(e->usable);
 	}
-	assert_null(scan_engine_find("udp"));
+	assert_null(scan_engine_find("sctp"));
+	/* UDP is found by name only: the automatic choice is between the TCP engines. */
+	assert_ptr_equal(scan_engine_find("udp"), &scan_udp_engine);
+	assert_true(scan_udp_engine.needs_raw);
 	assert_false(scan_connect_engine.needs_raw);
 	assert_true(scan_syn_engine.needs_raw);
 }

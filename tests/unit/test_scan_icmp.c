@@ -23,6 +23,11 @@
 
 static const struct net_siphash_key key = {.k0 = 0x0706050403020100ull,
 					   .k1 = 0x0f0e0d0c0b0a0908ull};
+static const struct scan_probe_env env = {
+	.key = {.k0 = 0x0706050403020100ull, .k1 = 0x0f0e0d0c0b0a0908ull},
+	.sport_base = 40000,
+	.sport_span = 1,
+};
 
 static struct ps_addr addr(const char *text)
 {
@@ -148,7 +153,7 @@ static size_t icmp_frame(uint8_t *buf, int family, uint8_t type, uint8_t code)
 {
 	struct scan_probe p = syn_probe(family);
 	uint8_t syn[NET_FRAME_MAX], *ip = buf + 14;
-	size_t synlen = scan_tcp_syn_module.make_packet(syn, sizeof(syn), &key, &p);
+	size_t synlen = scan_tcp_syn_module.make_packet(syn, sizeof(syn), &env, &p);
 	size_t iphl = family == AF_INET ? 20 : 40, qlen = iphl + 8, total = iphl + 8 + qlen;
 
 	assert_true(synlen > qlen);
@@ -199,7 +204,7 @@ static void check_syn_path(int family)
 				continue;
 			}
 			assert_int_equal(err, PS_OK);
-			assert_true(scan_tcp_syn_module.validate(&key, &r, &m));
+			assert_true(scan_tcp_syn_module.validate(&env, &r, &m));
 			assert_int_equal(ps_addr_cmp(&m.src, &p.src), 0);
 			assert_int_equal(ps_addr_cmp(&m.dst, &p.dst), 0);
 			assert_int_equal(m.sport, p.sport);
@@ -233,7 +238,7 @@ static void test_syn_path_v6(void **state)
 /* A quote whose sequence is not our cookie (another key, or a forged one) is no answer. */
 static void test_syn_cookie_refused(void **state)
 {
-	const struct net_siphash_key other = {.k0 = 1, .k1 = 2};
+	const struct scan_probe_env other = {.key = {.k0 = 1, .k1 = 2}, .sport_span = 1};
 	struct scan_probe_match m;
 	struct net_reply r;
 	uint8_t frame[256];
@@ -241,11 +246,11 @@ static void test_syn_cookie_refused(void **state)
 
 	(void)state;
 	assert_int_equal(net_parse_frame(frame, len, &r), PS_OK);
-	assert_true(scan_tcp_syn_module.validate(&key, &r, &m));
+	assert_true(scan_tcp_syn_module.validate(&env, &r, &m));
 	assert_false(scan_tcp_syn_module.validate(&other, &r, &m));
 	frame[14 + 28 + 24] ^= 1; /* the quoted sequence number */
 	assert_int_equal(net_parse_frame(frame, len, &r), PS_OK);
-	assert_false(scan_tcp_syn_module.validate(&key, &r, &m));
+	assert_false(scan_tcp_syn_module.validate(&env, &r, &m));
 }
 
 /* TCP answers: SYN-ACK open (and torn down with an RST), RST closed, a bare SYN nothing. */
@@ -273,7 +278,7 @@ static void test_syn_tcp_replies(void **state)
 	(void)state;
 	len = net_build_tcp(frame, sizeof(frame), NULL, NULL, 0, &reply);
 	assert_int_equal(net_parse_ip(frame, len, &r), PS_OK);
-	assert_true(scan_tcp_syn_module.validate(&key, &r, &m));
+	assert_true(scan_tcp_syn_module.validate(&env, &r, &m));
 	assert_true(scan_tcp_syn_module.classify(&r, &st, &reason));
 	assert_int_equal(st, PORT_OPEN);
 	assert_int_equal(reason, REASON_SYN_ACK);
@@ -286,7 +291,7 @@ static void test_syn_tcp_replies(void **state)
 	reply.flags = NET_TCP_RST | NET_TCP_ACK;
 	len = net_build_tcp(frame, sizeof(frame), NULL, NULL, 0, &reply);
 	assert_int_equal(net_parse_ip(frame, len, &r), PS_OK);
-	assert_true(scan_tcp_syn_module.validate(&key, &r, &m));
+	assert_true(scan_tcp_syn_module.validate(&env, &r, &m));
 	assert_true(scan_tcp_syn_module.classify(&r, &st, &reason));
 	assert_int_equal(st, PORT_CLOSED);
 	assert_int_equal(reason, REASON_RESET);
@@ -296,13 +301,13 @@ static void test_syn_tcp_replies(void **state)
 	reply.flags = NET_TCP_SYN;
 	len = net_build_tcp(frame, sizeof(frame), NULL, NULL, 0, &reply);
 	assert_int_equal(net_parse_ip(frame, len, &r), PS_OK);
-	assert_false(scan_tcp_syn_module.validate(&key, &r, &m));
+	assert_false(scan_tcp_syn_module.validate(&env, &r, &m));
 
 	reply.flags = NET_TCP_SYN | NET_TCP_ACK;
 	reply.ack = cookie; /* not ack = seq + 1 */
 	len = net_build_tcp(frame, sizeof(frame), NULL, NULL, 0, &reply);
 	assert_int_equal(net_parse_ip(frame, len, &r), PS_OK);
-	assert_false(scan_tcp_syn_module.validate(&key, &r, &m));
+	assert_false(scan_tcp_syn_module.validate(&env, &r, &m));
 }
 
 int main(void)

@@ -51,17 +51,18 @@ static enum ps_err child_main(void *ctx, const volatile sig_atomic_t *stop,
 
 		if (*stop)
 			return PS_ERR_INTERRUPTED;
-		scan_privsep_emit(out, &rec);
+		scan_privsep_emit(out, &rec, NULL);
 		stats->probes_sent++;
 		sleep_ms(1);
 	}
 	return PS_OK;
 }
 
-static void on_record(void *ctx, const struct scan_privsep_record *rec)
+static void on_record(void *ctx, const struct scan_privsep_record *rec, const void *extra)
 {
 	struct run *r = ctx;
 
+	(void)extra;
 	r->delivered++;
 	r->last_pair = rec->pair;
 }
@@ -129,7 +130,7 @@ static enum ps_err rogue_child(void *ctx, const volatile sig_atomic_t *stop,
 	for (i = 0; i < 5; i++) {
 		struct scan_privsep_record rec = {.pair = i, .state = 1};
 
-		scan_privsep_emit(out, &rec);
+		scan_privsep_emit(out, &rec, NULL);
 	}
 	if (*syscall_kind == 0)
 		(void)socket(AF_INET, SOCK_STREAM, 0);

@@ -1582,8 +1582,13 @@ static void test_row_decode(void **unused)
 	assert_int_equal(s.nports, 0);
 	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 5, "udp", "open|filtered", NULL, &diag),
 			 PS_OK);
-	assert_int_equal(s.ports[0].state, PORT_FILTERED);
+	assert_int_equal(s.ports[0].state, PORT_OPEN_FILTERED);
 	assert_int_equal(s.ports[0].proto, IPPROTO_UDP);
+	/* nmap's other combined state has no state of ours: no answer, filtered. */
+	assert_int_equal(snapshot_add_text(&s, "192.0.2.1", 6, "tcp", "closed|filtered", NULL,
+					   &diag),
+			 PS_OK);
+	assert_int_equal(s.ports[1].state, PORT_FILTERED);
 	snapshot_release(&s);
 }
 
