@@ -564,19 +564,27 @@ static void view_produce(struct view *v)
 		v->phase = 1;
 		return;
 	}
-	if (v->cursor == s->nresults && !s->done) {
+	if (!v->sse) {
+		/* The page shows progress once a second, whatever the pace of the results: each
+		 * write is also how a visitor who left is noticed. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec++;
+		while (!s->done && pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
+			;
+		if (!s->done) {
+			dynbuf_addf(&v->out,
+				    "<p class=\"prog\">%" PRIu32 " of %" PRIu32
+				    " ports probed&hellip;</p>\n",
+				    s->nresults, s->nports);
+			return;
+		}
+	} else if (v->cursor == s->nresults && !s->done) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec++;
 		if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) == ETIMEDOUT) {
 			/* Something to write: a visitor who left makes the write fail. */
-			if (v->sse)
-				dynbuf_addf(&v->out, ": %" PRIu32 "/%" PRIu32 "\n\n", s->nresults,
-					    s->nports);
-			else
-				dynbuf_addf(&v->out,
-					    "<p class=\"prog\">%" PRIu32 " of %" PRIu32
-					    " ports probed&hellip;</p>\n",
-					    s->nresults, s->nports);
+			dynbuf_addf(&v->out, ": %" PRIu32 "/%" PRIu32 "\n\n", s->nresults,
+				    s->nports);
 			return;
 		}
 	}
