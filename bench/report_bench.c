@@ -114,8 +114,11 @@ int main(int argc, char **argv)
 	remove(argv[4]);
 	t0 = ps_now_ns();
 	if (db) {
-		struct store_scan_params p = {
-		    .args = "report_bench", .engine = "syn", .targets = hosts, .start = time(NULL)};
+		struct store_scan_params p = {.args = "report_bench",
+					      .engine = "syn",
+					      .targets = hosts,
+					      .start = time(NULL),
+					      .ports = &ports};
 
 		if (store_open(argv[4], &st, NULL) || store_scan_begin(st, &p, NULL, NULL))
 			return 3;

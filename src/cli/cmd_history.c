@@ -16,6 +16,7 @@
 
 int cli_history_open(const char *path, int create, struct store **out)
 {
+	const char *file;
 	char def[4096];
 	struct ps_diag diag = {{0}};
 	struct stat st;
@@ -33,9 +34,11 @@ int cli_history_open(const char *path, int create, struct store **out)
 			return CLI_EXIT_FAILURE;
 		}
 	}
-	if (!create && path[0] && stat(path, &st)) {
+	/* A server location (postgresql://) has no file to look for: store_open says why. */
+	file = store_location_file(path);
+	if (!create && file && file[0] && stat(file, &st)) {
 		cli_error("no history yet: %s does not exist (scans record there unless --no-db)",
-			  path);
+			  file);
 		return CLI_EXIT_USAGE;
 	}
 	err = store_open(path, out, &diag);

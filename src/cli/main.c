@@ -17,6 +17,8 @@ static const struct cli_command commands[] = {
 	{"local", cmd_local, 0, "which programs listen here and who can reach them"},
 	{"history", cmd_history, 0, "list the scans recorded in the history database"},
 	{"diff", cmd_diff, 0, "compare two scans (history ids or XML files); exit 1 on change"},
+	{"watch", cmd_watch, 0, "watch the listening ports and alert on each change"},
+	{"harden", cmd_harden, 0, "close what should not be open: a table of portsight's own"},
 	{"serve", cmd_serve, CMD_NEEDS_RAW_OR_FALLBACK, "a self-hosted ShieldsUP: a page that scans its visitors"},
 };
 

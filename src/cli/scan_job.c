@@ -214,7 +214,11 @@ int scan_job_run(struct scan_job *job)
 		goto out;
 	}
 	job->summary = result.summary;
-	if (result.summary.interrupted) {
+	if (result.failure) {
+		cli_error("%s; the results above are partial",
+			  ps_diag_text(&result.failure_diag, result.failure));
+		rc = CLI_EXIT_FAILURE;
+	} else if (result.summary.interrupted) {
 		cli_error("interrupted: the results above are partial");
 		rc = CLI_EXIT_INTERRUPTED;
 	}

@@ -24,6 +24,8 @@ struct run_ctx {
 	struct report_tally tally;
 	struct ps_diag port_diag; /* the first delivery error's detail */
 	enum ps_err err;	  /* the first delivery error; later results are dropped */
+	enum ps_err failure;	  /* the engine failed after results came in (run_result) */
+	struct ps_diag failure_diag;
 };
 
 static void on_result(void *vctx, const struct port_result *res)
@@ -102,6 +104,14 @@ static enum ps_err run_engine(struct run_ctx *rc, const struct scan_engine *engi
 	rc->tally.sum.interrupted = stop_requested(rc) || err == PS_ERR_INTERRUPTED;
 	if (err == PS_ERR_INTERRUPTED)
 		err = PS_OK;
+	/* What was found before the engine broke down is kept, marked partial. */
+	if (err && !rc->err && rc->tally.sum.ports_scanned) {
+		rc->failure = err;
+		if (diag)
+			rc->failure_diag = *diag;
+		rc->tally.sum.interrupted = 1;
+		err = PS_OK;
+	}
 	if (!err && rc->err) {
 		err = rc->err;
 		if (diag)
@@ -205,6 +215,8 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 		result->summary = rc->tally.sum;
 		result->stats = stats;
 		result->engine = engine;
+		result->failure = rc->failure;
+		result->failure_diag = rc->failure_diag;
 	}
 out:
 	run_service_release(&rc->service);

@@ -43,6 +43,11 @@ struct run_result {
 	struct report_summary summary;
 	struct scan_stats stats;
 	const struct scan_engine *engine;
+	/* The engine failed after results came in (its packet reader stopped by the sandbox,
+	 * say): the sinks ended with what was found, summary.interrupted set, and this says
+	 * why. PS_OK otherwise. */
+	enum ps_err failure;
+	struct ps_diag failure_diag;
 };
 
 /*

@@ -13,12 +13,16 @@ static enum ps_err history_begin(struct run_sink *sink, const struct run_info *i
 				 struct ps_diag *diag)
 {
 	struct run_history_sink *hs = sink->state;
+	char identity[STORE_IDENTITY_LEN + 1];
 	struct store_scan_params p = {
 	    .args = info->meta.args,
 	    .engine = info->meta.engine,
 	    .ports_spec = info->meta.ports_spec,
 	    .targets = info->meta.targets,
 	    .start = info->meta.start,
+	    .ports = info->meta.ports,
+	    /* Which earlier scans diff compares this one with: the job's, not what answered. */
+	    .identity = info->targets && info->meta.ports ? identity : NULL,
 	};
 	const char *path = hs->path;
 	struct ps_diag local = {{0}};
@@ -26,6 +30,8 @@ static enum ps_err history_begin(struct run_sink *sink, const struct run_info *i
 	enum ps_err err;
 
 	hs->events = info->events;
+	if (p.identity && (err = store_scan_identity(info->targets, info->meta.ports, identity)))
+		return err;
 	/* --db FILE must work; the default database is a convenience that must not stop a scan. */
 	if (!path) {
 		if (store_default_path(def, sizeof(def)) || store_make_parents(def)) {
@@ -108,6 +114,7 @@ static void history_abort(struct run_sink *sink)
 {
 	struct run_history_sink *hs = sink->state;
 
+	store_scan_abort(hs->st);
 	store_close(hs->st);
 	hs->st = NULL;
 }

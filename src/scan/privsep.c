@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net/priv.h"
+#include "net/sandbox.h"
 
 #define END_OF_RESULTS UINT64_MAX
 #define STOP_POLL_MS 50
@@ -49,9 +50,72 @@ static void *stop_watch_main(void *arg)
 	return NULL;
 }
 
+/* write() all of it; async-signal-safe (the SIGSYS handler uses it too). */
+static void write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void out_flush(struct scan_privsep_out *out)
+{
+	size_t len = out->len;
+
+	write_all(out->fd, out->buf, len);
+	out->len = 0;
+}
+
 void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec)
 {
-	fwrite(rec, sizeof(*rec), 1, out->pipe);
+	if (out->len + sizeof(*rec) > sizeof(out->buf))
+		out_flush(out);
+	memcpy(out->buf + out->len, rec, sizeof(*rec));
+	out->len += sizeof(*rec); /* only now: a trap sends complete records only */
+}
+
+/*
+ * The sandbox traps a forbidden system call with SIGSYS (SCMP_ACT_TRAP). The handler sends the
+ * records found so far and an end record that says what happened, then ends the child: a
+ * hostile packet costs the rest of the scan, never what was already found. A signal handler
+ * reaches only statics; this one is the child's own, set after the fork. Records are emitted
+ * by one thread, so the buffer is never half-written when another thread traps.
+ */
+static struct scan_privsep_out *trap_out;
+
+static void on_sigsys(int sig, siginfo_t *info, void *uctx)
+{
+	static const char what[] = "the packet reader made a system call its sandbox forbids "
+				   "(number ";
+	struct privsep_end end;
+	char num[12];
+	int n = info->si_syscall, k = 0, i;
+
+	(void)sig;
+	(void)uctx;
+	memset(&end, 0, sizeof(end));
+	end.marker.pair = END_OF_RESULTS;
+	end.err = PS_ERR_PERMISSION;
+	do
+		num[k++] = (char)('0' + n % 10);
+	while ((n /= 10) && k < (int)sizeof(num));
+	memcpy(end.msg, what, sizeof(what) - 1);
+	for (i = 0; i < k; i++)
+		end.msg[sizeof(what) - 1 + i] = num[k - 1 - i];
+	memcpy(end.msg + sizeof(what) - 1 + k, ") and was stopped; the results before are kept",
+	       sizeof(") and was stopped; the results before are kept"));
+	if (trap_out) {
+		write_all(trap_out->fd, trap_out->buf, trap_out->len);
+		write_all(trap_out->fd, (const uint8_t *)&end, sizeof(end));
+	}
+	_exit(0);
 }
 
 /* The watcher runs with every signal blocked: they are the scanning thread's to take. */
@@ -83,20 +147,30 @@ static void run_child(int fd, int stop_fd, scan_privsep_child_fn child, void *ch
 	signal(SIGINT, SIG_IGN);
 	/* An orphaned scanner must not go on sending. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	out.pipe = fdopen(fd, "w");
-	if (!out.pipe)
-		_exit(1);
+	out.fd = fd;
+	out.len = 0;
 	err = stop_watch_start(&watch) ? PS_OK
 				       : ps_fail(&diag, PS_ERR_SYSTEM, "stop watcher: no thread");
 	if (!err)
 		err = net_priv_drop(&diag);
+	if (!err) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_sigsys;
+		sa.sa_flags = SA_SIGINFO;
+		trap_out = &out;
+		sigaction(SIGSYS, &sa, NULL);
+		err = net_sandbox_enter(&diag);
+	}
 	if (!err)
 		err = child(child_ctx, &watch.stop, &out, &end.stats, &diag);
 	end.marker.pair = END_OF_RESULTS;
 	end.err = (int32_t)err;
 	memcpy(end.msg, diag.msg, sizeof(end.msg));
-	fwrite(&end, sizeof(end), 1, out.pipe);
-	fclose(out.pipe);
+	out_flush(&out);
+	write_all(out.fd, (const uint8_t *)&end, sizeof(end));
+	close(out.fd);
 	/* No atexit handlers or buffers of the parent's: they are the parent's to flush. */
 	_exit(0);
 }
@@ -204,6 +278,10 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	free(buf);
+	if (!have_end && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		return ps_fail(diag, PS_ERR_SYSTEM,
+			       "the packet reader made a system call its sandbox forbids and was "
+			       "stopped; the results it sent before are kept");
 	if (!have_end)
 		return ps_fail(diag, PS_ERR_SYSTEM, "the scanning process ended early (status %d)",
 			       status);

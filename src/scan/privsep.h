@@ -27,9 +27,13 @@ struct scan_privsep_record {
 	uint8_t tries;
 };
 
-/* The child's side: where records go. */
+/* The child's side: where records go (buffered here, written to the pipe a batch at a time;
+ * what is buffered when the sandbox stops the child is still sent). */
+#define SCAN_PRIVSEP_OUT_BUF 4096
 struct scan_privsep_out {
-	FILE *pipe;
+	int fd;
+	volatile size_t len; /* complete records in buf */
+	uint8_t buf[SCAN_PRIVSEP_OUT_BUF];
 };
 
 void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec);

@@ -224,12 +224,17 @@ enum ps_err snapshot_diff(struct snapshot *old_snap, struct snapshot *new_snap, 
 		const struct snap_port *np = j < new_snap->nports ? &new_snap->ports[j] : NULL;
 		int c = !op ? 1 : !np ? -1 : port_key_cmp(op, np);
 
-		if (c < 0)
+		if (c < 0) {
 			np = NULL, i++;
-		else if (c > 0)
+			if (new_snap->absent_unscanned)
+				continue;
+		} else if (c > 0) {
 			op = NULL, j++;
-		else
+			if (old_snap->absent_unscanned)
+				continue;
+		} else {
 			i++, j++;
+		}
 		err = classify(old_snap, new_snap, op, np, fn, ctx, changes);
 	}
 	return err;

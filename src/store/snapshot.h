@@ -40,6 +40,12 @@ struct snapshot {
 	size_t nservices;
 	size_t services_cap;
 	char label[256]; /* "scan 12 (2026-11-26 07:00)", "old.xml" */
+	/*
+	 * 1: every port the scan covered is listed, so one that is not was never scanned (an
+	 * interrupted scan) and diff does not compare it. 0 (XML files): a port not listed may
+	 * have been scanned and folded away (nmap's extraports).
+	 */
+	uint8_t absent_unscanned;
 };
 
 void snapshot_init(struct snapshot *s);
@@ -75,7 +81,10 @@ struct diff_change {
 typedef enum ps_err (*diff_fn)(void *ctx, const struct diff_change *c);
 
 const char *diff_kind_name(enum diff_kind kind);
-/* Sorts both snapshots and calls fn for every change in address, protocol, port order. */
+/*
+ * Sorts both snapshots and calls fn for every change in address, protocol, port order. A port
+ * one side never scanned (absent_unscanned) is no change.
+ */
 enum ps_err snapshot_diff(struct snapshot *old_snap, struct snapshot *new_snap, diff_fn fn,
 			  void *ctx, size_t *changes);
 

@@ -114,6 +114,7 @@ expect_setup 2 'notdb: file is not a database' scan -p 80 --db "$tmp/notdb" 192.
 expect_setup 2 'is a directory' scan -p 80 --db "$tmp/dir" 192.0.2.1
 # SQLite takes "" as a temporary database: the scan ran and its history vanished.
 expect_setup 2 'history database: empty file name' scan -p 80 --db '' 192.0.2.1
+expect_setup 3 'PostgreSQL .* is not supported by this build' scan -p 80 --db postgresql://db.example/portsight 192.0.2.1
 expect 2 'bad --show "junk"' scan --show junk -p 80 192.0.2.1
 expect 2 'cannot read .*dir: Is a directory' scan -p 80 -iL "$tmp/dir"
 expect 2 'cannot open .*missing' scan -p 80 --exclude-file "$tmp/missing" 192.0.2.1
@@ -185,6 +186,9 @@ expect 2 'notdb: file is not a database' history --db "$tmp/notdb"
 expect 2 'dir is a directory' history --db "$tmp/dir"
 expect 2 'missing does not exist' history --db "$tmp/missing"
 expect 2 'history database: empty file name' history --db ''
+expect 2 'missing does not exist' history --db "sqlite:$tmp/missing"
+expect 3 'PostgreSQL .* is not supported by this build' history --db postgresql://db.example/portsight
+expect 2 'unknown kind of location' diff --db mysql://db.example/portsight 1 2
 expect 2 "unknown or incomplete option '--format'" history --format yaml
 expect 2 "unknown or incomplete option '--bogus'" history --bogus
 expect 2 "unknown or incomplete option '-n'" history -n

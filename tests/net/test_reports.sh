@@ -3,8 +3,9 @@
 # 2 silently dropped, 1 rejected with ICMP admin-prohibited. One scan writes every format at
 # once; each is read back by an independent parser (python3 json/xml.etree/csv, xmllint with
 # nmap's DTD, nmap's own ndiff against nmap -sT of the same lab, headless Chromium for HTML)
-# and compared with the truth. Then diff's exit codes across a changed lab, and a scan killed
-# with SIGKILL must leave a database that SQLite calls intact and that history reads.
+# and compared with the truth. Then diff's exit codes across a changed lab, a scan killed
+# with SIGKILL must leave a database that SQLite calls intact and that history reads, and an
+# interrupted scan is compared only on the ports it reached.
 # usage: test_reports.sh PORTSIGHT LAB_LISTEN   (root; env LAB_DIR = tests/net)
 set -u
 PORTSIGHT=$1
@@ -330,7 +331,7 @@ ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT --max-retries 5 --min-rtt-timeout 5
 SCAN=$!
 # Kill it once results are being committed (or after 10 s), mid-batch.
 for _ in $(seq 100); do
-	python3 -c 'import sqlite3, sys; sys.exit(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM results").fetchone()[0] < 200)' "$KDB" 2>/dev/null && break
+	python3 -c 'import sqlite3, sys; sys.exit(sqlite3.connect(sys.argv[1]).execute("SELECT coalesce(max(recorded), 0) FROM scans").fetchone()[0] < 200)' "$KDB" 2>/dev/null && break
 	sleep 0.1
 done
 sleep 0.3
@@ -339,10 +340,38 @@ kill -9 "$SCAN"
 wait "$SCAN" 2>/dev/null
 lab_check "killed scan: SQLite integrity_check" "ok" \
 	"$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' "$KDB")"
-ROWS=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM results").fetchone()[0])' "$KDB")
+# Results are runs per host (schema 3): what the committed checkpoints recorded.
+ROWS=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT coalesce(max(recorded), 0) FROM scans WHERE EXISTS (SELECT 1 FROM hosts)").fetchone()[0])' "$KDB")
 lab_check "killed scan: committed batches are there" yes "$([ "$ROWS" -gt 0 ] && echo yes || echo "no ($ROWS)")"
 "$PORTSIGHT" history --db "$KDB" >"$W/history-killed.out"
 lab_check "history reads the killed scan's database" 0 $?
 lab_check "history shows it incomplete with its results" "incomplete $ROWS" \
 	"$(awk 'NR == 2 {print $11, $7}' "$W/history-killed.out")"
+
+# --- an interrupted scan compares only what it reached: Ctrl-C in the middle of the same job
+# as a finished scan, then diff of the pair is "no changes" (it used to list every port the
+# interrupted scan never reached as closed).
+PDB=$W/partial.db
+lab_s "$PORTSIGHT" scan -sT --max-retries 0 --max-rtt-timeout 300 --max-inflight 512 \
+	-p 1-31000 --db "$PDB" "$TARGET" >/dev/null 2>&1
+lab_check "full scan of 1-31000 exits 0" 0 $?
+lab_guard "$LAB_S" || exit 1 # the background job must be the scanner itself, to signal it
+ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT --max-retries 5 --min-rtt-timeout 2000 \
+	--max-inflight 256 -p 1-31000 --db "$PDB" "$TARGET" >/dev/null 2>&1 &
+SCAN=$!
+for _ in $(seq 100); do
+	python3 -c 'import sqlite3, sys; sys.exit(sqlite3.connect(sys.argv[1]).execute("SELECT coalesce(max(recorded), 0) FROM scans WHERE id = 2").fetchone()[0] < 200)' "$PDB" 2>/dev/null && break
+	sleep 0.1
+done
+kill -INT "$SCAN"
+wait "$SCAN"
+lab_check "interrupted scan exits 130" 130 $?
+lab_check "history: the second scan is interrupted, the first done" "interrupted done" \
+	"$("$PORTSIGHT" history --db "$PDB" | awk 'NR > 1 {print $11}' | paste -sd' ')"
+REACHED=$("$PORTSIGHT" history --db "$PDB" | awk 'NR == 2 {print $7}')
+lab_check "interrupted scan recorded part of the ports" yes \
+	"$([ "$REACHED" -gt 0 ] && [ "$REACHED" -lt 31000 ] && echo yes || echo "no ($REACHED)")"
+"$PORTSIGHT" diff --db "$PDB" >"$W/diff-partial.out"
+lab_check "diff full vs interrupted of an unchanged lab: exit 0" 0 $?
+lab_check "diff full vs interrupted: No changes." "No changes." "$(tail -n 1 "$W/diff-partial.out")"
 lab_done

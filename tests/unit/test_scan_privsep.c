@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -112,11 +114,57 @@ static void test_stop_before_start(void **state)
 	assert_true(a.delivered < 1000);
 }
 
+/* A child that finds 5 things, then (as a parser taken over by a packet would) asks for a
+ * new socket and an exec. */
+static enum ps_err rogue_child(void *ctx, const volatile sig_atomic_t *stop,
+			       struct scan_privsep_out *out, struct scan_stats *stats,
+			       struct ps_diag *diag)
+{
+	const int *syscall_kind = ctx;
+	unsigned i;
+
+	(void)stop;
+	(void)stats;
+	(void)diag;
+	for (i = 0; i < 5; i++) {
+		struct scan_privsep_record rec = {.pair = i, .state = 1};
+
+		scan_privsep_emit(out, &rec);
+	}
+	if (*syscall_kind == 0)
+		(void)socket(AF_INET, SOCK_STREAM, 0);
+	else
+		execl("/bin/true", "true", (char *)NULL);
+	return PS_OK; /* not reached: the sandbox stops the child first */
+}
+
+/* The sandbox stops only the child, with a clear error, and what it found arrives. */
+static void test_sandbox_keeps_results(void **state)
+{
+	int kinds[] = {0, 1};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct run r = {0};
+		struct scan_stats stats = {0};
+
+		r.err = scan_privsep_run(rogue_child, &kinds[k], NULL, on_record, &r, NULL, &stats,
+					 &r.diag);
+		assert_int_equal(r.err, PS_ERR_PERMISSION);
+		assert_non_null(strstr(r.diag.msg, "system call its sandbox forbids"));
+		assert_non_null(strstr(r.diag.msg, "results before are kept"));
+		assert_int_equal(r.delivered, 5);
+		assert_int_equal(r.last_pair, 4);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_two_runs_one_stopped),
 	    cmocka_unit_test(test_stop_before_start),
+	    cmocka_unit_test(test_sandbox_keeps_results),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

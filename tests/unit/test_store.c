@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* History store: migrations, a recording round trip, a killed recording, diff logic, XML. */
+/*
+ * History store: migrations (from schema 1 and 2, with the old SQL as fixtures), four
+ * processes creating one file, bad files, a recording round trip, a killed recording, partial
+ * scans in diff, the job identity, the port-run codec, diff logic, XML.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/target.h"
+#include "store/hoststates.h"
 #include "store/snapshot.h"
 #include "store/store.h"
 
@@ -71,18 +80,33 @@ static void test_migrate_empty_file(void **unused)
 	(void)unused;
 	assert_int_equal(store_open(path, &st, NULL), PS_OK);
 	assert_int_equal(store_schema(st), STORE_SCHEMA_VERSION);
+	assert_string_equal(store_backend_name(st), "sqlite");
 	store_close(st);
 	assert_int_equal(query_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	/* The columns and index of migration 2 exist. */
-	assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_table_info('results')"
+	/* The tables of schema 3, and no row-per-port table. */
+	assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+					 " AND name IN ('scans', 'hosts', 'ports')"),
+			 3);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master"
+					 " WHERE name = 'results'"),
+			 0);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_table_info('ports')"
 					 " WHERE name LIKE 'svc_%'"),
 			 6);
 	assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 					 " AND name = 'scans_by_targets'"),
 			 1);
-	/* Opening again is a no-op. */
+	/* Opening again is a no-op; "sqlite:PATH" is the same file. */
 	assert_int_equal(store_open(path, &st, NULL), PS_OK);
 	store_close(st);
+	{
+		char url[512];
+
+		snprintf(url, sizeof(url), "sqlite:%s", path);
+		assert_int_equal(store_open(url, &st, NULL), PS_OK);
+		assert_int_equal(store_schema(st), STORE_SCHEMA_VERSION);
+		store_close(st);
+	}
 	rm_db(path);
 }
 
@@ -109,7 +133,7 @@ static void test_migrate_from_v1(void **unused)
 		       " VALUES (7, '192.0.2.9', 'tcp', 443, 'open');"
 		       "PRAGMA user_version = 1;");
 	assert_int_equal(store_open(path, &st, NULL), PS_OK);
-	assert_int_equal(store_schema(st), 2);
+	assert_int_equal(store_schema(st), STORE_SCHEMA_VERSION);
 	snapshot_init(&snap);
 	assert_int_equal(store_load_scan(st, 7, &snap, NULL), PS_OK);
 	assert_int_equal(snap.nports, 1);
@@ -121,30 +145,186 @@ static void test_migrate_from_v1(void **unused)
 	rm_db(path);
 }
 
-static void test_refuses_newer_and_garbage(void **unused)
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Every bad state is one error with a reason, never a crash and never a store. */
+static void expect_open_fails(const char *location, enum ps_err want, const char *words)
+{
+	struct ps_diag diag = {{0}};
+	struct store *st = (struct store *)&diag; /* must be reset to NULL */
+
+	assert_int_equal(store_open(location, &st, &diag), want);
+	assert_null(st);
+	if (!strstr(diag.msg, words))
+		fail_msg("'%s': '%s' lacks '%s'", location, diag.msg, words);
+}
+
+static void test_refuses_bad_databases(void **unused)
 {
 	char *path = tmp_db();
-	struct ps_diag diag = {{0}};
-	struct store *st = NULL;
-	FILE *f;
 
 	(void)unused;
 	exec_sql(path, "PRAGMA user_version = 99;");
-	assert_int_equal(store_open(path, &st, &diag), PS_ERR_UNSUPPORTED);
-	assert_null(st);
-	assert_non_null(strstr(diag.msg, "99"));
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("this is not a database, it is a text file with enough bytes to look like one....."
-	      "................................................................................",
-	      f);
-	fclose(f);
-	assert_int_equal(store_open(path, &st, &diag), PS_ERR_INVALID);
-	assert_null(st);
+	expect_open_fails(path, PS_ERR_UNSUPPORTED, "99");
+	write_file(path, "this is not a database, it is a text file with enough bytes to look like "
+			 "one..........................................................................."
+			 "........................");
+	expect_open_fails(path, PS_ERR_INVALID, "not a database");
+	/* Someone else's SQLite file with a table called scans: refused, and left alone. */
+	unlink(path);
+	exec_sql(path, "CREATE TABLE scans (x TEXT); INSERT INTO scans VALUES ('theirs');");
+	expect_open_fails(path, PS_ERR_INVALID, "not a portsight history");
+	assert_int_equal(query_int(path, "SELECT count(*) FROM scans"), 1);
+	assert_int_equal(query_int(path, "PRAGMA user_version"), 0);
+	/* ... also when it claims our schema version. */
+	exec_sql(path, "PRAGMA user_version = 3;");
+	expect_open_fails(path, PS_ERR_INVALID, "not a portsight history");
+	expect_open_fails("", PS_ERR_INVALID, "empty file name");
+	expect_open_fails("postgresql://db.example/history", PS_ERR_UNSUPPORTED, "PostgreSQL");
+	expect_open_fails("postgres://db.example/history", PS_ERR_UNSUPPORTED, "PostgreSQL");
+	expect_open_fails("mysql://db.example/history", PS_ERR_INVALID, "unknown kind");
+	expect_open_fails("sqlite:", PS_ERR_INVALID, "empty file name");
+	expect_open_fails("/tmp", PS_ERR_INVALID, "is a directory");
+	expect_open_fails("/nonexistent-dir/history.db", PS_ERR_INVALID, "unable to open");
 	rm_db(path);
 }
 
-/* Result i of the synthetic scan: hosts 192.0.2.1-4, ports 1.., open every 97th. */
+/*
+ * A file the process may read but not write: history reads it, a scan is refused with one
+ * line. Root writes through file modes, so as root the file sits on a read-only mount of its
+ * own (a private mount namespace in a child).
+ */
+static void read_only_checks(const char *dir, const char *path)
+{
+	struct store_scan_params params = {.args = "ro", .targets = 1};
+	struct ps_diag diag = {{0}};
+	struct store *st = NULL;
+
+	(void)dir;
+	if (store_open(path, &st, &diag)) {
+		/* Reading a WAL file needs its -shm: a clear error is the other acceptable end. */
+		if (!strstr(diag.msg, "read")) {
+			fprintf(stderr, "read-only open: %s\n", diag.msg);
+			_exit(10);
+		}
+		_exit(0);
+	}
+	if (store_list_scans(st, 0, NULL, NULL, NULL) != PS_OK)
+		_exit(11);
+	if (store_scan_begin(st, &params, NULL, &diag) != PS_ERR_PERMISSION ||
+	    !strstr(diag.msg, "read-only"))
+		_exit(12);
+	store_close(st);
+	_exit(0);
+}
+
+static void test_read_only_database(void **unused)
+{
+	char dir[] = "/tmp/ps_test_ro_XXXXXX", path[256];
+	struct store *st;
+	pid_t pid;
+	int status;
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/history.db", dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (geteuid() == 0) {
+			if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+			    mount("tmpfs", dir, "tmpfs", 0, "size=4m"))
+				_exit(20);
+		}
+		if (store_open(path, &st, NULL))
+			_exit(21);
+		store_close(st);
+		if (geteuid() == 0) {
+			if (mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=4m"))
+				_exit(22);
+		} else if (chmod(path, 0444) || chmod(dir, 0555)) {
+			_exit(23);
+		}
+		read_only_checks(dir, path);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	chmod(dir, 0755);
+	snprintf(path, sizeof(path), "%s/history.db", dir);
+	unlink(path);
+	strcat(path, "-wal");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/history.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Four processes creating one new file at once: each opens, records and ends a scan. */
+static void test_concurrent_create(void **unused)
+{
+	char dir[] = "/tmp/ps_test_conc_XXXXXX", path[256];
+	int go[2], i, status;
+	pid_t pids[4];
+	char byte;
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/history.db", dir);
+	assert_int_equal(pipe(go), 0);
+	for (i = 0; i < 4; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct store_scan_params params = {.args = "concurrent", .targets = 1};
+			struct store_scan_totals totals = {0};
+			struct port_result res = {.port = 22, .proto = IPPROTO_TCP};
+			struct ps_diag diag = {{0}};
+			struct store *st;
+
+			close(go[1]);
+			/* Everyone waits for the pipe to close, then all start at once. */
+			if (read(go[0], &byte, 1) != 0)
+				_exit(9);
+			if (store_open(path, &st, &diag)) {
+				fprintf(stderr, "child %d: %s\n", i, diag.msg);
+				_exit(1);
+			}
+			ps_addr_parse("192.0.2.1", &res.addr);
+			if (store_scan_begin(st, &params, NULL, &diag) ||
+			    store_scan_port(st, &res, &diag) || store_scan_end(st, &totals, &diag)) {
+				fprintf(stderr, "child %d: %s\n", i, diag.msg);
+				_exit(2);
+			}
+			store_close(st);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(query_int(path, "SELECT count(*) FROM scans WHERE finished IS NOT NULL"),
+			 4);
+	assert_int_equal(query_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	rm_db(strdup(path));
+	rmdir(dir);
+}
+
+/*
+ * Result i of the synthetic scan: hosts 192.0.2.1-4, ports 1.., open every 97th, a third
+ * filtered (half of them with an ICMP answer), the rest closed.
+ */
 static void synth(unsigned i, struct port_result *res, struct service_info *svc)
 {
 	char addr[32];
@@ -157,6 +337,7 @@ static void synth(unsigned i, struct port_result *res, struct service_info *svc)
 	res->state = i % 97 == 0 ? PORT_OPEN : i % 3 ? PORT_CLOSED : PORT_FILTERED;
 	res->reason = res->state == PORT_OPEN	  ? REASON_SYN_ACK
 		      : res->state == PORT_CLOSED ? REASON_CONN_REFUSED
+		      : i % 2			  ? REASON_ICMP_ADMIN_PROHIBITED
 						  : REASON_NO_RESPONSE;
 	res->hostname = "lab'; DROP TABLE scans; --";
 	if (res->state == PORT_OPEN) {
@@ -194,20 +375,24 @@ static enum ps_err collect_rows(void *ctx, const struct store_scan_row *row)
 static void test_round_trip(void **unused)
 {
 	char *path = tmp_db();
+	struct portset ports;
 	struct store_scan_params params = {.args = "portsight scan -p 1-5000 192.0.2.1-4",
 					   .engine = "connect",
 					   .ports_spec = "1-5000",
 					   .targets = 4,
-					   .start = 1700000000};
+					   .start = 1700000000,
+					   .ports = &ports};
 	struct store_scan_totals totals = {
 	    .hosts_up = 4, .ports_scanned = ROUND_TRIP_N, .elapsed_s = 2.5};
 	struct list_ctx lc = {0};
 	struct snapshot snap;
 	struct store *st;
 	int64_t id = 0;
-	unsigned i, open = 0;
+	unsigned i, open = 0, listed = 0;
 
 	(void)unused;
+	portset_clear(&ports);
+	portset_add_range(&ports, 1, ROUND_TRIP_N / 4);
 	assert_int_equal(store_open(path, &st, NULL), PS_OK);
 	assert_int_equal(store_scan_begin(st, &params, &id, NULL), PS_OK);
 	assert_true(id > 0);
@@ -217,6 +402,7 @@ static void test_round_trip(void **unused)
 
 		synth(i, &res, &svc);
 		open += res.state == PORT_OPEN;
+		listed += res.state == PORT_OPEN || res.reason == REASON_ICMP_ADMIN_PROHIBITED;
 		assert_int_equal(store_scan_port(st, &res, NULL), PS_OK);
 	}
 	totals.open = open;
@@ -254,9 +440,16 @@ static void test_round_trip(void **unused)
 			assert_null(svc);
 		}
 	}
+	assert_int_equal(snap.absent_unscanned, 1);
 	snapshot_release(&snap);
 	store_close(st);
 	assert_int_equal(query_int(path, "SELECT count(*) FROM scans"), 1);
+	/* Compact: a row per host, and rows only for open and ICMP-answered ports. */
+	assert_int_equal(query_int(path, "SELECT count(*) FROM hosts"), 4);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM ports"), listed);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM ports WHERE state = 'filtered'"
+					 " AND reason = 'icmp-admin-prohibited'"),
+			 listed - open);
 	rm_db(path);
 }
 
@@ -265,8 +458,9 @@ static void test_killed_recording(void **unused)
 {
 	char *path = tmp_db();
 	struct list_ctx lc = {0};
+	struct snapshot snap;
 	struct store *st;
-	long long rows;
+	size_t i;
 	pid_t pid;
 	int status;
 
@@ -276,17 +470,19 @@ static void test_killed_recording(void **unused)
 	if (pid == 0) {
 		struct store_scan_params params = {
 		    .args = "killed", .engine = "connect", .targets = 4, .start = 1};
-		unsigned i;
+		unsigned n;
 
 		if (store_open(path, &st, NULL) || store_scan_begin(st, &params, NULL, NULL))
 			_exit(2);
-		for (i = 0; i < 10000; i++) {
+		for (n = 0; n < 10000; n++) {
 			struct port_result res;
 			struct service_info svc;
 
-			synth(i, &res, &svc);
+			synth(n, &res, &svc);
 			if (store_scan_port(st, &res, NULL))
 				_exit(3);
+			if (n == 5999 && store_scan_commit(st, NULL))
+				_exit(4);
 		}
 		_exit(0); /* no commit, no close: as if killed */
 	}
@@ -295,14 +491,28 @@ static void test_killed_recording(void **unused)
 	assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_integrity_check"
 					 " WHERE integrity_check = 'ok'"),
 			 1);
-	rows = query_int(path, "SELECT count(*) FROM results");
-	/* Whole batches only: 8192 rows, or time-based batches, never the uncommitted tail. */
-	assert_true(rows < 10000);
 	assert_int_equal(store_open(path, &st, NULL), PS_OK);
 	assert_int_equal(store_list_scans(st, 0, collect_rows, &lc, NULL), PS_OK);
 	assert_int_equal(lc.rows, 1);
 	assert_false(lc.first_finished);
-	assert_int_equal(lc.first.results, rows);
+	/* Whole checkpoints only: the explicit one at 6000, maybe a timed one, never the tail. */
+	assert_true(lc.first.results >= 6000 && lc.first.results < 10000);
+	/* What history counts is what diff gets back, every port as it was written. */
+	snapshot_init(&snap);
+	assert_int_equal(store_load_scan(st, lc.first.id, &snap, NULL), PS_OK);
+	assert_int_equal(snap.nports, lc.first.results);
+	assert_non_null(strstr(snap.label, "partial"));
+	for (i = 0; i < snap.nports; i++) {
+		const struct snap_port *p = &snap.ports[i];
+		unsigned idx = (unsigned)(p->port - 1) * 4 + (p->addr.bytes[3] - 1);
+		struct port_result want;
+		struct service_info wsvc;
+
+		assert_true(idx < lc.first.results);
+		synth(idx, &want, &wsvc);
+		assert_int_equal(p->state, want.state);
+	}
+	snapshot_release(&snap);
 	store_close(st);
 	rm_db(path);
 }
@@ -350,6 +560,665 @@ static void test_last_pair_same_targets(void **unused)
 	(void)b;
 	(void)d;
 	store_close(st);
+	rm_db(path);
+}
+
+/* A growing text of every change, for comparing whole diffs. */
+struct change_text {
+	char *buf;
+	size_t len;
+	size_t n;
+};
+
+static enum ps_err text_change(void *ctx, const struct diff_change *c)
+{
+	struct change_text *t = ctx;
+	const struct snap_port *p = c->new_port ? c->new_port : c->old_port;
+	char addr[PS_ADDR_STRLEN], line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s %s %u %s>%s %s>%s\n", diff_kind_name(c->kind),
+		     ps_addr_format(&p->addr, addr, sizeof(addr)), p->port,
+		     c->old_port ? port_state_name(c->old_port->state) : "-",
+		     c->new_port ? port_state_name(c->new_port->state) : "-",
+		     c->old_service ? c->old_service->version : "-",
+		     c->new_service ? c->new_service->version : "-");
+	t->buf = realloc(t->buf, t->len + (size_t)n + 1);
+	assert_non_null(t->buf);
+	memcpy(t->buf + t->len, line, (size_t)n + 1);
+	t->len += (size_t)n;
+	t->n++;
+	return PS_OK;
+}
+
+static void diff_text(struct snapshot *o, struct snapshot *n, struct change_text *t)
+{
+	size_t changes = 0;
+
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(snapshot_diff(o, n, text_change, t, &changes), PS_OK);
+	assert_int_equal(changes, t->n);
+	if (!t->buf)
+		t->buf = strdup("");
+}
+
+static void diff_ids(struct store *st, int64_t a, int64_t b, struct change_text *t)
+{
+	struct snapshot o, n;
+
+	snapshot_init(&o);
+	snapshot_init(&n);
+	assert_int_equal(store_load_scan(st, a, &o, NULL), PS_OK);
+	assert_int_equal(store_load_scan(st, b, &n, NULL), PS_OK);
+	diff_text(&o, &n, t);
+	snapshot_release(&o);
+	snapshot_release(&n);
+}
+
+static void identity_of(const char *targets, const char *ports, char out[STORE_IDENTITY_LEN + 1])
+{
+	struct target_list list;
+	struct portset set;
+
+	target_list_init(&list);
+	assert_int_equal(target_list_add_text(&list, targets, strlen(targets), NULL, NULL, NULL),
+			 PS_OK);
+	assert_int_equal(target_list_finish(&list, NULL, 1u << 20, NULL), PS_OK);
+	assert_int_equal(portset_parse(&set, ports, NULL, NULL, NULL), PS_OK);
+	assert_int_equal(store_scan_identity(&list, &set, out), PS_OK);
+	assert_int_equal(strlen(out), STORE_IDENTITY_LEN);
+	target_list_release(&list);
+}
+
+static void test_identity_from_job(void **unused)
+{
+	char a[STORE_IDENTITY_LEN + 1], b[STORE_IDENTITY_LEN + 1];
+
+	(void)unused;
+	identity_of("192.0.2.0/31 2001:db8::1", "22,80", a);
+	identity_of("2001:db8::1, 192.0.2.1 192.0.2.0", "80,22,22", b);
+	assert_string_equal(a, b);
+	identity_of("192.0.2.0-192.0.2.1,2001:db8::1-1", "22,80", b);
+	assert_string_equal(a, b);
+	identity_of("192.0.2.0/31 2001:db8::1", "22,81", b);
+	assert_string_not_equal(a, b);
+	identity_of("192.0.2.0/31 2001:db8::2", "22,80", b);
+	assert_string_not_equal(a, b);
+	identity_of("192.0.2.0/30", "22,80", b);
+	assert_string_not_equal(a, b);
+	/* Ranges of ports are their ports: 20-22 is 20,21,22. */
+	identity_of("192.0.2.7", "20-22", a);
+	identity_of("192.0.2.7", "22,21,20", b);
+	assert_string_equal(a, b);
+	identity_of("192.0.2.7", "20-23", b);
+	assert_string_not_equal(a, b);
+}
+
+/* Records one scan: results[i] = "PORT:STATE[:REASON[:VERSION]]" for addr. */
+static int64_t record_job(struct store *st, const char *identity, const struct portset *ports,
+			  const char *addr, const char *const *results, int interrupted)
+{
+	struct store_scan_params params = {
+	    .args = addr, .engine = "syn", .targets = 1, .ports = ports, .identity = identity};
+	struct store_scan_totals totals = {.interrupted = interrupted};
+	int64_t id = 0;
+	size_t i;
+
+	assert_int_equal(store_scan_begin(st, &params, &id, NULL), PS_OK);
+	for (i = 0; results[i]; i++) {
+		struct port_result res = {.proto = IPPROTO_TCP};
+		struct service_info svc = {.confidence = SERVICE_MATCHED};
+		char state[32] = "", reason[32] = "", version[32] = "";
+		unsigned port;
+		int n = sscanf(results[i], "%u:%31[^:]:%31[^:]:%31s", &port, state, reason, version);
+		int k;
+
+		assert_true(n >= 2);
+		assert_int_equal(ps_addr_parse(addr, &res.addr), PS_OK);
+		res.port = (uint16_t)port;
+		for (k = 0; k < PORT_STATE_COUNT; k++)
+			if (!strcmp(state, port_state_name(k)))
+				res.state = (uint8_t)k;
+		res.reason = REASON_NO_RESPONSE;
+		for (k = 0; n >= 3 && k < REASON_COUNT; k++)
+			if (!strcmp(reason, port_reason_name(k)))
+				res.reason = (uint8_t)k;
+		if (n == 4) {
+			snprintf(svc.name, sizeof(svc.name), "ssh");
+			snprintf(svc.version, sizeof(svc.version), "%s", version);
+			res.service = &svc;
+		}
+		assert_int_equal(store_scan_port(st, &res, NULL), PS_OK);
+	}
+	assert_int_equal(store_scan_end(st, &totals, NULL), PS_OK);
+	return id;
+}
+
+/* Every kind of change diff reports survives the compact store exactly. */
+static void test_store_diff_exact(void **unused)
+{
+	static const char *const before[] = {
+	    "1:closed:reset", "2:closed:reset", "3:open:syn-ack:1.0", "4:open:syn-ack",
+	    "5:closed:reset", "6:filtered:no-response", "7:filtered:icmp-admin-prohibited",
+	    "8:filtered:no-response", NULL};
+	static const char *const after[] = {
+	    "1:open:syn-ack", "2:filtered:no-response", "3:open:syn-ack:2.0",
+	    "4:filtered:icmp-admin-prohibited", "5:closed:reset", "6:closed:reset",
+	    "7:filtered:no-response", "8:filtered:no-response", NULL};
+	char *path = tmp_db(), id[STORE_IDENTITY_LEN + 1];
+	struct change_text t;
+	struct portset ports;
+	struct store *st;
+	int64_t a, b, old_id = 0, new_id = 0;
+
+	(void)unused;
+	identity_of("192.0.2.9", "1-8", id);
+	assert_int_equal(portset_parse(&ports, "1-8", NULL, NULL, NULL), PS_OK);
+	assert_int_equal(store_open(path, &st, NULL), PS_OK);
+	a = record_job(st, id, &ports, "192.0.2.9", before, 0);
+	b = record_job(st, id, &ports, "192.0.2.9", after, 0);
+	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_OK);
+	assert_int_equal(old_id, a);
+	assert_int_equal(new_id, b);
+	diff_ids(st, a, b, &t);
+	assert_string_equal(t.buf, "opened 192.0.2.9 1 closed>open ->-\n"
+				   "state 192.0.2.9 2 closed>filtered ->-\n"
+				   "service 192.0.2.9 3 open>open 1.0>2.0\n"
+				   "closed 192.0.2.9 4 open>filtered ->-\n"
+				   "state 192.0.2.9 6 filtered>closed ->-\n");
+	free(t.buf);
+	store_close(st);
+	rm_db(path);
+}
+
+/*
+ * An interrupted scan covers only the ports it reached: diff compares those and nothing else
+ * (a scan stopped at 3% used to show every port it never reached as a change).
+ */
+static void test_partial_scan_diff(void **unused)
+{
+	char *path = tmp_db(), id[STORE_IDENTITY_LEN + 1];
+	static const char *const none[] = {NULL};
+	const char *full[1001], *part[31];
+	char bufs[1000][32];
+	struct list_ctx lc = {0};
+	struct change_text t;
+	struct portset ports;
+	struct store *st;
+	int64_t a, b, old_id = 0, new_id = 0;
+	unsigned i;
+
+	(void)unused;
+	for (i = 0; i < 1000; i++) {
+		snprintf(bufs[i], sizeof(bufs[i]), "%u:%s", i + 1,
+			 i + 1 == 22 || i + 1 == 80 ? "open:syn-ack" : "closed:reset");
+		full[i] = bufs[i];
+	}
+	full[1000] = NULL;
+	for (i = 0; i < 30; i++)
+		part[i] = full[i];
+	part[22] = "23:open:syn-ack"; /* the one change within what was reached */
+	part[30] = NULL;
+	identity_of("192.0.2.9", "1-1000", id);
+	assert_int_equal(portset_parse(&ports, "1-1000", NULL, NULL, NULL), PS_OK);
+	assert_int_equal(store_open(path, &st, NULL), PS_OK);
+	a = record_job(st, id, &ports, "192.0.2.9", full, 0);
+	b = record_job(st, id, &ports, "192.0.2.9", part, 1);
+	assert_int_equal(store_list_scans(st, 1, collect_rows, &lc, NULL), PS_OK);
+	assert_int_equal(lc.first.results, 30);
+	assert_true(lc.first.interrupted);
+	/* The job's identity pairs them although b reached 30 ports of 1000. */
+	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_OK);
+	assert_int_equal(old_id, a);
+	assert_int_equal(new_id, b);
+	diff_ids(st, a, b, &t);
+	assert_string_equal(t.buf, "opened 192.0.2.9 23 closed>open ->-\n");
+	free(t.buf);
+	diff_ids(st, b, a, &t);
+	assert_string_equal(t.buf, "closed 192.0.2.9 23 open>closed ->-\n");
+	free(t.buf);
+	/* A scan that reached nothing has nothing to compare. */
+	b = record_job(st, id, &ports, "192.0.2.9", none, 1);
+	diff_ids(st, a, b, &t);
+	assert_int_equal(t.n, 0);
+	free(t.buf);
+	store_close(st);
+	rm_db(path);
+}
+
+/* Records addr's ports lo..hi as code ("s" silent, "c" closed, "o" open) with hostname. */
+static void put_range(struct store *st, const char *addr, const char *hostname, unsigned lo,
+		      unsigned hi, char code)
+{
+	unsigned p;
+
+	for (p = lo; p <= hi; p++) {
+		struct port_result res = {.proto = IPPROTO_TCP, .port = (uint16_t)p,
+					  .hostname = hostname};
+
+		assert_int_equal(ps_addr_parse(addr, &res.addr), PS_OK);
+		res.state = code == 'o' ? PORT_OPEN : code == 'c' ? PORT_CLOSED : PORT_FILTERED;
+		res.reason = code == 'o'   ? REASON_SYN_ACK
+			     : code == 'c' ? REASON_RESET
+					   : REASON_NO_RESPONSE;
+		assert_int_equal(store_scan_port(st, &res, NULL), PS_OK);
+	}
+}
+
+/*
+ * Hosts silent on every port go into one address list per scan instead of a row each; they
+ * load back as every port filtered, and a host that answers later is a change.
+ */
+static void test_dark_hosts(void **unused)
+{
+	char *path = tmp_db(), id[STORE_IDENTITY_LEN + 1];
+	struct store_scan_params params = {.args = "dark", .targets = 6};
+	struct store_scan_totals totals = {0};
+	struct change_text t;
+	struct snapshot snap;
+	struct portset ports;
+	struct store *st;
+	int64_t a, b;
+	int round;
+
+	(void)unused;
+	identity_of("192.0.2.1-4 2001:db8::5-6", "1-40", id);
+	assert_int_equal(portset_parse(&ports, "1-40", NULL, NULL, NULL), PS_OK);
+	params.ports = &ports;
+	params.identity = id;
+	assert_int_equal(store_open(path, &st, NULL), PS_OK);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(store_scan_begin(st, &params, round ? &b : &a, NULL), PS_OK);
+		put_range(st, "192.0.2.1", NULL, 1, 40, 's');	   /* dark */
+		put_range(st, "192.0.2.3", NULL, 1, 40, 's');	   /* dark */
+		put_range(st, "2001:db8::6", NULL, 1, 40, 's');	   /* dark, IPv6 */
+		put_range(st, "192.0.2.2", "named", 1, 40, 's');   /* named: keeps its row */
+		put_range(st, "192.0.2.4", NULL, 1, 39, round ? 'c' : 's'); /* one port short */
+		put_range(st, "2001:db8::5", NULL, 1, 20, 'c');
+		put_range(st, "2001:db8::5", NULL, 21, 40, 's');
+		if (round) /* 192.0.2.3 answers on 7 now */
+			put_range(st, "192.0.2.3", NULL, 7, 7, 'c');
+		/* A checkpoint in the middle: rows written before the end may turn dark. */
+		assert_int_equal(store_scan_commit(st, NULL), PS_OK);
+		assert_int_equal(store_scan_end(st, &totals, NULL), PS_OK);
+	}
+	/* Round 1: .1, .3 and ::6 dark (two lists: v4, v6); round 2: .1 and ::6. */
+	assert_int_equal(query_int(path, "SELECT count(*) FROM dark_hosts"), 4);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM hosts WHERE scan_id = 1"), 3);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM hosts WHERE scan_id = 2"), 4);
+	snapshot_init(&snap);
+	assert_int_equal(store_load_scan(st, a, &snap, NULL), PS_OK);
+	assert_int_equal(snap.nports, 6 * 40 - 1);
+	snapshot_release(&snap);
+	diff_ids(st, a, b, &t);
+	assert_string_equal(t.buf, "state 192.0.2.3 7 filtered>closed ->-\n"
+				   "state 192.0.2.4 1 filtered>closed ->-\n"
+				   "state 192.0.2.4 2 filtered>closed ->-\n"
+				   "state 192.0.2.4 3 filtered>closed ->-\n"
+				   "state 192.0.2.4 4 filtered>closed ->-\n"
+				   "state 192.0.2.4 5 filtered>closed ->-\n"
+				   "state 192.0.2.4 6 filtered>closed ->-\n"
+				   "state 192.0.2.4 7 filtered>closed ->-\n"
+				   "state 192.0.2.4 8 filtered>closed ->-\n"
+				   "state 192.0.2.4 9 filtered>closed ->-\n"
+				   "state 192.0.2.4 10 filtered>closed ->-\n"
+				   "state 192.0.2.4 11 filtered>closed ->-\n"
+				   "state 192.0.2.4 12 filtered>closed ->-\n"
+				   "state 192.0.2.4 13 filtered>closed ->-\n"
+				   "state 192.0.2.4 14 filtered>closed ->-\n"
+				   "state 192.0.2.4 15 filtered>closed ->-\n"
+				   "state 192.0.2.4 16 filtered>closed ->-\n"
+				   "state 192.0.2.4 17 filtered>closed ->-\n"
+				   "state 192.0.2.4 18 filtered>closed ->-\n"
+				   "state 192.0.2.4 19 filtered>closed ->-\n"
+				   "state 192.0.2.4 20 filtered>closed ->-\n"
+				   "state 192.0.2.4 21 filtered>closed ->-\n"
+				   "state 192.0.2.4 22 filtered>closed ->-\n"
+				   "state 192.0.2.4 23 filtered>closed ->-\n"
+				   "state 192.0.2.4 24 filtered>closed ->-\n"
+				   "state 192.0.2.4 25 filtered>closed ->-\n"
+				   "state 192.0.2.4 26 filtered>closed ->-\n"
+				   "state 192.0.2.4 27 filtered>closed ->-\n"
+				   "state 192.0.2.4 28 filtered>closed ->-\n"
+				   "state 192.0.2.4 29 filtered>closed ->-\n"
+				   "state 192.0.2.4 30 filtered>closed ->-\n"
+				   "state 192.0.2.4 31 filtered>closed ->-\n"
+				   "state 192.0.2.4 32 filtered>closed ->-\n"
+				   "state 192.0.2.4 33 filtered>closed ->-\n"
+				   "state 192.0.2.4 34 filtered>closed ->-\n"
+				   "state 192.0.2.4 35 filtered>closed ->-\n"
+				   "state 192.0.2.4 36 filtered>closed ->-\n"
+				   "state 192.0.2.4 37 filtered>closed ->-\n"
+				   "state 192.0.2.4 38 filtered>closed ->-\n"
+				   "state 192.0.2.4 39 filtered>closed ->-\n");
+	free(t.buf);
+	/* A hand-edited list is an error, not a misreading. */
+	exec_sql(path, "UPDATE dark_hosts SET addrs = x'8080' WHERE family = 4");
+	snapshot_init(&snap);
+	assert_int_equal(store_load_scan(st, a, &snap, NULL), PS_ERR_INVALID);
+	snapshot_release(&snap);
+	store_close(st);
+	rm_db(path);
+}
+
+/* The port-run codec: any codes round-trip, long runs are short, bad blobs are refused. */
+static enum ps_err collect_runs(void *ctx, uint32_t first, uint32_t count,
+				enum hoststates_code code)
+{
+	uint8_t *codes = ctx;
+
+	memset(codes + first, (int)code, count);
+	return PS_OK;
+}
+
+static void test_port_runs(void **unused)
+{
+	static uint8_t want[65535], got[65535], blob[HOSTSTATES_MAX_BLOB(65535)];
+	static const uint8_t truncated[] = {0x85}, zero[] = {0x01}, too_long[] = {0xfd, 0xff, 0x1f};
+	struct hoststates hs;
+	struct portset ports;
+	struct ps_addr addr;
+	struct ps_diag diag = {{0}};
+	uint32_t pos, seed = 12345;
+	size_t len, host;
+
+	(void)unused;
+	portset_clear(&ports);
+	portset_add_range(&ports, 1000, 1999);
+	portset_add(&ports, 65535);
+	assert_int_equal(hoststates_init(&hs, &ports), PS_OK);
+	assert_int_equal(hs.nports, 1001);
+	assert_int_equal(ps_addr_parse("2001:db8::7", &addr), PS_OK);
+	for (pos = 0; pos < hs.nports; pos++) {
+		seed = seed * 1103515245u + 12345u;
+		/* Runs of random length, as real scans have them. */
+		want[pos] = pos && (seed >> 16) % 4 ? want[pos - 1] : (uint8_t)((seed >> 8) % 4);
+		if (want[pos])
+			assert_int_equal(hoststates_set(&hs, &addr, IPPROTO_TCP, NULL,
+							hs.ports[pos], want[pos], &host),
+					 PS_OK);
+	}
+	assert_int_equal(hoststates_set(&hs, &addr, IPPROTO_TCP, NULL, 999, HOSTSTATES_CLOSED,
+					NULL),
+			 PS_ERR_RANGE);
+	assert_int_equal(hs.nhosts, 1);
+	len = hoststates_encode(&hs, 0, blob);
+	memset(got, 0xee, sizeof(got));
+	assert_int_equal(hoststates_decode(blob, len, hs.nports, collect_runs, got, NULL), PS_OK);
+	assert_memory_equal(got, want, hs.nports);
+	/* Decoding against another port count is an error, not a misreading. */
+	assert_int_equal(hoststates_decode(blob, len, hs.nports + 1, collect_runs, got, &diag),
+			 PS_ERR_INVALID);
+	assert_int_equal(hoststates_decode(blob, len, hs.nports - 1, collect_runs, got, &diag),
+			 PS_ERR_INVALID);
+	hoststates_release(&hs);
+
+	/* Every port of a host closed is one run: a few bytes, not 65535 rows. */
+	assert_int_equal(hoststates_init(&hs, NULL), PS_OK);
+	for (pos = 1; pos <= 65535; pos++)
+		assert_int_equal(hoststates_set(&hs, &addr, IPPROTO_TCP, NULL, (uint16_t)pos,
+						HOSTSTATES_CLOSED, NULL),
+				 PS_OK);
+	assert_int_equal(hs.covered, 65535);
+	len = hoststates_encode(&hs, 0, blob);
+	assert_true(len <= 3);
+	assert_int_equal(hoststates_decode(blob, len, 65535, collect_runs, got, NULL), PS_OK);
+	hoststates_release(&hs);
+	assert_int_equal(hoststates_decode(truncated, 1, 10, collect_runs, got, &diag),
+			 PS_ERR_INVALID);
+	assert_int_equal(hoststates_decode(zero, 1, 10, collect_runs, got, &diag), PS_ERR_INVALID);
+	assert_int_equal(hoststates_decode(too_long, 3, 65535, collect_runs, got, &diag),
+			 PS_ERR_INVALID);
+}
+
+/* A hand-edited history: a bad row is an error from load, never a crash. */
+static void test_corrupt_rows(void **unused)
+{
+	static const char *const scan[] = {"1:open:syn-ack", "2:closed:reset", NULL};
+	char *path = tmp_db();
+	struct ps_diag diag = {{0}};
+	struct snapshot snap;
+	struct portset ports;
+	struct store *st;
+	int64_t id;
+	static const char *const edits[] = {
+	    "UPDATE hosts SET states = x'ff'",
+	    "UPDATE hosts SET states = x'05'", /* one port of two */
+	    "UPDATE hosts SET addr = x'0102'",
+	    "UPDATE hosts SET family = 5",
+	    "UPDATE ports SET state = 'ajar'",
+	    "UPDATE ports SET port = 70000",
+	    "UPDATE ports SET addr = x''",
+	    "UPDATE scans SET port_set = x'000100'",
+	    "UPDATE scans SET port_set = x'00050001'",
+	};
+	size_t i;
+
+	(void)unused;
+	assert_int_equal(portset_parse(&ports, "1-2", NULL, NULL, NULL), PS_OK);
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		assert_int_equal(store_open(path, &st, NULL), PS_OK);
+		id = record_job(st, NULL, &ports, "192.0.2.9", scan, 0);
+		store_close(st);
+		exec_sql(path, edits[i]);
+		assert_int_equal(store_open(path, &st, NULL), PS_OK);
+		snapshot_init(&snap);
+		if (store_load_scan(st, id, &snap, &diag) != PS_ERR_INVALID)
+			fail_msg("'%s' was not refused", edits[i]);
+		assert_non_null(strstr(diag.msg, "history"));
+		snapshot_release(&snap);
+		store_close(st);
+		exec_sql(path, "DELETE FROM ports; DELETE FROM hosts; DELETE FROM scans;");
+	}
+	rm_db(path);
+}
+
+/*
+ * Schema 2 exactly as portsight wrote it (the SQL of its migrations 1 and 2), for the
+ * migration test. Never edit: it is what users' files hold.
+ */
+static const char schema_v2_sql[] =
+    "CREATE TABLE scans ("
+    " id INTEGER PRIMARY KEY,"
+    " started INTEGER NOT NULL,"
+    " finished INTEGER,"
+    " args TEXT, engine TEXT, ports_spec TEXT,"
+    " targets INTEGER NOT NULL DEFAULT 0,"
+    " targets_key TEXT,"
+    " hosts_up INTEGER, ports_scanned INTEGER,"
+    " open INTEGER, closed INTEGER, filtered INTEGER,"
+    " elapsed REAL, interrupted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE results ("
+    " scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
+    " addr TEXT NOT NULL, proto TEXT NOT NULL, port INTEGER NOT NULL,"
+    " hostname TEXT, state TEXT NOT NULL, reason TEXT,"
+    " ttl INTEGER, rtt_us INTEGER, tries INTEGER);"
+    "CREATE INDEX results_by_scan ON results (scan_id);"
+    "ALTER TABLE results ADD COLUMN svc_name TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_product TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_version TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_info TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_confidence TEXT;"
+    "ALTER TABLE results ADD COLUMN svc_flags INTEGER;"
+    "CREATE INDEX scans_by_targets ON scans (targets_key, id);"
+    "PRAGMA user_version = 2;";
+
+#define V2_PORTS 200
+#define V2_ROWS	 (4 * V2_PORTS)
+
+/* Row i of old scan `scan`: 192.0.2.1-3 and 2001:db8::5 on ports 1-200, scan 2 changed. */
+static void v2_row(int scan, unsigned i, char *addr, int *port, const char **state,
+		   const char **reason, const char **version)
+{
+	unsigned host = i % 4;
+
+	*port = (int)(1 + i / 4);
+	if (host < 3)
+		sprintf(addr, "192.0.2.%u", 1 + host);
+	else
+		strcpy(addr, "2001:db8::5");
+	*version = NULL;
+	if (*port % 10 == 0) {
+		*state = "open", *reason = "syn-ack";
+		*version = scan == 2 && *port % 20 == 0 ? "2.0" : "1.0";
+	} else if (*port % 7 == 0) {
+		*state = "filtered";
+		*reason = *port % 2 ? "icmp-admin-prohibited" : "no-response";
+	} else {
+		*state = "closed", *reason = "reset";
+	}
+	if (scan != 2 || host != 0)
+		return;
+	if (*port == 33) /* closed -> open */
+		*state = "open", *reason = "syn-ack", *version = NULL;
+	else if (*port == 50) /* open -> filtered, ICMP */
+		*state = "filtered", *reason = "icmp-host-prohibited", *version = NULL;
+	else if (*port == 101) /* closed -> no response */
+		*state = "filtered", *reason = "no-response";
+	else if (*port == 77) /* answered filtered -> closed */
+		*state = "closed", *reason = "reset";
+}
+
+/* Old scan 1 and 2 finished (same targets), 3 killed after 100 rows; snaps get the rows. */
+static void build_v2(const char *path, struct snapshot *snaps)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int scan;
+	unsigned i;
+
+	exec_sql(path, schema_v2_sql);
+	exec_sql(path, "INSERT INTO scans (id, started, finished, args, engine, targets, targets_key,"
+		       " open) VALUES (1, 1000, 1001, 'portsight scan one', 'syn', 4,"
+		       " '0123456789abcdef', 80),"
+		       " (2, 2000, 2001, 'portsight scan two', 'syn', 4, '0123456789abcdef', 80),"
+		       " (3, 3000, NULL, 'portsight scan killed', 'syn', 4, NULL, NULL);");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "INSERT INTO results (scan_id, addr, proto, port,"
+					    " hostname, state, reason, ttl, rtt_us, tries,"
+					    " svc_name, svc_product, svc_version, svc_confidence)"
+					    " VALUES (?, ?, 'tcp', ?, 'lab', ?, ?, 64, 100, 1,"
+					    " ?, ?, ?, 'matched')",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	for (scan = 1; scan <= 3; scan++) {
+		snapshot_init(&snaps[scan - 1]);
+		/* Every port an old scan reached has a row: absent is unscanned there too. */
+		snaps[scan - 1].absent_unscanned = 1;
+		for (i = 0; i < (scan == 3 ? 100u : V2_ROWS); i++) {
+			const char *state, *reason, *version;
+			struct snap_service svc = {.probed = 1};
+			char addr[64];
+			int port;
+
+			v2_row(scan, i, addr, &port, &state, &reason, &version);
+			sqlite3_reset(s);
+			sqlite3_bind_int(s, 1, scan);
+			sqlite3_bind_text(s, 2, addr, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(s, 3, port);
+			sqlite3_bind_text(s, 4, state, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 5, reason, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 6, version ? "http" : NULL, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 7, version ? "srv" : NULL, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 8, version, -1, SQLITE_STATIC);
+			assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+			/* What schema 2's load did with the row. */
+			snprintf(svc.name, sizeof(svc.name), "%s", version ? "http" : "");
+			snprintf(svc.product, sizeof(svc.product), "%s", version ? "srv" : "");
+			snprintf(svc.version, sizeof(svc.version), "%s", version ? version : "");
+			assert_int_equal(snapshot_add_text(&snaps[scan - 1], addr, port, "tcp", state,
+							   &svc, NULL),
+					 PS_OK);
+		}
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static enum ps_err all_rows(void *ctx, const struct store_scan_row *row)
+{
+	struct store_scan_row *rows = ctx;
+
+	assert_true(row->id >= 1 && row->id <= 4);
+	rows[row->id - 1] = *row;
+	rows[row->id - 1].args = NULL; /* lives only in the callback */
+	return PS_OK;
+}
+
+static void test_migrate_from_v2(void **unused)
+{
+	char *path = tmp_db(), id[STORE_IDENTITY_LEN + 1];
+	struct snapshot want[3];
+	struct store_scan_row rows[4];
+	struct change_text t_want, t_got;
+	struct portset ports;
+	struct store *st;
+	int64_t old_id = 0, new_id = 0, next;
+	int scan;
+	unsigned i;
+
+	(void)unused;
+	build_v2(path, want);
+	assert_int_equal(store_open(path, &st, NULL), PS_OK);
+	assert_int_equal(store_schema(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master"
+					 " WHERE name = 'results'"),
+			 0);
+	/* history: the same scans, their rows counted as results, the killed one incomplete. */
+	memset(rows, 0, sizeof(rows));
+	assert_int_equal(store_list_scans(st, 0, all_rows, rows, NULL), PS_OK);
+	assert_int_equal(rows[0].results, V2_ROWS);
+	assert_int_equal(rows[1].results, V2_ROWS);
+	assert_int_equal(rows[2].results, 100);
+	assert_int_equal(rows[0].open, 80);
+	assert_true(rows[0].finished && rows[1].finished && !rows[2].finished);
+	/* Every port as it was, and diff's answers as schema 2 gave them. */
+	for (scan = 1; scan <= 3; scan++) {
+		struct snapshot got;
+
+		snapshot_init(&got);
+		assert_int_equal(store_load_scan(st, scan, &got, NULL), PS_OK);
+		diff_text(&want[scan - 1], &got, &t_got);
+		if (t_got.n)
+			fail_msg("scan %d differs after migration:\n%s", scan, t_got.buf);
+		free(t_got.buf);
+		assert_int_equal(got.nports, want[scan - 1].nports);
+		snapshot_release(&got);
+	}
+	diff_text(&want[0], &want[1], &t_want);
+	diff_ids(st, 1, 2, &t_got);
+	assert_true(t_want.n >= 4 + 10);
+	assert_string_equal(t_got.buf, t_want.buf);
+	assert_non_null(strstr(t_got.buf, "opened 192.0.2.1 33 closed>open"));
+	assert_non_null(strstr(t_got.buf, "closed 192.0.2.1 50 open>filtered"));
+	assert_non_null(strstr(t_got.buf, "state 192.0.2.1 101 closed>filtered"));
+	assert_non_null(strstr(t_got.buf, "service 192.0.2.1 20 open>open 1.0>2.0"));
+	free(t_want.buf);
+	free(t_got.buf);
+	/* The ICMP reason of an answered filtered port is kept, not just its state. */
+	assert_true(query_int(path, "SELECT count(*) FROM ports WHERE reason ="
+				    " 'icmp-admin-prohibited'") > 0);
+	/* The old scans' key became the identity: they pair, and the first scan of the same job
+	 * after the upgrade pairs with the last one before it. */
+	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_OK);
+	assert_int_equal(old_id, 1);
+	assert_int_equal(new_id, 2);
+	identity_of("192.0.2.1-3 2001:db8::5", "1-200", id);
+	assert_int_equal(portset_parse(&ports, "1-200", NULL, NULL, NULL), PS_OK);
+	{
+		static const char *const one[] = {"22:open:syn-ack", NULL};
+
+		next = record_job(st, id, &ports, "192.0.2.1", one, 1);
+	}
+	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_OK);
+	assert_int_equal(old_id, 2);
+	assert_int_equal(new_id, next);
+	store_close(st);
+	for (i = 0; i < 3; i++)
+		snapshot_release(&want[i]);
 	rm_db(path);
 }
 
@@ -536,10 +1405,19 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_migrate_empty_file),
 	    cmocka_unit_test(test_migrate_from_v1),
-	    cmocka_unit_test(test_refuses_newer_and_garbage),
+	    cmocka_unit_test(test_migrate_from_v2),
+	    cmocka_unit_test(test_refuses_bad_databases),
+	    cmocka_unit_test(test_read_only_database),
+	    cmocka_unit_test(test_concurrent_create),
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_killed_recording),
 	    cmocka_unit_test(test_last_pair_same_targets),
+	    cmocka_unit_test(test_identity_from_job),
+	    cmocka_unit_test(test_store_diff_exact),
+	    cmocka_unit_test(test_partial_scan_diff),
+	    cmocka_unit_test(test_dark_hosts),
+	    cmocka_unit_test(test_port_runs),
+	    cmocka_unit_test(test_corrupt_rows),
 	    cmocka_unit_test(test_diff_logic),
 	    cmocka_unit_test(test_row_decode),
 	    cmocka_unit_test(test_nmapxml),

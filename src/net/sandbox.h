@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PS_NET_SANDBOX_H
+#define PS_NET_SANDBOX_H
+
+#include "core/err.h"
+
+/*
+ * Confines the calling process (every thread of it) to what a packet reader needs: reading
+ * and writing descriptors it already holds, sending and receiving on its sockets, waiting,
+ * memory, threads, time. Anything else (opening files, new sockets, exec, ptrace...) raises
+ * SIGSYS (a trap the caller may handle to hand over its results, then exit). Called after net_priv_drop(), before the first byte from the wire is
+ * parsed: a parser bug can then neither gain a capability nor make a system call the reader
+ * never needed. PS_ERR_UNSUPPORTED when the kernel has no seccomp filters.
+ */
+enum ps_err net_sandbox_enter(struct ps_diag *diag);
+
+#endif

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Proof by capture that a scan never leaves its targets: every packet the scanner namespace
+# sends during a run is recorded where it arrives, on the far end of the scanner's only link
+# (lab_guard checks it has no other), and must go
+# to an address the run was asked to scan, minus its exclusions, or be the ARP/NDP that finds a
+# target or the next hop. Runs: connect with exclusions that split a range, SYN over IPv4 and
+# IPv6 (routed ranges, an exclude file), -sV, a hostname with several addresses, and the
+# defaults (history on). Any other packet fails the test and is printed.
+# usage: test_egress.sh PORTSIGHT LAB_LISTEN   (root; env LAB_DIR = tests/net)
+set -u
+PORTSIGHT=$1
+LISTEN=$2
+LAB_PREFIX=psegr$$
+. "${LAB_DIR:-$(dirname "$0")}/lab.sh"
+EGRESS=$LAB_DIR/egress.py
+
+lab_init || exit 1
+W=$(mktemp -d)
+export XDG_STATE_HOME=$W/state # the defaults run writes its own history, nobody else's
+HOSTS_DIR=/etc/netns/$LAB_S
+trap 'rm -rf "$W" "$HOSTS_DIR"; lab_cleanup' EXIT
+# Targets: 192.0.2.2-12 on the link, 198.18.0.0/16 and 2001:db8:1::/64 routed through the target.
+for i in $(seq 3 12); do lab_t ip addr add 192.0.2.$i/24 dev vt; done
+lab_t ip route add local 198.18.0.0/16 dev lo
+lab_s ip route add 198.18.0.0/16 via $LAB_V4_T
+lab_t ip -6 route add local 2001:db8:1::/64 dev lo
+lab_s ip -6 route add 2001:db8:1::/64 via $LAB_V6_T
+lab_spawn "$LAB_T" "$LISTEN" 22 80 443 >/dev/null
+lab_wait_port "$LAB_T" "$LAB_V4_T" 443 || exit 1
+mkdir -p "$HOSTS_DIR"
+printf '192.0.2.3 multi\n192.0.2.7 multi\n' >"$HOSTS_DIR/hosts"
+lab_s ping -c1 -W1 $LAB_V4_T >/dev/null 2>&1 # the neighbour entry of the next hop, before
+sleep 1 # the kernel's own link chatter settles before the first capture
+
+# egress NAME ALLOWED NEXTHOPS EXCLUDED MIN_PACKETS -- SCAN ARGS...: one captured run.
+egress() {
+	local name=$1 allowed=$2 hops=$3 excluded=$4 min=$5 cap pid n
+	shift 6
+	cap=$W/$name.cap
+	lab_spawn "$LAB_T" python3 "$EGRESS" capture "$cap" vt
+	pid=${LAB_PIDS[-1]}
+	for _ in $(seq 50); do [ -e "$cap.ready" ] && break; sleep 0.1; done
+	lab_s "$PORTSIGHT" scan "$@" >"$W/$name.out" 2>"$W/$name.err"
+	lab_check "$name: the scan exits 0" 0 $?
+	sleep 0.3 # the last replies' answers (RSTs) leave too
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null
+	n=$(grep -vc "^stats " "$cap")
+	lab_check "$name: the capture saw the scan (at least $min packets)" yes \
+		"$([ "$n" -ge "$min" ] && echo yes || echo "no ($n)")"
+	python3 "$EGRESS" check "$cap" "$allowed" "$hops" "$excluded" >"$W/$name.check"
+	lab_check "$name: every packet went to a target (or found one)" 0 $?
+	grep VIOLATION "$W/$name.check" | head -5
+}
+
+egress connect 192.0.2.2-192.0.2.12 "" 192.0.2.5,192.0.2.8-192.0.2.9 800 -- \
+	-sT --no-db -p 1-100 192.0.2.2-12 --exclude 192.0.2.5,192.0.2.8-9
+printf '198.18.1.64/26\n198.18.1.200\n' >"$W/exclude"
+egress syn4 198.18.1.0/24 $LAB_V4_T 198.18.1.64/26,198.18.1.200 1000 -- \
+	-sS --no-db -p 20-30 198.18.1.0/24 --exclude-file "$W/exclude"
+egress syn6 2001:db8:1::1-2001:db8:1::40 $LAB_V6_T 2001:db8:1::10-2001:db8:1::1f 200 -- \
+	-sS --no-db -p 20-30 2001:db8:1::1-2001:db8:1::40 --exclude 2001:db8:1::10-2001:db8:1::1f
+egress service $LAB_V4_T "" "" 6 -- -sV --no-db -p 22,80,443 $LAB_V4_T
+egress hostname 192.0.2.3,192.0.2.7 "" "" 4 -- -sT --no-db -p 79-80 multi
+egress defaults $LAB_V4_T "" "" 1000 -- -p 1-1000 $LAB_V4_T
+# The check itself can fail: the last capture, judged as if only 192.0.2.3 had been asked for.
+python3 "$EGRESS" check "$W/defaults.cap" 192.0.2.3 "" "" >"$W/negative.check"
+lab_check "negative control: a scan of 192.0.2.2 judged against 192.0.2.3 is caught" 1 $?
+lab_check "defaults: history recorded (the scan is the one a user gets)" 1 \
+	"$("$PORTSIGHT" history 2>/dev/null | grep -c ' done ')"
+lab_done
