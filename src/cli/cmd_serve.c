@@ -20,29 +20,29 @@
 #define SERVE_PEM_MAX	  (1u << 20)
 
 static const char serve_usage[] =
-	"usage: portsight serve [OPTIONS]\n"
-	"\n"
-	"A self-hosted ShieldsUP: a web page that scans whoever visits it, after they consent,\n"
-	"and nobody else. Run it on a host outside the networks it will check.\n"
-	"\n"
-	"  --listen ADDR:PORT       where to listen (default 127.0.0.1:8080; [::]:PORT, :PORT)\n"
-	"  --trusted-proxy CIDR     believe X-Forwarded-For / Forwarded from this proxy\n"
-	"                           (repeatable; the rightmost hop it does not trust is the\n"
-	"                           visitor)\n"
-	"  --max-scans N            scans at once over all visitors (default 20)\n"
-	"  --quota N                scans per visitor address per hour (default 10)\n"
-	"  --max-rate PPS           probes per second over all scans together (default 20000)\n"
-	"  --max-ports N            the largest test offered (default 65535)\n"
-	"  --client-timeout S       cut off a client idle this long (default 10)\n"
-	"  --max-connections N      connections at once (default 512)\n"
-	"  --per-ip-connections N   connections at once from one address (default 64; 0: no cap)\n"
-	"  --scan-timeout S         a scan's longest run (default 900)\n"
-	"  --engine NAME            connect or syn (default: syn when permitted)\n"
-	"  --tls-cert FILE, --tls-key FILE   serve HTTPS (PEM files)\n"
-	"  --db FILE                record scans in FILE (default: the history database)\n"
-	"  --no-db                  do not record scans\n"
-	"\n"
-	"Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 failure.\n";
+    "usage: portsight serve [OPTIONS]\n"
+    "\n"
+    "A self-hosted ShieldsUP: a web page that scans whoever visits it, after they consent,\n"
+    "and nobody else. Run it on a host outside the networks it will check.\n"
+    "\n"
+    "  --listen ADDR:PORT       where to listen (default 127.0.0.1:8080; [::]:PORT, :PORT)\n"
+    "  --trusted-proxy CIDR     believe X-Forwarded-For / Forwarded from this proxy\n"
+    "                           (repeatable; the rightmost hop it does not trust is the\n"
+    "                           visitor)\n"
+    "  --max-scans N            scans at once over all visitors (default 20)\n"
+    "  --quota N                scans per visitor address per hour (default 10)\n"
+    "  --max-rate PPS           probes per second over all scans together (default 20000)\n"
+    "  --max-ports N            the largest test offered (default 65535)\n"
+    "  --client-timeout S       cut off a client idle this long (default 10)\n"
+    "  --max-connections N      connections at once (default 512)\n"
+    "  --per-ip-connections N   connections at once from one address (default 64; 0: no cap)\n"
+    "  --scan-timeout S         a scan's longest run (default 900)\n"
+    "  --engine NAME            connect or syn (default: syn when permitted)\n"
+    "  --tls-cert FILE, --tls-key FILE   serve HTTPS (PEM files)\n"
+    "  --db FILE                record scans in FILE (default: the history database)\n"
+    "  --no-db                  do not record scans\n"
+    "\n"
+    "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage error, 3 failure.\n";
 
 enum serve_option {
 	OPT_LISTEN = 256,
@@ -63,23 +63,23 @@ enum serve_option {
 };
 
 static const struct option serve_options[] = {
-	{"help", no_argument, NULL, 'h'},
-	{"listen", required_argument, NULL, OPT_LISTEN},
-	{"trusted-proxy", required_argument, NULL, OPT_TRUSTED},
-	{"max-scans", required_argument, NULL, OPT_MAX_SCANS},
-	{"quota", required_argument, NULL, OPT_QUOTA},
-	{"max-rate", required_argument, NULL, OPT_MAX_RATE},
-	{"max-ports", required_argument, NULL, OPT_MAX_PORTS},
-	{"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT},
-	{"max-connections", required_argument, NULL, OPT_MAX_CONNS},
-	{"per-ip-connections", required_argument, NULL, OPT_PER_IP},
-	{"scan-timeout", required_argument, NULL, OPT_SCAN_TIMEOUT},
-	{"engine", required_argument, NULL, OPT_ENGINE},
-	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
-	{"db", required_argument, NULL, OPT_DB},
-	{"no-db", no_argument, NULL, OPT_NO_DB},
-	{NULL, 0, NULL, 0},
+    {"help", no_argument, NULL, 'h'},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"trusted-proxy", required_argument, NULL, OPT_TRUSTED},
+    {"max-scans", required_argument, NULL, OPT_MAX_SCANS},
+    {"quota", required_argument, NULL, OPT_QUOTA},
+    {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+    {"max-ports", required_argument, NULL, OPT_MAX_PORTS},
+    {"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+    {"per-ip-connections", required_argument, NULL, OPT_PER_IP},
+    {"scan-timeout", required_argument, NULL, OPT_SCAN_TIMEOUT},
+    {"engine", required_argument, NULL, OPT_ENGINE},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"db", required_argument, NULL, OPT_DB},
+    {"no-db", no_argument, NULL, OPT_NO_DB},
+    {NULL, 0, NULL, 0},
 };
 
 /* One line per scan or refusal: who, what, when, counts. */
@@ -165,19 +165,21 @@ static enum ps_err parse_options(struct serve_cli *a, int argc, char **argv, boo
 				      diag);
 			break;
 		case OPT_MAX_CONNS:
-			err = parse_u("--max-connections", optarg, 1, 100000, &a->o.max_conns, diag);
+			err =
+			    parse_u("--max-connections", optarg, 1, 100000, &a->o.max_conns, diag);
 			break;
 		case OPT_PER_IP:
 			err = parse_u("--per-ip-connections", optarg, 0, 100000, &a->o.per_ip_conns,
 				      diag);
 			break;
 		case OPT_SCAN_TIMEOUT:
-			err = parse_u("--scan-timeout", optarg, 1, 86400, &a->o.scan_timeout_s, diag);
+			err =
+			    parse_u("--scan-timeout", optarg, 1, 86400, &a->o.scan_timeout_s, diag);
 			break;
 		case OPT_ENGINE:
 			if (strcmp(optarg, "connect") && strcmp(optarg, "syn"))
-				return ps_fail(diag, PS_ERR_INVALID,
-					       "--engine %s: connect or syn", optarg);
+				return ps_fail(diag, PS_ERR_INVALID, "--engine %s: connect or syn",
+					       optarg);
 			a->o.engine = optarg;
 			break;
 		case OPT_TLS_CERT:
@@ -266,8 +268,9 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail(err, &diag);
 		goto out;
 	}
-	fprintf(stderr, "portsight serve: listening on %s (max %u scans, %u per address per hour, "
-			"%" PRIu32 " probes/s)\n",
+	fprintf(stderr,
+		"portsight serve: listening on %s (max %u scans, %u per address per hour, "
+		"%" PRIu32 " probes/s)\n",
 		a.o.listen, a.o.max_scans, a.o.quota, a.o.max_rate);
 	sigwait(&set, &sig);
 	fprintf(stderr, "portsight serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

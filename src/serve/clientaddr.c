@@ -89,7 +89,8 @@ static bool hop_addr(const char *s, size_t n, struct ps_addr *out)
 			return false;
 		/* After "]" only nothing or ":digits". */
 		for (i = (size_t)(close - s) + 1; i < n; i++)
-			if (!(i == (size_t)(close - s) + 1 ? s[i] == ':' : isdigit((unsigned char)s[i])))
+			if (!(i == (size_t)(close - s) + 1 ? s[i] == ':'
+							   : isdigit((unsigned char)s[i])))
 				return false;
 		if ((size_t)(close - s) + 1 < n && (size_t)(close - s) + 2 == n)
 			return false; /* "[..]:" without a port */
@@ -248,8 +249,8 @@ enum ps_err serve_hops_parse(const char *value, size_t len, bool forwarded, stru
 		/* Empty list elements are allowed (RFC 7230 7: "#rule"). */
 		if (n) {
 			if (count == max)
-				return ps_fail(diag, PS_ERR_TOO_LARGE, "more than %zu forwarding hops",
-					       max);
+				return ps_fail(diag, PS_ERR_TOO_LARGE,
+					       "more than %zu forwarding hops", max);
 			if (forwarded) {
 				if (!forwarded_element(item, n, &hops[count]))
 					return ps_fail(diag, PS_ERR_INVALID,

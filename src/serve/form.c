@@ -5,9 +5,8 @@
 #include <string.h>
 
 static const char *const test_names[SERVE_TEST_COUNT] = {
-	[SERVE_TEST_NONE] = "none",	      [SERVE_TEST_COMMON] = "common",
-	[SERVE_TEST_SERVICE] = "service",     [SERVE_TEST_ALL] = "all",
-	[SERVE_TEST_PORT] = "port",	      [SERVE_TEST_TROJANS] = "trojans",
+    [SERVE_TEST_NONE] = "none", [SERVE_TEST_COMMON] = "common", [SERVE_TEST_SERVICE] = "service",
+    [SERVE_TEST_ALL] = "all",	[SERVE_TEST_PORT] = "port",	[SERVE_TEST_TROJANS] = "trojans",
 };
 
 enum serve_test serve_test_parse(const char *name)
@@ -155,7 +154,8 @@ enum ps_err serve_form_parse(const char *body, size_t len, struct serve_form *ou
 
 	memset(out, 0, sizeof(*out));
 	if (len > SERVE_BODY_MAX)
-		return ps_fail(diag, PS_ERR_TOO_LARGE, "request body over %d bytes", SERVE_BODY_MAX);
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "request body over %d bytes",
+			       SERVE_BODY_MAX);
 	while (len) {
 		const char *amp = memchr(body, '&', len), *eq;
 		size_t n = amp ? (size_t)(amp - body) : len, raw, klen, vlen;

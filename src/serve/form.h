@@ -19,9 +19,9 @@ enum serve_test {
 	SERVE_TEST_COUNT
 };
 
-#define SERVE_TOKEN_MAX	 64
-#define SERVE_BODY_MAX	 2048 /* a scan request is a few dozen bytes */
-#define SERVE_FIELD_MAX	 64
+#define SERVE_TOKEN_MAX 64
+#define SERVE_BODY_MAX	2048 /* a scan request is a few dozen bytes */
+#define SERVE_FIELD_MAX 64
 
 /* A POST /scan body, application/x-www-form-urlencoded. */
 struct serve_form {

@@ -23,7 +23,7 @@ enum serve_refusal {
 	SERVE_REFUSE_COUNT
 };
 
-#define SERVE_QUOTA_MAX	    64
+#define SERVE_QUOTA_MAX	     64
 #define SERVE_QUOTA_WINDOW_S 3600
 
 struct serve_limit_entry {

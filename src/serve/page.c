@@ -41,10 +41,9 @@ enum ps_err serve_html_text(struct dynbuf *b, const char *s)
 enum ps_err serve_page_head(struct dynbuf *b, const char *title)
 {
 	enum ps_err err = dynbuf_addf(
-	    b,
-	    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	    "<title>");
+	    b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	       "<title>");
 
 	if (!err)
 		err = serve_html_text(b, title);
@@ -84,9 +83,11 @@ enum ps_err serve_page_consent(struct dynbuf *b, const struct serve_opts *o, con
 		err = dynbuf_addf(
 		    b,
 		    "<h1>Check your ports from the outside</h1>\n"
-		    "<p class=\"notice\">This server, <span class=\"addr\" id=\"server\">%s</span>, "
+		    "<p class=\"notice\">This server, <span class=\"addr\" "
+		    "id=\"server\">%s</span>, "
 		    "will send TCP connection probes (SYN packets, or full connections when it "
-		    "runs without raw sockets) to <span class=\"addr\" id=\"client\">%s</span>: the "
+		    "runs without raw sockets) to <span class=\"addr\" id=\"client\">%s</span>: "
+		    "the "
 		    "address your connection comes from. It probes only the ports of the test you "
 		    "choose, and <strong>nothing is sent until you press Proceed</strong>. It "
 		    "cannot be pointed at any other address.</p>\n"
@@ -112,15 +113,16 @@ enum ps_err serve_page_consent(struct dynbuf *b, const struct serve_opts *o, con
 		err = test_choice(b, "trojans", "Trojan and backdoor ports",
 				  counts[SERVE_TEST_TROJANS], o->max_ports, false);
 	if (!err)
-		err = dynbuf_addf(b, "<label><input type=\"radio\" name=\"test\" value=\"port\"> "
-				     "One port: <input name=\"port\" size=\"6\" inputmode=\"numeric\" "
-				     "pattern=\"[0-9]{1,5}\" aria-label=\"port number\"></label>\n"
-				     "</fieldset>\n<button type=\"submit\">Proceed</button>\n</form>\n"
-				     "<div id=\"live\" hidden></div>\n"
-				     "<h2>Port Authority</h2><form method=\"get\" action=\"/port\">"
-				     "What is a port for? <input name=\"port\" size=\"6\" "
-				     "inputmode=\"numeric\" aria-label=\"port to explain\"> "
-				     "<button type=\"submit\">Explain</button></form>\n");
+		err = dynbuf_addf(b,
+				  "<label><input type=\"radio\" name=\"test\" value=\"port\"> "
+				  "One port: <input name=\"port\" size=\"6\" inputmode=\"numeric\" "
+				  "pattern=\"[0-9]{1,5}\" aria-label=\"port number\"></label>\n"
+				  "</fieldset>\n<button type=\"submit\">Proceed</button>\n</form>\n"
+				  "<div id=\"live\" hidden></div>\n"
+				  "<h2>Port Authority</h2><form method=\"get\" action=\"/port\">"
+				  "What is a port for? <input name=\"port\" size=\"6\" "
+				  "inputmode=\"numeric\" aria-label=\"port to explain\"> "
+				  "<button type=\"submit\">Explain</button></form>\n");
 	if (!err)
 		err = serve_page_foot(b);
 	return err;
@@ -252,10 +254,11 @@ static enum ps_err answered_list(struct dynbuf *b, const struct serve_scan *s)
 		if (c != CELL_OPEN && c != CELL_CLOSED)
 			continue;
 		shown++;
-		err = dynbuf_addf(b,
-				  "<li data-port=\"%" PRIu32 "\" data-state=\"%s\"><span "
-				  "class=\"n\">%" PRIu32 "</span><span class=\"l\">%s</span></li>\n",
-				  p, cell_state[c], p, cell_word[c]);
+		err =
+		    dynbuf_addf(b,
+				"<li data-port=\"%" PRIu32 "\" data-state=\"%s\"><span "
+				"class=\"n\">%" PRIu32 "</span><span class=\"l\">%s</span></li>\n",
+				p, cell_state[c], p, cell_word[c]);
 	}
 	if (!err)
 		err = dynbuf_addf(b, "</ol>\n");
@@ -276,8 +279,8 @@ static enum ps_err open_ports(struct dynbuf *b, const struct kb *kb, const struc
 		if (s->state[p] != CELL_OPEN)
 			continue;
 		e = kb_lookup(kb, (uint16_t)p, IPPROTO_TCP);
-		err = dynbuf_addf(b, "<tr><td><a href=\"/port/%" PRIu32 "\">%" PRIu32 "</a></td><td>",
-				  p, p);
+		err = dynbuf_addf(
+		    b, "<tr><td><a href=\"/port/%" PRIu32 "\">%" PRIu32 "</a></td><td>", p, p);
 		if (!err)
 			err = serve_html_text(b, e ? e->service : "unknown");
 		if (!err)
@@ -332,19 +335,19 @@ enum ps_err serve_page_result(struct dynbuf *b, const struct kb *kb, const struc
 			  verdict_kind_name(v.kind), s->nopen, s->nclosed, s->nstealth,
 			  s->client_text, verdict_kind_name(v.kind), v.text);
 	if (!err && (s->sum.interrupted || s->error[0]))
-		err = dynbuf_addf(b, "<p class=\"notice\">This scan did not finish (%s): the "
-				     "result is partial.</p>\n",
+		err = dynbuf_addf(b,
+				  "<p class=\"notice\">This scan did not finish (%s): the "
+				  "result is partial.</p>\n",
 				  s->error[0] ? "it failed" : "it was stopped");
 	if (!err)
-		err = dynbuf_addf(b,
-				  "<p>Test: %s, %" PRIu32 " port%s probed from %s with the %s "
-				  "engine in %.1f s: <span class=\"sw open\">%" PRIu32
-				  " Open</span> <span class=\"sw closed\">%" PRIu32
-				  " Closed</span> <span class=\"sw stealth\">%" PRIu32
-				  " Stealth</span></p>\n",
-				  serve_test_name(s->test), s->nports, s->nports == 1 ? "" : "s",
-				  s->server_text, s->engine, s->sum.elapsed_s, s->nopen, s->nclosed,
-				  s->nstealth);
+		err = dynbuf_addf(
+		    b,
+		    "<p>Test: %s, %" PRIu32 " port%s probed from %s with the %s "
+		    "engine in %.1f s: <span class=\"sw open\">%" PRIu32
+		    " Open</span> <span class=\"sw closed\">%" PRIu32
+		    " Closed</span> <span class=\"sw stealth\">%" PRIu32 " Stealth</span></p>\n",
+		    serve_test_name(s->test), s->nports, s->nports == 1 ? "" : "s", s->server_text,
+		    s->engine, s->sum.elapsed_s, s->nopen, s->nclosed, s->nstealth);
 	if (!err)
 		err = s->nports <= SERVE_GRID_MAX ? grid(b, s) : answered_list(b, s);
 	if (!err && s->nopen)
@@ -357,12 +360,13 @@ enum ps_err serve_page_result(struct dynbuf *b, const struct kb *kb, const struc
 			err = port_explanation(b, kb, s->port);
 	}
 	if (!err)
-		err = dynbuf_addf(b,
-				  "<p>Download: <a href=\"/scan/%s/report.html\" download>HTML "
-				  "report</a> &middot; <a href=\"/scan/%s/report.jsonl\" "
-				  "download>JSON Lines</a> &middot; <a href=\"/\">another test</a></p>"
-				  "\n</section>\n",
-				  s->id, s->id);
+		err = dynbuf_addf(
+		    b,
+		    "<p>Download: <a href=\"/scan/%s/report.html\" download>HTML "
+		    "report</a> &middot; <a href=\"/scan/%s/report.jsonl\" "
+		    "download>JSON Lines</a> &middot; <a href=\"/\">another test</a></p>"
+		    "\n</section>\n",
+		    s->id, s->id);
 	return err;
 }
 

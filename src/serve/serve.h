@@ -28,10 +28,10 @@ struct serve_log_rec {
 	const char *test;   /* "common", "all", "port"... */
 	const char *ports;  /* the spec scanned */
 	uint32_t nports;
-	const char *engine;		   /* NULL when refused */
-	const struct report_summary *sum;  /* NULL when refused */
-	const char *refused;		   /* NULL, or why: "quota", "busy", "token"... */
-	const char *error;		   /* the run failed: why */
+	const char *engine;		  /* NULL when refused */
+	const struct report_summary *sum; /* NULL when refused */
+	const char *refused;		  /* NULL, or why: "quota", "busy", "token"... */
+	const char *error;		  /* the run failed: why */
 };
 
 struct serve_opts {
@@ -39,16 +39,16 @@ struct serve_opts {
 	const struct serve_cidr *trusted;
 	size_t ntrusted;
 	const struct kb *kb;
-	unsigned max_scans;	  /* at once, over all visitors */
-	unsigned quota;		  /* scans per address per hour */
-	uint32_t max_rate;	  /* probes per second over all scans together */
-	uint32_t max_ports;	  /* the largest test offered */
+	unsigned max_scans;	   /* at once, over all visitors */
+	unsigned quota;		   /* scans per address per hour */
+	uint32_t max_rate;	   /* probes per second over all scans together */
+	uint32_t max_ports;	   /* the largest test offered */
 	unsigned client_timeout_s; /* an idle (slow) client is cut off after this */
-	unsigned max_conns;	  /* connections at once */
-	unsigned per_ip_conns;	  /* connections at once from one peer address (0: no cap) */
-	unsigned scan_timeout_s;  /* a scan's longest run */
-	const char *engine;	  /* NULL: SYN when permitted, else connect */
-	const char *db;		  /* history database; NULL: the default one */
+	unsigned max_conns;	   /* connections at once */
+	unsigned per_ip_conns;	   /* connections at once from one peer address (0: no cap) */
+	unsigned scan_timeout_s;   /* a scan's longest run */
+	const char *engine;	   /* NULL: SYN when permitted, else connect */
+	const char *db;		   /* history database; NULL: the default one */
 	bool no_db;
 	const char *tls_cert; /* PEM text (not a path); both or neither */
 	const char *tls_key;

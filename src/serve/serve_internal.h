@@ -14,8 +14,8 @@
 /* What a grid cell shows; the values are what state[] holds per port. */
 enum serve_cell { CELL_PENDING, CELL_OPEN, CELL_CLOSED, CELL_STEALTH };
 
-#define SERVE_ID_LEN	 32 /* hex digits of a scan id (128 random bits) */
-#define SERVE_GRID_MAX	 1056 /* more ports than this get a list instead of a grid */
+#define SERVE_ID_LEN   32   /* hex digits of a scan id (128 random bits) */
+#define SERVE_GRID_MAX 1056 /* more ports than this get a list instead of a grid */
 
 /* One visitor's scan: written by its run's thread, read by its viewers (lock, cond). */
 struct serve_scan {
@@ -28,7 +28,7 @@ struct serve_scan {
 	char spec[16];
 	struct portset ports;
 	uint32_t nports;
-	uint8_t state[65536]; /* enum serve_cell by port */
+	uint8_t state[65536];  /* enum serve_cell by port */
 	uint16_t order[65536]; /* ports in the order results came */
 	uint32_t nresults, nopen, nclosed, nstealth;
 	time_t started;

@@ -37,7 +37,7 @@ struct serve_metrics {
 
 enum refuse_reason { R_BAD_REQUEST, R_TOKEN, R_TOO_MANY_PORTS, R_ACTIVE, R_QUOTA, R_BUSY, R_BODY };
 static const char *const refuse_names[] = {"bad_request", "token", "too_many_ports", "active",
-					   "quota", "busy", "body_too_large"};
+					   "quota",	  "busy",  "body_too_large"};
 
 struct serve {
 	struct serve_opts o;
@@ -339,7 +339,7 @@ static bool scan_insert(struct serve *srv, struct serve_scan *s)
 static enum ps_err on_result(void *ctx, const struct port_result *res)
 {
 	struct serve_scan *s = ctx;
-	uint8_t cell = res->state == PORT_OPEN		   ? CELL_OPEN
+	uint8_t cell = res->state == PORT_OPEN	   ? CELL_OPEN
 		       : port_result_answered(res) ? CELL_CLOSED
 						   : CELL_STEALTH;
 
@@ -393,8 +393,8 @@ static void *scan_thread(void *arg)
 	FILE *hf = open_memstream(&hbuf, &hlen), *jf = open_memstream(&jbuf, &jlen);
 	struct serve_log_rec rec;
 	enum ps_err err = PS_OK;
-	unsigned show = s->nports <= SERVE_GRID_MAX ? REPORT_SHOW_ALL
-						    : REPORT_SHOW_OPEN | REPORT_SHOW_CLOSED;
+	unsigned show =
+	    s->nports <= SERVE_GRID_MAX ? REPORT_SHOW_ALL : REPORT_SHOW_OPEN | REPORT_SHOW_CLOSED;
 	struct run_job job = {
 	    .kb = srv->o.kb,
 	    .targets = &targets,
@@ -483,9 +483,9 @@ static void *reaper_thread(void *arg)
 			if (!s)
 				continue;
 			pthread_mutex_lock(&s->lock);
-			if (!s->done &&
-			    ((s->live && !s->ever_viewed && now - s->started > SERVE_VIEW_GRACE_S) ||
-			     now - s->started > (time_t)srv->o.scan_timeout_s))
+			if (!s->done && ((s->live && !s->ever_viewed &&
+					  now - s->started > SERVE_VIEW_GRACE_S) ||
+					 now - s->started > (time_t)srv->o.scan_timeout_s))
 				s->stop = 1;
 			pthread_mutex_unlock(&s->lock);
 		}
@@ -507,8 +507,8 @@ struct view {
 	struct serve *srv;
 	struct serve_scan *scan;
 	bool sse;
-	uint32_t cursor; /* results sent */
-	int phase;	 /* 0 intro, 1 results, 2 the final part, 3 end */
+	uint32_t cursor;   /* results sent */
+	int phase;	   /* 0 intro, 1 results, 2 the final part, 3 end */
 	struct dynbuf out; /* text produced but not sent yet */
 	size_t sent;
 };
@@ -543,8 +543,9 @@ static void sse_done(struct view *v)
 
 	verdict_of(s->nopen, s->nclosed, s->nstealth, &vd);
 	dynbuf_addf(&v->out,
-		    "event: done\ndata: {\"verdict\":\"%s\",\"open\":%" PRIu32 ",\"closed\":%" PRIu32
-		    ",\"stealth\":%" PRIu32 ",\"interrupted\":%s,\"result\":\"/scan/%s\"}\n\n",
+		    "event: done\ndata: {\"verdict\":\"%s\",\"open\":%" PRIu32
+		    ",\"closed\":%" PRIu32 ",\"stealth\":%" PRIu32
+		    ",\"interrupted\":%s,\"result\":\"/scan/%s\"}\n\n",
 		    verdict_kind_name(vd.kind), s->nopen, s->nclosed, s->nstealth,
 		    s->sum.interrupted ? "true" : "false", s->id);
 }
@@ -592,7 +593,8 @@ static void view_produce(struct view *v)
 		while (v->cursor < s->nresults && v->out.len < 16384) {
 			uint16_t p = s->order[v->cursor++];
 
-			dynbuf_addf(&v->out, "event: port\ndata: %u %c\n\n", p, letter[s->state[p]]);
+			dynbuf_addf(&v->out, "event: port\ndata: %u %c\n\n", p,
+				    letter[s->state[p]]);
 		}
 	} else if (v->cursor < s->nresults) {
 		v->cursor = s->nresults;
@@ -629,8 +631,8 @@ static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
-static enum MHD_Result send_view(struct serve *srv, struct MHD_Connection *c,
-				 struct serve_scan *s, bool sse)
+static enum MHD_Result send_view(struct serve *srv, struct MHD_Connection *c, struct serve_scan *s,
+				 bool sse)
 {
 	struct view *v = calloc(1, sizeof(*v));
 	struct MHD_Response *r;
@@ -767,8 +769,7 @@ static enum MHD_Result page_scan(struct serve *srv, struct MHD_Connection *c,
 }
 
 /* The JSON the live view starts from: where to listen, and the grid to draw. */
-static enum MHD_Result send_live(struct serve *srv, struct MHD_Connection *c,
-				 struct serve_scan *s)
+static enum MHD_Result send_live(struct serve *srv, struct MHD_Connection *c, struct serve_scan *s)
 {
 	struct dynbuf b;
 	uint32_t p = 0;
@@ -873,8 +874,7 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 	local_of(c, s->server_text, sizeof(s->server_text));
 	s->test = f.test;
 	s->port = f.port;
-	snprintf(s->spec, sizeof(s->spec), "%s",
-		 serve_test_spec(f.test, f.port, msg, sizeof(msg)));
+	snprintf(s->spec, sizeof(s->spec), "%s", serve_test_spec(f.test, f.port, msg, sizeof(msg)));
 	if (f.test == SERVE_TEST_PORT) {
 		portset_clear(&s->ports);
 		portset_add(&s->ports, f.port);
@@ -1114,8 +1114,10 @@ enum ps_err serve_listen_parse(const char *text, struct ps_addr *addr, bool *any
 static enum ps_err load_presets(struct serve *srv, struct ps_diag *diag)
 {
 	static const char *const specs[SERVE_TEST_COUNT] = {
-	    [SERVE_TEST_COMMON] = "common",   [SERVE_TEST_SERVICE] = "service",
-	    [SERVE_TEST_ALL] = "1-65535",     [SERVE_TEST_TROJANS] = "trojans",
+	    [SERVE_TEST_COMMON] = "common",
+	    [SERVE_TEST_SERVICE] = "service",
+	    [SERVE_TEST_ALL] = "1-65535",
+	    [SERVE_TEST_TROJANS] = "trojans",
 	};
 	int t;
 	enum ps_err err;
@@ -1166,7 +1168,8 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 	}
 	err = serve_limits_init(&srv->limits, srv->o.max_scans, srv->o.quota, 4096);
 	if (err) {
-		err = ps_fail(diag, err, "serve: quota must be 1-%d scans an hour", SERVE_QUOTA_MAX);
+		err =
+		    ps_fail(diag, err, "serve: quota must be 1-%d scans an hour", SERVE_QUOTA_MAX);
 		goto fail;
 	}
 	err = load_presets(srv, diag);
@@ -1199,9 +1202,8 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 	srv->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_LIMIT, opts->max_conns,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_conns,
-	    MHD_OPTION_CONNECTION_TIMEOUT, opts->client_timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_HEADER_POOL,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+	    opts->client_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_HEADER_POOL,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_done, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_quiet,
 	    srv, opts->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, opts->tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, opts->tls_key, MHD_OPTION_END);

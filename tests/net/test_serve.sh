@@ -63,6 +63,16 @@ LAB_PIDS+=($!)
 ip netns exec $S "$PS" serve --listen :8081 --max-scans 1 --quota 2 --max-rate 40 \
 	--max-ports 1056 --no-db 2>"$W/b.log" &
 LAB_PIDS+=($!)
+# A third, over HTTPS (a throwaway self-signed certificate).
+TLS=0
+if command -v openssl >/dev/null &&
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=192.0.2.1 -addext subjectAltName=IP:192.0.2.1 -days 1 \
+		-keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1; then
+	TLS=1
+	ip netns exec $S "$PS" serve --listen :8443 --tls-cert "$W/cert.pem" --tls-key "$W/key.pem" \
+		--no-db 2>"$W/tls.log" &
+	LAB_PIDS+=($!)
+fi
 lab_wait_port $V1 192.0.2.1 8080 || exit 1
 lab_wait_port $V1 192.0.2.1 8081 || exit 1
 
@@ -253,6 +263,17 @@ lab_check "refusals logged" 1 "$(grep -c "refused client=$CLS test=port reason=q
 lab_check "scans recorded in the history" "1" \
 	"$("$PS" history --db "$W/serve.db" | grep -c "common test for $CLS\|$CLS.*common" | head -1 | sed 's/^[1-9][0-9]*$/1/')"
 lab_check "/healthz" ok "$(vcurl $V1 192.0.2.1:8080 /healthz)"
+if [ $TLS = 1 ]; then
+	lab_wait_port $V1 192.0.2.1 8443 || exit 1
+	lab_check "--tls-cert: the consent page over HTTPS names the visitor" "192.0.2.2" \
+		"$(lab_in $V1 curl -s --cacert "$W/cert.pem" https://192.0.2.1:8443/ |
+			grep -o 'id="client">[^<]*' | sed 's/.*>//')"
+	lab_check "--tls-cert: the session cookie is Secure" 1 \
+		"$(lab_in $V1 curl -s -D - -o /dev/null --cacert "$W/cert.pem" https://192.0.2.1:8443/ |
+			grep -ci '^set-cookie: psid=.*; Secure')"
+else
+	echo "SKIP (LOUD) - openssl could not make a certificate: HTTPS not checked"
+fi
 lab_check "/metrics counts the refusals" 1 \
 	"$(vcurl $V1 192.0.2.1:8080 /metrics | grep -c '^portsight_serve_refusals_total{reason="token"} 2$')"
 

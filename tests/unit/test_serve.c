@@ -17,16 +17,15 @@
 #include "serve/form.h"
 #include "serve/limits.h"
 
-static struct ps_addr A(const char *text)
-{
+static struct ps_addr A(const char *text) {
 	struct ps_addr a;
 
 	assert_int_equal(ps_addr_parse(text, &a), PS_OK);
 	return a;
 }
 
-static const char *who(const char *peer, const char *trusted, const char *fwd, const char *xff,
-		       enum ps_err *err)
+static const char *
+who(const char *peer, const char *trusted, const char *fwd, const char *xff, enum ps_err *err)
 {
 	static char buf[PS_ADDR_STRLEN];
 	struct serve_cidr cidr[2];
@@ -92,9 +91,9 @@ static void test_client_trusted(void **state)
 	assert_string_equal(who("192.0.2.14", "192.0.2.14", NULL, "198.18.0.9", &err),
 			    "198.18.0.9");
 	/* Rightmost untrusted: what the visitor wrote on the left does not count. */
-	assert_string_equal(who("192.0.2.14", "192.0.2.0/24", NULL,
-				"203.0.113.66, 198.18.0.9, 192.0.2.20", &err),
-			    "198.18.0.9");
+	assert_string_equal(
+	    who("192.0.2.14", "192.0.2.0/24", NULL, "203.0.113.66, 198.18.0.9, 192.0.2.20", &err),
+	    "198.18.0.9");
 	assert_string_equal(who("192.0.2.14", "192.0.2.14", NULL, " 198.18.0.9:4711 ", &err),
 			    "198.18.0.9");
 	assert_string_equal(who("192.0.2.14", "192.0.2.14", NULL, "[2001:db8::7]:80", &err),
@@ -106,9 +105,9 @@ static void test_client_trusted(void **state)
 				"for=203.0.113.1, for=\"[2001:db8::9]:4711\";proto=https",
 				"198.18.0.1", &err),
 			    "2001:db8::9");
-	assert_string_equal(who("192.0.2.14", "192.0.2.14", "For=198.18.0.5;by=192.0.2.14", NULL,
-				&err),
-			    "198.18.0.5");
+	assert_string_equal(
+	    who("192.0.2.14", "192.0.2.14", "For=198.18.0.5;by=192.0.2.14", NULL, &err),
+	    "198.18.0.5");
 	/* A trusted proxy with no header: the peer itself. All hops trusted: the farthest. */
 	assert_string_equal(who("192.0.2.14", "192.0.2.14", NULL, NULL, &err), "192.0.2.14");
 	assert_string_equal(who("192.0.2.14", "192.0.2.0/24", NULL, "192.0.2.9", &err),
@@ -267,10 +266,10 @@ static void test_limits_table_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cidr),	    cmocka_unit_test(test_client_untrusted),
-	    cmocka_unit_test(test_client_trusted),  cmocka_unit_test(test_hops_limits),
-	    cmocka_unit_test(test_form),	    cmocka_unit_test(test_tests),
-	    cmocka_unit_test(test_limits),	    cmocka_unit_test(test_limits_table_full),
+	    cmocka_unit_test(test_cidr),	   cmocka_unit_test(test_client_untrusted),
+	    cmocka_unit_test(test_client_trusted), cmocka_unit_test(test_hops_limits),
+	    cmocka_unit_test(test_form),	   cmocka_unit_test(test_tests),
+	    cmocka_unit_test(test_limits),	   cmocka_unit_test(test_limits_table_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
