@@ -43,7 +43,9 @@ struct serve {
 	struct serve_opts o;
 	struct serve_cidr *trusted;
 	struct MHD_Daemon *mhd;
-	struct net_siphash_key key; /* session tokens */
+	struct net_siphash_key key;	    /* session tokens */
+	struct net_siphash_key session_key; /* session ids: a keyed counter, no system call */
+	_Atomic uint64_t sessions;
 	struct serve_limits limits;
 	uint32_t counts[SERVE_TEST_COUNT]; /* ports per test */
 	struct portset presets[SERVE_TEST_COUNT];
@@ -149,11 +151,26 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const
 	return ret;
 }
 
+/* Sends the page in b, handing its memory to libmicrohttpd (no copy); b is left empty. */
 static enum MHD_Result send_page(struct MHD_Connection *c, unsigned status, struct dynbuf *b,
 				 const char *cookie)
 {
-	return send_buf(c, status, "text/html; charset=utf-8", b->data ? b->data : "", b->len,
-			MHD_RESPMEM_MUST_COPY, cookie);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!b->data)
+		return send_buf(c, status, "text/html; charset=utf-8", "", 0,
+				MHD_RESPMEM_PERSISTENT, cookie);
+	r = MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		return MHD_NO;
+	dynbuf_init(b, b->max); /* the response owns the memory now */
+	security_headers(r, "text/html; charset=utf-8", false);
+	if (cookie)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 static enum MHD_Result send_error(struct serve *srv, struct MHD_Connection *c, unsigned status,
@@ -672,8 +689,13 @@ static enum MHD_Result page_consent(struct serve *srv, struct MHD_Connection *c,
 	bool new_session = !is_hex(session, SERVE_SESSION_LEN);
 
 	if (new_session) {
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return MHD_NO;
+		uint64_t n = srv->sessions++, h[2];
+
+		/* Unpredictable without the key; the token is a MAC over it anyway. */
+		h[0] = net_siphash24(&srv->session_key, &n, sizeof(n));
+		n = ~n;
+		h[1] = net_siphash24(&srv->session_key, &n, sizeof(n));
+		memcpy(rnd, h, sizeof(rnd));
 		hex(rnd, sizeof(rnd), fresh);
 		session = fresh;
 		snprintf(cookie, sizeof(cookie), "psid=%s; Path=/; HttpOnly; SameSite=Strict%s",
@@ -1175,7 +1197,9 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 	err = load_presets(srv, diag);
 	if (err)
 		goto fail;
-	if (getrandom(&srv->key, sizeof(srv->key), 0) != (ssize_t)sizeof(srv->key)) {
+	if (getrandom(&srv->key, sizeof(srv->key), 0) != (ssize_t)sizeof(srv->key) ||
+	    getrandom(&srv->session_key, sizeof(srv->session_key), 0) !=
+		(ssize_t)sizeof(srv->session_key)) {
 		err = ps_fail(diag, PS_ERR_SYSTEM, "serve: no random numbers");
 		goto fail;
 	}
