@@ -35,7 +35,10 @@ for ns in $V1 $V2 $V3 $PX; do
 	ip -n "$ns" link set v up
 	i=$((i + 1))
 done
-EXP=192.0.2.2 CLS=192.0.2.6 STL=192.0.2.10 PRX=192.0.2.14
+# The closed visitor also has IPv6 (the server listens dual-stack).
+ip -n $S addr add 2001:db8:6::1/64 dev s1 nodad
+ip -n $V2 addr add 2001:db8:6::2/64 dev v nodad
+EXP=192.0.2.2 CLS=192.0.2.6 STL=192.0.2.10 PRX=192.0.2.14 CLS6=2001:db8:6::2
 OPEN_PORTS="21 22 80 443"
 lab_spawn $V1 "$LISTEN" $OPEN_PORTS >/dev/null
 lab_nft $V1 "table inet t {
@@ -196,6 +199,23 @@ vcurl $PX 192.0.2.13:8080 /scan -H "X-Forwarded-For: 203.0.113.9, $CLS" \
 	-d "token=$(token_of "$W/px.html")&test=port&port=80" -o "$W/px-result.html"
 lab_check "trusted proxy: the visitor behind it is scanned" "verdict closed|80 closed|" \
 	"$(grid "$W/px-result.html" | tr '\n' '|')"
+# The trojan ports test, and a visitor over IPv6.
+vcurl $V2 192.0.2.5:8080 / -o "$W/tro.consent"
+ntro=$(grep -o 'value="trojans"> Trojan and backdoor ports <span class="small">([0-9]*' \
+	"$W/tro.consent" | grep -o '[0-9]*$')
+vcurl $V2 192.0.2.5:8080 /scan -d "token=$(token_of "$W/tro.consent")&test=trojans&port=" \
+	-o "$W/tro.html"
+lab_check "trojan ports: every one probed, each closed" "verdict closed|$ntro" \
+	"$(grid "$W/tro.html" | head -1)|$(grid "$W/tro.html" | tail -n +2 | grep -c ' closed$')"
+lab_in $V2 curl -s -m 30 -g -c "$W/v6.jar" -b "$W/v6.jar" "http://[2001:db8:6::1]:8080/" \
+	-o "$W/v6.html"
+lab_check "IPv6 visitor: named by its IPv6 address" "$CLS6" \
+	"$(grep -o 'id="client">[^<]*' "$W/v6.html" | sed 's/.*>//')"
+lab_in $V2 curl -s -m 30 -g -c "$W/v6.jar" -b "$W/v6.jar" \
+	-d "token=$(token_of "$W/v6.html")&test=port&port=80" "http://[2001:db8:6::1]:8080/scan" \
+	-o "$W/v6r.html"
+lab_check "IPv6 visitor: scanned over IPv6" "verdict closed|80 closed|$CLS6" \
+	"$(grid "$W/v6r.html" | tr '\n' '|')$(grep -o 'id="client">[^<]*' "$W/v6r.html" | sed 's/.*>//')"
 code() { vcurl "$@" -o /dev/null -w '%{http_code}'; }
 lab_check "a form field naming a target: 400" 400 \
 	"$(code $V1 192.0.2.1:8080 /scan -d "token=$T1&test=common&target=$STL")"
@@ -281,6 +301,6 @@ lab_check "/metrics counts the refusals" 1 \
 sleep 0.5
 lab_check "probes were sent" yes "$([ -n "$(syns)" ] && echo yes)"
 lab_check "every probe went to a visitor that asked" "" \
-	"$(syns | cut -d' ' -f1 | sort -u | grep -vx "$EXP\|$CLS\|$STL" | tr '\n' ' ')"
+	"$(syns | cut -d' ' -f1 | sort -u | grep -vx "$EXP\|$CLS\|$STL\|$CLS6" | tr '\n' ' ')"
 lab_check "none to the proxy (whose address the spoofed headers named)" 0 "$(syns | grep -c "^$PRX ")"
 lab_done
