@@ -68,25 +68,26 @@ enum serve_refusal serve_limits_acquire(struct serve_limits *l, const struct ps_
 					int64_t now)
 {
 	struct serve_limit_entry *e;
-	enum serve_refusal r = SERVE_OK;
+	/* No entry: no room to remember one more address, so no scan either. */
+	enum serve_refusal r = SERVE_REFUSE_BUSY;
 
 	pthread_mutex_lock(&l->lock);
 	e = find_entry(l, addr, now);
-	if (!e)
-		r = SERVE_REFUSE_BUSY;
-	else if (e->active)
-		r = SERVE_REFUSE_ACTIVE;
-	else if (recent_starts(e, now) >= l->quota)
-		r = SERVE_REFUSE_QUOTA;
-	else if (l->active >= l->max_active)
-		r = SERVE_REFUSE_BUSY;
-	if (r == SERVE_OK) {
-		e->active = true;
-		e->starts[e->next] = now;
-		e->next = (uint8_t)((e->next + 1) % l->quota);
-		if (e->nstarts < l->quota)
-			e->nstarts++;
-		l->active++;
+	if (e) {
+		if (e->active)
+			r = SERVE_REFUSE_ACTIVE;
+		else if (recent_starts(e, now) >= l->quota)
+			r = SERVE_REFUSE_QUOTA;
+		else if (l->active < l->max_active)
+			r = SERVE_OK;
+		if (r == SERVE_OK) {
+			e->active = true;
+			e->starts[e->next] = now;
+			e->next = (uint8_t)((e->next + 1) % l->quota);
+			if (e->nstarts < l->quota)
+				e->nstarts++;
+			l->active++;
+		}
 	}
 	pthread_mutex_unlock(&l->lock);
 	return r;

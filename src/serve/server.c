@@ -137,8 +137,7 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, const
 				const void *data, size_t len, enum MHD_ResponseMemoryMode mode,
 				const char *cookie)
 {
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, mode);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, mode);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -181,7 +180,7 @@ static enum MHD_Result send_error(struct serve *srv, struct MHD_Connection *c, u
 
 	if (reason >= 0)
 		srv->m.refused[reason]++;
-	dynbuf_init(&b, 64 * 1024);
+	dynbuf_init(&b, (size_t)64 * 1024);
 	if (serve_page_error(&b, status, msg)) {
 		dynbuf_release(&b);
 		return MHD_NO;
@@ -664,7 +663,8 @@ static enum MHD_Result send_view(struct serve *srv, struct MHD_Connection *c, st
 	v->sse = sse;
 	dynbuf_init(&v->out, SERVE_PAGE_MAX);
 	view_attach(s);
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, view_read, v, view_free);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, (size_t)32 * 1024, view_read, v,
+					      view_free);
 	if (!r) {
 		view_free(v);
 		return MHD_NO;
@@ -704,7 +704,7 @@ static enum MHD_Result page_consent(struct serve *srv, struct MHD_Connection *c,
 	session_token(srv, session, client, token);
 	ps_addr_format(client, who, sizeof(who));
 	local_of(c, here, sizeof(here));
-	dynbuf_init(&b, 256 * 1024);
+	dynbuf_init(&b, (size_t)256 * 1024);
 	if (serve_page_consent(&b, &srv->o, who, here, token, srv->counts)) {
 		dynbuf_release(&b);
 		return MHD_NO;
@@ -723,7 +723,7 @@ static enum MHD_Result page_port(struct serve *srv, struct MHD_Connection *c, co
 	if (!text || !serve_port_parse(text, &port))
 		return send_error(srv, c, MHD_HTTP_BAD_REQUEST, R_BAD_REQUEST,
 				  "A port is a number from 1 to 65535.");
-	dynbuf_init(&b, 256 * 1024);
+	dynbuf_init(&b, (size_t)256 * 1024);
 	if (serve_page_port(&b, srv->o.kb, port)) {
 		dynbuf_release(&b);
 		return MHD_NO;
@@ -933,10 +933,9 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 		pthread_mutex_unlock(&s->lock);
 		pthread_mutex_lock(&srv->lock);
 		srv->running--;
-		scan_unref_locked(srv, s); /* the thread's */
+		s->refs -= 2; /* the thread's and the response's; the table keeps it, done */
 		pthread_mutex_unlock(&srv->lock);
 		serve_limits_done(&srv->limits, client);
-		scan_unref(srv, s);
 		return MHD_NO;
 	}
 	pthread_attr_destroy(&attr);
@@ -1161,10 +1160,10 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 {
 	struct serve *srv = calloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
-	struct ps_addr addr;
+	struct ps_addr addr = {0};
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
-	uint16_t port;
-	bool any;
+	uint16_t port = 0;
+	bool any = false;
 	enum ps_err err;
 
 	*out = NULL;
