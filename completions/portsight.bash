@@ -28,7 +28,7 @@ _portsight() {
 	cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		check | scan | local | explain | history | diff | watch | harden)
+		check | scan | local | explain | history | diff | watch | harden | serve)
 			cmd=${words[i]}
 			break
 			;;
@@ -39,7 +39,7 @@ _portsight() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W '--help --version' -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W 'check scan local explain history diff watch harden' \
+			COMPREPLY=($(compgen -W 'check scan local explain history diff watch harden serve' \
 				-- "$cur"))
 		fi
 		return
@@ -61,6 +61,18 @@ _portsight() {
 		;;
 	harden:--mode)
 		COMPREPLY=($(compgen -W 'drop reject' -- "$cur"))
+		return
+		;;
+	serve:--engine)
+		COMPREPLY=($(compgen -W 'connect syn' -- "$cur"))
+		return
+		;;
+	serve:--tls-cert | serve:--tls-key | serve:--db)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	serve:--listen | serve:--trusted-proxy | serve:--max-* | serve:--quota | \
+		serve:--client-timeout | serve:--per-ip-connections | serve:--scan-timeout)
 		return
 		;;
 	harden:--state-dir)
@@ -135,6 +147,11 @@ _portsight() {
 	harden)
 		COMPREPLY=($(compgen -W '--allow --refuse --mode --stealth-ping --apply --timeout
 			--confirm --undo --state-dir -h --help' -- "$cur"))
+		;;
+	serve)
+		COMPREPLY=($(compgen -W '--listen --trusted-proxy --max-scans --quota --max-rate
+			--max-ports --client-timeout --max-connections --per-ip-connections
+			--scan-timeout --engine --tls-cert --tls-key --db --no-db -h --help' -- "$cur"))
 		;;
 	diff)
 		if [[ $cur == -* ]]; then

@@ -49,6 +49,7 @@ int cmd_history(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_harden(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* History database (cmd_history.c): opening it with a CLI message on failure (create: make
  * the default directory; else a missing file is an error). */

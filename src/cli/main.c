@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
 	{"diff", cmd_diff, 0, "compare two scans (history ids or XML files); exit 1 on change"},
 	{"watch", cmd_watch, 0, "watch the listening ports and alert on each change"},
 	{"harden", cmd_harden, 0, "close what should not be open: a table of portsight's own"},
+	{"serve", cmd_serve, CMD_NEEDS_RAW_OR_FALLBACK, "a self-hosted ShieldsUP: a page that scans its visitors"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -30,7 +30,7 @@ check() { # NAME WANT WORDS...
 }
 
 run_cases() { # LABEL
-	check "$1: subcommands" "check diff explain harden history local scan watch" portsight ''
+	check "$1: subcommands" "check diff explain harden history local scan serve watch" portsight ''
 	check "$1: subcommand prefix" "history" portsight hi
 	check "$1: port presets" "top100 top1000 trojans" portsight scan -p t
 	check "$1: scan formats" "csv grep html jsonl text xml" portsight scan --format ''
@@ -50,6 +50,7 @@ run_cases() { # LABEL
 	check "$1: watch options" "--webhook --webhook-retries --webhook-timeout" portsight watch --w
 	check "$1: harden modes" "drop reject" portsight harden --mode ''
 	check "$1: harden options" "--state-dir --stealth-ping" portsight harden --st
+	check "$1: serve options" "--tls-cert --tls-key --trusted-proxy" portsight serve --t
 }
 
 # shellcheck source=/dev/null

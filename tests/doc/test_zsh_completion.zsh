@@ -59,7 +59,7 @@ check() { # NAME WANT LINE
 	fi
 }
 
-check "subcommands" "check diff explain harden history local scan watch" "portsight "
+check "subcommands" "check diff explain harden history local scan serve watch" "portsight "
 check "subcommand prefix" "history" "portsight hi"
 check "port presets" "top100 top1000 trojans" "portsight scan -p t"
 check "scan formats" "csv grep html jsonl text xml" "portsight scan --format="

@@ -1,0 +1,306 @@
+#!/bin/bash
+# portsight serve in a namespace lab: the server in one namespace, visitors in others, each
+# joined to it by its own veth pair (documentation addresses only, no default route):
+#   server  192.0.2.1 .5 .9 .13    exposed  192.0.2.2 (listeners; 135 dropped)
+#   closed  192.0.2.6 (nothing)    stealth  192.0.2.10 (drops every new TCP connection)
+#   proxy   192.0.2.14 (a trusted reverse proxy)
+# curl drives consent -> POST with token -> result, the SSE stream and the downloads, checked
+# against each visitor's ground truth; Chromium renders the result page; abuse cases (spoofed
+# and trusted forwarding headers, a target in a request, quota, concurrency, a slow client, an
+# oversized header, a visitor who leaves) are refused or cut off; a capture of the server
+# namespace shows probes to the visitors and nowhere else.
+# usage: test_serve.sh PORTSIGHT LISTEN
+set -u
+PS=$1
+LISTEN=$2
+. "${LAB_DIR:-$(dirname "$0")}/lab.sh"
+lab_require_root
+command -v curl >/dev/null || { echo "SKIP: curl not installed" >&2; exit 77; }
+W=$(mktemp -d)
+[ -n "${SERVE_KEEP:-}" ] && echo "work dir: $W"
+trap 'lab_cleanup; [ -n "${SERVE_KEEP:-}" ] || rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM
+P=${LAB_PREFIX}
+S=${P}srv V1=${P}exp V2=${P}cls V3=${P}stl PX=${P}prx
+for ns in $S $V1 $V2 $V3 $PX; do
+	lab_netns_add "$ns" || exit 1
+	ip -n "$ns" link set lo up
+done
+i=0
+for ns in $V1 $V2 $V3 $PX; do
+	ip -n $S link add s$i type veth peer name v netns "$ns" || exit 1
+	ip -n $S addr add 192.0.2.$((i * 4 + 1))/30 dev s$i
+	ip -n "$ns" addr add 192.0.2.$((i * 4 + 2))/30 dev v
+	ip -n $S link set s$i up
+	ip -n "$ns" link set v up
+	i=$((i + 1))
+done
+# The closed visitor also has IPv6 (the server listens dual-stack).
+ip -n $S addr add 2001:db8:6::1/64 dev s1 nodad
+ip -n $V2 addr add 2001:db8:6::2/64 dev v nodad
+EXP=192.0.2.2 CLS=192.0.2.6 STL=192.0.2.10 PRX=192.0.2.14 CLS6=2001:db8:6::2
+OPEN_PORTS="21 22 80 443"
+lab_spawn $V1 "$LISTEN" $OPEN_PORTS >/dev/null
+lab_nft $V1 "table inet t {
+	chain input { type filter hook input priority 0; policy accept; tcp dport 135 drop; }
+}" || exit 1
+lab_nft $V3 "table inet t {
+	chain input { type filter hook input priority 0; policy accept;
+		ct state established,related accept; meta l4proto tcp drop; }
+}" || exit 1
+
+# The capture starts first, at the far end of each of the server namespace's links (its only
+# interfaces besides lo, which lab_guard checks): whatever the server sends arrives in one.
+for ns in $V1 $V2 $V3 $PX; do
+	lab_guard $ns || exit 1
+	ip netns exec $ns python3 "$LAB_DIR/serve_capture.py" "$W/syn-$ns.txt" >"$W/cap-$ns.out" &
+	LAB_PIDS+=($!)
+	for n in $(seq 50); do grep -q ready "$W/cap-$ns.out" 2>/dev/null && break; sleep 0.1; done
+done
+syns() { cat "$W"/syn-*.txt; }
+
+lab_guard $S || exit 1
+ip netns exec $S "$PS" serve --listen :8080 --trusted-proxy $PRX/32 --max-scans 4 \
+	--max-rate 20000 --quota 20 --client-timeout 3 --db "$W/serve.db" 2>"$W/a.log" &
+LAB_PIDS+=($!)
+ip netns exec $S "$PS" serve --listen :8081 --max-scans 1 --quota 2 --max-rate 40 \
+	--max-ports 1056 --no-db 2>"$W/b.log" &
+LAB_PIDS+=($!)
+# A third, over HTTPS (a throwaway self-signed certificate).
+TLS=0
+if command -v openssl >/dev/null &&
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=192.0.2.1 -addext subjectAltName=IP:192.0.2.1 -days 1 \
+		-keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1; then
+	TLS=1
+	ip netns exec $S "$PS" serve --listen :8443 --tls-cert "$W/cert.pem" --tls-key "$W/key.pem" \
+		--no-db 2>"$W/tls.log" &
+	LAB_PIDS+=($!)
+fi
+lab_wait_port $V1 192.0.2.1 8080 || exit 1
+lab_wait_port $V1 192.0.2.1 8081 || exit 1
+
+# curl in a visitor namespace: vcurl NS SERVER_ADDR PATH [curl args]; a cookie jar per visitor.
+vcurl() {
+	local ns=$1 srv=$2 path=$3
+	shift 3
+	lab_in "$ns" curl -s -m 60 -c "$W/$ns.jar" -b "$W/$ns.jar" "$@" "http://$srv$path"
+}
+token_of() { grep -o 'name="token" value="[0-9a-f]*"' "$1" | sed 's/.*value="//; s/"$//'; }
+# expected NS PORTS...: the visitor's ground truth, "PORT STATE" per port.
+expected() {
+	local ns=$1 p
+	shift
+	for p in "$@"; do
+		case $ns in
+		$V1) case " $OPEN_PORTS " in *" $p "*) echo "$p open" ;; *)
+			[ "$p" = 135 ] && echo "$p stealth" || echo "$p closed" ;; esac ;;
+		$V2) echo "$p closed" ;;
+		$V3) echo "$p stealth" ;;
+		esac
+	done
+}
+grid() { python3 "$LAB_DIR/serve_grid.py" "$@"; }
+
+# ---- consent: what, from where, and nothing sent before Proceed ----
+vcurl $V1 192.0.2.1:8080 / -o "$W/c1.html"
+lab_check "consent page names the visitor" "192.0.2.2" \
+	"$(grep -o 'id="client">[^<]*' "$W/c1.html" | sed 's/.*>//')"
+lab_check "consent page names the server it probes from" "192.0.2.1" \
+	"$(grep -o 'id="server">[^<]*' "$W/c1.html" | sed 's/.*>//')"
+lab_check "consent page has the Proceed form with a token" "1" \
+	"$(grep -c 'type="submit">Proceed' "$W/c1.html")"
+sleep 0.5
+lab_check "nothing probed before Proceed" "0" "$(syns | wc -l)"
+T1=$(token_of "$W/c1.html")
+
+# ---- the three visitors, no-JS flow (plain POST -> result page) ----
+for v in "$V1 192.0.2.1 exposed" "$V2 192.0.2.5 closed" "$V3 192.0.2.9 stealth"; do
+	set -- $v
+	vcurl $1 $2:8080 / -o "$W/$1.consent"
+	tok=$(token_of "$W/$1.consent")
+	vcurl $1 $2:8080 /scan -d "token=$tok&test=common&port=" -o "$W/$1.result"
+	grid "$W/$1.result" >"$W/$1.grid"
+	lab_check "$3 visitor: verdict" "verdict $3" "$(head -1 "$W/$1.grid")"
+	ports=$(tail -n +2 "$W/$1.grid" | cut -d' ' -f1)
+	lab_check "$3 visitor: the grid has every common port" 25 "$(echo "$ports" | wc -l)"
+	lab_check "$3 visitor: every cell as the ground truth says" \
+		"$(expected $1 $ports | md5sum)" "$(tail -n +2 "$W/$1.grid" | md5sum)"
+done
+lab_check "exposed visitor: open ports listed with their service" "1" \
+	"$(grep -c '<td><a href="/port/22">22</a></td><td>ssh</td>' "$W/$V1.result")"
+lab_check "exposed visitor: advice given" "1" "$(grep -c 'id="advice"' "$W/$V1.result")"
+ID1=$(grep -o '/scan/[0-9a-f]\{32\}/report.html' "$W/$V1.result" | head -1 | cut -d/ -f3)
+
+# ---- downloads ----
+vcurl $V1 192.0.2.1:8080 /scan/$ID1/report.jsonl -o "$W/r.jsonl"
+lab_check "JSON Lines download: open ports" "21 22 80 443" \
+	"$(jq -r 'select(.state == "open") | .port' "$W/r.jsonl" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+lab_check "JSON Lines download: summary" "25 4" \
+	"$(jq -r 'select(.summary) | "\(.summary.ports_scanned) \(.summary.open)"' "$W/r.jsonl")"
+vcurl $V1 192.0.2.1:8080 /scan/$ID1/report.html -o "$W/r.html"
+lab_check "HTML report download: the report's grid" "1" \
+	"$(grep -ci '<!doctype html' "$W/r.html")"
+lab_check "another visitor cannot read the scan" "404" \
+	"$(vcurl $V2 192.0.2.5:8080 /scan/$ID1 -o /dev/null -w '%{http_code}')"
+
+# ---- the live flow: POST live=1 -> SSE stream ----
+lab_in $V1 true
+vcurl $V1 192.0.2.1:8080 /scan -d "token=$T1&test=service&port=&live=1" -o "$W/live.json"
+LID=$(jq -r .id "$W/live.json")
+lab_check "live: the grid to draw" "1055" "$(jq '.grid | length' "$W/live.json")"
+vcurl $V1 192.0.2.1:8080 /scan/$LID/events -N -o "$W/events.txt"
+grid --sse "$W/events.txt" >"$W/sse.grid"
+lab_check "SSE: one event per port" 1055 "$(grep -vc '^done' "$W/sse.grid")"
+lab_check "SSE: ends with the verdict" "done exposed" "$(tail -1 "$W/sse.grid")"
+lab_check "SSE: every port as the ground truth says" \
+	"$(expected $V1 $(seq 1 1055) | md5sum)" "$(grep -v '^done' "$W/sse.grid" | sort -n | md5sum)"
+
+# ---- one typed port, and the Port Authority page ----
+vcurl $V1 192.0.2.1:8080 /scan -d "token=$T1&test=port&port=22" -o "$W/p22.html"
+lab_check "single port: open, with its explanation" "verdict exposed|22 open|1" \
+	"$(grid "$W/p22.html" | tr '\n' '|')$(grep -c 'About port 22' "$W/p22.html")"
+lab_check "Port Authority page: 31337's trojans" "1" \
+	"$(vcurl $V1 192.0.2.1:8080 /port/31337 | grep -c 'Back Orifice')"
+lab_check "Port Authority form (GET /port?port=N)" "200" \
+	"$(vcurl $V1 192.0.2.1:8080 '/port?port=80' -o /dev/null -w '%{http_code}')"
+
+# ---- Chromium shows the grid (the result page, JavaScript on) ----
+CHROMIUM=$(command -v chromium || true)
+if [ -n "$CHROMIUM" ]; then
+	lab_in $V1 timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+		--disable-background-networking --no-first-run --user-data-dir="$W/chromium" \
+		--dump-dom "http://192.0.2.1:8080/scan/$ID1" >"$W/dom.html" 2>/dev/null
+	lab_in $V1 timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+		--disable-background-networking --no-first-run --user-data-dir="$W/chromium" \
+		--window-size=1000,1400 --screenshot="${SERVE_ARTIFACTS:-$W}/serve-exposed.png" \
+		"http://192.0.2.1:8080/scan/$ID1" >/dev/null 2>&1
+	lab_check "Chromium: the displayed grid is the ground truth" \
+		"$(cat "$W/$V1.grid" | md5sum)" "$(grid "$W/dom.html" | md5sum)"
+	lab_in $V1 timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+		--disable-background-networking --no-first-run --user-data-dir="$W/chromium" \
+		--dump-dom "http://192.0.2.1:8080/" >"$W/dom-consent.html" 2>/dev/null
+	lab_check "Chromium: the consent page renders, script and all, with no error" "1" \
+		"$(grep -c 'id="consent"' "$W/dom-consent.html")"
+else
+	echo "SKIP (LOUD) - chromium not installed: the rendering check did not run"
+fi
+
+# ---- abuse ----
+lab_check "spoofed X-Forwarded-For from an untrusted peer is ignored" "192.0.2.2" \
+	"$(vcurl $V1 192.0.2.1:8080 / -H "X-Forwarded-For: $PRX" | grep -o 'id="client">[^<]*' | sed 's/.*>//')"
+vcurl $V1 192.0.2.1:8080 /scan -H "X-Forwarded-For: $PRX" -H "Forwarded: for=$PRX" \
+	-d "token=$T1&test=port&port=80" -o "$W/spoof.html"
+lab_check "spoofed headers: the scan is of the peer" "192.0.2.2" \
+	"$(grep -o 'id="client">[^<]*' "$W/spoof.html" | sed 's/.*>//')"
+vcurl $PX 192.0.2.13:8080 / -H "X-Forwarded-For: 203.0.113.9, $CLS" -o "$W/px.html"
+lab_check "trusted proxy: its X-Forwarded-For names the visitor (rightmost hop)" "$CLS" \
+	"$(grep -o 'id="client">[^<]*' "$W/px.html" | sed 's/.*>//')"
+vcurl $PX 192.0.2.13:8080 /scan -H "X-Forwarded-For: 203.0.113.9, $CLS" \
+	-d "token=$(token_of "$W/px.html")&test=port&port=80" -o "$W/px-result.html"
+lab_check "trusted proxy: the visitor behind it is scanned" "verdict closed|80 closed|" \
+	"$(grid "$W/px-result.html" | tr '\n' '|')"
+# The trojan ports test, and a visitor over IPv6.
+vcurl $V2 192.0.2.5:8080 / -o "$W/tro.consent"
+ntro=$(grep -o 'value="trojans"> Trojan and backdoor ports <span class="small">([0-9]*' \
+	"$W/tro.consent" | grep -o '[0-9]*$')
+vcurl $V2 192.0.2.5:8080 /scan -d "token=$(token_of "$W/tro.consent")&test=trojans&port=" \
+	-o "$W/tro.html"
+lab_check "trojan ports: every one probed, each closed" "verdict closed|$ntro" \
+	"$(grid "$W/tro.html" | sed -n 1p)|$(grid "$W/tro.html" | tail -n +2 | grep -c ' closed$')"
+lab_in $V2 curl -s -m 30 -g -c "$W/v6.jar" -b "$W/v6.jar" "http://[2001:db8:6::1]:8080/" \
+	-o "$W/v6.html"
+lab_check "IPv6 visitor: named by its IPv6 address" "$CLS6" \
+	"$(grep -o 'id="client">[^<]*' "$W/v6.html" | sed 's/.*>//')"
+lab_in $V2 curl -s -m 30 -g -c "$W/v6.jar" -b "$W/v6.jar" \
+	-d "token=$(token_of "$W/v6.html")&test=port&port=80" "http://[2001:db8:6::1]:8080/scan" \
+	-o "$W/v6r.html"
+lab_check "IPv6 visitor: scanned over IPv6" "verdict closed|80 closed|$CLS6" \
+	"$(grid "$W/v6r.html" | tr '\n' '|')$(grep -o 'id="client">[^<]*' "$W/v6r.html" | sed 's/.*>//')"
+code() { vcurl "$@" -o /dev/null -w '%{http_code}'; }
+lab_check "a form field naming a target: 400" 400 \
+	"$(code $V1 192.0.2.1:8080 /scan -d "token=$T1&test=common&target=$STL")"
+lab_check "a query naming a target: 400" 400 "$(code $V1 192.0.2.1:8080 "/?target=$STL")"
+lab_check "a query on the scan URL: 400" 400 \
+	"$(code $V1 192.0.2.1:8080 "/scan?ip=$STL" -d "token=$T1&test=common")"
+lab_check "no session cookie: 403" 403 \
+	"$(lab_in $V1 curl -s -o /dev/null -w '%{http_code}' -d "token=$T1&test=common" http://192.0.2.1:8080/scan)"
+lab_check "a wrong token: 403" 403 \
+	"$(code $V1 192.0.2.1:8080 /scan -d "token=0123456789abcdef&test=common")"
+lab_check "a body over the limit: 413" 413 \
+	"$(code $V1 192.0.2.1:8080 /scan -d "token=$T1&test=common&port=$(head -c 5000 /dev/zero | tr '\0' 1)")"
+lab_check "an oversized header: 431" 431 \
+	"$(code $V1 192.0.2.1:8080 / -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)")"
+# A slow client sends half a request and waits: cut off after --client-timeout (3 s).
+cut=$(lab_in $V1 python3 -c '
+import socket, time
+s = socket.create_connection(("192.0.2.1", 8080))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-a: b\r\n")
+t = time.monotonic()
+s.settimeout(20)
+try:
+    while s.recv(4096):
+        pass
+except OSError:
+    pass
+print("cut" if time.monotonic() - t < 8 else "kept")')
+lab_check "a slowloris client is cut off" cut "$cut"
+
+# Quota (2 an hour) and concurrency (1 scan) on the second server.
+vcurl $V2 192.0.2.5:8081 / -o "$W/b2.html"
+TB=$(token_of "$W/b2.html")
+lab_check "quota: first scan" 200 "$(code $V2 192.0.2.5:8081 /scan -d "token=$TB&test=port&port=80")"
+lab_check "quota: second scan" 200 "$(code $V2 192.0.2.5:8081 /scan -d "token=$TB&test=port&port=80")"
+lab_check "quota: third scan in the hour refused" 429 \
+	"$(code $V2 192.0.2.5:8081 /scan -d "token=$TB&test=port&port=80")"
+vcurl $V3 192.0.2.9:8081 / -o "$W/b3.html"
+TB3=$(token_of "$W/b3.html")
+lab_check "concurrency: a slow scan starts" 200 \
+	"$(code $V3 192.0.2.9:8081 /scan -d "token=$TB3&test=service&port=&live=1")"
+lab_check "concurrency: the same visitor again is refused" 429 \
+	"$(code $V3 192.0.2.9:8081 /scan -d "token=$TB3&test=port&port=22")"
+vcurl $V1 192.0.2.1:8081 / -o "$W/b1.html"
+lab_check "concurrency: another visitor while the cap is reached" 503 \
+	"$(code $V1 192.0.2.1:8081 /scan -d "token=$(token_of "$W/b1.html")&test=port&port=22")"
+lab_check "max-ports: all 65535 refused on a 1056-port server" 403 \
+	"$(code $V1 192.0.2.1:8081 /scan -d "token=$(token_of "$W/b1.html")&test=all")"
+# Nobody follows the live scan: it stops after the grace period.
+for n in $(seq 120); do grep -q "client=$STL test=service.*interrupted=1" "$W/b.log" && break; sleep 0.5; done
+lab_check "a live scan nobody watches is stopped" 1 \
+	"$(grep -c "scan client=$STL test=service.*interrupted=1" "$W/b.log")"
+
+# A visitor who leaves (the no-JS page, closed after 2 s) stops the scan.
+vcurl $V1 192.0.2.1:8080 /scan -d "token=$T1&test=all" -m 2 -o /dev/null
+for n in $(seq 40); do grep -q "client=$EXP test=all" "$W/a.log" && break; sleep 0.25; done
+lab_check "the visitor left: the all-ports scan stopped early" "interrupted=1" \
+	"$(grep "scan client=$EXP test=all" "$W/a.log" | grep -o 'interrupted=1')"
+lab_check "... and it did not scan all 65535 ports" "partial" \
+	"$(grep "scan client=$EXP test=all" "$W/a.log" | grep -q 'scanned=65535 ' && echo all || echo partial)"
+
+# ---- the record: log lines, history, metrics, health ----
+lab_check "every scan logged (who, what, counts)" 1 \
+	"$(grep -c "scan client=$EXP test=common ports=common nports=25 engine=[a-z]* scanned=25 open=4 closed=20 stealth=1 " "$W/a.log")"
+lab_check "refusals logged" 1 "$(grep -c "refused client=$CLS test=port reason=quota" "$W/b.log")"
+lab_check "scans recorded in the history" "1" \
+	"$("$PS" history --db "$W/serve.db" | grep -c "common test for $CLS\|$CLS.*common" | head -1 | sed 's/^[1-9][0-9]*$/1/')"
+lab_check "/healthz" ok "$(vcurl $V1 192.0.2.1:8080 /healthz)"
+if [ $TLS = 1 ]; then
+	lab_wait_port $V1 192.0.2.1 8443 || exit 1
+	lab_check "--tls-cert: the consent page over HTTPS names the visitor" "192.0.2.2" \
+		"$(lab_in $V1 curl -s --cacert "$W/cert.pem" https://192.0.2.1:8443/ |
+			grep -o 'id="client">[^<]*' | sed 's/.*>//')"
+	lab_check "--tls-cert: the session cookie is Secure" 1 \
+		"$(lab_in $V1 curl -s -D - -o /dev/null --cacert "$W/cert.pem" https://192.0.2.1:8443/ |
+			grep -ci '^set-cookie: psid=.*; Secure')"
+else
+	echo "SKIP (LOUD) - openssl could not make a certificate: HTTPS not checked"
+fi
+lab_check "/metrics counts the refusals" 1 \
+	"$(vcurl $V1 192.0.2.1:8080 /metrics | grep -c '^portsight_serve_refusals_total{reason="token"} 2$')"
+
+# ---- the capture: probes went to the visitors, nowhere else ----
+sleep 0.5
+lab_check "probes were sent" yes "$([ -n "$(syns)" ] && echo yes)"
+lab_check "every probe went to a visitor that asked" "" \
+	"$(syns | cut -d' ' -f1 | sort -u | grep -vx "$EXP\|$CLS\|$STL\|$CLS6" | tr '\n' ' ')"
+lab_check "none to the proxy (whose address the spoofed headers named)" 0 "$(syns | grep -c "^$PRX ")"
+lab_done
