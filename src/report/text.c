@@ -182,6 +182,9 @@ static enum ps_err text_end(struct report *r, const struct report_summary *sum)
 		sum->interrupted ? "INTERRUPTED after " : "", sum->targets,
 		sum->targets == 1 ? "" : "es", sum->hosts_up, sum->ports_scanned, sum->elapsed_s,
 		sum->open, sum->closed, sum->filtered);
+	if (sum->no_route)
+		fprintf(r->out, "%" PRIu64 " address%s not scanned: no route to %s\n", sum->no_route,
+			sum->no_route == 1 ? "" : "es", sum->no_route == 1 ? "it" : "them");
 	return PS_OK;
 }
 
