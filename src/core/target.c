@@ -423,6 +423,24 @@ out:
 	return err;
 }
 
+enum ps_err target_list_add_range(struct target_list *list, const struct target_range *range)
+{
+	return push_range(list, range);
+}
+
+enum ps_err target_list_copy(struct target_list *dst, const struct target_list *src)
+{
+	enum ps_err err = PS_OK;
+	uint32_t index;
+	size_t i;
+
+	for (i = 0; !err && i < src->nnames; i++)
+		err = push_name(dst, src->names[i], &index);
+	for (i = 0; !err && i < src->nranges; i++)
+		err = push_range(dst, &src->ranges[i]);
+	return err;
+}
+
 void target_list_get(const struct target_list *list, uint64_t index, struct ps_addr *addr,
 		     const char **name)
 {

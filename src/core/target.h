@@ -59,6 +59,14 @@ enum ps_err target_list_add_text(struct target_list *list, const char *text, siz
  */
 enum ps_err target_list_finish(struct target_list *list, const struct target_list *exclude,
 			       uint64_t max_total, struct ps_diag *diag);
+/*
+ * Appends one range as it is (no checks; finish merges and numbers it): for a list built from
+ * another's ranges, like the addresses a scan cannot route to.
+ */
+enum ps_err target_list_add_range(struct target_list *list, const struct target_range *range);
+/* dst (initialised, empty) gets src's ranges and names, unfinished: finish it with an exclusion
+ * to get a subset that keeps the hostnames. */
+enum ps_err target_list_copy(struct target_list *dst, const struct target_list *src);
 /* Address number index (0 <= index < total) and the hostname it came from, or NULL. */
 void target_list_get(const struct target_list *list, uint64_t index, struct ps_addr *addr,
 		     const char **name);

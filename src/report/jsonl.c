@@ -166,11 +166,12 @@ static enum ps_err jsonl_port(struct report *r, const struct port_result *res)
 
 static enum ps_err jsonl_end(struct report *r, const struct report_summary *sum)
 {
-	json_t *s = json_pack("{sI sI sI sI sI sI sI sf sb}", "targets", (json_int_t)sum->targets,
+	json_t *s = json_pack("{sI sI sI sI sI sI sI sI sf sb}", "targets", (json_int_t)sum->targets,
 			      "hosts_up", (json_int_t)sum->hosts_up, "ports_scanned",
 			      (json_int_t)sum->ports_scanned, "open", (json_int_t)sum->open,
 			      "closed", (json_int_t)sum->closed, "filtered",
 			      (json_int_t)sum->filtered, "stealth", (json_int_t)sum->stealth,
+			      "no_route", (json_int_t)sum->no_route,
 			      "elapsed_s", sum->elapsed_s, "interrupted", sum->interrupted);
 
 	if (!s)

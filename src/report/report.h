@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/portset.h"
 #include "core/result.h"
+#include "core/target.h"
 #include "kb/kb.h"
 
 /* Which states get listed (--show); the profile and summary always count every port. */
@@ -29,6 +30,8 @@ struct report_meta {
 	const struct portset *udp_ports; /* -sU; NULL: none */
 	uint64_t targets;	/* addresses to scan */
 	time_t start;
+	/* The targets without a route: not scanned, down with reason no-route; may be NULL. */
+	const struct target_list *no_route;
 };
 
 struct report_summary {
@@ -40,6 +43,7 @@ struct report_summary {
 	uint64_t filtered;
 	uint64_t open_filtered; /* UDP ports that never answered */
 	uint64_t stealth; /* filtered with no answer at all (ShieldsUP's "stealth") */
+	uint64_t no_route; /* targets not scanned: the kernel has no route to them */
 	double elapsed_s;
 	int interrupted;
 };

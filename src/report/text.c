@@ -185,6 +185,9 @@ static enum ps_err text_end(struct report *r, const struct report_summary *sum)
 	if (sum->open_filtered)
 		fprintf(r->out, ", %" PRIu64 " open|filtered", sum->open_filtered);
 	fputc('\n', r->out);
+	if (sum->no_route)
+		fprintf(r->out, "%" PRIu64 " address%s not scanned: no route to %s\n", sum->no_route,
+			sum->no_route == 1 ? "" : "es", sum->no_route == 1 ? "it" : "them");
 	return PS_OK;
 }
 

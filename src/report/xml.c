@@ -212,6 +212,32 @@ static void write_scaninfo(struct xml_state *s, const char *type, const char *pr
 	free(all.ports);
 	attr(s, "services", s->ranges.data ? s->ranges.data : "");
 	end(s);
+/* Beyond this many, a dark network's no-route hosts are only counted in <runstats>. */
+#define XML_NO_ROUTE_HOSTS_MAX 4096
+
+/* The targets without a route, as nmap writes a host it could not scan: down, with why. */
+static void write_no_route_hosts(struct report *r, struct xml_state *s)
+{
+	const struct target_list *none = r->meta ? r->meta->no_route : NULL;
+	char addr[PS_ADDR_STRLEN];
+	uint64_t i;
+
+	for (i = 0; none && i < none->total && i < XML_NO_ROUTE_HOSTS_MAX; i++) {
+		struct ps_addr a;
+
+		target_list_get(none, i, &a, NULL);
+		start(s, "host");
+		start(s, "status");
+		attr(s, "state", "down");
+		attr(s, "reason", "no-route");
+		attr(s, "reason_ttl", "0");
+		end(s);
+		start(s, "address");
+		attr(s, "addr", ps_addr_format(&a, addr, sizeof(addr)));
+		attr(s, "addrtype", a.family == AF_INET6 ? "ipv6" : "ipv4");
+		end(s);
+		end(s);
+	}
 }
 
 static enum ps_err xml_begin(struct report *r)
@@ -286,6 +312,7 @@ static enum ps_err xml_end(struct report *r, const struct report_summary *sum)
 
 	if ((err = hostgroup_flush(&s->hosts)))
 		return err;
+	write_no_route_hosts(r, s);
 	if (localtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
 	snprintf(summary, sizeof(summary),

@@ -14,12 +14,16 @@
 #include "core/clock.h"
 #include "fanout.h"
 #include "probe/udp_payloads.h"
+#include "noroute.h"
 #include "report/tally.h"
 #include "service.h"
 
 /* One run's state; everything lives here so runs do not share anything. */
 struct run_ctx {
-	const struct run_job *job;
+	const struct run_job *job; /* the caller's job with the routable targets only */
+	struct run_job scan_job;
+	struct target_list unroutable; /* total 0: every target has a route */
+	struct target_list routable;   /* the targets minus unroutable, when there are any */
 	const volatile sig_atomic_t *stop;
 	struct run_fanout early; /* sinks that see results as found (sink.early) */
 	struct run_fanout out;	 /* the rest: after the -sV stage */
@@ -262,6 +266,59 @@ static void note_fallback(const struct run_events *events, const struct ps_diag 
 	events->note(events->ctx, msg);
 }
 
+/* Said once: the unroutable targets are skipped, never scanned, never up. */
+static void note_unroutable(const struct run_events *events, const struct target_list *none)
+{
+	char lo[PS_ADDR_STRLEN], hi[PS_ADDR_STRLEN], msg[160];
+	struct ps_addr a;
+
+	if (!none->total || !events || !events->note)
+		return;
+	target_list_get(none, 0, &a, NULL);
+	ps_addr_format(&a, lo, sizeof(lo));
+	target_list_get(none, none->total - 1, &a, NULL);
+	ps_addr_format(&a, hi, sizeof(hi));
+	if (none->total == 1)
+		snprintf(msg, sizeof(msg), "note: no route to %s; skipped (down, no-route)", lo);
+	else
+		snprintf(msg, sizeof(msg), "note: no route to %llu addresses (%s ... %s); skipped "
+			 "(down, no-route)", (unsigned long long)none->total, lo, hi);
+	events->note(events->ctx, msg);
+}
+
+/*
+ * The targets the kernel cannot route to leave the engine's list: the engine (and the choice
+ * between SYN and connect) sees the routable rest; with none left the engine does not run.
+ */
+static enum ps_err split_routable(struct run_ctx *rc, const struct run_job *job,
+				  struct ps_diag *diag)
+{
+	enum ps_err err;
+
+	rc->scan_job = *job;
+	rc->job = &rc->scan_job;
+	err = run_find_unroutable(job->targets, job->tuning.interface, &rc->unroutable, diag);
+	if (err && err != PS_ERR_NOMEM) {
+		/* The routes could not be read: the engine meets each target as before. */
+		target_list_release(&rc->unroutable);
+		err = PS_OK;
+	}
+	if (err || !rc->unroutable.total || rc->unroutable.total == job->targets->total)
+		return err;
+	err = target_list_copy(&rc->routable, job->targets);
+	if (!err)
+		err = target_list_finish(&rc->routable, &rc->unroutable, UINT64_MAX, diag);
+	if (!err)
+		rc->scan_job.targets = &rc->routable;
+	return err;
+}
+
+static bool nothing_routable(const struct run_ctx *rc)
+{
+	/* scan_job.targets is the routable copy exactly when some are routable. */
+	return rc->unroutable.total && rc->scan_job.targets != &rc->routable;
+}
+
 enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, size_t nsinks,
 		     const volatile sig_atomic_t *stop, const struct run_events *events,
 		     struct run_result *result, struct ps_diag *diag)
@@ -275,10 +332,15 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 
 	if (!rc)
 		return ps_fail(diag, PS_ERR_NOMEM, "out of memory");
-	rc->job = job;
 	rc->stop = stop;
+	target_list_init(&rc->unroutable);
+	target_list_init(&rc->routable);
 	report_tally_init(&rc->tally, job->targets->total);
-	err = run_pick_engine(job, &engine, &why, diag);
+	err = split_routable(rc, job, diag);
+	if (!err)
+		err = run_pick_engine(rc->job, &engine, &why, diag);
+	if (nothing_routable(rc))
+		why.msg[0] = '\0'; /* no engine runs: no fallback to speak of */
 	if (!err)
 		err = split_sinks(rc, sinks, nsinks, diag);
 	/* Everything a bad option can break fails here, before any sink writes a line. */
@@ -307,6 +369,8 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 									     : job->udp_ports;
 	info.meta.targets = job->targets->total;
 	info.meta.start = time(NULL);
+	info.meta.no_route = rc->unroutable.total ? &rc->unroutable : NULL;
+	rc->tally.sum.no_route = rc->unroutable.total;
 	info.targets = job->targets;
 	info.kb = job->kb;
 	info.events = events;
@@ -322,8 +386,10 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	if (err)
 		goto out;
 	/* Only now: a setup error is the one line a failed command prints. */
+	note_unroutable(events, &rc->unroutable);
 	note_fallback(events, &why);
-	err = run_engine(rc, engine, &stats, diag);
+	if (!nothing_routable(rc))
+		err = run_engine(rc, engine, &stats, diag);
 	if (!err)
 		note_icmp_rate(events, &stats);
 	if (err) {
@@ -351,6 +417,8 @@ out:
 	udp_payloads_release(&rc->payloads);
 	run_service_release(&rc->service);
 	report_tally_release(&rc->tally);
+	target_list_release(&rc->routable);
+	target_list_release(&rc->unroutable);
 	free(rc);
 	return err;
 }
