@@ -1,8 +1,11 @@
 # The two entry points of the README. Everything else is Meson.
 #   make run   set up, build (release), check this machine: portsight with no arguments
-#   make test  set up, build with ASan+UBSan (clang, libFuzzer), run every test
+#   make test  set up, build with ASan+UBSan (clang, libFuzzer), run every test; lint
+#              (cppcheck + clang-tidy, zero findings) alongside; then the threaded parts'
+#              unit tests under ThreadSanitizer (build-tsan)
 BUILD      ?= build
 TEST_BUILD ?= build-test
+TSAN_BUILD ?= build-tsan
 
 .PHONY: run test build bench clean
 
@@ -19,10 +22,14 @@ test:
 	[ -d $(TEST_BUILD) ] || CC=clang meson setup $(TEST_BUILD) --buildtype=debug \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dfuzz=true
 	ninja -C $(TEST_BUILD)
-	./scripts/run-tests $(TEST_BUILD)
+	@./scripts/lint $(TEST_BUILD) >$(TEST_BUILD)/lint.log 2>&1 & lint=$$!; \
+	./scripts/run-tests $(TEST_BUILD); rc=$$?; \
+	if wait $$lint; then tail -n 1 $(TEST_BUILD)/lint.log; else cat $(TEST_BUILD)/lint.log; rc=1; fi; \
+	./scripts/tsan-tests $(TSAN_BUILD) || rc=1; \
+	exit $$rc
 
 bench: build
 	./bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(TSAN_BUILD)
