@@ -12,7 +12,7 @@ LISTEN=$BUILD/tests/net/lab_listen
 RUNS=${BENCH_RUNS:-3}
 LOSS_RUNS=${BENCH_LOSS_RUNS:-1}
 SECTION="connect scan: portsight -sT vs nmap -sT"
-INTRO="65535 TCP ports of one namespace target: 17 open, 1100 silently dropped, 5 rejected with ICMP admin-prohibited, 64413 closed. \`portsight scan -sT --no-db -p 1-65535 --format jsonl\` (no history database write) vs \`nmap -sT -T4 -p- -n -Pn -oX\`, alternately (runs = how many times each), median wall time, largest peak RSS (GNU time). counts = open/closed/filtered, checked against the lab's truth. speedup = nmap time / portsight time."
+INTRO="65535 TCP ports of one namespace target: 17 open, 1100 silently dropped, 5 rejected with ICMP admin-prohibited, 64413 closed. \`portsight scan -sT -p 1-65535\` as a user gets it (history recorded into a fresh default database, the text report; rows before 2026-12-01 used \`--no-db --format jsonl\`) vs \`nmap -sT -T4 -p- -n -Pn -oX\`, alternately (runs = how many times each), median wall time, largest peak RSS (GNU time). counts = open/closed/filtered, checked against the lab's truth. speedup = nmap time / portsight time."
 HEADER="| date (UTC) | machine | loss each way | runs | portsight s | portsight RSS MiB | portsight counts | nmap s | nmap RSS MiB | nmap counts | speedup |"
 
 [ -x "$PORTSIGHT" ] || die "no $PORTSIGHT (build first)"
@@ -25,13 +25,9 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; lab_cleanup' EXIT
 TRUTH="$BENCH_OPEN/$BENCH_CLOSED/$BENCH_FILTERED"
 
-portsight_counts() { # open/closed/filtered from the JSON Lines summary
-	python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    s = json.loads(line).get("summary")
-    if s:
-        print("%d/%d/%d" % (s["open"], s["closed"], s["filtered"]))' "$1"
+portsight_counts() { # open/closed/filtered from the text report's closing line
+	sed -n 's/.* ports scanned in [0-9.]*s: \([0-9]*\) open, \([0-9]*\) closed, \([0-9]*\) filtered$/\1\/\2\/\3/p' "$1" |
+		tail -1
 }
 
 nmap_counts() { # open/closed/filtered from nmap's XML: listed ports plus "extraports"
@@ -56,10 +52,11 @@ for loss in 0 1; do
 	runs=$RUNS
 	[ "$loss" = 0 ] || runs=$LOSS_RUNS
 	for i in $(seq "$runs"); do
-		bench_measure ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT --no-db -p 1-65535 "$LAB_V4_T" \
-			--format jsonl >"$WORK/ps.jsonl" || die "portsight failed"
+		rm -rf "$WORK/state"
+		XDG_STATE_HOME=$WORK/state bench_measure ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT \
+			-p 1-65535 "$LAB_V4_T" >"$WORK/ps.txt" || die "portsight failed"
 		ps_t="$ps_t $BENCH_WALL" ps_r="$ps_r $BENCH_RSS"
-		c=$(portsight_counts "$WORK/ps.jsonl")
+		c=$(portsight_counts "$WORK/ps.txt")
 		[ -z "$ps_c" ] || [ "$c" != "$TRUTH" ] && ps_c=$c
 		bench_measure ip netns exec "$LAB_S" nmap -sT -T4 -p- -n -Pn -oX "$WORK/nmap.xml" \
 			"$LAB_V4_T" >/dev/null || die "nmap failed"

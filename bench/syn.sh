@@ -90,6 +90,24 @@ for l in open(sys.argv[1]):
         s=r["summary"]; print(s["open"], s["closed"], s["filtered"])' "$1"
 }
 
+# text_counts FILE: open closed filtered from the text report's closing line.
+text_counts() {
+	sed -n 's/.* ports scanned in [0-9.]*s: \([0-9]*\) open, \([0-9]*\) closed, \([0-9]*\) filtered$/\1 \2 \3/p' "$1" | tail -1
+}
+
+# What a user gets by default: no engine flag (SYN as root), the text report, the history on
+# (a fresh default database under a scratch XDG_STATE_HOME).
+default_row() { # default_row CASE PORTS TARGET TRUTH_COUNTS BASE
+	local counts exact
+	rm -rf "$tmp/state"
+	measure psdef env XDG_STATE_HOME="$tmp/state" $S "$ps" scan -p "$2" "$3"
+	counts=$(text_counts "$tmp/psdef.out")
+	exact="exact"
+	[ -z "$4" ] || [ "$counts" = "$4" ] || exact="NOT exact: $counts"
+	row "$1" "portsight (defaults)" "portsight scan -p $2 $3" "${counts%% *} open" \
+		"history on, text report; open/closed/filtered $exact" "$5"
+}
+
 # --- single host, all ports -------------------------------------------------------------------
 single_host() { # single_host CASE
 	local c=$1 counts base exact
@@ -109,6 +127,7 @@ single_host() { # single_host CASE
 		row "$c" nmap "nmap -sS -T4 -p- -n -Pn" "$nopen/$N_OPEN open" \
 			"closed ${nclosed:-?} (truth $N_CLOSED)" "$base"
 	fi
+	default_row "$c" - $LAB_V4_T "$N_OPEN $N_CLOSED $N_FILTERED" "$base"
 	SINGLE_BASE=$base
 }
 
@@ -200,6 +219,7 @@ found=$(jsonl_counts "$tmp/ps16.out" | awk '{print $1}')
 base=$WALL
 row "/16 x 16 ports" portsight "portsight scan --syn --no-db -p <16 ports> 198.18.0.0/16" \
 	"$found/$OPEN16 open" "every pair checked: $(tail -n 1 "$tmp/ps16.chk")"
+default_row "/16 x 16 ports" $PORTS16 198.18.0.0/16 "" "$base"
 if [ -n "$MASSCAN_RATE" ]; then
 	measure masscan16 $S masscan -p$PORTS16 198.18.0.0/16 --rate $MASSCAN_RATE --wait 1 \
 		--router-mac "$TARGET_MAC" --adapter vs --source-ip $MASSCAN_SRC -oL "$tmp/m16.txt"

@@ -73,7 +73,13 @@ struct audit_socket {
 	char fw_why[96];     /* the rule or reason behind fw */
 	char service[48];    /* kb service name, or "" when the port is unknown */
 	unsigned warn;	     /* AUDIT_WARN_* */
-	char warn_text[160]; /* one line explaining warn */
+	char warn_text[256]; /* one line explaining warn */
+	/*
+	 * The kb has something to say about the port (a trojan list, a usual program) that only
+	 * the owner could settle, and no owner is visible: no warning without that evidence,
+	 * but the user is told the picture is incomplete.
+	 */
+	bool owner_unseen;
 };
 
 struct audit_opts {
@@ -108,6 +114,14 @@ struct audit_report {
 };
 
 void audit_opts_init(struct audit_opts *opts);
+/*
+ * True when socket i's warning was already given by an earlier socket of the report: the same
+ * protocol, port, program and text (a daemon's IPv4 and IPv6 sockets). A warning is said once
+ * per (program, port); call after audit_report_sort() so the first of a pair is the one kept.
+ */
+bool audit_warning_repeats(const struct audit_report *r, size_t i);
+/* Socket i's owner_unseen, said once per (protocol, port) like a warning. */
+bool audit_unseen_repeats(const struct audit_report *r, size_t i);
 /* Runs the audit. With opts->netns set, the calling thread enters that namespace for the
  * duration and returns to its own before audit_run returns. */
 enum ps_err audit_run(const struct audit_opts *opts, struct audit_report *out,

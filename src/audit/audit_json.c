@@ -169,6 +169,8 @@ json_t *audit_socket_json(const struct audit_report *r, const struct audit_socke
 	put_str_or_null(&j, "service", s->service);
 	put(&j, "warnings", warnings_json(s->warn, &j.failed));
 	put_str_or_null(&j, "warning", s->warn_text);
+	/* A warning this port may deserve could not be judged: its owner is not visible. */
+	put_bool(&j, "owner_not_visible", s->owner_unseen);
 	procs = json_array();
 	for (k = 0; procs && k < s->nprocs; k++)
 		append(procs, proc_json(&r->procs[s->procs[k]]), &j.failed);

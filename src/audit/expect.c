@@ -130,13 +130,44 @@ static bool proc_adhoc(const struct audit_proc *p)
 	return audit_program_adhoc(p->comm) || audit_program_adhoc(basename_of(p->exe));
 }
 
+/*
+ * Appends "; text" to buf when the whole piece fits: a warning cut mid-word ("opensmt") reads
+ * as a program that does not exist.
+ */
 static void append(char *buf, size_t len, const char *text)
 {
-	size_t used = strlen(buf);
+	size_t used = strlen(buf), need = strlen(text) + (used ? 2 : 0);
 
-	if (used + 3 < len)
-		snprintf(buf + used, len - used, "%s%.*s", used ? "; " : "", (int)(len - used - 3),
-			 text);
+	if (used + need < len)
+		snprintf(buf + used, len - used, "%s%s", used ? "; " : "", text);
+}
+
+/* "a,b,c" as "a, b, c", cut between names with an ellipsis when longer than max bytes. */
+static void list_text(char *buf, size_t len, const char *list, size_t max)
+{
+	static const char more[] = ", \u2026";
+	size_t used = 0;
+
+	if (max >= len)
+		max = len - 1;
+	buf[0] = '\0';
+	while (*list) {
+		const char *comma = strchr(list, ',');
+		size_t n = comma ? (size_t)(comma - list) : strlen(list);
+		size_t sep = used ? 2 : 0;
+		/* Room for this name, and for the ellipsis after it unless it is the last. */
+		size_t need = sep + n + (comma ? sizeof(more) - 1 : 0);
+
+		if (used + need > max) {
+			snprintf(buf + used, len - used, "%s", used ? more : "\u2026");
+			return;
+		}
+		used += (size_t)snprintf(buf + used, len - used, "%s%.*s", sep ? ", " : "", (int)n,
+					 list);
+		if (!comma)
+			break;
+		list = comma + 1;
+	}
 }
 
 void audit_judge_program(struct audit_socket *s, const struct audit_proc *procs,
@@ -145,11 +176,22 @@ void audit_judge_program(struct audit_socket *s, const struct audit_proc *procs,
 	const struct audit_proc *owner = s->nprocs ? &procs[s->procs[0]] : NULL;
 	const char *expected = NULL;
 	bool fits = false, outside = s->exposure != AUDIT_EXPOSE_LOOPBACK;
-	char text[160];
+	bool usual = audit_expected_programs(service, &expected);
+	char text[200], list[80];
 	size_t i;
 
 	s->warn = 0;
 	s->warn_text[0] = '\0';
+	s->owner_unseen = false;
+	/*
+	 * A warning needs evidence: the program is known and is not what the port usually runs.
+	 * Without an owner (another user's process, seen without root) the port number alone
+	 * would call every sshd on 22 a backdoor.
+	 */
+	if (!owner) {
+		s->owner_unseen = ntrojans || usual;
+		return;
+	}
 	for (i = 0; i < s->nprocs; i++)
 		fits = fits || proc_fits(service, &procs[s->procs[i]]);
 	if (ntrojans && !fits) {
@@ -158,9 +200,10 @@ void audit_judge_program(struct audit_socket *s, const struct audit_proc *procs,
 			 trojans[0] ? trojans[0] : "?", ntrojans > 1 ? " and others" : "");
 		append(s->warn_text, sizeof(s->warn_text), text);
 	}
-	if (owner && !fits && audit_expected_programs(service, &expected)) {
+	if (!fits && usual) {
 		s->warn |= AUDIT_WARN_UNEXPECTED;
-		snprintf(text, sizeof(text), "%s usually runs %.40s, not %s", service, expected,
+		list_text(list, sizeof(list), expected, 48);
+		snprintf(text, sizeof(text), "%s usually runs %s, not %s", service, list,
 			 owner->comm);
 		append(s->warn_text, sizeof(s->warn_text), text);
 	}
@@ -174,4 +217,36 @@ void audit_judge_program(struct audit_socket *s, const struct audit_proc *procs,
 			break;
 		}
 	}
+}
+
+static const char *owner_comm(const struct audit_report *r, const struct audit_socket *s)
+{
+	return s->nprocs ? r->procs[s->procs[0]].comm : "";
+}
+
+bool audit_warning_repeats(const struct audit_report *r, size_t i)
+{
+	const struct audit_socket *s = &r->socks[i];
+	size_t k;
+
+	for (k = 0; s->warn && k < i; k++) {
+		const struct audit_socket *o = &r->socks[k];
+
+		if (o->warn == s->warn && o->proto == s->proto && o->port == s->port &&
+		    !strcmp(owner_comm(r, o), owner_comm(r, s)) && !strcmp(o->warn_text, s->warn_text))
+			return true;
+	}
+	return false;
+}
+
+bool audit_unseen_repeats(const struct audit_report *r, size_t i)
+{
+	const struct audit_socket *s = &r->socks[i];
+	size_t k;
+
+	for (k = 0; s->owner_unseen && k < i; k++)
+		if (r->socks[k].owner_unseen && r->socks[k].proto == s->proto &&
+		    r->socks[k].port == s->port)
+			return true;
+	return false;
 }

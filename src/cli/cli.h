@@ -38,6 +38,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports err with its detail and returns the matching exit code. */
 int cli_fail(enum ps_err err, const struct ps_diag *diag);
 
+/* portsight --version: the version, the build's options and the libraries' versions. */
+void cli_print_version(FILE *out);
+
 int cmd_check(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

@@ -14,18 +14,23 @@
 #include "audit/advice.h"
 #include "audit/audit.h"
 #include "audit/outside.h"
+#include "audit/verdict.h"
 #include "cli.h"
 #include "local_view.h"
 #include "report/hosttab.h"
-#include "report/verdict.h"
 #include "scan_job.h"
 
 static const char check_usage[] =
-	"usage: portsight [check]\n"
-	"\n"
-	"Checks this machine: scans all 65535 TCP ports of 127.0.0.1 and ::1, lists every\n"
-	"listening TCP socket with its program, binding and firewall verdict, and says per port\n"
-	"what another host would see (Open / Closed / Stealth), with advice for exposed ports.\n";
+    "usage: portsight [check]\n"
+    "\n"
+    "Checks this machine: scans all 65535 TCP ports of 127.0.0.1 and ::1, lists every\n"
+    "listening TCP socket with its program, binding and firewall verdict, and says per port\n"
+    "what another host would see (Open / Closed / Stealth), with advice for exposed ports.\n"
+    "\n"
+    "Verdict: EXPOSED (a port other hosts can reach), NOT EXPOSED, or UNKNOWN (the firewall\n"
+    "or the sockets could not be read; the reason is given).\n"
+    "Exit status: 0 nothing found, 1 a finding (a port other hosts can reach, or a\n"
+    "warning), 2 usage, 3 failure (the sockets could not be read).\n";
 
 /* What the loopback scan saw: open ports per family, and per-address tallies. */
 struct check_scan {
@@ -68,8 +73,8 @@ static int port_listed(const struct audit_report *r, const struct check_scan *cs
 	       (r && audit_report_find(r, IPPROTO_TCP, port));
 }
 
-static void print_row(const struct audit_report *r, const struct check_scan *cs, const struct kb *kb,
-		      uint16_t port, size_t *exposed, size_t *unknown)
+static void print_row(const struct audit_report *r, const struct check_scan *cs,
+		      const struct kb *kb, uint16_t port)
 {
 	const struct audit_socket *s = r ? audit_report_find(r, IPPROTO_TCP, port) : NULL;
 	enum audit_outside view = audit_outside_view(s);
@@ -85,11 +90,8 @@ static void print_row(const struct audit_report *r, const struct check_scan *cs,
 	printf("%-11s %-9s %-7s %-22s %-24s %-8s %-8s %-8s %s\n", portname,
 	       portset_has(&cs->open_v4, port) ? "open" : "closed",
 	       portset_has(&cs->open_v6, port) ? "open" : "closed", owner, bound,
-	       s ? audit_exposure_name(s->exposure) : "?",
-	       s ? audit_fw_verdict_name(s->fw) : "?", audit_outside_name(view),
-	       service ? service : "unknown");
-	*exposed += view == AUDIT_OUTSIDE_OPEN;
-	*unknown += view == AUDIT_OUTSIDE_UNKNOWN;
+	       s ? audit_exposure_name(s->exposure) : "?", s ? audit_fw_verdict_name(s->fw) : "?",
+	       audit_outside_name(view), service ? service : "unknown");
 }
 
 static void print_advice(const struct audit_report *r, const struct check_scan *cs)
@@ -118,30 +120,33 @@ static void print_advice(const struct audit_report *r, const struct check_scan *
 	}
 }
 
+/*
+ * The loopback scan's counts only: "open" here is what this host reaches itself. What other hosts
+ * reach is the OUTSIDE column and the verdict, so no verdict word appears on these lines.
+ */
 static void print_profiles(struct check_scan *cs)
 {
 	size_t i;
 
 	hosttab_sort(&cs->hosts);
-	printf("\nLoopback scan profile:\n");
+	printf("\nLoopback scan (what this host reaches itself; OUTSIDE is what other hosts "
+	       "reach):\n");
 	for (i = 0; i < cs->hosts.nhosts; i++) {
 		const struct report_host *h = &cs->hosts.hosts[i];
 		uint64_t closed = report_host_answered(h) - h->count[PORT_OPEN];
 		char addr[PS_ADDR_STRLEN];
-		struct verdict v;
 
-		verdict_of(h->count[PORT_OPEN], closed, h->stealth, &v);
-		printf("  %-10s %llu open, %llu closed, %llu stealth -> %s\n",
+		printf("  %-10s %llu open, %llu closed, %llu stealth\n",
 		       ps_addr_format(&h->addr, addr, sizeof(addr)),
 		       (unsigned long long)h->count[PORT_OPEN], (unsigned long long)closed,
-		       (unsigned long long)h->stealth, v.text);
+		       (unsigned long long)h->stealth);
 	}
 }
 
 static void print_view(const struct audit_report *r, struct check_scan *cs, const struct kb *kb,
-		       const struct report_summary *sum)
+		       const struct report_summary *sum, const struct audit_verdict *v)
 {
-	size_t exposed = 0, unknown = 0, rows = 0;
+	size_t rows = 0;
 	uint32_t port;
 
 	printf("portsight: checking this machine (all TCP ports of 127.0.0.1 and ::1 in %.2fs, "
@@ -152,27 +157,20 @@ static void print_view(const struct audit_report *r, struct check_scan *cs, cons
 	for (port = 1; port <= PORTSET_MAX_PORT; port++) {
 		if (!port_listed(r, cs, (uint16_t)port))
 			continue;
-		print_row(r, cs, kb, (uint16_t)port, &exposed, &unknown);
+		print_row(r, cs, kb, (uint16_t)port);
 		rows++;
 	}
 	if (!rows)
 		printf("(nothing listens on TCP)\n");
 	print_profiles(cs);
-	if (r)
+	if (r) {
+		if (v->warnings || r->nprocs_fd_denied)
+			putchar('\n');
+		local_print_warnings(stdout, r);
 		local_print_notes(stdout, r);
+	}
 	print_advice(r, cs);
-	printf("\nVerdict: ");
-	if (exposed)
-		printf("EXPOSED: %zu TCP port%s reachable from other hosts\n", exposed,
-		       exposed == 1 ? "" : "s");
-	else if (unknown)
-		printf("UNKNOWN: %zu TCP port%s listen%s for other hosts and the firewall could not "
-		       "be judged\n",
-		       unknown, unknown == 1 ? "" : "s", unknown == 1 ? "s" : "");
-	else if (r)
-		printf("NOT EXPOSED: everything listening is loopback-only or firewalled\n");
-	else
-		printf("UNKNOWN: the listening sockets could not be read\n");
+	printf("\nVerdict: %s\n", v->text);
 }
 
 int cmd_check(int argc, char **argv)
@@ -183,6 +181,7 @@ int cmd_check(int argc, char **argv)
 	struct scan_job job;
 	struct audit_opts aopts;
 	struct audit_report report;
+	struct audit_verdict verdict;
 	struct ps_diag diag = {{0}};
 	enum ps_err err = PS_OK, aerr;
 	size_t i;
@@ -227,7 +226,16 @@ int cmd_check(int argc, char **argv)
 		cli_error("cannot list the listening sockets: %s", ps_diag_text(&diag, aerr));
 	else
 		audit_report_sort(&report);
-	print_view(aerr ? NULL : &report, &cs, job.kb, &job.summary);
+	audit_verdict_of(aerr ? NULL : &report, aerr ? ps_diag_text(&diag, aerr) : NULL, &verdict);
+	print_view(aerr ? NULL : &report, &cs, job.kb, &job.summary, &verdict);
+	if (aerr)
+		rc = CLI_EXIT_FAILURE;
+	else if (verdict.findings)
+		rc = CLI_EXIT_FINDINGS;
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error("check: writing the output failed");
+		rc = CLI_EXIT_FAILURE;
+	}
 	if (!aerr)
 		audit_report_release(&report);
 out:

@@ -258,8 +258,14 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	out.old_snap = &old_snap;
 	out.new_snap = &new_snap;
-	if (!out.jsonl)
-		printf("--- %s\n+++ %s\n", old_snap.label, new_snap.label);
+	if (!out.jsonl) {
+		/* A label is a file name or a history row: someone else's text. */
+		char old_label[sizeof(old_snap.label)], new_label[sizeof(new_snap.label)];
+
+		text_clean(old_label, sizeof(old_label), old_snap.label);
+		text_clean(new_label, sizeof(new_label), new_snap.label);
+		printf("--- %s\n+++ %s\n", old_label, new_label);
+	}
 	err = snapshot_diff(&old_snap, &new_snap, on_change, &out, &changes);
 	if (err) {
 		rc = cli_fail(err, &diag);

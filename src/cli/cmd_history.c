@@ -77,7 +77,7 @@ static void history_usage(FILE *out)
 
 static enum ps_err print_row(void *ctx, const struct store_scan_row *row)
 {
-	char started[32] = "?", args[160], status[16];
+	char started[32] = "?", args[160], status[16], engine[16];
 	struct tm tm;
 
 	(void)ctx;
@@ -85,12 +85,13 @@ static enum ps_err print_row(void *ctx, const struct store_scan_row *row)
 		strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S", &tm);
 	/* The arguments are user text stored on disk: no escape sequences reach the terminal. */
 	text_clean(args, sizeof(args), row->args ? row->args : "");
+	text_clean(engine, sizeof(engine), row->engine ? row->engine : "-");
 	snprintf(status, sizeof(status), "%s",
 		 !row->finished	    ? "incomplete"
 		 : row->interrupted ? "interrupted"
 				    : "done");
 	printf("%5lld  %s  %7.1fs  %-7s  %7llu  %8llu  %5llu  %6llu  %8llu  %-11s  %s\n",
-	       (long long)row->id, started, row->elapsed_s, row->engine ? row->engine : "-",
+	       (long long)row->id, started, row->elapsed_s, engine,
 	       (unsigned long long)row->targets, (unsigned long long)row->results,
 	       (unsigned long long)row->open, (unsigned long long)row->closed,
 	       (unsigned long long)row->filtered, status, args);

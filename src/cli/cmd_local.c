@@ -13,6 +13,7 @@
 #include "audit/advice.h"
 #include "audit/audit.h"
 #include "audit/audit_json.h"
+#include "audit/verdict.h"
 #include "core/textclean.h"
 #include "args.h"
 #include "cli.h"
@@ -45,7 +46,10 @@ static void local_usage(FILE *out)
 	    "  -h, --help           this text\n\n"
 	    "Without root, sockets of other users' processes are listed without an owner;\n"
 	    "the summary says how many.\n"
-	    "Exit code 1 when a socket gets a warning (trojan port, unexpected program).\n");
+	    "Exit status: 0 nothing found, 1 a finding: a port other hosts can reach (Open:\n"
+	    "bound beyond loopback, and the firewall accepts or none was judged) or a warning\n"
+	    "(a visible program on a trojan port or not what the port usually runs, an ad-hoc\n"
+	    "listener); 2 usage, 3 failure.\n");
 }
 
 /* Returns -1 to go on, or an exit code. */
@@ -153,21 +157,44 @@ void local_owner_text(const struct audit_report *r, const struct audit_socket *s
 		snprintf(buf, len, "%s[%d]", p->comm, (int)p->pid);
 }
 
-void local_print_notes(FILE *out, const struct audit_report *r)
+void local_print_warnings(FILE *out, const struct audit_report *r)
 {
-	size_t i, ntcp = 0, nexposed = 0, nwarn = 0;
+	size_t i;
 
 	for (i = 0; i < r->nsocks; i++) {
-		ntcp += r->socks[i].proto == IPPROTO_TCP;
-		nexposed += r->socks[i].exposure != AUDIT_EXPOSE_LOOPBACK &&
-			    r->socks[i].fw != AUDIT_FW_DROP && r->socks[i].fw != AUDIT_FW_REJECT;
-		nwarn += r->socks[i].warn != 0;
+		const struct audit_socket *s = &r->socks[i];
+		char text[sizeof(s->warn_text)];
+
+		if (s->warn && !audit_warning_repeats(r, i))
+			fprintf(out, "warning: %s/%u: %s\n", audit_proto_name(s->proto), s->port,
+				local_printable(s->warn_text, text, sizeof(text)));
 	}
+	/* Only another user's process hides its owner; a socket held by no process is the
+	 * kernel's, and the summary note says so. */
+	for (i = 0; r->nprocs_fd_denied && i < r->nsocks; i++) {
+		const struct audit_socket *s = &r->socks[i];
+
+		if (s->owner_unseen && !audit_unseen_repeats(r, i))
+			fprintf(out, "note: %s/%u: owner not visible (run as root to see it)\n",
+				audit_proto_name(s->proto), s->port);
+	}
+}
+
+void local_print_notes(FILE *out, const struct audit_report *r)
+{
+	struct audit_verdict v;
+	size_t i, ntcp = 0;
+
+	for (i = 0; i < r->nsocks; i++)
+		ntcp += r->socks[i].proto == IPPROTO_TCP;
+	/* Per port, in the words of the OUTSIDE column and the verdict (audit/verdict.h). */
+	audit_verdict_of(r, NULL, &v);
 	fprintf(out,
-		"\n%zu sockets (%zu TCP listening, %zu UDP), %zu reachable from other hosts, "
-		"%zu with warnings; network namespace %llu\n",
-		r->nsocks, ntcp, r->nsocks - ntcp, nexposed, nwarn,
-		(unsigned long long)r->netns_ino);
+		"\n%zu sockets (%zu TCP listening, %zu UDP) on %zu ports: %zu Open to other hosts, "
+		"%zu Stealth, %zu Closed, %zu firewall unknown, %zu loopback-only; %zu with "
+		"warnings; network namespace %llu\n",
+		r->nsocks, ntcp, r->nsocks - ntcp, v.ports, v.open, v.stealth, v.closed, v.unknown,
+		v.loopback_only, v.warnings, (unsigned long long)r->netns_ino);
 	if (r->nsocks_unowned)
 		fprintf(out, "note: %zu sockets whose owner could not be read%s\n",
 			r->nsocks_unowned,
@@ -224,14 +251,7 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 			p && p->unit ? local_printable(p->unit, unit, sizeof(unit)) : "-",
 			s->service[0] ? local_printable(s->service, service, sizeof(service)) : "-");
 	}
-	for (i = 0; i < r->nsocks; i++) {
-		const struct audit_socket *s = &r->socks[i];
-		char text[sizeof(s->warn_text)];
-
-		if (s->warn)
-			fprintf(out, "warning: %s/%u: %s\n", audit_proto_name(s->proto), s->port,
-				local_printable(s->warn_text, text, sizeof(text)));
-	}
+	local_print_warnings(out, r);
 	for (i = 0; advice && i < r->nsocks; i++) {
 		const struct audit_socket *s = &r->socks[i];
 		struct audit_advice adv[AUDIT_ADVICE_MAX];
@@ -284,12 +304,12 @@ int cmd_local(int argc, char **argv)
 {
 	struct local_args a;
 	struct audit_report r;
+	struct audit_verdict verdict;
 	struct ps_diag diag = {{0}};
 	enum ps_err err;
 	FILE *out = stdout;
 	bool write_failed;
 	int rc;
-	size_t i;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
@@ -323,9 +343,11 @@ int cmd_local(int argc, char **argv)
 		cli_error("local: writing %s failed", a.output ? a.output : "standard output");
 		rc = CLI_EXIT_FAILURE;
 	}
-	for (i = 0; rc == CLI_EXIT_OK && i < r.nsocks; i++)
-		if (r.socks[i].warn)
-			rc = CLI_EXIT_FINDINGS;
+	/* The exit-code rule of check too: 1 for a finding, a port Open to other hosts or a
+	 * warning. */
+	audit_verdict_of(&r, NULL, &verdict);
+	if (rc == CLI_EXIT_OK && verdict.findings)
+		rc = CLI_EXIT_FINDINGS;
 	audit_report_release(&r);
 	return rc;
 }

@@ -58,7 +58,9 @@ static const char scan_usage[] =
 	"Service identification:\n"
 	"  -sV, --service            identify what answers on each open port: banner, probes,\n"
 	"                            TLS certificate, HTTP server and title; flags services\n"
-	"                            the port does not promise and known backdoors\n"
+	"                            the port does not promise ([unexpected for this port])\n"
+	"                            and [BACKDOOR]: a backdoor's own protocol answered (a\n"
+	"                            match for the trojan itself, never the port number)\n"
 	"      --probes FILE         also use the probes of FILE (nmap-service-probes format)\n"	"      --version-intensity N probes up to rarity N (0-9, default 7; implies -sV)\n"
 	"\n"
 	"Output:\n"
@@ -489,7 +491,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		}
 		case OPT_VERSION:
-			printf("portsight %s\n", PS_VERSION);
+			cli_print_version(stdout);
 			return 1;
 		case OPT_STATS_EVERY:
 			*err = cli_parse_duration("--stats-every", optarg, &job->stats_every_s, diag);

@@ -4,16 +4,23 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "core/textclean.h"
 
+/*
+ * Messages quote what others wrote (an XML file's address or state, a file name, a history
+ * row): the whole line goes through the one sanitiser, so no escape or bidi override in a
+ * quoted piece reaches the terminal, whichever message quotes it.
+ */
 void cli_error(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 
-	fputs("portsight: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	text_clean(line, sizeof(line), line);
+	fprintf(stderr, "portsight: %s\n", line);
 }
 
 int cli_fail(enum ps_err err, const struct ps_diag *diag)

@@ -14,6 +14,8 @@ const char *local_printable(const char *s, char *buf, size_t len);
 /* "sshd[812]" or "nginx[90]+3" for the processes holding s; "?" when none is visible. */
 void local_owner_text(const struct audit_report *r, const struct audit_socket *s, char *buf,
 		      size_t len);
+/* Each warning once per (program, port), then the ports whose owner could not be seen. */
+void local_print_warnings(FILE *out, const struct audit_report *r);
 /* The summary line and a note for everything the audit could not see. */
 void local_print_notes(FILE *out, const struct audit_report *r);
 

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("portsight %s\n", PS_VERSION);
+		cli_print_version(stdout);
 		return CLI_EXIT_OK;
 	}
 	for (i = 0; i < NCOMMANDS; i++)

@@ -31,7 +31,6 @@
 #include "tls.h"
 
 #define REPLY_MAX    16384u /* an endless banner stops here */
-#define BANNER_KEEP  1024u  /* the reply kept for the backdoor check */
 #define MS	     1000000ull
 #define DEFAULT_WAIT 400u
 #define DEFAULT_MAXW 3000u
@@ -77,7 +76,6 @@ struct session {
 	enum probe_match_kind kind;
 	struct probe_match_result match;
 	unsigned best_rank; /* of the hard match in match (kind == PROBE_MATCH_HARD) */
-	struct dynbuf banner;
 	struct service_info *out;
 };
 
@@ -387,13 +385,6 @@ static enum ps_err session_pump(struct engine *e, struct session *s)
 	return PS_OK;
 }
 
-static void keep_banner(struct session *s, const struct dynbuf *reply)
-{
-	if (s->banner.len || !reply->len)
-		return;
-	dynbuf_add(&s->banner, reply->data, reply->len < BANNER_KEEP ? reply->len : BANNER_KEEP);
-}
-
 /* A reply is complete (or the connection failed): what did it say? */
 static enum ps_err conn_done(struct engine *e, struct conn *c)
 {
@@ -409,7 +400,6 @@ static enum ps_err conn_done(struct engine *e, struct conn *c)
 
 		if (c->probe == e->handshake)
 			name = NULL; /* the NULL probe inside the tunnel */
-		keep_banner(s, &c->reply);
 		kind = probe_db_match(e->db, e->matcher, name, c->reply.data, c->reply.len,
 				      s->kind == PROBE_MATCH_SOFT ? s->match.service : NULL, &res);
 		if (!s->out->http.status && !probe_http_parse(c->reply.data, c->reply.len, &http)) {
@@ -712,8 +702,7 @@ static void session_result(struct engine *e, struct session *s, const struct por
 	}
 	if (!strcmp(svc->name, "http") || !strcmp(svc->name, "https"))
 		product_from_server(svc);
-	probe_classify(e->db, e->opts->lore, res->port, res->proto, s->banner.data, s->banner.len,
-		       s->kind != PROBE_MATCH_NONE && s->match.backdoor, svc);
+	probe_classify(e->db, e->opts->lore, res->port, res->proto, s->kind != PROBE_MATCH_NONE && s->match.backdoor, svc);
 	if (svc->confidence == SERVICE_MATCHED)
 		e->stats->matched++;
 	else if (strcmp(svc->name, "unknown"))
@@ -894,7 +883,6 @@ enum ps_err probe_identify(const struct probe_opts *opts, const struct port_resu
 		s->sslen = ps_addr_to_sockaddr(&ports[i].addr, ports[i].port, &s->ss);
 		s->hostname = ports[i].hostname;
 		s->out = &out[i];
-		dynbuf_init(&s->banner, BANNER_KEEP);
 		nsess++;
 	}
 	err = run(&e, sessions, nsess);
@@ -907,14 +895,12 @@ enum ps_err probe_identify(const struct probe_opts *opts, const struct port_resu
 	/* Ports without a session (not open, not TCP) get the port number's guess. */
 	for (i = 0; i < n; i++)
 		if (!out[i].name[0])
-			probe_classify(e.db, opts->lore, ports[i].port, ports[i].proto, NULL, 0,
-				       false, &out[i]);
+			probe_classify(e.db, opts->lore, ports[i].port, ports[i].proto, false,
+				       &out[i]);
 	stats->max_wait_ms = (uint32_t)(wait_ns(&e, NULL) / MS);
 out:
-	for (i = 0; i < nsess; i++) {
+	for (i = 0; i < nsess; i++)
 		free(sessions[i].plan);
-		dynbuf_release(&sessions[i].banner);
-	}
 	free(sessions);
 	engine_release(&e);
 	{

@@ -89,8 +89,6 @@ enum probe_match_kind probe_db_match(const struct probe_db *db, struct probe_mat
 struct probe_lore {
 	/* Service name the port is registered for, or NULL. */
 	const char *(*service_name)(const void *ctx, uint16_t port, uint8_t proto);
-	/* Backdoors known to use the port; *names gets an array of count entries. */
-	size_t (*trojans)(const void *ctx, uint16_t port, uint8_t proto, const char *const **names);
 	const void *ctx;
 };
 
@@ -101,7 +99,7 @@ void probe_lore_from_kb(struct probe_lore *lore, const struct kb *kb);
 
 struct probe_opts {
 	const struct probe_db *db;     /* required; only read, so runs at once may share it */
-	const struct probe_lore *lore; /* may be NULL: no unexpected/backdoor-by-port flags */
+	const struct probe_lore *lore; /* may be NULL: no unexpected-for-the-port flags */
 	uint32_t max_parallel;	       /* ports identified at once; 0 = 512 (less if fds are few) */
 	uint32_t wait_ms;	       /* first wait for a reply; 0 = adaptive from 400 ms */
 	uint32_t max_wait_ms;	       /* the adaptive wait never grows past this; 0 = 3000 */
@@ -145,10 +143,10 @@ enum ps_err probe_tls_cert_summary(const void *der, size_t len, int64_t now,
 /*
  * Fills flags UNEXPECTED / BACKDOOR and, when nothing matched, the name guessed from the
  * port. Service names compare through the database's aliases (the knowledge base's
- * "http-alt" is our "http"). banner may be NULL.
+ * "http-alt" is our "http"). BACKDOOR is set only from match_backdoor: a match line that
+ * identifies the trojan's own protocol answered, never from the port number.
  */
 void probe_classify(const struct probe_db *db, const struct probe_lore *lore, uint16_t port,
-		    uint8_t proto, const void *banner, size_t banner_len, bool match_backdoor,
-		    struct service_info *svc);
+		    uint8_t proto, bool match_backdoor, struct service_info *svc);
 
 #endif

@@ -73,10 +73,9 @@ void run_report_sink_init(struct run_report_sink *rs, const struct report_format
 			  const char *path, unsigned show);
 
 /*
- * The history recorder. path NULL: the default database ($XDG_STATE_HOME/portsight/...); it
- * is a convenience, so any trouble with it is a warning and the scan goes unrecorded. An
- * explicit path must work: failing to open it fails the run before it starts. A write failing
- * later costs the history, not the scan: one warning, the rest goes unrecorded.
+ * The history recorder. path NULL: the default database ($XDG_STATE_HOME/portsight/...). A
+ * database that cannot be opened, or a write failing later, costs the history, never the scan:
+ * one warning through the run's events, and the rest goes unrecorded.
  */
 struct store;
 struct run_history_sink {

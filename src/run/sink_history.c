@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The history recorder as a sink. Opening the database happens in begin, before any probe, so
- * a bad --db stops the run with nothing sent; after that a failing write costs the history,
- * not the scan.
+ * The history recorder as a sink. History is best-effort for a scan: a database that cannot be
+ * opened or written (the default one or --db FILE) costs the record, never the scan or its
+ * reports: one warning, and the scan goes on unrecorded.
  */
 #include <string.h>
 
@@ -32,7 +32,6 @@ static enum ps_err history_begin(struct run_sink *sink, const struct run_info *i
 	hs->events = info->events;
 	if (p.identity && (err = store_scan_identity(info->targets, info->meta.ports, identity)))
 		return err;
-	/* --db FILE must work; the default database is a convenience that must not stop a scan. */
 	if (!path) {
 		if (store_default_path(def, sizeof(def)) || store_make_parents(def)) {
 			run_warn(hs->events, "warning: no usable history directory (HOME, "
@@ -49,14 +48,10 @@ static enum ps_err history_begin(struct run_sink *sink, const struct run_info *i
 		return PS_OK;
 	store_close(hs->st);
 	hs->st = NULL;
-	if (path == def) {
-		run_warn(hs->events, "warning: %s; this scan is not recorded (--no-db silences this)",
-			 ps_diag_text(&local, err));
-		return PS_OK;
-	}
-	if (diag)
-		*diag = local;
-	return err;
+	(void)diag;
+	run_warn(hs->events, "warning: %s; this scan is not recorded%s", ps_diag_text(&local, err),
+		 path == def ? " (--no-db silences this)" : "");
+	return PS_OK;
 }
 
 static void history_failed(struct run_history_sink *hs, enum ps_err err,

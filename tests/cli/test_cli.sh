@@ -110,18 +110,40 @@ expect_setup 2 'missing: No such file' scan -p 80 --probes "$tmp/missing" 192.0.
 expect_setup 2 'dir: Is a directory' scan -p 80 --probes "$tmp/dir" 192.0.2.1
 printf 'garbage probe {{{\n' >"$tmp/badprobes"
 expect_setup 2 'badprobes:1: unknown directive' scan -p 80 --probes "$tmp/badprobes" 192.0.2.1
-expect_setup 2 'notdb: file is not a database' scan -p 80 --db "$tmp/notdb" 192.0.2.1
-expect_setup 2 'is a directory' scan -p 80 --db "$tmp/dir" 192.0.2.1
-# SQLite takes "" as a temporary database: the scan ran and its history vanished.
-expect_setup 2 'history database: empty file name' scan -p 80 --db '' 192.0.2.1
-expect_setup 3 'PostgreSQL .* is not supported by this build' scan -p 80 --db postgresql://db.example/portsight 192.0.2.1
+# History is best-effort for a scan: a --db that cannot be used is one warning, and the scan
+# and its reports go on (once it was exit 2 and a truncated -oX). In a namespace with no
+# interface: the one probe finds no route, nothing leaves.
+expect_warn() { # expect_warn PATTERN ARGS...: exit 0, one warning line, a report on stdout
+	local pattern=$1
+	shift
+	if ! unshare -n true 2>/dev/null; then
+		echo "skip - portsight $* (no unshare -n)"
+		return
+	fi
+	unshare -n "$ps" "$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ $rc != 0 ] || [ "$(wc -l <"$tmp/err")" != 1 ] ||
+		! grep -qE -- "warning: .*$pattern.*this scan is not recorded" "$tmp/err" ||
+		! grep -q 'ports scanned' "$tmp/out"; then
+		echo "FAIL - portsight ${*@Q}: exit $rc (want 0 and one warning), stderr:"
+		sed 's/^/    /' "$tmp/err"
+		fails=$((fails + 1))
+	else
+		echo "ok - portsight ${*@Q} -> 0: $(cat "$tmp/err")"
+	fi
+}
+expect_warn 'notdb: file is not a database' scan -sT -p 80 --db "$tmp/notdb" 192.0.2.1
+expect_warn 'is a directory' scan -sT -p 80 --db "$tmp/dir" 192.0.2.1
+# SQLite takes "" as a temporary database: the history would vanish silently.
+expect_warn 'history database: empty file name' scan -sT -p 80 --db '' 192.0.2.1
+expect_warn 'PostgreSQL .* is not supported by this build' scan -sT -p 80 --db postgresql://db.example/portsight 192.0.2.1
 expect 2 'bad --show "junk"' scan --show junk -p 80 192.0.2.1
 expect 2 'cannot read .*dir: Is a directory' scan -p 80 -iL "$tmp/dir"
 expect 2 'cannot open .*missing' scan -p 80 --exclude-file "$tmp/missing" 192.0.2.1
-# A bad --db used to leave a report of a "finished" scan that never ran: stdout and -oX.
-expect_setup 2 'file is not a database' scan -p 80 --format xml --db "$tmp/notdb" 192.0.2.1
-expect_setup 2 'file is not a database' scan -p 80 -oX "$tmp/x.xml" --db "$tmp/notdb" 192.0.2.1
-if [ -s "$tmp/x.xml" ]; then
+# A setup error used to leave a report of a "finished" scan that never ran: stdout and -oX.
+expect_setup 2 'badprobes:1: unknown directive' scan -p 80 --format xml --probes "$tmp/badprobes" 192.0.2.1
+expect_setup 2 'badprobes:1: unknown directive' scan -p 80 -oX "$tmp/x.xml" --probes "$tmp/badprobes" 192.0.2.1
+if [ -e "$tmp/x.xml" ]; then
 	echo "FAIL - -oX written for a scan that never ran:"
 	sed 's/^/    /' "$tmp/x.xml"
 	fails=$((fails + 1))
@@ -139,7 +161,7 @@ expect_setup 2 'two reports cannot share standard output' scan -p 80 -oX - --for
 expect_setup 2 'two reports cannot share .*b.xml' scan -p 80 -oA "$tmp/b" -oX "$tmp/b.xml" 192.0.2.1
 [ -e "$tmp/f" ] && { echo "FAIL - a refused run created $tmp/f"; fails=$((fails + 1)); }
 printf 'keep me\n' >"$tmp/keep.xml"
-expect_setup 2 'file is not a database' scan -p 80 -oX "$tmp/keep.xml" --db "$tmp/notdb" 192.0.2.1
+expect_setup 2 'badprobes:1: unknown directive' scan -p 80 -oX "$tmp/keep.xml" --probes "$tmp/badprobes" 192.0.2.1
 if [ "$(cat "$tmp/keep.xml")" != "keep me" ] || ls -a "$tmp" | grep -q '^\.keep\.xml\.'; then
 	echo "FAIL - a failed run clobbered keep.xml or left its temporary file:"
 	ls -la "$tmp" | sed 's/^/    /'
@@ -221,6 +243,60 @@ printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1" addrtype
 expect 2 'trunc.xml: malformed XML' diff "$tmp/trunc.xml" "$tmp/ok.xml"
 printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.999" addrtype="ipv4"/></host></nmaprun>\n' >"$tmp/badaddr.xml"
 expect 2 "bad address '192.0.2.999'" diff "$tmp/badaddr.xml" "$tmp/ok.xml"
+
+# Terminal safety: what an nmap XML says reaches the terminal only through the sanitiser. CSI as
+# U+009B (UTF-8 c2 9b) and the right-to-left override U+202E (e2 80 ae) in a hostname, a
+# service name, product and version, an address the parser rejects, a root element, a state
+# and the file name itself: none of them may appear on stdout or stderr.
+CSI=$'\xc2\x9b' RLO=$'\xe2\x80\xae'
+evil=$tmp/"evil${CSI}31m${RLO}.xml"
+cat >"$evil" <<XML
+<?xml version="1.0"?>
+<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/>
+<hostnames><hostname name="h${CSI}2J${RLO}x" type="PTR"/></hostnames>
+<ports><port protocol="tcp" portid="80"><state state="open"/>
+<service name="ht${CSI}31mtp" product="ngi${RLO}nx" version="1${CSI}0m.2"/></port></ports></host></nmaprun>
+XML
+printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/></host></nmaprun>\n' >"$tmp/quiet.xml"
+no_raw_controls() { # NAME FILE...: neither U+009B nor U+202E nor ESC in the files
+	if LC_ALL=C grep -q -e "$CSI" -e "$RLO" -e $'\e' "${@:2}"; then
+		echo "FAIL - $1: a control character reached the terminal:"
+		cat -v "${@:2}" | sed 's/^/    /'
+		fails=$((fails + 1))
+	else
+		echo "ok - $1: output sanitised"
+	fi
+}
+"$ps" diff "$tmp/quiet.xml" "$evil" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 1 ] || { echo "FAIL - diff of a crafted XML: exit $rc, want 1"; fails=$((fails + 1)); }
+grep -q 'opened' "$tmp/out" || { echo "FAIL - diff of a crafted XML: no change shown"; fails=$((fails + 1)); }
+no_raw_controls "diff text of a crafted XML" "$tmp/out" "$tmp/err"
+"$ps" diff --format jsonl "$tmp/quiet.xml" "$evil" >"$tmp/out" 2>"$tmp/err"
+no_raw_controls "diff jsonl of a crafted XML" "$tmp/out" "$tmp/err"
+printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1%s[31m%s" addrtype="ipv4"/></host></nmaprun>\n' "$CSI" "$RLO" >"$tmp/evaddr.xml"
+"$ps" diff "$tmp/evaddr.xml" "$tmp/quiet.xml" >"$tmp/out" 2>"$tmp/err"
+no_raw_controls "diff error naming a crafted address" "$tmp/out" "$tmp/err"
+printf '<?xml version="1.0"?>\n<n%s%s/>\n' "$CSI" "$RLO" >"$tmp/evroot.xml"
+"$ps" diff "$tmp/evroot.xml" "$tmp/quiet.xml" >"$tmp/out" 2>"$tmp/err"
+no_raw_controls "diff error naming a crafted root" "$tmp/out" "$tmp/err"
+printf '<?xml version="1.0"?>\n<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/><ports><port protocol="tcp" portid="80"><state state="op%s%sen"/></port></ports></host></nmaprun>\n' "$CSI" "$RLO" >"$tmp/evstate.xml"
+"$ps" diff "$tmp/evstate.xml" "$tmp/quiet.xml" >"$tmp/out" 2>"$tmp/err"
+no_raw_controls "diff error naming a crafted state" "$tmp/out" "$tmp/err"
+
+# --version names the build's features: its options and the libraries actually loaded.
+"$ps" --version >"$tmp/out" 2>&1
+for want in '^portsight [0-9]+\.[0-9]+' '^build: .*sanitizers: (off|[a-z,]+)' \
+	'pcre2 [0-9.]+.*\(JIT (on|off)\)' 'OpenSSL [0-9]' 'SQLite [0-9]' 'jansson [0-9]' \
+	'libxml2 [0-9]' 'libseccomp [0-9]'; do
+	if grep -qE "$want" "$tmp/out"; then
+		echo "ok - --version: $want"
+	else
+		echo "FAIL - --version lacks $want:"
+		sed 's/^/    /' "$tmp/out"
+		fails=$((fails + 1))
+	fi
+done
 
 # Help and version go to stdout with exit 0.
 for args in "--help" "--version" "scan --help" "scan --version" "check --help" "explain --help" "local --help" \

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(svc.name, res.service, sizeof(svc.name));
 			svc.confidence = SERVICE_MATCHED;
 		}
-		probe_classify(db, NULL, 12345, 6, data, size, res.backdoor, &svc);
+		probe_classify(db, NULL, 12345, 6, res.backdoor, &svc);
 	}
 	return 0;
 }

@@ -139,6 +139,9 @@ def handler(kind):
         "ssh-dropbear": (b"SSH-2.0-dropbear_2022.83\r\n", lambda l: None),
         "vnc": (b"RFB 003.008\n", lambda l: None),
         "netbus": (b"NetBus 1.70\r\n", lambda l: b""),
+        # SubSeven 2.x's greeting, on a port that is not SubSeven's: the protocol counts.
+        "subseven": (b"connected. 10:35 - 1/12/2026, winver: 4.10.2222, ver: Legends 2.1\r\n",
+                     lambda l: b""),
         "mysql": (mysql_greeting(), lambda l: None),
         "labecho": (b"", lambda l: b"LAB-ECHO 2.5\r\n" if l.startswith(b"HELLO LAB") else None),
     }

@@ -3,6 +3,7 @@
 SERVICE_LAB_SPECS="ftp:21 ssh:22 smtp:25 http-apache:80 pop3:110 imap:143 https-nginx:443
 imaps:993 ssh-dropbear:2222 mysql:3306 vnc:5900 redis:6379 https-nginx-plain:8080
 memcached:11211 netbus:12345 ssh-alt:49152 http-python:65535
+subseven:7781 silent:27374 ssh:31337 silent:54320
 silent:7777 endless:7778 garbage:7779 labecho:7780"
 SERVICE_LAB_PORTS=$(for s in $SERVICE_LAB_SPECS; do printf '%s,' "${s#*:}"; done)
 SERVICE_LAB_PORTS=${SERVICE_LAB_PORTS%,}

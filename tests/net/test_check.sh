@@ -37,6 +37,10 @@ serve $P_ALL 0.0.0.0
 serve $P_ALL :: 1
 serve $P_DROP :: 0
 serve $P_REJ 0.0.0.0
+# python3 on Back Orifice's port, loopback only: not exposed, but a program where a backdoor
+# used to be is a warning, and the check must show it.
+P_BO=31337
+serve $P_BO 127.0.0.1
 lab_nft "$LAB_S" "table inet chk {
 	chain in { type filter hook input priority 0; policy accept;
 		iifname \"lo\" accept
@@ -44,14 +48,15 @@ lab_nft "$LAB_S" "table inet chk {
 		tcp dport $P_REJ reject with tcp reset
 	}
 }"
-for p in $P_LO $P_ALL $P_REJ; do lab_wait_port "$LAB_S" 127.0.0.1 $p || exit 1; done
+for p in $P_LO $P_ALL $P_REJ $P_BO; do lab_wait_port "$LAB_S" 127.0.0.1 $p || exit 1; done
 lab_wait_port "$LAB_S" ::1 $P_ALL || exit 1
 
 out=$(lab_in "$LAB_S" "$ps" 2>&1)
 rc=$?
 echo "$out"
 row() { grep -E "^$1/tcp " <<<"$out" | tr -s ' '; }
-lab_check "exit code" 0 "$rc"
+# EXPOSED is a finding: exit 1, as for local.
+lab_check "exit code" 1 "$rc"
 lab_check "loopback-only port" "open closed 127.0.0.1 loopback" "$(row $P_LO | cut -d' ' -f2,3,5,6)"
 lab_check "loopback-only port's program" "python3" "$(row $P_LO | cut -d' ' -f4 | cut -d[ -f1)"
 lab_check "loopback-only port is not for outsiders" "-" "$(row $P_LO | cut -d' ' -f8)"
@@ -59,12 +64,40 @@ lab_check "all-interfaces port open on both" "open open" "$(row $P_ALL | cut -d'
 lab_check "all-interfaces port is Open outside" "Open" "$(row $P_ALL | cut -d' ' -f8)"
 lab_check "dropped port is Stealth outside" "Stealth" "$(row $P_DROP | cut -d' ' -f8)"
 lab_check "rejected port is Closed outside" "Closed" "$(row $P_REJ | cut -d' ' -f8)"
-lab_check "no other port is listed" 4 "$(grep -cE '^[0-9]+/tcp ' <<<"$out")"
-lab_check "profile of 127.0.0.1" "4 open, 65531 closed, 0 stealth" \
+lab_check "no other port is listed" 5 "$(grep -cE '^[0-9]+/tcp ' <<<"$out")"
+lab_check "profile of 127.0.0.1" "5 open, 65530 closed, 0 stealth" \
 	"$(grep -oE '127.0.0.1 +[0-9]+ open, [0-9]+ closed, [0-9]+ stealth' <<<"$out" | tr -s ' ' | cut -d' ' -f2-)"
-lab_check "verdict" "Verdict: EXPOSED: 1 TCP port reachable from other hosts" \
+# One vocabulary: the profile lines are counts, not verdicts; the verdict's numbers are the
+# OUTSIDE column's, and it says where the other open ports went.
+lab_check "no verdict word on the profile lines" 0 \
+	"$(grep -cE '^  (127\.0\.0\.1|::1) .*(EXPOSED|CLOSED|STEALTH)' <<<"$out")"
+lab_check "verdict" "Verdict: EXPOSED: 1 port reachable from other hosts (tcp/$P_ALL); of 5 ports listening, 2 loopback-only, 1 Stealth, 1 Closed to other hosts; 1 warning (above)" \
 	"$(grep '^Verdict' <<<"$out")"
+lab_check "the warning counted is shown" "1 1" \
+	"$(grep -c "^warning: tcp/$P_BO: port $P_BO is known from the backdoor" <<<"$out") $(grep -c ' 1 with warnings;' <<<"$out")"
 lab_check "advice names the exposed port" "1" "$(grep -c "^  $P_ALL/tcp:" <<<"$out")"
+
+# Unprivileged: the ruleset cannot be read, so nothing is judged Open: UNKNOWN, with the reason,
+# and no finding (exit 0); the owners are not visible either, so no warning.
+out=$(lab_in "$LAB_S" setpriv --reuid=65534 --regid=65534 --clear-groups "$ps" 2>&1)
+rc=$?
+lab_check "unprivileged: exit code" 0 "$rc"
+lab_check "unprivileged: UNKNOWN with its reason" 1 \
+	"$(grep -cE '^Verdict: UNKNOWN: 3 ports listen for other hosts \(tcp/[0-9, tcp/]+\) and the firewall could not be judged: .+' <<<"$out")"
+lab_check "unprivileged: no warning" 0 "$(grep -c '^warning:' <<<"$out")"
+
+# Without the all-interfaces listeners and the one on 31337: NOT EXPOSED, nothing found, exit 0.
+kill "${LAB_PIDS[1]}" "${LAB_PIDS[2]}" "${LAB_PIDS[5]}"
+wait "${LAB_PIDS[1]}" "${LAB_PIDS[2]}" "${LAB_PIDS[5]}" 2>/dev/null
+out=$(lab_in "$LAB_S" "$ps" 2>&1)
+rc=$?
+lab_check "not exposed: exit code" 0 "$rc"
+lab_check "not exposed: verdict" "Verdict: NOT EXPOSED: no port is reachable from other hosts; of 3 ports listening, 1 loopback-only, 1 Stealth, 1 Closed to other hosts" \
+	"$(grep '^Verdict' <<<"$out")"
+serve $P_ALL 0.0.0.0
+serve $P_ALL :: 1
+lab_wait_port "$LAB_S" 127.0.0.1 $P_ALL || exit 1
+lab_wait_port "$LAB_S" ::1 $P_ALL || exit 1
 
 # The connect scan of loopback (what an unprivileged check uses) finds exactly the listeners:
 # a socket the kernel happened to connect to itself must not pass for an open port.

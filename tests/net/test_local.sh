@@ -74,7 +74,16 @@ ESCNAME=$'x\e[31mx\x9b\xc2\x9bJ'
 ln -s /usr/bin/python3 "$WORK/$ESCNAME"
 listener esc 4 tcp 0.0.0.0 7009 0 "$WORK/$ESCNAME"
 
-for name in wild4 loop4 spec4 v6only dual udp4 loop6 spec6 nc esc devlo devva; do
+# The usual daemons on their ports (symlinks give python the comm sshd and nginx), and one
+# program on the smtp port over IPv4 and IPv6, which is not what smtp usually runs.
+ln -s /usr/bin/python3 "$WORK/sshd"
+ln -s /usr/bin/python3 "$WORK/nginx"
+listener sshd 4 tcp 0.0.0.0 22 0 "$WORK/sshd"
+listener nginx 4 tcp 0.0.0.0 80 0 "$WORK/nginx"
+listener smtp4 4 tcp 0.0.0.0 25 0
+listener smtp6 6 tcp :: 25 1
+
+for name in wild4 loop4 spec4 v6only dual udp4 loop6 spec6 nc esc devlo devva sshd nginx smtp4 smtp6; do
 	for _ in $(seq 50); do
 		[ -e "$WORK/ready.$name" ] && break
 		sleep 0.1
@@ -177,8 +186,8 @@ else
 	echo "ok - 31337 trojan check skipped: this build has no knowledge base # SKIP"
 fi
 
-# Nothing else listens in a fresh namespace: exactly our twelve sockets, each with an owner.
-lab_check "socket count" 12 "$(/usr/bin/python3 -c '
+# Nothing else listens in a fresh namespace: exactly our sixteen sockets, each with an owner.
+lab_check "socket count" 16 "$(/usr/bin/python3 -c '
 import json, sys
 print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["type"] == "socket"))' "$OUT")"
 lab_check "summary: all owned" 0 "$(tail -n1 "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["unowned"])')"
@@ -186,10 +195,10 @@ lab_check "summary names the namespace" "$NS" "$(tail -n1 "$OUT" | /usr/bin/pyth
 lab_check "netns inode" "$(stat -L -c %i /run/netns/$NS)" \
 	"$(tail -n1 "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["netns"])')"
 
-# Text output: sorted by exposure then port, so the first row is 7001 and the last loopback.
+# Text output: sorted by exposure then port, so the first row is 22 and the last loopback.
 "$PORTSIGHT" local --netns "$NS" --advice >"$WORK/out.txt"
-lab_check "text first row" "all tcp 0.0.0.0 7001" "$(sed -n 2p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
-lab_check "text last row" "loopback tcp ::1 7007" "$(sed -n 13p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
+lab_check "text first row" "all tcp 0.0.0.0 22" "$(sed -n 2p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
+lab_check "text last row" "loopback tcp ::1 7007" "$(sed -n 17p "$WORK/out.txt" | awk '{print $1, $2, $3, $4}')"
 # In JSON the name is kept, only the byte that is not UTF-8 becomes U+FFFD.
 lab_check "escape name in JSON" "$(printf 'x\033[31mx\357\277\275\302\233J')" \
 	"$(get tcp 7009 's["processes"][0]["name"]')"
@@ -200,15 +209,47 @@ lab_check "device shown like ss" 1 "$(grep -c '0\.0\.0\.0%va ' "$WORK/out.txt")"
 lab_check "advice has the nft rule for 31337" 1 \
 	"$(grep -c 'tcp dport 31337 drop' "$WORK/out.txt")"
 
+# Warnings need evidence and are said once. As root the owners are known: sshd on 22 and nginx
+# on 80 are what those ports run, so no word about the backdoors once seen there; python3 on
+# 25 (IPv4 and IPv6 sockets) gets one warning, its list of usual programs cut between names.
+lab_check "root: no warning for sshd on 22" 0 "$(grep -c '^warning: tcp/22:' "$WORK/out.txt")"
+lab_check "root: no warning for nginx on 80" 0 "$(grep -c '^warning: tcp/80:' "$WORK/out.txt")"
+lab_check "root: one warning for python3 on 25 (v4 and v6)" 1 \
+	"$(grep -c '^warning: tcp/25: .*not python3' "$WORK/out.txt")"
+lab_check "root: the program list is cut between names" 1 \
+	"$(grep -cE '^warning: tcp/25: .*smtp usually runs ([a-z0-9-]+, )+(…|[a-z0-9-]+), not python3' "$WORK/out.txt")"
+lab_check "root: no name cut in a warning" 0 "$(grep -c 'opensmt[^p]' "$WORK/out.txt")"
+lab_check "root: 31337 still a trojan port" 1 \
+	"$(grep -c '^warning: tcp/31337: port 31337 is known from the backdoor' "$WORK/out.txt")"
+lab_check "summary counts each warning once" 1 \
+	"$(grep -c '; 3 with warnings;' "$WORK/out.txt")"
+
 # Unprivileged, inside the namespace: sockets are still listed, owners and the ruleset are not,
 # and the summary says so.
 lab_in "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$PORTSIGHT" local --format jsonl >"$WORK/nobody.jsonl" 2>"$WORK/nobody.err"
-lab_check "unprivileged: every socket listed" 12 "$(grep -c '"type":"socket"' "$WORK/nobody.jsonl")"
-lab_check "unprivileged: owners not readable" "12 true" "$(tail -n1 "$WORK/nobody.jsonl" |
+lab_check "unprivileged: every socket listed" 16 "$(grep -c '"type":"socket"' "$WORK/nobody.jsonl")"
+lab_check "unprivileged: owners not readable" "16 true" "$(tail -n1 "$WORK/nobody.jsonl" |
 	/usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["unowned"], str(s["procs_fd_denied"] > 0).lower())')"
+lab_check "unprivileged: 22 has no warning, its owner not visible" "[] true" \
+	"$(/usr/bin/python3 -c '
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if "\"port\":22," in l][0]
+print(json.dumps(s["warnings"]), str(s["owner_not_visible"]).lower())' "$WORK/nobody.jsonl")"
 lab_check "unprivileged: firewall unknown" "unknown" "$(tail -n1 "$WORK/nobody.jsonl" |
 	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["firewall"])')"
+# Without the owners there is no evidence: no "backdoor" for 22 or 80, a note saying the owner
+# is not visible, and exit 0 (nothing found is not a finding).
+lab_in "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$PORTSIGHT" local >"$WORK/nobody.txt" 2>&1
+rc=$?
+lab_check "unprivileged text: exit code" 0 "$rc"
+lab_check "unprivileged text: no backdoor claim" 0 "$(grep -c 'backdoor' "$WORK/nobody.txt")"
+lab_check "unprivileged text: no warning" 0 "$(grep -c '^warning:' "$WORK/nobody.txt")"
+lab_check "unprivileged text: 22 owner not visible, once" 1 \
+	"$(grep -c '^note: tcp/22: owner not visible (run as root to see it)' "$WORK/nobody.txt")"
+lab_check "unprivileged text: 25 owner not visible, once" 1 \
+	"$(grep -c '^note: tcp/25: owner not visible' "$WORK/nobody.txt")"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$PORTSIGHT" local --netns "$NS" \
 	>/dev/null 2>"$WORK/nobody2.err"
 rc=$?

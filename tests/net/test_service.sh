@@ -19,6 +19,9 @@ command -v openssl >/dev/null || { echo "SKIP: openssl not installed" >&2; exit 
 lab_init || exit 1
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; lab_cleanup' EXIT
+# A history of our own: the user's may belong to another portsight version, whose warning
+# would land in the outputs this test reads with 2>&1.
+export XDG_STATE_HOME=$WORK/state
 service_lab_start "$WORK" || exit 1
 
 lab_s "$PORTSIGHT" scan -sV -p "$SERVICE_LAB_PORTS" --format jsonl -o "$WORK/out.jsonl" \
@@ -59,6 +62,13 @@ check_service 8080 http nginx 1.22.1 matched false false
 check_service 11211 memcached memcached 1.6.18 matched false false
 # The NetBus greeting on its own port: identified, and a backdoor.
 check_service 12345 netbus NetBus 1.70 matched false true
+# [BACKDOOR] means a backdoor's protocol answered: SubSeven's greeting wherever it is heard; never
+# a trojan's port number alone (silent on SubSeven's 27374, Back Orifice 2000's 54320), nor a
+# plain service that happens to sit on a trojan port (ssh on 31337).
+check_service 7781 subseven SubSeven - matched true true
+lab_check "27374 silent: no backdoor" "guessed false" "$(field 27374 '"\(.confidence) \(.backdoor)"')"
+lab_check "54320 silent: no backdoor" "guessed false" "$(field 54320 '"\(.confidence) \(.backdoor)"')"
+check_service 31337 ssh OpenSSH 9.2p1 matched true false
 # ssh on the first dynamic port (the kb expects Windows RPC there), http on 65535 (no entry).
 check_service 49152 ssh OpenSSH 8.4p1 matched true false
 check_service 65535 http "Python BaseHTTPServer" 0.6 matched true false
@@ -80,11 +90,12 @@ lab_check "993 tls subject" lab.example "$(field 993 .tls.subject_cn)"
 lab_check "80 http status" 200 "$(field 80 .http.status)"
 lab_check "80 http title" "Lab Apache" "$(field 80 .http.title)"
 lab_check "80 no tls" - "$(field 80 .tls)"
-lab_check "ports reported" 21 "$(jq -r 'select(.port) | .port' "$WORK/out.jsonl" | wc -l)"
+lab_check "ports reported" 25 "$(jq -r 'select(.port) | .port' "$WORK/out.jsonl" | wc -l)"
 
 # The text report carries the same facts in its version/flags column.
-lab_s "$PORTSIGHT" scan -sV -p 12345,49152 "$LAB_V4_T" >"$WORK/out.txt" 2>&1
+lab_s "$PORTSIGHT" scan -sV -p 12345,49152,27374,31337 "$LAB_V4_T" >"$WORK/out.txt" 2>&1
 lab_check "text: NetBus flagged" 1 "$(grep -c '^12345/tcp .*NetBus 1.70.*\[BACKDOOR\]' "$WORK/out.txt")"
+lab_check "text: nothing else flagged as a backdoor" 1 "$(grep -c 'BACKDOOR' "$WORK/out.txt")"
 lab_check "text: ssh on 49152 flagged" 1 \
 	"$(grep -c '^49152/tcp .*OpenSSH 8.4p1.*\[unexpected for this port\]' "$WORK/out.txt")"
 

@@ -274,6 +274,23 @@ static void test_judge_program(void **state)
 	s.exposure = AUDIT_EXPOSE_LOOPBACK;
 	audit_judge_program(&s, procs, NULL, NULL, 0);
 	assert_int_equal(s.warn, 0);
+
+	/* No owner visible: no evidence, so no warning, only the note that it is unseen. */
+	s.exposure = AUDIT_EXPOSE_ALL;
+	s.nprocs = 0;
+	audit_judge_program(&s, procs, "ssh", bo, 1);
+	assert_int_equal(s.warn, 0);
+	assert_true(s.owner_unseen);
+	audit_judge_program(&s, procs, NULL, NULL, 0);
+	assert_false(s.owner_unseen);
+
+	/* A long list of usual programs is cut between names, never inside one. */
+	s.nprocs = 1;
+	s.port = 25;
+	audit_judge_program(&s, procs, "smtp", NULL, 0);
+	assert_non_null(strstr(s.warn_text, "smtp usually runs master, exim4, "));
+	assert_non_null(strstr(s.warn_text, ", \u2026, not nc"));
+	assert_null(strstr(s.warn_text, "opensmt,"));
 }
 
 static void test_advice(void **state)

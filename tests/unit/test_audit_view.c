@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -14,6 +15,7 @@
 #include "audit/audit.h"
 #include "audit/audit_json.h"
 #include "audit/outside.h"
+#include "audit/verdict.h"
 
 static void test_outside_view(void **state)
 {
@@ -97,6 +99,55 @@ static void fixture_init(struct fixture *f)
 	f->report.kb_joined = true;
 }
 
+/* One verdict per port, its numbers the OUTSIDE column's; a finding is Open or a warning. */
+static void test_verdict(void **state)
+{
+	struct audit_socket socks[] = {
+	    {.proto = IPPROTO_TCP, .port = 22, .exposure = AUDIT_EXPOSE_ALL, .fw = AUDIT_FW_ACCEPT},
+	    /* the IPv6 socket of the same port: counted once */
+	    {.proto = IPPROTO_TCP, .port = 22, .exposure = AUDIT_EXPOSE_ALL, .fw = AUDIT_FW_DROP},
+	    {.proto = IPPROTO_TCP, .port = 631, .exposure = AUDIT_EXPOSE_LOOPBACK},
+	    {.proto = IPPROTO_TCP, .port = 8080, .exposure = AUDIT_EXPOSE_ALL, .fw = AUDIT_FW_DROP},
+	};
+	struct audit_report r = {.socks = socks, .nsocks = 4};
+	struct audit_verdict v;
+
+	(void)state;
+	audit_verdict_of(&r, NULL, &v);
+	assert_int_equal(v.kind, AUDIT_VERDICT_EXPOSED);
+	assert_int_equal(v.ports, 3);
+	assert_int_equal(v.open, 1);
+	assert_int_equal(v.loopback_only, 1);
+	assert_int_equal(v.stealth, 1);
+	assert_true(v.findings);
+	assert_string_equal(v.text,
+			    "EXPOSED: 1 port reachable from other hosts (tcp/22); of 3 ports "
+			    "listening, 1 loopback-only, 1 Stealth to other hosts");
+
+	socks[0].fw = AUDIT_FW_UNKNOWN;
+	socks[1].fw = AUDIT_FW_UNKNOWN;
+	snprintf(r.fw_note, sizeof(r.fw_note), "nft not found");
+	audit_verdict_of(&r, NULL, &v);
+	assert_int_equal(v.kind, AUDIT_VERDICT_UNKNOWN);
+	assert_false(v.findings);
+	assert_non_null(strstr(v.text, "firewall could not be judged: nft not found"));
+
+	/* Nothing reachable, but a warning: still a finding. */
+	socks[0].fw = socks[1].fw = AUDIT_FW_REJECT;
+	socks[2].warn = AUDIT_WARN_TROJAN;
+	audit_verdict_of(&r, NULL, &v);
+	assert_int_equal(v.kind, AUDIT_VERDICT_NOT_EXPOSED);
+	assert_int_equal(v.closed, 1);
+	assert_int_equal(v.warnings, 1);
+	assert_true(v.findings);
+
+	audit_verdict_of(NULL, "permission denied", &v);
+	assert_int_equal(v.kind, AUDIT_VERDICT_UNKNOWN);
+	assert_string_equal(v.text,
+			    "UNKNOWN: the listening sockets could not be read (permission denied)");
+	assert_string_equal(audit_verdict_name(AUDIT_VERDICT_NOT_EXPOSED), "NOT EXPOSED");
+}
+
 static void test_socket_json(void **state)
 {
 	static const char want[] =
@@ -106,7 +157,7 @@ static void test_socket_json(void **state)
 	    "\"user\":null,\"inode\":99,\"netns\":4026531840,\"firewall\":\"accept\","
 	    "\"firewall_ipv4\":\"accept\",\"firewall_ipv6\":\"n/a\",\"firewall_why\":null,"
 	    "\"service\":null,\"warnings\":[\"trojan-port\",\"ad-hoc-listener\"],"
-	    "\"warning\":\"Back Orifice\",\"processes\":[{\"pid\":4242,"
+	    "\"warning\":\"Back Orifice\",\"owner_not_visible\":false,\"processes\":[{\"pid\":4242,"
 	    "\"name\":\"x\\u001B[31mx\xef\xbf\xbd\","
 	    "\"cmdline\":\"nc -l odd\xef\xbf\xbd\\\"\\\\\\n\",\"exe\":\"/usr/bin/nc.openbsd\","
 	    "\"unit\":null}]}";
@@ -178,9 +229,8 @@ static void test_summary_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_outside_view),
-	    cmocka_unit_test(test_socket_json),
-	    cmocka_unit_test(test_socket_json_advice),
+	    cmocka_unit_test(test_outside_view), cmocka_unit_test(test_verdict),
+	    cmocka_unit_test(test_socket_json),	 cmocka_unit_test(test_socket_json_advice),
 	    cmocka_unit_test(test_summary_json),
 	};
 

@@ -540,7 +540,6 @@ static void test_cert_summary(void **state)
 }
 
 /* A tiny knowledge base for classification. */
-static const char *const netbus_trojans[] = {"NetBus", "Italian Job"};
 
 static const char *lore_name(const void *ctx, uint16_t port, uint8_t proto)
 {
@@ -560,17 +559,7 @@ static const char *lore_name(const void *ctx, uint16_t port, uint8_t proto)
 	}
 }
 
-static size_t lore_trojans(const void *ctx, uint16_t port, uint8_t proto, const char *const **names)
-{
-	(void)ctx;
-	(void)proto;
-	if (port != 12345 && port != 80)
-		return 0;
-	*names = netbus_trojans;
-	return 2;
-}
-
-static const struct probe_lore lore = {lore_name, lore_trojans, NULL};
+static const struct probe_lore lore = {lore_name, NULL};
 
 static struct service_info matched(const char *name)
 {
@@ -589,43 +578,39 @@ static void test_classify(void **state)
 
 	(void)state;
 	s = matched("ssh");
-	probe_classify(db, &lore, 22, IPPROTO_TCP, NULL, 0, false, &s);
+	probe_classify(db, &lore, 22, IPPROTO_TCP, false, &s);
 	assert_int_equal(s.flags, 0);
 	s = matched("ssh");
-	probe_classify(db, &lore, 80, IPPROTO_TCP, "SSH-2.0-x", 9, false, &s);
+	probe_classify(db, &lore, 80, IPPROTO_TCP, false, &s);
 	assert_int_equal(s.flags, SERVICE_FLAG_UNEXPECTED);
 	s = matched("http"); /* the kb's http-alt is our http */
-	probe_classify(db, &lore, 8080, IPPROTO_TCP, NULL, 0, false, &s);
+	probe_classify(db, &lore, 8080, IPPROTO_TCP, false, &s);
 	assert_int_equal(s.flags, 0);
 	s = matched("https");
-	probe_classify(db, &lore, 443, IPPROTO_TCP, NULL, 0, false, &s);
+	probe_classify(db, &lore, 443, IPPROTO_TCP, false, &s);
 	assert_int_equal(s.flags, 0);
 	s = matched("ssh"); /* a port nobody registered */
-	probe_classify(db, &lore, 49152, IPPROTO_TCP, NULL, 0, false, &s);
+	probe_classify(db, &lore, 49152, IPPROTO_TCP, false, &s);
 	assert_int_equal(s.flags, SERVICE_FLAG_UNEXPECTED);
 	s = matched("netbus");
-	probe_classify(db, &lore, 12345, IPPROTO_TCP, "NetBus 1.70", 11, true, &s);
+	probe_classify(db, &lore, 12345, IPPROTO_TCP, true, &s);
 	assert_true(s.flags & SERVICE_FLAG_BACKDOOR);
 	/* An http server on 80 is no backdoor just because a trojan once used 80... */
 	s = matched("http");
-	probe_classify(db, &lore, 80, IPPROTO_TCP, "HTTP/1.0 200 OK", 15, false, &s);
+	probe_classify(db, &lore, 80, IPPROTO_TCP, false, &s);
 	assert_int_equal(s.flags, 0);
-	/* ...unless its banner names one. */
-	s = matched("http");
-	probe_classify(db, &lore, 80, IPPROTO_TCP, "HTTP/1.0 200 NetBus", 19, false, &s);
-	assert_int_equal(s.flags, SERVICE_FLAG_BACKDOOR);
-	/* Unidentified: a guess from the port, and a trojan-only port is suspicious. */
+	/* Unidentified: a guess from the port, never a backdoor on the port number alone. */
 	memset(&s, 0, sizeof(s));
-	probe_classify(db, &lore, 22, IPPROTO_TCP, NULL, 0, false, &s);
+	probe_classify(db, &lore, 22, IPPROTO_TCP, false, &s);
 	assert_string_equal(s.name, "ssh");
 	assert_int_equal(s.confidence, SERVICE_GUESSED);
 	assert_int_equal(s.flags, 0);
 	memset(&s, 0, sizeof(s));
-	probe_classify(db, &lore, 12345, IPPROTO_TCP, NULL, 0, false, &s);
+	probe_classify(db, &lore, 12345, IPPROTO_TCP, false, &s);
 	assert_string_equal(s.name, "unknown");
-	assert_int_equal(s.flags, SERVICE_FLAG_BACKDOOR);
+	assert_int_equal(s.flags, 0);
 	memset(&s, 0, sizeof(s));
-	probe_classify(db, NULL, 22, IPPROTO_TCP, NULL, 0, false, &s);
+	probe_classify(db, NULL, 22, IPPROTO_TCP, false, &s);
 	assert_string_equal(s.name, "unknown");
 	probe_db_free(db);
 }

@@ -274,6 +274,14 @@ static void test_port_failure_fails_run_and_aborts(void **state)
 	target_list_release(&f.targets);
 }
 
+static int warnings;
+
+static void count_warning(void *ctx, const char *msg)
+{
+	(void)msg;
+	(*(int *)ctx)++;
+}
+
 static void test_history_sink_records(void **state)
 {
 	char path[] = "/tmp/ps_test_run_XXXXXX";
@@ -301,9 +309,21 @@ static void test_history_sink_records(void **state)
 	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_OK);
 	assert_true(old_id > 0 && new_id > old_id);
 	store_close(st);
-	/* An explicit database that cannot be opened fails the run before it scans. */
-	run_history_sink_init(&hs, "/nonexistent-dir/history.db");
-	assert_int_not_equal(run_scan(&f.job, sinks, 1, NULL, NULL, NULL, NULL), PS_OK);
+	/* A database that cannot be opened costs the record, not the scan: one warning, and the
+	 * other sinks get every result. */
+	{
+		struct probe_sink after;
+		struct run_sink *two[] = {&hs.sink, &after.sink};
+		struct run_events ev = {.warning = count_warning, .ctx = &warnings};
+
+		warnings = 0;
+		probe_init(&after, "after", NULL);
+		run_history_sink_init(&hs, "/nonexistent-dir/history.db");
+		assert_int_equal(run_scan(&f.job, two, 2, NULL, &ev, NULL, NULL), PS_OK);
+		assert_int_equal(warnings, 1);
+		assert_int_equal(after.ports, 32);
+		assert_true(after.ended);
+	}
 	close(l1);
 	unlink(path);
 	target_list_release(&f.targets);
