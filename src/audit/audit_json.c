@@ -137,7 +137,47 @@ static json_t *advice_json(const struct audit_report *r, const struct audit_sock
 	return a;
 }
 
+void audit_json_cache_init(struct audit_json_cache *c)
+{
+	c->procs = NULL;
+	c->nprocs = 0;
+}
+
+void audit_json_cache_release(struct audit_json_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nprocs; i++)
+		json_decref(c->procs[i]);
+	free(c->procs);
+	audit_json_cache_init(c);
+}
+
+/* Process k of r as JSON, built once when a cache is given; a new reference either way. */
+static json_t *proc_ref(struct audit_json_cache *c, const struct audit_report *r, size_t k)
+{
+	if (!c)
+		return proc_json(&r->procs[k]);
+	if (!c->procs) {
+		c->procs = calloc(r->nprocs ? r->nprocs : 1, sizeof(*c->procs));
+		if (!c->procs)
+			return NULL;
+		c->nprocs = r->nprocs;
+	}
+	if (k >= c->nprocs)
+		return proc_json(&r->procs[k]);
+	if (!c->procs[k])
+		c->procs[k] = proc_json(&r->procs[k]);
+	return c->procs[k] ? json_incref(c->procs[k]) : NULL;
+}
+
 json_t *audit_socket_json(const struct audit_report *r, const struct audit_socket *s, bool advice)
+{
+	return audit_socket_json_cached(NULL, r, s, advice);
+}
+
+json_t *audit_socket_json_cached(struct audit_json_cache *c, const struct audit_report *r,
+				 const struct audit_socket *s, bool advice)
 {
 	struct jobj j;
 	char addr[PS_ADDR_STRLEN];
@@ -173,7 +213,7 @@ json_t *audit_socket_json(const struct audit_report *r, const struct audit_socke
 	put_bool(&j, "owner_not_visible", s->owner_unseen);
 	procs = json_array();
 	for (k = 0; procs && k < s->nprocs; k++)
-		append(procs, proc_json(&r->procs[s->procs[k]]), &j.failed);
+		append(procs, proc_ref(c, r, s->procs[k]), &j.failed);
 	put(&j, "processes", procs);
 	if (advice)
 		put(&j, "advice", advice_json(r, s, &j.failed));

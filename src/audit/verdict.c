@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "verdict.h"
 
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* OPEN > UNKNOWN > CLOSED > STEALTH > NONE: the view that matters most to the user. */
@@ -23,32 +26,61 @@ static int rank(enum audit_outside view)
 	return 0;
 }
 
-static bool seen_before(const struct audit_report *r, size_t i)
-{
-	size_t k;
+/*
+ * Every (protocol, port) once, with the most exposed view over all its sockets (a daemon's v4
+ * and v6 sockets are one port to the user). One pass: a report of 5000 sockets was quadratic.
+ */
+struct port_views {
+	uint8_t worst[2][65536]; /* [udp][port]: rank of its most exposed view */
+};
 
-	for (k = 0; k < i; k++)
-		if (r->socks[k].proto == r->socks[i].proto && r->socks[k].port == r->socks[i].port)
-			return true;
-	return false;
+static int proto_slot(uint8_t proto)
+{
+	return proto == IPPROTO_UDP;
 }
 
-/* The port of socket i as another host would see it, over all its sockets. */
-static enum audit_outside port_view(const struct audit_report *r, size_t i)
+static struct port_views *port_views_new(const struct audit_report *r)
 {
-	enum audit_outside worst = AUDIT_OUTSIDE_NONE;
-	size_t k;
+	struct port_views *pv = calloc(1, sizeof(*pv));
+	size_t i;
 
-	for (k = i; k < r->nsocks; k++) {
-		enum audit_outside view;
+	if (!pv)
+		return NULL;
+	for (i = 0; i < r->nsocks; i++) {
+		const struct audit_socket *s = &r->socks[i];
+		int slot = proto_slot(s->proto), k = rank(audit_outside_view(s));
 
-		if (r->socks[k].proto != r->socks[i].proto || r->socks[k].port != r->socks[i].port)
-			continue;
-		view = audit_outside_view(&r->socks[k]);
-		if (rank(view) > rank(worst))
-			worst = view;
+		if (k > pv->worst[slot][s->port])
+			pv->worst[slot][s->port] = (uint8_t)k;
 	}
-	return worst;
+	return pv;
+}
+
+static const enum audit_outside by_rank[] = {AUDIT_OUTSIDE_NONE, AUDIT_OUTSIDE_STEALTH,
+					       AUDIT_OUTSIDE_CLOSED, AUDIT_OUTSIDE_UNKNOWN,
+					       AUDIT_OUTSIDE_OPEN};
+
+/* Calls fn once per port, in socket order, with the port's view. */
+typedef void (*port_fn)(void *ctx, const struct audit_socket *s, enum audit_outside view);
+
+static void each_port(const struct audit_report *r, const struct port_views *pv, port_fn fn,
+		      void *ctx)
+{
+	uint8_t *said = calloc(2, 65536);
+	size_t i;
+
+	if (!said)
+		return;
+	for (i = 0; i < r->nsocks; i++) {
+		const struct audit_socket *s = &r->socks[i];
+		int slot = proto_slot(s->proto);
+
+		if (said[slot * 65536 + s->port])
+			continue;
+		said[slot * 65536 + s->port] = 1;
+		fn(ctx, s, by_rank[pv->worst[slot][s->port]]);
+	}
+	free(said);
 }
 
 static void add(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -71,19 +103,57 @@ static const char *plural(size_t n)
 }
 
 /* "tcp/22, tcp/80, ..." for the ports whose view is view, at most 8 named. */
-static void name_ports(const struct audit_report *r, enum audit_outside view, char *buf, size_t len)
-{
-	size_t i, named = 0;
+struct name_ctx {
+	enum audit_outside view;
+	char *buf;
+	size_t len;
+	size_t named;
+};
 
-	for (i = 0; i < r->nsocks; i++) {
-		if (seen_before(r, i) || port_view(r, i) != view)
-			continue;
-		if (named++ == 8) {
-			add(buf, len, ", \u2026");
-			return;
-		}
-		add(buf, len, "%s%s/%u", named > 1 ? ", " : "", audit_proto_name(r->socks[i].proto),
-		    r->socks[i].port);
+static void name_one(void *vctx, const struct audit_socket *s, enum audit_outside view)
+{
+	struct name_ctx *c = vctx;
+
+	if (view != c->view || c->named > 8)
+		return;
+	if (c->named++ == 8) {
+		add(c->buf, c->len, ", \u2026");
+		return;
+	}
+	add(c->buf, c->len, "%s%s/%u", c->named > 1 ? ", " : "", audit_proto_name(s->proto),
+	    s->port);
+}
+
+static void name_ports(const struct audit_report *r, const struct port_views *pv,
+		       enum audit_outside view, char *buf, size_t len)
+{
+	struct name_ctx c = {view, buf, len, 0};
+
+	each_port(r, pv, name_one, &c);
+}
+
+static void count_one(void *vctx, const struct audit_socket *s, enum audit_outside view)
+{
+	struct audit_verdict *v = vctx;
+
+	(void)s;
+	v->ports++;
+	switch (view) {
+	case AUDIT_OUTSIDE_OPEN:
+		v->open++;
+		break;
+	case AUDIT_OUTSIDE_UNKNOWN:
+		v->unknown++;
+		break;
+	case AUDIT_OUTSIDE_CLOSED:
+		v->closed++;
+		break;
+	case AUDIT_OUTSIDE_STEALTH:
+		v->stealth++;
+		break;
+	case AUDIT_OUTSIDE_NONE:
+		v->loopback_only++;
+		break;
 	}
 }
 
@@ -112,6 +182,7 @@ static void add_rest(const struct audit_verdict *v, char *buf, size_t len)
 void audit_verdict_of(const struct audit_report *r, const char *why, struct audit_verdict *v)
 {
 	char ports[128] = "";
+	struct port_views *pv;
 	size_t i;
 
 	memset(v, 0, sizeof(*v));
@@ -122,33 +193,19 @@ void audit_verdict_of(const struct audit_report *r, const char *why, struct audi
 			 why ? why : "", why ? ")" : "");
 		return;
 	}
-	for (i = 0; i < r->nsocks; i++) {
+	pv = port_views_new(r);
+	if (!pv) {
+		v->kind = AUDIT_VERDICT_UNKNOWN;
+		snprintf(v->text, sizeof(v->text), "UNKNOWN: out of memory");
+		return;
+	}
+	for (i = 0; i < r->nsocks; i++)
 		if (r->socks[i].warn && !audit_warning_repeats(r, i))
 			v->warnings++;
-		if (seen_before(r, i))
-			continue;
-		v->ports++;
-		switch (port_view(r, i)) {
-		case AUDIT_OUTSIDE_OPEN:
-			v->open++;
-			break;
-		case AUDIT_OUTSIDE_UNKNOWN:
-			v->unknown++;
-			break;
-		case AUDIT_OUTSIDE_CLOSED:
-			v->closed++;
-			break;
-		case AUDIT_OUTSIDE_STEALTH:
-			v->stealth++;
-			break;
-		case AUDIT_OUTSIDE_NONE:
-			v->loopback_only++;
-			break;
-		}
-	}
+	each_port(r, pv, count_one, v);
 	if (v->open) {
 		v->kind = AUDIT_VERDICT_EXPOSED;
-		name_ports(r, AUDIT_OUTSIDE_OPEN, ports, sizeof(ports));
+		name_ports(r, pv, AUDIT_OUTSIDE_OPEN, ports, sizeof(ports));
 		snprintf(v->text, sizeof(v->text),
 			 "EXPOSED: %zu port%s reachable from other hosts (%s)", v->open,
 			 plural(v->open), ports);
@@ -157,7 +214,7 @@ void audit_verdict_of(const struct audit_report *r, const char *why, struct audi
 			    v->unknown);
 	} else if (v->unknown) {
 		v->kind = AUDIT_VERDICT_UNKNOWN;
-		name_ports(r, AUDIT_OUTSIDE_UNKNOWN, ports, sizeof(ports));
+		name_ports(r, pv, AUDIT_OUTSIDE_UNKNOWN, ports, sizeof(ports));
 		snprintf(
 		    v->text, sizeof(v->text),
 		    "UNKNOWN: %zu port%s listen%s for other hosts (%s) and the firewall could not "
@@ -177,6 +234,7 @@ void audit_verdict_of(const struct audit_report *r, const char *why, struct audi
 		add(v->text, sizeof(v->text), "; %zu warning%s (above)", v->warnings,
 		    plural(v->warnings));
 	v->findings = v->open || v->warnings;
+	free(pv);
 }
 
 const char *audit_verdict_name(enum audit_verdict_kind kind)

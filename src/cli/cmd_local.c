@@ -274,27 +274,48 @@ static void print_text(FILE *out, const struct audit_report *r, bool advice)
 
 /* ---- JSON Lines ----------------------------------------------------------------------------- */
 
+/*
+ * Into a buffer, then one write: json_dumpf writes token by token through stdio, which was a
+ * fifth of `local`'s time with 5000 sockets (callgrind).
+ */
 static enum ps_err dump_line(FILE *out, json_t *obj)
 {
-	int rc;
+	char stack[4096], *buf = stack;
+	size_t need;
+	int failed;
 
 	if (!obj)
 		return PS_ERR_NOMEM;
-	rc = json_dumpf(obj, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	need = json_dumpb(obj, stack, sizeof(stack) - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (need >= sizeof(stack) - 1) {
+		buf = need ? malloc(need + 1) : NULL;
+		if (buf && json_dumpb(obj, buf, need, JSON_COMPACT | JSON_PRESERVE_ORDER) != need)
+			need = 0;
+	}
 	json_decref(obj);
-	if (rc || fputc('\n', out) == EOF)
-		return PS_ERR_IO;
-	return PS_OK;
+	if (!buf || !need) {
+		if (buf != stack)
+			free(buf);
+		return need ? PS_ERR_NOMEM : PS_ERR_IO;
+	}
+	buf[need] = '\n';
+	failed = fwrite(buf, 1, need + 1, out) != need + 1;
+	if (buf != stack)
+		free(buf);
+	return failed ? PS_ERR_IO : PS_OK;
 }
 
 static enum ps_err print_jsonl(FILE *out, const struct audit_report *r, bool advice,
 			       const char *netns)
 {
+	struct audit_json_cache cache;
 	enum ps_err err = PS_OK;
 	size_t i;
 
+	audit_json_cache_init(&cache);
 	for (i = 0; !err && i < r->nsocks; i++)
-		err = dump_line(out, audit_socket_json(r, &r->socks[i], advice));
+		err = dump_line(out, audit_socket_json_cached(&cache, r, &r->socks[i], advice));
+	audit_json_cache_release(&cache);
 	if (!err)
 		err = dump_line(out, audit_summary_json(r, netns));
 	return err;

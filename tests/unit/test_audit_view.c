@@ -172,6 +172,29 @@ static void test_socket_json(void **state)
 	free(text);
 }
 
+/* The cache shares each process's object between its sockets: the same text, every time. */
+static void test_socket_json_cached(void **state)
+{
+	struct audit_json_cache cache;
+	struct fixture f;
+	char *plain, *first, *second;
+
+	(void)state;
+	fixture_init(&f);
+	audit_json_cache_init(&cache);
+	plain = dump(audit_socket_json(&f.report, &f.sock, false));
+	first = dump(audit_socket_json_cached(&cache, &f.report, &f.sock, false));
+	second = dump(audit_socket_json_cached(&cache, &f.report, &f.sock, false));
+	assert_non_null(cache.procs);
+	assert_non_null(cache.procs[0]); /* built once, kept */
+	assert_string_equal(first, plain);
+	assert_string_equal(second, plain);
+	audit_json_cache_release(&cache);
+	free(plain);
+	free(first);
+	free(second);
+}
+
 static void test_socket_json_advice(void **state)
 {
 	struct fixture f;
@@ -231,7 +254,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_outside_view), cmocka_unit_test(test_verdict),
-	    cmocka_unit_test(test_socket_json),	 cmocka_unit_test(test_socket_json_advice),
+	    cmocka_unit_test(test_socket_json),	 cmocka_unit_test(test_socket_json_cached),
+	    cmocka_unit_test(test_socket_json_advice),
 	    cmocka_unit_test(test_summary_json),
 	};
 
