@@ -1,7 +1,8 @@
 # The two entry points of the README. Everything else is Meson.
 #   make run   set up, build (release), check this machine: portsight with no arguments
 #   make test  set up, build with ASan+UBSan (clang, libFuzzer), run every test; lint
-#              (cppcheck + clang-tidy, zero findings) alongside; then the threaded parts'
+#              (cppcheck + clang-tidy, zero findings) alongside at the lowest priority, so
+#              the timed tests keep the CPUs; then the threaded parts'
 #              unit tests under ThreadSanitizer (build-tsan)
 BUILD      ?= build
 TEST_BUILD ?= build-test
@@ -22,7 +23,7 @@ test:
 	[ -d $(TEST_BUILD) ] || CC=clang meson setup $(TEST_BUILD) --buildtype=debug \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dfuzz=true
 	ninja -C $(TEST_BUILD)
-	@./scripts/lint $(TEST_BUILD) >$(TEST_BUILD)/lint.log 2>&1 & lint=$$!; \
+	@nice -n 19 ./scripts/lint $(TEST_BUILD) >$(TEST_BUILD)/lint.log 2>&1 & lint=$$!; \
 	./scripts/run-tests $(TEST_BUILD); rc=$$?; \
 	if wait $$lint; then tail -n 1 $(TEST_BUILD)/lint.log; else cat $(TEST_BUILD)/lint.log; rc=1; fi; \
 	./scripts/tsan-tests $(TSAN_BUILD) || rc=1; \
