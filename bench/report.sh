@@ -16,7 +16,7 @@ for l in report store kb core; do
 done
 # shellcheck disable=SC2086
 cc -O2 -std=c17 -D_GNU_SOURCE -DPS_VERSION='"bench"' -I"$root/src" "$here/report_bench.c" \
-	-Wl,--start-group $libs -Wl,--end-group $(pkg-config --libs libxml-2.0 sqlite3 jansson libcrypto) \
+	-Wl,--start-group $libs -Wl,--end-group $(pkg-config --libs libxml-2.0 sqlite3 jansson libcrypto) $(pkg-config --libs libpq 2>/dev/null) \
 	-o "$out/report_bench"
 
 hosts=${BENCH_HOSTS:-16}

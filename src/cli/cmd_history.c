@@ -22,6 +22,8 @@ int cli_history_open(const char *path, int create, struct store **out)
 	struct stat st;
 	enum ps_err err;
 
+	if (!path && getenv("PORTSIGHT_DB") && getenv("PORTSIGHT_DB")[0])
+		path = getenv("PORTSIGHT_DB");
 	if (!path) {
 		if (store_default_path(def, sizeof(def))) {
 			cli_error(
@@ -47,6 +49,31 @@ int cli_history_open(const char *path, int create, struct store **out)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * The command line is kept in the history: a password in a URL (postgresql://user:secret@host)
+ * becomes "***" there (it only gets shorter, so arg is rewritten in place).
+ */
+static void redact_password(char *arg)
+{
+	char *scheme = strstr(arg, "://"), *at, *colon, *slash;
+	size_t len;
+
+	if (!scheme)
+		return;
+	at = strchr(scheme + 3, '@');
+	colon = strchr(scheme + 3, ':');
+	slash = strchr(scheme + 3, '/');
+	if (!at || !colon || colon > at || (slash && slash < at))
+		return;
+	len = (size_t)(at - colon - 1);
+	if (len < 3) {
+		memset(colon + 1, '*', len);
+		return;
+	}
+	memcpy(colon + 1, "***", 3);
+	memmove(colon + 4, at, strlen(at) + 1);
+}
+
 char *cli_join_args(int argc, char **argv)
 {
 	size_t len = sizeof("portsight"), i;
@@ -61,6 +88,7 @@ char *cli_join_args(int argc, char **argv)
 	for (i = 0; i < (size_t)argc; i++) {
 		strcat(s, " ");
 		strcat(s, argv[i]);
+		redact_password(s + strlen(s) - strlen(argv[i]));
 	}
 	return s;
 }
@@ -69,7 +97,8 @@ static void history_usage(FILE *out)
 {
 	fputs("usage: portsight history [--db FILE] [-n COUNT]\n\n"
 	      "Lists the scans recorded in the history database, newest first.\n"
-	      "  --db FILE    the database (default $XDG_STATE_HOME/portsight/history.db,\n"
+	      "  --db FILE    the database: a file, sqlite:PATH or postgresql://... (default\n"
+	      "               $PORTSIGHT_DB, else $XDG_STATE_HOME/portsight/history.db,\n"
 	      "               else ~/.local/state/portsight/history.db)\n"
 	      "  -n COUNT     show at most COUNT scans (default 20, 0 = all)\n",
 	      out);
@@ -86,10 +115,14 @@ static enum ps_err print_row(void *ctx, const struct store_scan_row *row)
 	/* The arguments are user text stored on disk: no escape sequences reach the terminal. */
 	text_clean(args, sizeof(args), row->args ? row->args : "");
 	text_clean(engine, sizeof(engine), row->engine ? row->engine : "-");
-	snprintf(status, sizeof(status), "%s",
-		 !row->finished	    ? "incomplete"
-		 : row->interrupted ? "interrupted"
-				    : "done");
+	if (row->shards && !row->finished)
+		snprintf(status, sizeof(status), "%llu/%llu shards",
+			 (unsigned long long)row->shards_done, (unsigned long long)row->shards);
+	else
+		snprintf(status, sizeof(status), "%s",
+			 !row->finished	    ? "incomplete"
+			 : row->interrupted ? "interrupted"
+					    : "done");
 	printf("%5lld  %s  %7.1fs  %-7s  %7llu  %8llu  %5llu  %6llu  %8llu  %-11s  %s\n",
 	       (long long)row->id, started, row->elapsed_s, engine,
 	       (unsigned long long)row->targets, (unsigned long long)row->results,

@@ -13,6 +13,7 @@
 #include "net/resolve.h"
 #include "nmap_compat.h"
 #include "report/report.h"
+#include "scan/offline.h"
 #include "scan_job.h"
 
 /* Without --allow-large, at most a /16 worth of addresses. */
@@ -49,6 +50,15 @@ static const char scan_usage[] =
 	"      --rate PPS            packets per second cap\n"
 	"      --min-rtt-timeout MS, --max-rtt-timeout MS, --initial-rtt-timeout MS\n"
 	"      --seed N              repeatable target order\n"
+	"      --shards N --shard I  scan only shard I (0-based) of N: contiguous ranges of one\n"
+	"                            permutation; every shard needs the same --seed (>= 1)\n"
+	"      --shard-from-env      I from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or\n"
+	"                            NOMAD_ALLOC_INDEX (Kubernetes, Slurm, Nomad)\n"
+	"      --offline             build every SYN probe of the scan (or shard) and send\n"
+	"                            nothing: the generator's rate on one core\n"
+	"      --scan-id NAME        the split scan's name in the history, the same on every\n"
+	"                            shard (default: from the targets, ports, seed and N; a\n"
+	"                            shard recorded again replaces its earlier rows)\n"
 	"  -T0..-T5, --timing NAME   nmap's presets: 0-2 send 1, 2, 10 probes/s; 3 automatic;\n"
 	"                            4: RTT 100-1250 ms, 6 retries; 5: RTT 50-300 ms, 2 retries\n"
 	"      --max-rate PPS        the same as --rate\n"
@@ -79,7 +89,8 @@ static const char scan_usage[] =
 	"                            (several at once; '-' = stdout, replacing the text report)\n"
 	"\n"
 	"History:\n"
-	"      --db FILE             record the scan in FILE (default:\n"
+	"      --db FILE             record the scan in FILE, sqlite:PATH or a PostgreSQL\n"
+	"                            server, postgresql://... (default: $PORTSIGHT_DB, else\n"
 	"                            $XDG_STATE_HOME/portsight/history.db or\n"
 	"                            ~/.local/state/portsight/history.db)\n"
 	"      --no-db               do not record this scan\n"
@@ -117,6 +128,11 @@ enum scan_option {
 	OPT_REASON,
 	OPT_VERSION_INTENSITY,
 	OPT_VERSION,
+	OPT_SHARDS,
+	OPT_SHARD,
+	OPT_SHARD_FROM_ENV,
+	OPT_SCAN_ID,
+	OPT_OFFLINE,
 };
 
 static const struct option scan_options[] = {
@@ -138,6 +154,11 @@ static const struct option scan_options[] = {
 	{"max-rtt-timeout", required_argument, NULL, OPT_MAX_RTT},
 	{"initial-rtt-timeout", required_argument, NULL, OPT_INITIAL_RTT},
 	{"seed", required_argument, NULL, OPT_SEED},
+	{"shards", required_argument, NULL, OPT_SHARDS},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"shard-from-env", no_argument, NULL, OPT_SHARD_FROM_ENV},
+	{"scan-id", required_argument, NULL, OPT_SCAN_ID},
+	{"offline", no_argument, NULL, OPT_OFFLINE},
 	{"interface", required_argument, NULL, 'e'},
 	{"source-ip", required_argument, NULL, 'S'},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -201,6 +222,12 @@ struct scan_args {
 	const char *top_ports;
 	int timing;	     /* -T level, or -1 */
 	const char *engine_flag; /* the option that chose the engine, for a conflict message */
+	bool seed_given;
+	const char *shards;	/* --shards N */
+	const char *shard;	/* --shard I */
+	bool shard_from_env;
+	const char *shard_env; /* the variable --shard-from-env took I from */
+	bool offline;
 };
 
 /* Whether this host (this namespace) owns addr: binding to it works. */
@@ -499,6 +526,24 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_SERVICE:
 			job->run.service = true;
 			break;
+		case OPT_SHARDS:
+			a->shards = optarg;
+			break;
+		case OPT_SHARD:
+			a->shard = optarg;
+			break;
+		case OPT_SHARD_FROM_ENV:
+			a->shard_from_env = true;
+			break;
+		case OPT_OFFLINE:
+			a->offline = true;
+			break;
+		case OPT_SCAN_ID:
+			if (!optarg[0] || strlen(optarg) > 128)
+				*err = ps_fail(diag, PS_ERR_INVALID,
+					       "--scan-id wants a name of 1 to 128 characters");
+			job->run.fleet = optarg;
+			break;
 		case OPT_PROBES:
 			job->run.probes_file = optarg;
 			job->run.service = true;
@@ -513,6 +558,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 				       cli_bad_option(argv, optbuf));
 			break;
 		default:
+			a->seed_given |= opt == OPT_SEED;
 			*err = parse_number(opt, optarg, &job->run.tuning, diag);
 			break;
 		}
@@ -535,6 +581,72 @@ static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struc
 	if (a->preset)
 		job->run.ports_spec = a->preset;
 	return portset_parse(&job->ports, job->run.ports_spec, kb_preset, job->kb, diag);
+}
+
+/* The variables of the schedulers that number the tasks of an array job, in this order. */
+static const char *const shard_env[] = {"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID",
+					"NOMAD_ALLOC_INDEX"};
+
+static enum ps_err shard_index_from_env(struct scan_args *a, struct ps_diag *diag)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(shard_env) / sizeof(shard_env[0]); i++) {
+		const char *v = getenv(shard_env[i]);
+
+		if (v && v[0]) {
+			a->shard = v;
+			a->shard_env = shard_env[i];
+			return PS_OK;
+		}
+	}
+	return ps_fail(diag, PS_ERR_INVALID,
+		       "--shard-from-env: none of JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, "
+		       "NOMAD_ALLOC_INDEX is set");
+}
+
+/*
+ * --shards N --shard I (zmap's semantics). The shards of a split only partition the pairs when
+ * they walk the same permutation, so a split without an explicit seed is refused rather than
+ * left to overlap.
+ */
+static enum ps_err check_shards(struct scan_job *job, struct scan_args *a, struct ps_diag *diag)
+{
+	struct scan_opts *o = &job->run.tuning;
+	unsigned long long n = 0, i = 0;
+	enum ps_err err;
+
+	if (!a->shards && !a->shard && !a->shard_from_env) {
+		if (job->run.fleet)
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "--scan-id names a split scan: it needs --shards N");
+		return PS_OK;
+	}
+	if (a->shard_from_env && a->shard)
+		return ps_fail(diag, PS_ERR_INVALID, "--shard and --shard-from-env: give one");
+	if (!a->shards)
+		return ps_fail(diag, PS_ERR_INVALID, "--shard needs --shards N (how many in all)");
+	if ((err = cli_parse_u64("--shards", a->shards, 1, 1u << 20, &n, diag)))
+		return err;
+	if (a->shard_from_env && (err = shard_index_from_env(a, diag)))
+		return err;
+	if (!a->shard)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--shards needs --shard I (0 to %llu) or --shard-from-env", n - 1);
+	if ((err = cli_parse_u64(a->shard_env ? a->shard_env : "--shard", a->shard, 0, ~0ull, &i,
+				 diag)))
+		return err;
+	if (i >= n)
+		return ps_fail(diag, PS_ERR_INVALID, "%s %llu is not below --shards %llu (shards "
+						     "are numbered from 0)",
+			       a->shard_env ? a->shard_env : "--shard", i, n);
+	if (!a->seed_given || !o->seed)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--shards needs --seed N (N >= 1, the same for every shard): "
+			       "otherwise the shards would not split one order");
+	o->shard = i;
+	o->nshards = n;
+	return PS_OK;
 }
 
 /* Numbers that contradict each other, and raw-engine settings this host cannot honour. */
@@ -564,6 +676,28 @@ static enum ps_err check_tuning(struct scan_job *job, struct scan_args *a, struc
 			       "-S: this host has no address %s, so no reply could come back",
 			       ps_addr_format(o->source, a->top_spec, sizeof(a->top_spec)));
 	return PS_OK;
+}
+
+/* --offline: the probes built and counted, nothing opened, sent or recorded. */
+static int scan_offline(struct scan_job *job)
+{
+	struct scan_opts o = job->run.tuning;
+	struct scan_offline_stats st;
+	struct ps_diag diag = {{0}};
+	enum ps_err err;
+	double s;
+
+	o.targets = &job->targets;
+	o.ports = &job->ports;
+	err = scan_offline_run(&o, &scan_tcp_syn_module, &st, &diag);
+	if (err)
+		return cli_fail(err, &diag);
+	s = (double)st.elapsed_ns / 1e9;
+	printf("offline: %llu SYN probes built (%llu bytes) in %.3f s, %.2f Mpps on one core; "
+	       "nothing sent (digest %016llx)\n",
+	       (unsigned long long)st.packets, (unsigned long long)st.bytes, s,
+	       s > 0 ? (double)st.packets / s / 1e6 : 0.0, (unsigned long long)st.digest);
+	return CLI_EXIT_OK;
 }
 
 int cmd_scan(int argc, char **argv)
@@ -601,12 +735,14 @@ int cmd_scan(int argc, char **argv)
 	if (!err)
 		err = check_tuning(&job, &a, &diag);
 	if (!err)
+		err = check_shards(&job, &a, &diag);
+	if (!err)
 		err = build_targets(&job, &a, argc - optind, args + optind, &diag);
 	if (err) {
 		rc = cli_fail(err, &diag);
 		goto out;
 	}
-	rc = scan_job_run(&job);
+	rc = a.offline ? scan_offline(&job) : scan_job_run(&job);
 out:
 	free(args);
 	free(joined);

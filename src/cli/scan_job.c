@@ -149,7 +149,10 @@ static int open_outputs(struct scan_job *job, struct scan_outputs *o)
 		if ((rc = open_output(o, job->extra[i].format, job->extra[i].path, job->show)))
 			return rc;
 	if (!job->no_db) {
-		run_history_sink_init(&o->history, job->db_path);
+		const char *env = getenv("PORTSIGHT_DB");
+
+		run_history_sink_init(&o->history,
+				      job->db_path ? job->db_path : env && env[0] ? env : NULL);
 		o->sinks[o->nsinks++] = &o->history.sink;
 	}
 	for (i = 0; i < o->n; i++)

@@ -192,6 +192,12 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	info.targets = job->targets;
 	info.kb = job->kb;
 	info.events = events;
+	if (job->tuning.nshards > 1) {
+		info.shard = job->tuning.shard;
+		info.nshards = job->tuning.nshards;
+		info.seed = job->tuning.seed;
+		info.fleet = job->fleet;
+	}
 	err = run_fanout_begin(&rc->out, &info, diag);
 	if (!err && (err = run_fanout_begin(&rc->early, &info, diag)))
 		run_fanout_abort(&rc->out);

@@ -30,6 +30,9 @@ struct run_job {
 	bool service;		 /* identify open ports before the sinks see them (-sV) */
 	const char *probes_file; /* with service: also a user's nmap-service-probes file */
 	uint8_t version_intensity; /* with service: highest probe rarity tried (1-9); 0 = 7 */
+	/* With tuning.nshards > 1: the name of the whole split scan in the history, the same on
+	 * every shard; NULL: derived from the scan's identity, seed and shard count. */
+	const char *fleet;
 };
 
 /* What a run says along the way (warnings, notes); NULL callbacks are silent. */

@@ -25,6 +25,10 @@ struct run_info {
 	const struct target_list *targets; /* the addresses, for a scan's identity */
 	const struct kb *kb;
 	const struct run_events *events; /* for a sink's own warnings (run_warn) */
+	/* A shard of a split scan (nshards > 1): its number, the seed and the fleet's name
+	 * (NULL: the history derives one). */
+	uint64_t shard, nshards, seed;
+	const char *fleet;
 };
 
 struct run_sink;

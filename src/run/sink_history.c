@@ -4,6 +4,7 @@
  * opened or written (the default one or --db FILE) costs the record, never the scan or its
  * reports: one warning, and the scan goes on unrecorded.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "run.h"
@@ -24,6 +25,7 @@ static enum ps_err history_begin(struct run_sink *sink, const struct run_info *i
 	    /* Which earlier scans diff compares this one with: the job's, not what answered. */
 	    .identity = info->targets && info->meta.ports ? identity : NULL,
 	};
+	char fleet[160];
 	const char *path = hs->path;
 	struct ps_diag local = {{0}};
 	char def[4096];
@@ -32,6 +34,18 @@ static enum ps_err history_begin(struct run_sink *sink, const struct run_info *i
 	hs->events = info->events;
 	if (p.identity && (err = store_scan_identity(info->targets, info->meta.ports, identity)))
 		return err;
+	if (info->nshards > 1) {
+		/* Shards that agree on targets, ports, seed and count are one scan by default:
+		 * no coordination between the machines, and a rerun shard replaces itself. */
+		if (info->fleet)
+			snprintf(fleet, sizeof(fleet), "%s", info->fleet);
+		else
+			snprintf(fleet, sizeof(fleet), "%.16s-%llx-%llu", p.identity ? identity : "",
+				 (unsigned long long)info->seed, (unsigned long long)info->nshards);
+		p.fleet = fleet;
+		p.shard = info->shard;
+		p.nshards = info->nshards;
+	}
 	if (!path) {
 		if (store_default_path(def, sizeof(def)) || store_make_parents(def)) {
 			run_warn(hs->events, "warning: no usable history directory (HOME, "

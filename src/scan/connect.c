@@ -830,6 +830,7 @@ static uint32_t conn_max_inflight(const struct scan_opts *opts)
 static enum ps_err conn_init(struct conn_run *run, const struct scan_opts *opts,
 			     struct scan_stats *stats, struct ps_diag *diag)
 {
+	struct scan_perm_range range;
 	uint64_t seed = opts->seed;
 	uint32_t i;
 
@@ -858,7 +859,16 @@ static enum ps_err conn_init(struct conn_run *run, const struct scan_opts *opts,
 	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = ps_now_ns();
 	scan_perm_init(&run->perm, run->total, seed);
-	scan_perm_iter_init(&run->fresh, &run->perm, scan_perm_whole(&run->perm), 0, 1);
+	range = scan_perm_whole(&run->perm);
+	if (opts->nshards > 1) {
+		if (opts->shard >= opts->nshards)
+			return ps_fail(diag, PS_ERR_INVALID, "connect scan: shard %llu of %llu does "
+							     "not exist",
+				       (unsigned long long)opts->shard,
+				       (unsigned long long)opts->nshards);
+		range = scan_perm_shard(&run->perm, opts->shard, opts->nshards);
+	}
+	scan_perm_iter_init(&run->fresh, &run->perm, range, 0, 1);
 
 	run->window_cap = conn_max_inflight(opts);
 	run->window = run->window_cap < CONN_INITIAL_WINDOW ? run->window_cap : CONN_INITIAL_WINDOW;
@@ -880,7 +890,7 @@ static enum ps_err conn_init(struct conn_run *run, const struct scan_opts *opts,
 			       strerror(errno));
 	scan_rtt_init(&run->rtt, opts->initial_rtt_timeout_ms, opts->min_rtt_timeout_ms,
 		      opts->max_rtt_timeout_ms);
-	scan_loss_init(&run->loss, run->total,
+	scan_loss_init(&run->loss, range.end - range.begin,
 		       (opts->max_retries ? opts->max_retries : SCAN_MAX_RETRIES) + 1);
 	if (opts->rate_pps)
 		scan_rate_init(&run->rate, opts->rate_pps, ps_now_ns());

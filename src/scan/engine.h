@@ -25,6 +25,13 @@ struct scan_opts {
 	uint32_t max_rtt_timeout_ms;
 	uint32_t initial_rtt_timeout_ms;
 	uint64_t seed;		    /* target order; 0 = random */
+	/*
+	 * Shard shard (0-based) of nshards: this run probes only its contiguous range of the
+	 * one permutation (permute.h), so runs with the same seed, targets and ports and every
+	 * shard of the same nshards cover every pair exactly once. nshards 0 or 1: everything.
+	 */
+	uint64_t shard;
+	uint64_t nshards;
 	const char *interface;	    /* raw engines: override the route's interface */
 	const struct ps_addr *source; /* raw engines: override the source address */
 	const volatile sig_atomic_t *stop; /* set asynchronously to end the run early */

@@ -84,7 +84,8 @@ struct raw_scan {
 	uint16_t sport;
 	struct net_siphash_key key;
 	struct scan_perm perm;
-	struct scan_perm_range range; /* this run's positions of it: all (a shard, later) */
+	struct scan_perm_range range; /* this run's positions of it: all, or its shard */
+	uint64_t nforeign;	      /* pairs of other shards: marked done, never probed */
 	struct net_raw raw;
 	struct scan_rate rate;
 	struct rtt_slot *rtt_slots;
@@ -579,9 +580,9 @@ static enum ps_err scan_passes(struct raw_scan *c)
 	enum ps_err err;
 	enum pass_step step;
 
-	pass_plan_init(&c->plan, c->npairs, c->opts->max_retries);
+	pass_plan_init(&c->plan, c->npairs - c->nforeign, c->opts->max_retries);
 	for (;;) {
-		struct pass_stats st = {.answered = c->ndone, .stop = stopped(c)};
+		struct pass_stats st = {.answered = c->ndone - c->nforeign, .stop = stopped(c)};
 
 		step = pass_plan_next(&c->plan, &st);
 		if (step == PASS_DONE)
@@ -737,6 +738,27 @@ static enum ps_err resolve_paths(struct raw_scan *c, bool dry_run, struct ps_dia
 	return PS_OK;
 }
 
+/*
+ * The pairs of the other shards count as done from the start: never sent, never reported, a
+ * stray answer to one ignored, and the end of the run is the end of this shard.
+ */
+static void mark_foreign(struct raw_scan *c)
+{
+	struct scan_perm_range before = {0, c->range.begin}, after = {c->range.end, c->npairs};
+	struct scan_perm_range parts[2] = {before, after};
+	struct scan_perm_iter it;
+	uint64_t pair;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		scan_perm_iter_init(&it, &c->perm, parts[i], 0, 1);
+		while (scan_perm_iter_next(&it, &pair))
+			bit_set(c->done, pair);
+	}
+	c->nforeign = c->npairs - (c->range.end - c->range.begin);
+	c->ndone = c->nforeign;
+}
+
 static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 {
 	const struct scan_opts *o = c->opts;
@@ -779,6 +801,13 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 		seed = rnd[2] ^ rnd[0];
 	scan_perm_init(&c->perm, c->npairs, seed);
 	c->range = scan_perm_whole(&c->perm);
+	if (o->nshards > 1) {
+		if (o->shard >= o->nshards)
+			return ps_fail(diag, PS_ERR_INVALID, "shard %llu of %llu does not exist",
+				       (unsigned long long)o->shard, (unsigned long long)o->nshards);
+		c->range = scan_perm_shard(&c->perm, o->shard, o->nshards);
+		mark_foreign(c);
+	}
 	scan_rtt_init(&c->rtt, o->initial_rtt_timeout_ms, o->min_rtt_timeout_ms,
 		      o->max_rtt_timeout_ms);
 	return PS_OK;

@@ -35,6 +35,8 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite_backend;
+/* Built when libpq is there (PS_HAVE_LIBPQ); the location is the whole connection URI. */
+extern const struct store_backend store_postgres_backend;
 
 /*
  * The identity of a target set and port set (store_scan_identity's hash) from address ranges

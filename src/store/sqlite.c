@@ -521,6 +521,44 @@ static void sq_scan_abort(void *conn)
 	recording_stop(c);
 }
 
+/*
+ * A shard recorded again replaces its earlier recording: the old rows go in the transaction
+ * that inserts the new scan row (left open for sq_scan_begin to commit), so the fleet never
+ * holds the shard twice, nor loses it while the new recording has not begun.
+ */
+static enum ps_err drop_shard(struct sqlite_conn *c, const struct store_scan_params *p,
+			      struct ps_diag *diag)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM hosts WHERE scan_id IN (SELECT id FROM scans WHERE fleet = ?1 AND"
+	    " shard = ?2)",
+	    "DELETE FROM ports WHERE scan_id IN (SELECT id FROM scans WHERE fleet = ?1 AND"
+	    " shard = ?2)",
+	    "DELETE FROM dark_hosts WHERE scan_id IN (SELECT id FROM scans WHERE fleet = ?1 AND"
+	    " shard = ?2)",
+	    "DELETE FROM scans WHERE fleet = ?1 AND shard = ?2",
+	};
+	enum ps_err err;
+	size_t i;
+
+	if ((err = batch_begin(c, diag)))
+		return err;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *s;
+		int rc;
+
+		if (sqlite3_prepare_v2(c->db, sql[i], -1, &s, NULL) != SQLITE_OK)
+			return db_fail(c, diag, "prepare");
+		bind_text(s, 1, p->fleet);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)p->shard);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return db_fail(c, diag, "replacing the shard's earlier recording");
+	}
+	return PS_OK;
+}
+
 static enum ps_err sq_scan_begin(void *conn, const struct store_scan_params *p, int64_t *id,
 				 struct ps_diag *diag)
 {
@@ -540,9 +578,12 @@ static enum ps_err sq_scan_begin(void *conn, const struct store_scan_params *p, 
 			       STORE_IDENTITY_LEN);
 	if (p->ports && !(port_set = malloc(4u * p->ports->count + 4u)))
 		return PS_ERR_NOMEM;
+	if (p->fleet && p->nshards > 1 && (err = drop_shard(c, p, diag)))
+		goto out;
 	if (sqlite3_prepare_v2(c->db,
 			       "INSERT INTO scans (started, args, engine, ports_spec, targets,"
-			       " targets_key, port_set) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			       " targets_key, port_set, fleet, shard, shards)"
+			       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK) {
 		err = db_fail(c, diag, "prepare");
 		goto out;
@@ -558,10 +599,17 @@ static enum ps_err sq_scan_begin(void *conn, const struct store_scan_params *p, 
 				  SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 7); /* every port */
+	if (p->fleet && p->nshards > 1) {
+		bind_text(s, 8, p->fleet);
+		sqlite3_bind_int64(s, 9, (sqlite3_int64)p->shard);
+		sqlite3_bind_int64(s, 10, (sqlite3_int64)p->nshards);
+	}
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		err = db_fail(c, diag, "recording the scan");
 		goto out;
 	}
+	if (c->in_batch && (err = batch_commit(c, diag)))
+		goto out;
 	if ((err = recording_start(c, sqlite3_last_insert_rowid(c->db), p->ports, diag)))
 		goto out;
 	/*
@@ -580,6 +628,10 @@ static enum ps_err sq_scan_begin(void *conn, const struct store_scan_params *p, 
 out:
 	sqlite3_finalize(s);
 	free(port_set);
+	if (err && c->in_batch) {
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		c->in_batch = 0;
+	}
 	return err;
 }
 
@@ -673,7 +725,8 @@ static const char schema_current[] =
     " hosts_up INTEGER, ports_scanned INTEGER,"
     " open INTEGER, closed INTEGER, filtered INTEGER,"
     " elapsed REAL, interrupted INTEGER NOT NULL DEFAULT 0,"
-    " port_set BLOB, recorded INTEGER NOT NULL DEFAULT 0);"
+    " port_set BLOB, recorded INTEGER NOT NULL DEFAULT 0,"
+    " fleet TEXT, shard INTEGER, shards INTEGER);"
     "CREATE INDEX IF NOT EXISTS scans_by_targets ON scans (targets_key, id);"
     /* states: every port of the scan's port set as runs of codes (hoststates.h). Host rows are
      * numbered in the order hosts first answered, so inserts append to the b-tree. */
@@ -707,6 +760,26 @@ static const char migrate_1_to_2[] = "ALTER TABLE results ADD COLUMN svc_name TE
 				     "ALTER TABLE results ADD COLUMN svc_confidence TEXT;"
 				     "ALTER TABLE results ADD COLUMN svc_flags INTEGER;"
 				     "CREATE INDEX scans_by_targets ON scans (targets_key, id);";
+
+/*
+ * Schema 4: the shards of a split scan. The index is apart from schema_current because the
+ * step from 2 to 3 runs schema_current on a scans table without the fleet column.
+ */
+static const char fleet_index[] = "CREATE UNIQUE INDEX IF NOT EXISTS scans_by_fleet"
+				  " ON scans (fleet, shard) WHERE fleet IS NOT NULL;";
+static const char migrate_3_to_4[] = "ALTER TABLE scans ADD COLUMN fleet TEXT;"
+				     "ALTER TABLE scans ADD COLUMN shard INTEGER;"
+				     "ALTER TABLE scans ADD COLUMN shards INTEGER;";
+
+/*
+ * A scan as history shows it: a scan that was not split, or all the shards of a fleet, with
+ * the smallest id of them as its id. done: every shard there and finished.
+ */
+#define SCAN_UNITS                                                                                 \
+	"WITH units AS (SELECT min(id) AS id, min(targets_key) AS key, count(*) AS n,"             \
+	" count(finished) AS n_done, max(coalesce(shards, 1)) AS want FROM scans"                  \
+	" GROUP BY coalesce(fleet, 'scan:' || id)),"                                               \
+	" done_units AS (SELECT id, key FROM units WHERE n_done = n AND n = want) "
 
 static int parse_name(const char *text, const char *(*name)(int), int count)
 {
@@ -915,6 +988,8 @@ static int has_tables(struct sqlite_conn *c)
 /* One step from version to version + 1 (0: a new file gets the current schema at once). */
 static enum ps_err migrate_step(struct sqlite_conn *c, int version, struct ps_diag *diag)
 {
+	enum ps_err err;
+
 	switch (version) {
 	case 0:
 		if (has_tables(c))
@@ -922,11 +997,15 @@ static enum ps_err migrate_step(struct sqlite_conn *c, int version, struct ps_di
 				       "history database %s is not a portsight history (it holds "
 				       "tables of something else)",
 				       c->path);
-		return exec(c, schema_current, diag);
+		err = exec(c, schema_current, diag);
+		return err ? err : exec(c, fleet_index, diag);
 	case 1:
 		return exec(c, migrate_1_to_2, diag);
 	case 2:
 		return migrate_2_to_3(c, diag);
+	case 3:
+		err = exec(c, migrate_3_to_4, diag);
+		return err ? err : exec(c, fleet_index, diag);
 	}
 	return ps_fail(diag, PS_ERR_INVALID, "history database: no migration from schema %d",
 		       version);
@@ -981,8 +1060,8 @@ static enum ps_err check_tables(struct sqlite_conn *c, struct ps_diag *diag)
 {
 	static const char *const probes[] = {
 	    "SELECT id, started, finished, args, engine, ports_spec, targets_key, targets,"
-	    " hosts_up, recorded, open, closed, filtered, elapsed, interrupted, port_set"
-	    " FROM scans LIMIT 0",
+	    " hosts_up, recorded, open, closed, filtered, elapsed, interrupted, port_set,"
+	    " fleet, shard, shards FROM scans LIMIT 0",
 	    "SELECT scan_id, host_no, family, addr, proto, hostname, states FROM hosts LIMIT 0",
 	    "SELECT scan_id, family, addr, proto, port, state, reason, ttl, rtt_us, tries,"
 	    " svc_name, svc_product, svc_version, svc_info, svc_confidence, svc_flags"
@@ -1149,9 +1228,15 @@ static enum ps_err sq_list_scans(void *conn, unsigned limit, store_scan_fn fn, v
 
 	if (sqlite3_prepare_v2(
 		c->db,
-		"SELECT id, started, finished, args, engine, ports_spec, targets_key,"
-		" targets, hosts_up, recorded, open, closed, filtered, elapsed,"
-		" interrupted FROM scans ORDER BY id DESC LIMIT ?",
+		/* The shards of a fleet as one scan: its numbers are their sums (hosts up:
+		 * a host answering in two shards counts twice), finished when all are. */
+		"SELECT min(id), min(started),"
+		" CASE WHEN count(finished) = count(*) AND count(*) = max(coalesce(shards, 1))"
+		" THEN max(finished) END,"
+		" min(args), min(engine), min(ports_spec), min(targets_key), max(targets),"
+		" sum(hosts_up), sum(recorded), sum(open), sum(closed), sum(filtered),"
+		" max(elapsed), max(interrupted), max(shards), count(finished), fleet"
+		" FROM scans GROUP BY coalesce(fleet, 'scan:' || id) ORDER BY min(id) DESC LIMIT ?",
 		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
@@ -1172,7 +1257,13 @@ static enum ps_err sq_list_scans(void *conn, unsigned limit, store_scan_fn fn, v
 		    .filtered = col_u64(s, 12),
 		    .elapsed_s = sqlite3_column_double(s, 13),
 		    .interrupted = sqlite3_column_int(s, 14),
+		    .shards = col_u64(s, 15),
+		    .shards_done = col_u64(s, 16),
+		    .fleet = col_text(s, 17),
 		};
+
+		if (row.shards < 2)
+			row.shards = row.shards_done = 0;
 
 		err = fn(ctx, &row);
 	}
@@ -1191,10 +1282,9 @@ static enum ps_err sq_last_pair(void *conn, int64_t *old_id, int64_t *new_id, st
 
 	if (sqlite3_prepare_v2(
 		c->db,
-		"SELECT n.id, (SELECT o.id FROM scans o WHERE o.finished IS NOT NULL"
-		" AND o.targets_key = n.targets_key AND o.id < n.id"
-		" ORDER BY o.id DESC LIMIT 1)"
-		" FROM scans n WHERE n.finished IS NOT NULL ORDER BY n.id DESC LIMIT 1",
+		SCAN_UNITS "SELECT n.id, (SELECT o.id FROM done_units o"
+			   " WHERE o.key = n.key AND o.id < n.id ORDER BY o.id DESC LIMIT 1)"
+			   " FROM done_units n ORDER BY n.id DESC LIMIT 1",
 		-1, &s, NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	rc = sqlite3_step(s);
@@ -1221,8 +1311,10 @@ static enum ps_err load_header(struct sqlite_conn *c, int64_t id, struct snapsho
 	int found;
 
 	if (sqlite3_prepare_v2(c->db,
-			       "SELECT started, port_set, finished IS NULL OR interrupted"
-			       " FROM scans WHERE id = ?",
+			       "SELECT min(started), port_set, max(finished IS NULL OR interrupted)"
+			       " OR count(*) < max(coalesce(shards, 1)), max(shards) FROM scans"
+			       " WHERE id = ?1 OR fleet = (SELECT fleet FROM scans WHERE id = ?1)"
+			       " HAVING count(*) > 0",
 			       -1, &s, NULL) != SQLITE_OK)
 		return db_fail(c, diag, "prepare");
 	sqlite3_bind_int64(s, 1, id);
@@ -1234,7 +1326,8 @@ static enum ps_err load_header(struct sqlite_conn *c, int64_t id, struct snapsho
 
 		if (localtime_r(&when, &tm))
 			strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-		snprintf(snap->label, sizeof(snap->label), "scan %lld (%s%s)", (long long)id, buf,
+		snprintf(snap->label, sizeof(snap->label), "scan %lld (%s%s%s)", (long long)id, buf,
+			 sqlite3_column_int64(s, 3) > 1 ? ", sharded" : "",
 			 sqlite3_column_int(s, 2) ? ", partial" : "");
 		if (sqlite3_column_type(s, 1) == SQLITE_NULL) {
 			portset_clear(ports);
@@ -1358,35 +1451,86 @@ static enum ps_err add_port_row(struct snapshot *snap, sqlite3_stmt *s, struct p
 	return snapshot_add(snap, &addr, (uint16_t)port, (uint8_t)proto, (uint8_t)state, &svc);
 }
 
-static enum ps_err sq_load_scan(void *conn, int64_t id, struct snapshot *snap, struct ps_diag *diag)
+/* One recorded scan row (a whole scan, or one shard of one) into snap. */
+static enum ps_err load_member(struct sqlite_conn *c, int64_t id, const struct portset *ports,
+			       struct snapshot *snap, struct ps_diag *diag)
 {
-	struct sqlite_conn *c = conn;
-	struct portset *ports = malloc(sizeof(*ports));
 	sqlite3_stmt *s = NULL;
 	enum ps_err err;
 	int rc;
 
-	if (!ports)
-		return PS_ERR_NOMEM;
-	if ((err = load_header(c, id, snap, ports, diag)) ||
-	    (err = load_hosts(c, id, ports, snap, diag)))
-		goto out;
+	if ((err = load_hosts(c, id, ports, snap, diag)))
+		return err;
 	if (sqlite3_prepare_v2(c->db,
 			       "SELECT family, addr, proto, port, state, svc_name, svc_product,"
 			       " svc_version, svc_confidence FROM ports WHERE scan_id = ?",
-			       -1, &s, NULL) != SQLITE_OK) {
-		err = db_fail(c, diag, "prepare");
-		goto out;
-	}
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(c, diag, "prepare");
 	sqlite3_bind_int64(s, 1, id);
 	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		err = add_port_row(snap, s, diag);
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(c, diag, "reading results");
+	sqlite3_finalize(s);
+	return err;
+}
+
+/* The rows of scan id: itself, or every shard of its fleet. */
+static enum ps_err load_members(struct sqlite_conn *c, int64_t id, int64_t **out, size_t *n,
+				struct ps_diag *diag)
+{
+	sqlite3_stmt *s;
+	enum ps_err err = PS_OK;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(c->db,
+			       "SELECT id FROM scans WHERE id = ?1 OR fleet ="
+			       " (SELECT fleet FROM scans WHERE id = ?1) ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(c, diag, "prepare");
+	sqlite3_bind_int64(s, 1, id);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int64_t *grown = realloc(*out, (cap = cap ? 2 * cap : 8) * sizeof(**out));
+
+			if (!grown) {
+				err = PS_ERR_NOMEM;
+				break;
+			}
+			*out = grown;
+		}
+		(*out)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(c, diag, "finding the shards");
+	sqlite3_finalize(s);
+	return err;
+}
+
+static enum ps_err sq_load_scan(void *conn, int64_t id, struct snapshot *snap, struct ps_diag *diag)
+{
+	struct sqlite_conn *c = conn;
+	struct portset *ports = malloc(sizeof(*ports));
+	int64_t *members = NULL;
+	size_t nmembers = 0, i;
+	enum ps_err err;
+
+	if (!ports)
+		return PS_ERR_NOMEM;
+	if ((err = load_header(c, id, snap, ports, diag)) ||
+	    (err = load_members(c, id, &members, &nmembers, diag)))
+		goto out;
+	for (i = 0; !err && i < nmembers; i++)
+		err = load_member(c, members[i], ports, snap, diag);
+	if (err)
+		goto out;
 	/* Every port the scan reached is in snap: one that is not was never scanned. */
 	snap->absent_unscanned = 1;
 out:
-	sqlite3_finalize(s);
+	free(members);
 	free(ports);
 	return err;
 }

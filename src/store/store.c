@@ -18,15 +18,21 @@ struct store {
 };
 
 /* Locations by scheme; a location without one is a path (SQLite). */
+#ifdef PS_HAVE_LIBPQ
+#define STORE_POSTGRES (&store_postgres_backend)
+#else
+#define STORE_POSTGRES NULL
+#endif
 static const struct store_scheme {
 	const char *prefix;
-	const struct store_backend *backend; /* NULL: known, not built yet */
+	const struct store_backend *backend; /* NULL: known, not in this build */
 	const char *label;
+	int whole; /* the backend takes the whole location (a libpq connection URI) */
 } store_schemes[] = {
-    {"sqlite://", &store_sqlite_backend, "SQLite"},
-    {"sqlite:", &store_sqlite_backend, "SQLite"},
-    {"postgresql://", NULL, "PostgreSQL"},
-    {"postgres://", NULL, "PostgreSQL"},
+    {"sqlite://", &store_sqlite_backend, "SQLite", 0},
+    {"sqlite:", &store_sqlite_backend, "SQLite", 0},
+    {"postgresql://", STORE_POSTGRES, "PostgreSQL", 1},
+    {"postgres://", STORE_POSTGRES, "PostgreSQL", 1},
 };
 
 /* "scheme://" at the start: a URL, not a file name with a colon in it. */
@@ -58,11 +64,11 @@ enum ps_err store_open(const char *location, struct store **out, struct ps_diag 
 			continue;
 		if (!s->backend)
 			return ps_fail(diag, PS_ERR_UNSUPPORTED,
-				       "history database: %s (%s) is not supported by this build; "
-				       "use a file path or sqlite:PATH",
+				       "history database: %s (%s) is not supported by this build "
+				       "(built without libpq); use a file path or sqlite:PATH",
 				       s->label, s->prefix);
 		backend = s->backend;
-		rest = location + strlen(s->prefix);
+		rest = s->whole ? location : location + strlen(s->prefix);
 		break;
 	}
 	if (i == sizeof(store_schemes) / sizeof(store_schemes[0]) && looks_like_url(location))

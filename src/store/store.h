@@ -13,8 +13,8 @@
 
 /*
  * The scan history behind one interface: a backend (backend.h) chosen by store_open from the
- * location. SQLite (a path or "sqlite:PATH") is the embedded default; "postgresql://..." is
- * recognised and refused until that backend exists.
+ * location. SQLite (a path or "sqlite:PATH") is the embedded default; "postgresql://..." (a
+ * libpq connection URI) is a PostgreSQL server (postgres.c).
  *
  * What is kept is what diff needs: every port's state, compactly (runs of closed, silent and
  * not-scanned ports per host over the scan's port set), and a row with the details for open
@@ -25,7 +25,7 @@
 struct store;
 
 /* The schema version this build writes (SQLite); older files are migrated on open. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* A scan identity: SHA-256, hex. */
 #define STORE_IDENTITY_LEN 64
@@ -43,6 +43,14 @@ struct store_scan_params {
 	 * NULL: computed at the end from the hosts and ports that were recorded.
 	 */
 	const char *identity;
+	/*
+	 * One shard of a split scan (nshards > 1): fleet names the whole scan, the same string
+	 * on every shard. The shards of a fleet are one scan to history and diff; recording a
+	 * (fleet, shard) again replaces what that shard recorded before. NULL: not split.
+	 */
+	const char *fleet;
+	uint64_t shard;
+	uint64_t nshards;
 };
 
 struct store_scan_totals {
@@ -72,13 +80,19 @@ struct store_scan_row {
 	uint64_t filtered;
 	double elapsed_s;
 	int interrupted;
+	/* A split scan (its shards listed as one; id is its first shard's): how many shards it
+	 * has and how many of them have finished. 0 and 0 for a scan that was not split. */
+	uint64_t shards;
+	uint64_t shards_done;
+	const char *fleet;
 };
 
 typedef enum ps_err (*store_scan_fn)(void *ctx, const struct store_scan_row *row);
 
 /*
  * Opens (creating when missing) and migrates the history at location: a file path or
- * "sqlite:PATH" (SQLite), "postgresql://..." (PS_ERR_UNSUPPORTED for now).
+ * "sqlite:PATH" (SQLite), "postgresql://..." (PostgreSQL; PS_ERR_UNSUPPORTED in a build
+ * without libpq).
  */
 enum ps_err store_open(const char *location, struct store **out, struct ps_diag *diag);
 void store_close(struct store *st);

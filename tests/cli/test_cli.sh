@@ -136,7 +136,8 @@ expect_warn 'notdb: file is not a database' scan -sT -p 80 --db "$tmp/notdb" 192
 expect_warn 'is a directory' scan -sT -p 80 --db "$tmp/dir" 192.0.2.1
 # SQLite takes "" as a temporary database: the history would vanish silently.
 expect_warn 'history database: empty file name' scan -sT -p 80 --db '' 192.0.2.1
-expect_warn 'PostgreSQL .* is not supported by this build' scan -sT -p 80 --db postgresql://db.example/portsight 192.0.2.1
+# PostgreSQL only through a unix socket directory that does not exist: nothing is looked up.
+expect_warn 'PostgreSQL.*cannot connect' scan -sT -p 80 --db 'postgresql:///portsight?host=/nonexistent-portsight-dir' 192.0.2.1
 expect 2 'bad --show "junk"' scan --show junk -p 80 192.0.2.1
 expect 2 'cannot read .*dir: Is a directory' scan -p 80 -iL "$tmp/dir"
 expect 2 'cannot open .*missing' scan -p 80 --exclude-file "$tmp/missing" 192.0.2.1
@@ -209,7 +210,8 @@ expect 2 'dir is a directory' history --db "$tmp/dir"
 expect 2 'missing does not exist' history --db "$tmp/missing"
 expect 2 'history database: empty file name' history --db ''
 expect 2 'missing does not exist' history --db "sqlite:$tmp/missing"
-expect 3 'PostgreSQL .* is not supported by this build' history --db postgresql://db.example/portsight
+expect 3 'PostgreSQL.*cannot connect' history --db 'postgresql:///portsight?host=/nonexistent-portsight-dir'
+PORTSIGHT_DB='postgresql:///portsight?host=/nonexistent-portsight-dir' expect 3 'PostgreSQL.*cannot connect' history
 expect 2 'unknown kind of location' diff --db mysql://db.example/portsight 1 2
 expect 2 "unknown or incomplete option '--format'" history --format yaml
 expect 2 "unknown or incomplete option '--bogus'" history --bogus

@@ -21,15 +21,81 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef PS_HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
+
 #include "core/target.h"
 #include "store/hoststates.h"
 #include "store/snapshot.h"
 #include "store/store.h"
 
+/*
+ * The history and diff tests run twice: on SQLite files, and (PORTSIGHT_TEST_PG set to a
+ * libpq URI of a database the test may wipe; tests/store/test_postgres.sh starts a server)
+ * on PostgreSQL, where a "new database" is that database with every portsight table dropped.
+ */
+static const char *pg_url;
+
+#ifdef PS_HAVE_LIBPQ
+static PGconn *pg_connect(void)
+{
+	PGconn *db = PQconnectdb(pg_url);
+
+	if (PQstatus(db) != CONNECTION_OK)
+		fail_msg("PostgreSQL %s: %s", pg_url, PQerrorMessage(db));
+	return db;
+}
+
+static void pg_exec_sql(const char *sql)
+{
+	PGconn *db = pg_connect();
+	PGresult *r = PQexec(db, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(db);
+}
+
+static long long pg_query_int(const char *sql)
+{
+	PGconn *db = pg_connect();
+	PGresult *r = PQexec(db, sql);
+	long long v = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	PQfinish(db);
+	return v;
+}
+#else
+static void pg_exec_sql(const char *sql)
+{
+	(void)sql;
+	fail_msg("built without libpq");
+}
+
+static long long pg_query_int(const char *sql)
+{
+	(void)sql;
+	fail_msg("built without libpq");
+	return -1;
+}
+#endif
+
 static char *tmp_db(void)
 {
-	char *path = strdup("/tmp/ps_test_store_XXXXXX");
-	int fd = mkstemp(path);
+	char *path;
+	int fd;
+
+	if (pg_url) {
+		pg_exec_sql("DROP TABLE IF EXISTS dark_hosts, ports, hosts, scans, portsight_schema");
+		return strdup(pg_url);
+	}
+	path = strdup("/tmp/ps_test_store_XXXXXX");
+	fd = mkstemp(path);
 
 	assert_true(fd >= 0);
 	close(fd);
@@ -40,6 +106,10 @@ static void rm_db(char *path)
 {
 	char side[512];
 
+	if (pg_url) {
+		free(path);
+		return;
+	}
 	unlink(path);
 	snprintf(side, sizeof(side), "%s-wal", path);
 	unlink(side);
@@ -54,6 +124,8 @@ static long long query_int(const char *path, const char *sql)
 	sqlite3_stmt *s;
 	long long v = -1;
 
+	if (pg_url)
+		return pg_query_int(sql);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -67,6 +139,10 @@ static void exec_sql(const char *path, const char *sql)
 {
 	sqlite3 *db;
 
+	if (pg_url) {
+		pg_exec_sql(sql);
+		return;
+	}
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -173,9 +249,10 @@ static void test_refuses_bad_databases(void **unused)
 	(void)unused;
 	exec_sql(path, "PRAGMA user_version = 99;");
 	expect_open_fails(path, PS_ERR_UNSUPPORTED, "99");
-	write_file(path, "this is not a database, it is a text file with enough bytes to look like "
-			 "one..........................................................................."
-			 "........................");
+	write_file(path,
+		   "this is not a database, it is a text file with enough bytes to look like "
+		   "one..........................................................................."
+		   "........................");
 	expect_open_fails(path, PS_ERR_INVALID, "not a database");
 	/* Someone else's SQLite file with a table called scans: refused, and left alone. */
 	unlink(path);
@@ -187,8 +264,16 @@ static void test_refuses_bad_databases(void **unused)
 	exec_sql(path, "PRAGMA user_version = 3;");
 	expect_open_fails(path, PS_ERR_INVALID, "not a portsight history");
 	expect_open_fails("", PS_ERR_INVALID, "empty file name");
+#ifdef PS_HAVE_LIBPQ
+	/* A unix socket directory that does not exist: no name is looked up, nothing sent. */
+	expect_open_fails("postgresql:///history?host=/nonexistent-portsight-dir", PS_ERR_IO,
+			  "cannot connect");
+	expect_open_fails("postgres:///history?host=/nonexistent-portsight-dir", PS_ERR_IO,
+			  "cannot connect");
+#else
 	expect_open_fails("postgresql://db.example/history", PS_ERR_UNSUPPORTED, "PostgreSQL");
 	expect_open_fails("postgres://db.example/history", PS_ERR_UNSUPPORTED, "PostgreSQL");
+#endif
 	expect_open_fails("mysql://db.example/history", PS_ERR_INVALID, "unknown kind");
 	expect_open_fails("sqlite:", PS_ERR_INVALID, "empty file name");
 	expect_open_fails("/tmp", PS_ERR_INVALID, "is a directory");
@@ -239,7 +324,8 @@ static void test_read_only_database(void **unused)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		if (geteuid() == 0) {
-			if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+			if (unshare(CLONE_NEWNS) ||
+			    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
 			    mount("tmpfs", dir, "tmpfs", 0, "size=4m"))
 				_exit(20);
 		}
@@ -299,7 +385,8 @@ static void test_concurrent_create(void **unused)
 			}
 			ps_addr_parse("192.0.2.1", &res.addr);
 			if (store_scan_begin(st, &params, NULL, &diag) ||
-			    store_scan_port(st, &res, &diag) || store_scan_end(st, &totals, &diag)) {
+			    store_scan_port(st, &res, &diag) ||
+			    store_scan_end(st, &totals, &diag)) {
 				fprintf(stderr, "child %d: %s\n", i, diag.msg);
 				_exit(2);
 			}
@@ -654,24 +741,23 @@ static void test_identity_from_job(void **unused)
 	assert_string_not_equal(a, b);
 }
 
-/* Records one scan: results[i] = "PORT:STATE[:REASON[:VERSION]]" for addr. */
-static int64_t record_job(struct store *st, const char *identity, const struct portset *ports,
-			  const char *addr, const char *const *results, int interrupted)
+/* Records one scan (params: a shard of a fleet, say) of results[i] = "PORT:STATE[:...]". */
+static int64_t record_params(struct store *st, const struct store_scan_params *params,
+			     const char *addr, const char *const *results, int interrupted)
 {
-	struct store_scan_params params = {
-	    .args = addr, .engine = "syn", .targets = 1, .ports = ports, .identity = identity};
 	struct store_scan_totals totals = {.interrupted = interrupted};
 	int64_t id = 0;
 	size_t i;
 
-	assert_int_equal(store_scan_begin(st, &params, &id, NULL), PS_OK);
+	assert_int_equal(store_scan_begin(st, params, &id, NULL), PS_OK);
 	for (i = 0; results[i]; i++) {
 		struct port_result res = {.proto = IPPROTO_TCP};
 		struct service_info svc = {.confidence = SERVICE_MATCHED};
 		char state[32] = "", reason[32] = "", version[32] = "";
 		unsigned port;
-		int n = sscanf(results[i], "%u:%31[^:]:%31[^:]:%31s", &port, state, reason, /* NOLINT(cert-err34-c) */
-			       version); /* fixed test strings, never a conversion error */
+		int n =
+		    /* NOLINTNEXTLINE(cert-err34-c): fixed test strings, no conversion error */
+		    sscanf(results[i], "%u:%31[^:]:%31[^:]:%31s", &port, state, reason, version);
 		int k;
 
 		assert_true(n >= 2);
@@ -695,17 +781,37 @@ static int64_t record_job(struct store *st, const char *identity, const struct p
 	return id;
 }
 
+/* Records one scan: results[i] = "PORT:STATE[:REASON[:VERSION]]" for addr. */
+static int64_t record_job(struct store *st, const char *identity, const struct portset *ports,
+			  const char *addr, const char *const *results, int interrupted)
+{
+	struct store_scan_params params = {
+	    .args = addr, .engine = "syn", .targets = 1, .ports = ports, .identity = identity};
+
+	return record_params(st, &params, addr, results, interrupted);
+}
+
 /* Every kind of change diff reports survives the compact store exactly. */
 static void test_store_diff_exact(void **unused)
 {
-	static const char *const before[] = {
-	    "1:closed:reset", "2:closed:reset", "3:open:syn-ack:1.0", "4:open:syn-ack",
-	    "5:closed:reset", "6:filtered:no-response", "7:filtered:icmp-admin-prohibited",
-	    "8:filtered:no-response", NULL};
-	static const char *const after[] = {
-	    "1:open:syn-ack", "2:filtered:no-response", "3:open:syn-ack:2.0",
-	    "4:filtered:icmp-admin-prohibited", "5:closed:reset", "6:closed:reset",
-	    "7:filtered:no-response", "8:filtered:no-response", NULL};
+	static const char *const before[] = {"1:closed:reset",
+					     "2:closed:reset",
+					     "3:open:syn-ack:1.0",
+					     "4:open:syn-ack",
+					     "5:closed:reset",
+					     "6:filtered:no-response",
+					     "7:filtered:icmp-admin-prohibited",
+					     "8:filtered:no-response",
+					     NULL};
+	static const char *const after[] = {"1:open:syn-ack",
+					    "2:filtered:no-response",
+					    "3:open:syn-ack:2.0",
+					    "4:filtered:icmp-admin-prohibited",
+					    "5:closed:reset",
+					    "6:closed:reset",
+					    "7:filtered:no-response",
+					    "8:filtered:no-response",
+					    NULL};
 	char *path = tmp_db(), id[STORE_IDENTITY_LEN + 1];
 	struct change_text t;
 	struct portset ports;
@@ -729,6 +835,151 @@ static void test_store_diff_exact(void **unused)
 				   "state 192.0.2.9 6 filtered>closed ->-\n");
 	free(t.buf);
 	store_close(st);
+	rm_db(path);
+}
+
+struct unit_list {
+	int64_t ids[8];
+	uint64_t shards[8], shards_done[8], results[8];
+	time_t finished[8];
+	size_t n;
+};
+
+static enum ps_err list_units(void *ctx, const struct store_scan_row *row)
+{
+	struct unit_list *l = ctx;
+
+	assert_true(l->n < 8);
+	l->ids[l->n] = row->id;
+	l->shards[l->n] = row->shards;
+	l->shards_done[l->n] = row->shards_done;
+	l->results[l->n] = row->results;
+	l->finished[l->n++] = row->finished;
+	return PS_OK;
+}
+
+/*
+ * The shards of a fleet are one scan: history lists them as one (unfinished until every shard
+ * is), diff's default pair takes the whole fleet, a load gives every shard's ports, and a shard
+ * recorded again replaces its rows instead of adding to them.
+ */
+static void test_shard_fleet(void **unused)
+{
+	static const char *const before[] = {"1:closed:reset",
+					     "2:closed:reset",
+					     "3:open:syn-ack:1.0",
+					     "4:open:syn-ack",
+					     "5:closed:reset",
+					     "6:filtered:no-response",
+					     "7:filtered:icmp-admin-prohibited",
+					     "8:filtered:no-response",
+					     NULL};
+	/* Shard k of 4 scanned ports k+1 and k+5 (what "after" of test_store_diff_exact says). */
+	static const char *const shard_results[4][3] = {
+	    {"1:open:syn-ack", "5:closed:reset", NULL},
+	    {"2:filtered:no-response", "6:closed:reset", NULL},
+	    {"3:open:syn-ack:2.0", "7:filtered:no-response", NULL},
+	    {"4:filtered:icmp-admin-prohibited", "8:filtered:no-response", NULL},
+	};
+	static const char *const shard1_again[] = {"2:closed:reset", "6:filtered:no-response",
+						   NULL};
+	char *path = tmp_db(), id[STORE_IDENTITY_LEN + 1];
+	struct store_scan_params params = {
+	    .args = "shard", .engine = "syn", .targets = 1, .fleet = "fleet-1", .nshards = 4};
+	struct unit_list l = {0};
+	struct change_text t;
+	struct portset ports;
+	struct store *st;
+	int64_t a, first = 0, old_id = 0, new_id = 0;
+	uint64_t k;
+
+	(void)unused;
+	identity_of("192.0.2.9", "1-8", id);
+	assert_int_equal(portset_parse(&ports, "1-8", NULL, NULL, NULL), PS_OK);
+	params.identity = id;
+	params.ports = &ports;
+	assert_int_equal(store_open(path, &st, NULL), PS_OK);
+	a = record_job(st, id, &ports, "192.0.2.9", before, 0);
+	for (k = 0; k < 3; k++) {
+		params.shard = k;
+		new_id = record_params(st, &params, "192.0.2.9", shard_results[k], 0);
+		if (!first)
+			first = new_id;
+	}
+	/* Three of four shards: one scan, not finished, not a side of diff's default pair. */
+	assert_int_equal(store_list_scans(st, 0, list_units, &l, NULL), PS_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ids[0], first);
+	assert_int_equal(l.shards[0], 4);
+	assert_int_equal(l.shards_done[0], 3);
+	assert_int_equal(l.finished[0], 0);
+	assert_int_equal(l.results[0], 6);
+	assert_int_equal(l.shards[1], 0);
+	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_ERR_NOT_FOUND);
+
+	params.shard = 3;
+	record_params(st, &params, "192.0.2.9", shard_results[3], 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_list_scans(st, 0, list_units, &l, NULL), PS_OK);
+	assert_int_equal(l.n, 2);
+	assert_true(l.finished[0] != 0);
+	assert_int_equal(l.results[0], 8);
+	assert_int_equal(store_last_pair(st, &old_id, &new_id, NULL), PS_OK);
+	assert_int_equal(old_id, a);
+	assert_int_equal(new_id, first);
+	diff_ids(st, a, first, &t);
+	assert_string_equal(t.buf, "opened 192.0.2.9 1 closed>open ->-\n"
+				   "state 192.0.2.9 2 closed>filtered ->-\n"
+				   "service 192.0.2.9 3 open>open 1.0>2.0\n"
+				   "closed 192.0.2.9 4 open>filtered ->-\n"
+				   "state 192.0.2.9 6 filtered>closed ->-\n");
+	free(t.buf);
+
+	/* Shard 1 again: its new results replace the old, the fleet stays one scan of 8 ports. */
+	params.shard = 1;
+	record_params(st, &params, "192.0.2.9", shard1_again, 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_list_scans(st, 0, list_units, &l, NULL), PS_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.results[0], 8);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM scans WHERE fleet = 'fleet-1'"), 4);
+	diff_ids(st, a, first, &t);
+	assert_string_equal(t.buf, "opened 192.0.2.9 1 closed>open ->-\n"
+				   "service 192.0.2.9 3 open>open 1.0>2.0\n"
+				   "closed 192.0.2.9 4 open>filtered ->-\n");
+	free(t.buf);
+	store_close(st);
+	rm_db(path);
+}
+
+/* A schema 3 file (before shards) gains the shard columns and keeps its scans. */
+static void test_migrate_from_v3(void **unused)
+{
+	static const char *const results[] = {"22:open:syn-ack", "23:closed:reset", NULL};
+	char *path = tmp_db(), id[STORE_IDENTITY_LEN + 1];
+	struct unit_list l = {0};
+	struct portset ports;
+	struct store *st;
+
+	(void)unused;
+	identity_of("192.0.2.9", "22-23", id);
+	assert_int_equal(portset_parse(&ports, "22-23", NULL, NULL, NULL), PS_OK);
+	assert_int_equal(store_open(path, &st, NULL), PS_OK);
+	record_job(st, id, &ports, "192.0.2.9", results, 0);
+	store_close(st);
+	/* Back to what schema 3 was: no shard columns, no fleet index. */
+	exec_sql(path, "DROP INDEX scans_by_fleet; ALTER TABLE scans DROP COLUMN fleet;"
+		       "ALTER TABLE scans DROP COLUMN shard; ALTER TABLE scans DROP COLUMN shards;"
+		       "PRAGMA user_version = 3;");
+	assert_int_equal(store_open(path, &st, NULL), PS_OK);
+	assert_int_equal(store_schema(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_list_scans(st, 0, list_units, &l, NULL), PS_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.results[0], 2);
+	store_close(st);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name ="
+					 " 'scans_by_fleet'"),
+			 1);
 	rm_db(path);
 }
 
@@ -794,8 +1045,8 @@ static void put_range(struct store *st, const char *addr, const char *hostname, 
 	unsigned p;
 
 	for (p = lo; p <= hi; p++) {
-		struct port_result res = {.proto = IPPROTO_TCP, .port = (uint16_t)p,
-					  .hostname = hostname};
+		struct port_result res = {
+		    .proto = IPPROTO_TCP, .port = (uint16_t)p, .hostname = hostname};
 
 		assert_int_equal(ps_addr_parse(addr, &res.addr), PS_OK);
 		res.state = code == 'o' ? PORT_OPEN : code == 'c' ? PORT_CLOSED : PORT_FILTERED;
@@ -830,10 +1081,10 @@ static void test_dark_hosts(void **unused)
 	assert_int_equal(store_open(path, &st, NULL), PS_OK);
 	for (round = 0; round < 2; round++) {
 		assert_int_equal(store_scan_begin(st, &params, round ? &b : &a, NULL), PS_OK);
-		put_range(st, "192.0.2.1", NULL, 1, 40, 's');	   /* dark */
-		put_range(st, "192.0.2.3", NULL, 1, 40, 's');	   /* dark */
-		put_range(st, "2001:db8::6", NULL, 1, 40, 's');	   /* dark, IPv6 */
-		put_range(st, "192.0.2.2", "named", 1, 40, 's');   /* named: keeps its row */
+		put_range(st, "192.0.2.1", NULL, 1, 40, 's');	 /* dark */
+		put_range(st, "192.0.2.3", NULL, 1, 40, 's');	 /* dark */
+		put_range(st, "2001:db8::6", NULL, 1, 40, 's');	 /* dark, IPv6 */
+		put_range(st, "192.0.2.2", "named", 1, 40, 's'); /* named: keeps its row */
 		put_range(st, "192.0.2.4", NULL, 1, 39, round ? 'c' : 's'); /* one port short */
 		put_range(st, "2001:db8::5", NULL, 1, 20, 'c');
 		put_range(st, "2001:db8::5", NULL, 21, 40, 's');
@@ -894,7 +1145,8 @@ static void test_dark_hosts(void **unused)
 				   "state 192.0.2.4 39 filtered>closed ->-\n");
 	free(t.buf);
 	/* A hand-edited list is an error, not a misreading. */
-	exec_sql(path, "UPDATE dark_hosts SET addrs = x'8080' WHERE family = 4");
+	exec_sql(path, pg_url ? "UPDATE dark_hosts SET addrs = '\\x8080' WHERE family = 4"
+			      : "UPDATE dark_hosts SET addrs = x'8080' WHERE family = 4");
 	snapshot_init(&snap);
 	assert_int_equal(store_load_scan(st, a, &snap, NULL), PS_ERR_INVALID);
 	snapshot_release(&snap);
@@ -939,9 +1191,9 @@ static void test_port_runs(void **unused)
 							hs.ports[pos], want[pos], &host),
 					 PS_OK);
 	}
-	assert_int_equal(hoststates_set(&hs, &addr, IPPROTO_TCP, NULL, 999, HOSTSTATES_CLOSED,
-					NULL),
-			 PS_ERR_RANGE);
+	assert_int_equal(
+	    hoststates_set(&hs, &addr, IPPROTO_TCP, NULL, 999, HOSTSTATES_CLOSED, NULL),
+	    PS_ERR_RANGE);
 	assert_int_equal(hs.nhosts, 1);
 	len = hoststates_encode(&hs, 0, blob);
 	memset(got, 0xee, sizeof(got));
@@ -1089,11 +1341,12 @@ static void build_v2(const char *path, struct snapshot *snaps)
 	unsigned i;
 
 	exec_sql(path, schema_v2_sql);
-	exec_sql(path, "INSERT INTO scans (id, started, finished, args, engine, targets, targets_key,"
-		       " open) VALUES (1, 1000, 1001, 'portsight scan one', 'syn', 4,"
-		       " '0123456789abcdef', 80),"
-		       " (2, 2000, 2001, 'portsight scan two', 'syn', 4, '0123456789abcdef', 80),"
-		       " (3, 3000, NULL, 'portsight scan killed', 'syn', 4, NULL, NULL);");
+	exec_sql(path,
+		 "INSERT INTO scans (id, started, finished, args, engine, targets, targets_key,"
+		 " open) VALUES (1, 1000, 1001, 'portsight scan one', 'syn', 4,"
+		 " '0123456789abcdef', 80),"
+		 " (2, 2000, 2001, 'portsight scan two', 'syn', 4, '0123456789abcdef', 80),"
+		 " (3, 3000, NULL, 'portsight scan killed', 'syn', 4, NULL, NULL);");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -1129,8 +1382,8 @@ static void build_v2(const char *path, struct snapshot *snaps)
 			snprintf(svc.name, sizeof(svc.name), "%s", version ? "http" : "");
 			snprintf(svc.product, sizeof(svc.product), "%s", version ? "srv" : "");
 			snprintf(svc.version, sizeof(svc.version), "%s", version ? version : "");
-			assert_int_equal(snapshot_add_text(&snaps[scan - 1], addr, port, "tcp", state,
-							   &svc, NULL),
+			assert_int_equal(snapshot_add_text(&snaps[scan - 1], addr, port, "tcp",
+							   state, &svc, NULL),
 					 PS_OK);
 		}
 	}
@@ -1401,12 +1654,38 @@ static void test_nmapxml(void **unused)
 	snapshot_release(&s);
 }
 
+/* PostgreSQL's bad states: a server that is not there, a schema newer than this build. */
+static void test_pg_bad_states(void **unused)
+{
+	struct ps_diag diag = {{0}};
+	struct store *st = NULL;
+	char *url = tmp_db();
+
+	(void)unused;
+	assert_int_equal(store_open("postgresql:///x?host=/nonexistent-dir&connect_timeout=2", &st,
+				    &diag),
+			 PS_ERR_IO);
+	assert_non_null(strstr(diag.msg, "cannot connect"));
+	assert_null(strchr(diag.msg, '\n'));
+	assert_int_equal(store_open(url, &st, NULL), PS_OK);
+	assert_int_equal(store_schema(st), STORE_SCHEMA_VERSION);
+	assert_string_equal(store_backend_name(st), "postgresql");
+	store_close(st);
+	pg_exec_sql("UPDATE portsight_schema SET version = 99");
+	memset(&diag, 0, sizeof(diag));
+	assert_int_equal(store_open(url, &st, &diag), PS_ERR_UNSUPPORTED);
+	assert_non_null(strstr(diag.msg, "schema 99, newer than this portsight"));
+	rm_db(url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_migrate_empty_file),
 	    cmocka_unit_test(test_migrate_from_v1),
 	    cmocka_unit_test(test_migrate_from_v2),
+	    cmocka_unit_test(test_migrate_from_v3),
+	    cmocka_unit_test(test_shard_fleet),
 	    cmocka_unit_test(test_refuses_bad_databases),
 	    cmocka_unit_test(test_read_only_database),
 	    cmocka_unit_test(test_concurrent_create),
@@ -1424,5 +1703,24 @@ int main(void)
 	    cmocka_unit_test(test_nmapxml),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* The same history and diff checks on PostgreSQL. */
+	const struct CMUnitTest pg_tests[] = {
+	    cmocka_unit_test(test_pg_bad_states),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_last_pair_same_targets),
+	    cmocka_unit_test(test_store_diff_exact),
+	    cmocka_unit_test(test_partial_scan_diff),
+	    cmocka_unit_test(test_dark_hosts),
+	    cmocka_unit_test(test_shard_fleet),
+	};
+	int failed = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
+
+	pg_url = getenv("PORTSIGHT_TEST_PG");
+	if (!pg_url || !pg_url[0]) {
+		pg_url = NULL;
+		printf("# PostgreSQL half skipped: PORTSIGHT_TEST_PG not set (test_postgres.sh "
+		       "sets it)\n");
+		return failed;
+	}
+	return failed + cmocka_run_group_tests_name("postgresql", pg_tests, NULL, NULL);
 }

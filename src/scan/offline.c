@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+#include "offline.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/clock.h"
+#include "permute.h"
+
+/* The order and the frames of a run, without a network: the same seed gives the same digest. */
+enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_probe_module *module,
+			     struct scan_offline_stats *stats, struct ps_diag *diag)
+{
+	static const uint8_t link_dst[6] = {0x02, 0, 0, 0, 0, 2}, link_src[6] = {0x02, 0, 0, 0, 0, 1};
+	struct ps_addr src4, src6;
+	struct net_siphash_key key = {.k0 = 0x0ff11e, .k1 = 0};
+	struct scan_perm_range range;
+	struct scan_perm_iter it;
+	struct scan_perm perm;
+	uint16_t *ports = NULL;
+	uint8_t frame[NET_FRAME_MAX];
+	uint64_t seed = opts->seed, npairs, pair, t0;
+	uint32_t nports, p, i = 0;
+	uint16_t ip_id = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	if (!opts->targets || !opts->ports || !opts->targets->total || !opts->ports->count)
+		return ps_fail(diag, PS_ERR_INVALID, "offline: nothing to build");
+	nports = opts->ports->count;
+	if (opts->targets->total > UINT64_MAX / nports)
+		return ps_fail(diag, PS_ERR_TOO_LARGE, "offline: too many address/port pairs");
+	npairs = opts->targets->total * nports;
+	if (!(ports = malloc(nports * sizeof(*ports))))
+		return PS_ERR_NOMEM;
+	for (p = portset_next(opts->ports, 0); p && i < nports; p = portset_next(opts->ports, p))
+		ports[i++] = (uint16_t)p;
+	ps_addr_parse("198.18.0.1", &src4);
+	ps_addr_parse("2001:db8::1", &src6);
+	if (opts->source)
+		*(opts->source->family == AF_INET6 ? &src6 : &src4) = *opts->source;
+	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = ps_now_ns();
+	key.k1 = seed;
+	scan_perm_init(&perm, npairs, seed);
+	range = scan_perm_whole(&perm);
+	if (opts->nshards > 1) {
+		if (opts->shard >= opts->nshards) {
+			free(ports);
+			return ps_fail(diag, PS_ERR_INVALID, "offline: shard %llu of %llu does not "
+							     "exist",
+				       (unsigned long long)opts->shard,
+				       (unsigned long long)opts->nshards);
+		}
+		range = scan_perm_shard(&perm, opts->shard, opts->nshards);
+	}
+	scan_perm_iter_init(&it, &perm, range, 0, 1);
+	t0 = ps_now_ns();
+	while (scan_perm_iter_next(&it, &pair)) {
+		struct scan_probe probe = {
+		    .sport = 40000,
+		    .dport = ports[pair % nports],
+		    .ip_id = ip_id++,
+		    .link_dst = link_dst,
+		    .link_src = link_src,
+		};
+		size_t len;
+
+		target_list_get(opts->targets, pair / nports, &probe.dst, NULL);
+		probe.src = probe.dst.family == AF_INET6 ? src6 : src4;
+		len = module->make_packet(frame, sizeof(frame), &key, &probe);
+		if (!len)
+			continue;
+		stats->packets++;
+		stats->bytes += len;
+		/* Reads the frame's last word, so building it cannot be skipped. */
+		stats->digest = (stats->digest ^ frame[len - 1] ^ ((uint64_t)frame[len / 2] << 8)) *
+				0x100000001b3ull;
+		if (opts->stop && *opts->stop)
+			break;
+	}
+	stats->elapsed_ns = ps_now_ns() - t0;
+	free(ports);
+	return PS_OK;
+}
