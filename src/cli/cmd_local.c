@@ -288,7 +288,7 @@ static enum ps_err dump_line(FILE *out, json_t *obj)
 		return PS_ERR_NOMEM;
 	need = json_dumpb(obj, stack, sizeof(stack) - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (need >= sizeof(stack) - 1) {
-		buf = need ? malloc(need + 1) : NULL;
+		buf = malloc(need + 1);
 		if (buf && json_dumpb(obj, buf, need, JSON_COMPACT | JSON_PRESERVE_ORDER) != need)
 			need = 0;
 	}

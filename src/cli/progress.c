@@ -67,7 +67,7 @@ static void show(struct cli_progress *p, bool in_place)
 static void *printer(void *arg)
 {
 	struct cli_progress *p = arg;
-	struct timespec tick = {0, 50 * 1000 * 1000};
+	struct timespec tick = {0, 50L * 1000 * 1000};
 	unsigned ticks = 0;
 	double since_stats = 0;
 

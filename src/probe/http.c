@@ -50,8 +50,9 @@ static void copy_collapsed(char *dst, size_t size, const char *src, size_t len)
 	if (!size)
 		return;
 	len = len < sizeof(spaced) - 1 ? len : sizeof(spaced) - 1;
+	/* cppcheck-suppress knownConditionTrueFalse ; len is the caller's, not always 0 */
 	for (i = 0; i < len; i++)
-		spaced[i] = src[i] == '\t' || src[i] == '\r' || src[i] == '\n' ? ' ' : src[i];
+		spaced[i] = (char)(src[i] == '\t' || src[i] == '\r' || src[i] == '\n' ? ' ' : src[i]);
 	len = collapse_spaces(spaced, len);
 	collapse_spaces(dst, text_clean_mem(dst, size, spaced, len, TEXT_ASCII));
 }

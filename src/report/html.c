@@ -329,7 +329,7 @@ static int by_hosts(const void *va, const void *vb)
 /* "22/tcp open on 1612 hosts", most widespread first. */
 static enum ps_err write_port_summary(const struct report *r, const struct hostprofiles *hp)
 {
-	struct port_count *pc = malloc(2 * 65536 * sizeof(*pc));
+	struct port_count *pc = malloc(2 * (size_t)65536 * sizeof(*pc));
 	FILE *out = r->out;
 	size_t n = 0, i;
 	uint32_t port;

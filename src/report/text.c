@@ -117,7 +117,7 @@ static int text_by_hosts(const void *va, const void *vb)
 /* A network's scan ends with the ports that are open somewhere, most widespread first. */
 static enum ps_err print_port_summary(struct report *r, const struct hosttab *tab)
 {
-	struct text_port_count *pc = calloc(2 * 65536, sizeof(*pc));
+	struct text_port_count *pc = calloc(2 * (size_t)65536, sizeof(*pc));
 	size_t i, k, n = 0;
 
 	if (!pc)
@@ -133,7 +133,7 @@ static enum ps_err print_port_summary(struct report *r, const struct hosttab *ta
 			c->proto = p->proto;
 			c->hosts++;
 		}
-	for (i = 0; i < 2 * 65536; i++)
+	for (i = 0; i < 2 * (size_t)65536; i++)
 		if (pc[i].hosts)
 			pc[n++] = pc[i];
 	qsort(pc, n, sizeof(*pc), text_by_hosts);

@@ -212,6 +212,8 @@ static void write_scaninfo(struct xml_state *s, const char *type, const char *pr
 	free(all.ports);
 	attr(s, "services", s->ranges.data ? s->ranges.data : "");
 	end(s);
+}
+
 /* Beyond this many, a dark network's no-route hosts are only counted in <runstats>. */
 #define XML_NO_ROUTE_HOSTS_MAX 4096
 

@@ -297,7 +297,8 @@ static enum ps_err write_progress(struct sqlite_conn *c, struct ps_diag *diag)
 	if (sqlite3_prepare_v2(c->db, "UPDATE scans SET recorded = ? WHERE id = ?", -1, &u, NULL) !=
 	    SQLITE_OK)
 		return db_fail(c, diag, "prepare");
-	sqlite3_bind_int64(u, 1, (sqlite3_int64)(c->written_covered + c->rows_since + c->outside));
+	sqlite3_bind_int64(u, 1, (sqlite3_int64)c->written_covered + (sqlite3_int64)c->rows_since +
+				  (sqlite3_int64)c->outside);
 	sqlite3_bind_int64(u, 2, c->scan_id);
 	if (sqlite3_step(u) != SQLITE_DONE)
 		err = db_fail(c, diag, "recording progress");

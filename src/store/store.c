@@ -186,10 +186,10 @@ static void hex(const uint8_t *md, unsigned len, char *out)
 	unsigned i;
 
 	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 15];
+		out[2 * (size_t)i] = digits[md[i] >> 4];
+		out[2 * (size_t)i + 1] = digits[md[i] & 15];
 	}
-	out[2 * len] = '\0';
+	out[2 * (size_t)len] = '\0';
 }
 
 /*

@@ -154,7 +154,6 @@ static int listen_on(uint16_t port)
 }
 
 struct job_fixture {
-	struct kb *kb;
 	struct target_list targets;
 	struct portset ports;
 	struct run_job job;

@@ -756,6 +756,7 @@ static int64_t record_params(struct store *st, const struct store_scan_params *p
 		char state[32] = "", reason[32] = "", version[32] = "";
 		unsigned port;
 		int n =
+		    /* NOLINTNEXTLINE(cert-err34-c): fixed test strings, no conversion error */
 		    sscanf(results[i], "%u:%31[^:]:%31[^:]:%31s", &port, state, reason, version);
 		int k;
 

@@ -1,0 +1,134 @@
+#!/bin/bash
+# bench/soak.sh BUILD_DIR [SECONDS]: the /16 x 16 ports SYN lab of bench/syn.sh scanned again
+# and again for SECONDS (default 600) under 2% random loss at both ends while two busy loops
+# hog the CPUs. Every run is checked pair by pair against the lab's truth (syn_truth.py exact);
+# the scanner's RSS and open descriptors (the process and its packet reader child, summed) are
+# sampled every 0.2 s. Per run: wall time, peak RSS, peak descriptors, exact or not; then the
+# least-squares slope of peak RSS and peak descriptors over the runs. A row goes to the
+# "## Soak" section of bench/RESULTS.md.
+set -u
+build=${1:-build}
+seconds=${2:-600}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+ps=$(realpath "$build/src/cli/portsight")
+listen=$(realpath "$build/tests/net/lab_listen")
+results=${BENCH_RESULTS:-$here/RESULTS.md}
+truth_py=$root/tests/net/syn_truth.py
+LAB_PREFIX=soak$$
+. "$root/tests/net/lab.sh"
+tmp=$(mktemp -d)
+HOGS=()
+stop_hogs() {
+	local p
+	for p in "${HOGS[@]}"; do kill "$p" 2>/dev/null; done
+	HOGS=()
+}
+trap 'stop_hogs; lab_cleanup; rm -rf "$tmp"' EXIT
+die() {
+	echo "bench/soak: $*" >&2
+	exit 1
+}
+[ -x "$ps" ] && [ -x "$listen" ] || die "build first: $ps, $listen"
+
+PORTS16=21,22,23,25,53,80,110,143,443,445,993,995,3306,3389,5432,8080
+lab_init || die "cannot create the lab"
+lab_t sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=1000000 \
+	net.ipv4.icmp_msgs_burst=1000000
+python3 "$truth_py" gen16 7 3000 200 $PORTS16 "$tmp/16.truth" "$tmp/16.nft" || die "gen16"
+lab_t ip route add local 198.18.0.0/16 dev lo
+lab_s ip route add 198.18.0.0/16 via $LAB_V4_T
+lab_t nft -f "$tmp/16.nft" || die "cannot load the /16 ruleset"
+lab_spawn "$LAB_T" "$listen" 21 22 23 25 53 80 110 143 443 445 993 995 3306 3389 5432 8080 \
+	>/dev/null
+lab_wait_port "$LAB_T" $LAB_V4_T 8080 || die "listener did not start"
+lab_wait_port "$LAB_S" $LAB_V4_T 22 || die "the target is not reachable"
+lab_loss "$LAB_S" 2
+lab_loss "$LAB_T" 2
+
+# proc_sample PID: "RSS_KIB FDS" of PID and its children, summed.
+proc_sample() {
+	local p rss=0 fds=0 kids
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null)
+	for p in "$1" $kids; do
+		r=$(awk '/^VmRSS:/ {print $2}' /proc/"$p"/status 2>/dev/null)
+		[ -n "$r" ] || continue
+		rss=$((rss + r))
+		fds=$((fds + $(ls /proc/"$p"/fd 2>/dev/null | wc -l)))
+	done
+	echo "$rss $fds"
+}
+
+for _ in 1 2; do
+	sh -c 'while :; do :; done' &
+	HOGS+=($!)
+done
+end=$(($(date +%s) + seconds))
+run=0
+: >"$tmp/runs"
+while [ "$(date +%s)" -lt "$end" ]; do
+	run=$((run + 1))
+	lab_guard "$LAB_S" || exit 1 # the background job must be the scanner itself, to sample it
+	t0=$(date +%s.%N)
+	ip netns exec "$LAB_S" "$ps" scan --syn --no-db -p $PORTS16 --format jsonl --show all \
+		198.18.0.0/16 >"$tmp/run.jsonl" 2>"$tmp/run.err" &
+	pid=$!
+	peak_rss=0 peak_fds=0
+	while kill -0 "$pid" 2>/dev/null; do
+		read -r rss fds <<<"$(proc_sample "$pid")"
+		[ "${rss:-0}" -gt "$peak_rss" ] && peak_rss=$rss
+		[ "${fds:-0}" -gt "$peak_fds" ] && peak_fds=$fds
+		sleep 0.2
+	done
+	wait "$pid"
+	rc=$?
+	wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	if python3 "$truth_py" check "$tmp/run.jsonl" "$tmp/16.truth" 65536 $PORTS16 exact \
+		>"$tmp/run.chk"; then exact=exact; else exact="NOT exact"; fi
+	printf '%d %.1f %d %d %d %s | %s\n' "$run" "$wall" "$peak_rss" "$peak_fds" "$rc" "$exact" \
+		"$(grep '^open found' "$tmp/run.chk")" | tee -a "$tmp/runs" >&2
+done
+stop_hogs
+
+python3 - "$results" "$tmp/runs" "$seconds" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+	"$(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1), $(nproc) cores, Linux $(uname -r), load before the hogs $(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import os, sys
+path, runs_path, seconds, when, machine = sys.argv[1:6]
+runs = []
+for line in open(runs_path):
+    head, check = line.split(" | ", 1)
+    f = head.split(" ", 5)
+    runs.append((int(f[0]), float(f[1]), int(f[2]), int(f[3]), int(f[4]), f[5], check.strip()))
+def slope(ys):
+    n = len(ys)
+    if n < 2:
+        return 0.0
+    xs = range(n)
+    mx, my = sum(xs) / n, sum(ys) / n
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+rss = [r[2] for r in runs]
+fds = [r[3] for r in runs]
+nexact = sum(1 for r in runs if r[5] == "exact" and r[4] == 0)
+text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+lines = text.rstrip("\n").split("\n")
+title = "## Soak"
+if title not in lines:
+    lines += ["", title, "",
+              "`bench/soak.sh BUILD_DIR [SECONDS]`: the /16 x 16 ports SYN lab of bench/syn.sh "
+              "(198.18.0.0/16, 3000 hosts answering on 16 ports, 200 on 443 only) scanned again and "
+              "again with `portsight scan --syn --no-db --show all` under 2% random loss at both "
+              "ends, two busy loops hogging the CPUs. Every run checked pair by pair "
+              "(tests/net/syn_truth.py exact); RSS and descriptors of the scanner and its packet "
+              "reader sampled every 0.2 s; the slopes are least squares over the runs' peaks."]
+end = next((i for i in range(lines.index(title) + 1, len(lines)) if lines[i].startswith("## ")),
+           len(lines))
+block = ["", f"Run of {when} ({seconds} s) on {machine}:", "",
+         f"{len(runs)} runs, {nexact} exact with exit 0; peak RSS {min(rss)}-{max(rss)} KiB, "
+         f"slope {slope(rss):+.1f} KiB per run; peak descriptors {min(fds)}-{max(fds)}, "
+         f"slope {slope(fds):+.2f} per run.", "",
+         "| run | wall s | peak RSS KiB | peak fds | exit | check |", "|---:|---:|---:|---:|---:|---|"]
+block += [f"| {r[0]} | {r[1]:.1f} | {r[2]} | {r[3]} | {r[4]} | {r[5]}: {r[6]} |" for r in runs]
+lines[end:end] = block
+open(path, "w").write("\n".join(lines) + "\n")
+PY
+echo "bench/soak: results appended to $results" >&2
