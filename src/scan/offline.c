@@ -60,12 +60,13 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 		struct scan_probe probe = {
 		    .sport = 40000,
 		    .dport = ports[pair % nports],
-		    .ip_id = ip_id++,
+		    .ip_id = ip_id,
 		    .link_dst = link_dst,
 		    .link_src = link_src,
 		};
 		size_t len;
 
+		ip_id++;
 		target_list_get(opts->targets, pair / nports, &probe.dst, NULL);
 		probe.src = probe.dst.family == AF_INET6 ? src6 : src4;
 		len = module->make_packet(frame, sizeof(frame), &env, &probe);
