@@ -25,6 +25,22 @@ expect() {
 	fi
 }
 
+# expect_setup CODE PATTERN ARGS...: a scan that fails while it is set up (files, history),
+# after parsing. It runs in a network namespace of its own with no interface up, so even a
+# regression that let it start could not send a packet anywhere. Without unshare: skipped.
+# -sU has no unprivileged fallback: refused at once, with what it needs (and in a namespace
+# without a network, as nobody, so a regression could send nothing).
+expect_udp_unprivileged() {
+	if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
+		echo "skip - -sU unprivileged (no unshare -n or setpriv)"
+		return
+	fi
+	run_in="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups"
+	expect 3 "the UDP scan \(-sU\) sends raw packets: it needs root or CAP_NET_RAW" \
+		scan -sU --no-db -p 53 127.0.0.1
+	run_in=
+}
+
 expect 2 'no target given' scan
 expect 2 'no target given' scan -p 80
 expect 2 'port 0' scan -p 0 192.0.2.1
@@ -46,9 +62,9 @@ expect 2 'unknown option -Z ' scan -p 80 -Z4 192.0.2.1
 expect 2 'needs a value' scan 192.0.2.1 -p
 expect 2 'bad --max-retries' scan --max-retries 99 192.0.2.1
 expect 2 'unknown format' scan --format yaml -p 80 192.0.2.1
-expect 2 'bad --stats-every "soon": not a duration' scan --stats-every soon -p 80 192.0.2.1
-expect 2 'bad --stats-every "5x": not a duration' scan --stats-every 5x -p 80 192.0.2.1
-expect 2 'bad --stats-every "0s": must be 50ms' scan --stats-every 0s -p 80 192.0.2.1
+expect_setup 2 'bad --stats-every "soon": not a duration' scan --stats-every soon -p 80 192.0.2.1
+expect_setup 2 'bad --stats-every "5x": not a duration' scan --stats-every 5x -p 80 192.0.2.1
+expect_setup 2 'bad --stats-every "0s": must be 50ms' scan --stats-every 0s -p 80 192.0.2.1
 expect 2 'unknown scan engine' scan --engine warp -p 80 192.0.2.1
 expect 2 'bad --show' scan --show opne -p 80 192.0.2.1
 expect 2 'cannot open' scan -p 80 -iL "$tmp/missing"
@@ -67,46 +83,31 @@ expect 2 "names only UDP ports .U:. but no UDP scan: add -sU" scan -p U:53 192.0
 expect 2 'only T: \(TCP\) and U: \(UDP\)' scan -sU -p S:53 192.0.2.1
 expect 2 'bad port spec: empty item' scan -sU -p U:53,,T:80 192.0.2.1
 expect 2 'bad port spec' scan -sU -p U:99999 192.0.2.1
-expect 2 "nmap's -sn: host discovery" scan -sn 192.0.2.0/24
-expect 2 "nmap's -O: portsight does not guess operating systems" scan -O 192.0.2.1
-expect 2 "nmap's -A: .* -sV identifies services" scan -A 192.0.2.1
-expect 2 "nmap's --script: portsight runs no scripts" scan --script=vuln 192.0.2.1
-expect 2 "nmap's -PS: host discovery probes" scan -PS22,80 192.0.2.1
-expect 2 "nmap's --packet-trace: not available yet" scan --packet-trace 192.0.2.1
-expect 2 "nmap's --min-rate: .* --rate N caps it" scan --min-rate 100 192.0.2.1
+expect_setup 2 "nmap's -sn: host discovery" scan -sn 192.0.2.0/24
+expect_setup 2 "nmap's -O: portsight does not guess operating systems" scan -O 192.0.2.1
+expect_setup 2 "nmap's -A: .* -sV identifies services" scan -A 192.0.2.1
+expect_setup 2 "nmap's --script: portsight runs no scripts" scan --script=vuln 192.0.2.1
+expect_setup 2 "nmap's -PS: host discovery probes" scan -PS22,80 192.0.2.1
+expect_setup 2 "nmap's --packet-trace: not available yet" scan --packet-trace 192.0.2.1
+expect_setup 2 "nmap's --min-rate: .* --rate N caps it" scan --min-rate 100 192.0.2.1
 # Contradictions are errors, not "the last one wins".
-expect 2 '--connect and --syn ask for two scan engines' scan -sT -sS -p 80 192.0.2.1
-expect 2 '--syn and --engine ask for two scan engines' scan -sS --engine connect -p 80 192.0.2.1
-expect 2 '-p and -F both choose the ports' scan -F -p 80 192.0.2.1
-expect 2 '-p and --top-ports both choose the ports' scan --top-ports 10 -p 80 192.0.2.1
-expect 2 'bad --top-ports "0"' scan --top-ports 0 192.0.2.1
-expect 2 'bad --top-ports "x"' scan --top-ports x 192.0.2.1
-expect 2 'bad -T "9"' scan -T9 -p 80 192.0.2.1
-expect 2 'bad --version-intensity 10' scan -sV --version-intensity 10 -p 80 192.0.2.1
-expect 2 '--min-rtt-timeout 100 is above --max-rtt-timeout 1' scan --min-rtt-timeout 100 --max-rtt-timeout 1 -p 80 192.0.2.1
-expect 2 '--initial-rtt-timeout 900 is above --max-rtt-timeout 500' scan --initial-rtt-timeout 900 --max-rtt-timeout 500 -p 80 192.0.2.1
-expect 2 '--exclude names no target' scan --exclude '' -p 80 192.0.2.1
-expect 2 '-e nosuchif0: no such network interface' scan -e nosuchif0 -p 80 192.0.2.1
-expect 2 '-S: this host has no address 203.0.113.5' scan -S 203.0.113.5 -p 80 192.0.2.1
-expect 2 '-6 asks for IPv6, but 192.0.2.2 is not' scan -6 -p 80 192.0.2.2
-expect 2 '-4 asks for IPv4, but 2001:db8::2 is not' scan -4 -p 80 2001:db8::2
+expect_setup 2 '--connect and --syn ask for two scan engines' scan -sT -sS -p 80 192.0.2.1
+expect_setup 2 '--syn and --engine ask for two scan engines' scan -sS --engine connect -p 80 192.0.2.1
+expect_setup 2 '-p and -F both choose the ports' scan -F -p 80 192.0.2.1
+expect_setup 2 '-p and --top-ports both choose the ports' scan --top-ports 10 -p 80 192.0.2.1
+expect_setup 2 'bad --top-ports "0"' scan --top-ports 0 192.0.2.1
+expect_setup 2 'bad --top-ports "x"' scan --top-ports x 192.0.2.1
+expect_setup 2 'bad -T "9"' scan -T9 -p 80 192.0.2.1
+expect_setup 2 'bad --version-intensity 10' scan -sV --version-intensity 10 -p 80 192.0.2.1
+expect_setup 2 '--min-rtt-timeout 100 is above --max-rtt-timeout 1' scan --min-rtt-timeout 100 --max-rtt-timeout 1 -p 80 192.0.2.1
+expect_setup 2 '--initial-rtt-timeout 900 is above --max-rtt-timeout 500' scan --initial-rtt-timeout 900 --max-rtt-timeout 500 -p 80 192.0.2.1
+expect_setup 2 '--exclude names no target' scan --exclude '' -p 80 192.0.2.1
+expect_setup 2 '-e nosuchif0: no such network interface' scan -e nosuchif0 -p 80 192.0.2.1
+expect_setup 2 '-S: this host has no address 203.0.113.5' scan -S 203.0.113.5 -p 80 192.0.2.1
+expect_setup 2 '-6 asks for IPv6, but 192.0.2.2 is not' scan -6 -p 80 192.0.2.2
+expect_setup 2 '-4 asks for IPv4, but 2001:db8::2 is not' scan -4 -p 80 2001:db8::2
 expect 2 'takes no arguments' check extra
 
-# expect_setup CODE PATTERN ARGS...: a scan that fails while it is set up (files, history),
-# after parsing. It runs in a network namespace of its own with no interface up, so even a
-# regression that let it start could not send a packet anywhere. Without unshare: skipped.
-# -sU has no unprivileged fallback: refused at once, with what it needs (and in a namespace
-# without a network, as nobody, so a regression could send nothing).
-expect_udp_unprivileged() {
-	if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
-		echo "skip - -sU unprivileged (no unshare -n or setpriv)"
-		return
-	fi
-	run_in="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups"
-	expect 3 "the UDP scan \(-sU\) sends raw packets: it needs root or CAP_NET_RAW" \
-		scan -sU --no-db -p 53 127.0.0.1
-	run_in=
-}
 
 expect_setup_payloads() {
 	printf 'payload x\nports 53\nbogus 1\n' >"$tmp/bad.payloads"
