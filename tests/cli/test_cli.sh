@@ -25,19 +25,15 @@ expect() {
 	fi
 }
 
-# expect_setup CODE PATTERN ARGS...: a scan that fails while it is set up (files, history),
-# after parsing. It runs in a network namespace of its own with no interface up, so even a
-# regression that let it start could not send a packet anywhere. Without unshare: skipped.
-# -sU has no unprivileged fallback: refused at once, with what it needs (and in a namespace
-# without a network, as nobody, so a regression could send nothing).
-expect_udp_unprivileged() {
-	if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
-		echo "skip - -sU unprivileged (no unshare -n or setpriv)"
+# expect_setup CODE PATTERN ARGS...: as expect, in a network namespace of its own with no
+# interface up (a regression that let the scan start could send nothing anywhere).
+expect_setup() {
+	if ! unshare -n true 2>/dev/null; then
+		echo "skip - portsight ${*:3} (no unshare -n)"
 		return
 	fi
-	run_in="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups"
-	expect 3 "the UDP scan \(-sU\) sends raw packets: it needs root or CAP_NET_RAW" \
-		scan -sU --no-db -p 53 127.0.0.1
+	run_in="unshare -n"
+	expect "$@"
 	run_in=
 }
 
@@ -103,11 +99,27 @@ expect_setup 2 '--min-rtt-timeout 100 is above --max-rtt-timeout 1' scan --min-r
 expect_setup 2 '--initial-rtt-timeout 900 is above --max-rtt-timeout 500' scan --initial-rtt-timeout 900 --max-rtt-timeout 500 -p 80 192.0.2.1
 expect_setup 2 '--exclude names no target' scan --exclude '' -p 80 192.0.2.1
 expect_setup 2 '-e nosuchif0: no such network interface' scan -e nosuchif0 -p 80 192.0.2.1
-expect_setup 2 '-S: this host has no address 203.0.113.5' scan -S 203.0.113.5 -p 80 192.0.2.1
+# In the root namespace (an empty one lets any bind through), against loopback only.
+expect 2 '-S: this host has no address 203.0.113.5' scan -S 203.0.113.5 -p 80 127.0.0.1
 expect_setup 2 '-6 asks for IPv6, but 192.0.2.2 is not' scan -6 -p 80 192.0.2.2
 expect_setup 2 '-4 asks for IPv4, but 2001:db8::2 is not' scan -4 -p 80 2001:db8::2
 expect 2 'takes no arguments' check extra
 
+# expect_setup CODE PATTERN ARGS...: a scan that fails while it is set up (files, history),
+# after parsing. It runs in a network namespace of its own with no interface up, so even a
+# regression that let it start could not send a packet anywhere. Without unshare: skipped.
+# -sU has no unprivileged fallback: refused at once, with what it needs (and in a namespace
+# without a network, as nobody, so a regression could send nothing).
+expect_udp_unprivileged() {
+	if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
+		echo "skip - -sU unprivileged (no unshare -n or setpriv)"
+		return
+	fi
+	run_in="unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups"
+	expect 3 "the UDP scan \(-sU\) sends raw packets: it needs root or CAP_NET_RAW" \
+		scan -sU --no-db -p 53 127.0.0.1
+	run_in=
+}
 
 expect_setup_payloads() {
 	printf 'payload x\nports 53\nbogus 1\n' >"$tmp/bad.payloads"
@@ -120,15 +132,6 @@ expect_setup_payloads() {
 		--payloads "$tmp/no-such-file" -p 53 192.0.2.1
 }
 
-expect_setup() {
-	if ! unshare -n true 2>/dev/null; then
-		echo "skip - portsight ${*:3} (no unshare -n)"
-		return
-	fi
-	run_in="unshare -n"
-	expect "$@"
-	run_in=
-}
 
 # scan: outputs, probes, history and files.
 mkdir "$tmp/dir"
