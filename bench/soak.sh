@@ -70,7 +70,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	run=$((run + 1))
 	lab_guard "$LAB_S" || exit 1 # the background job must be the scanner itself, to sample it
 	t0=$(date +%s.%N)
-	ip netns exec "$LAB_S" "$ps" scan --syn --no-db -p $PORTS16 --format jsonl --show all \
+	ip netns exec "$LAB_S" "$ps" scan --syn -Pn --no-db -p $PORTS16 --format jsonl --show all \
 		198.18.0.0/16 >"$tmp/run.jsonl" 2>"$tmp/run.err" &
 	pid=$!
 	peak_rss=0 peak_fds=0

@@ -164,14 +164,17 @@ static enum ps_err jsonl_port(struct report *r, const struct port_result *res)
 	return PS_OK;
 }
 
-/* Discovery's verdict on a host: {"ip":...,"status":"up","reason":"echo-reply",...}. */
+/*
+ * Discovery's verdict on a host: {"host":...,"status":"up","reason":"echo-reply",...}; "host",
+ * not a port record's "ip", so readers of port records pass it by.
+ */
 static enum ps_err jsonl_host(struct report *r, const struct ps_addr *addr, const char *hostname,
 			      const struct host_status *st)
 {
 	char text[PS_ADDR_STRLEN];
 	enum ps_err err;
 
-	fprintf(r->out, "{\"ip\":\"%s\"", ps_addr_format(addr, text, sizeof(text)));
+	fprintf(r->out, "{\"host\":\"%s\"", ps_addr_format(addr, text, sizeof(text)));
 	if (hostname && (err = put_string(r, "hostname", hostname)))
 		return err;
 	fprintf(r->out, ",\"status\":\"%s\",\"reason\":\"%s\",\"reason_ttl\":%u",

@@ -52,7 +52,7 @@ statuses() {
 for line in open(sys.argv[1]):
     o = json.loads(line)
     if "status" in o:
-        print(o["ip"], o["status"], o["reason"])' "$1" | sort -V
+        print(o["host"], o["status"], o["reason"])' "$1" | sort -V
 }
 
 # discover NAME ARGS...: -sn -v (every host listed, down ones too) as JSON Lines.
@@ -169,8 +169,8 @@ lab_check "the scan says how many were down" 1 \
 lab_check "443 open on the SYN-ACK host" 1 \
 	"$(grep -c '"ip":"198.18.0.15","port":443,"proto":"tcp","state":"open"' "$OUT/scan.jsonl")"
 lab_check "JSON Lines: the host record before its ports" \
-	'{"ip":"198.18.0.15","status":"up","reason":"syn-ack","reason_ttl":64' \
-	"$(grep -o '^{"ip":"198.18.0.15","status":"up","reason":"syn-ack","reason_ttl":64' "$OUT/scan.jsonl")"
+	'{"host":"198.18.0.15","status":"up","reason":"syn-ack","reason_ttl":64' \
+	"$(grep -o '^{"host":"198.18.0.15","status":"up","reason":"syn-ack","reason_ttl":64' "$OUT/scan.jsonl")"
 lab_s "$PORTSIGHT" scan --no-db --show all --format jsonl -Pn -p 443 $RANGE >"$OUT/pn.jsonl" \
 	2>/dev/null
 lab_check "-Pn: every address is scanned, no host record" \
