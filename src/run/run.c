@@ -418,8 +418,7 @@ static void note_discovery(const struct run_events *events, const struct run_ctx
 	snprintf(msg, sizeof(msg),
 		 "note: host discovery: %llu of %llu hosts up; the %llu down are not scanned "
 		 "(-Pn scans every address)",
-		 (unsigned long long)rc->hosts.up,
-		 (unsigned long long)(rc->hosts.up + rc->hosts.down),
+		 (unsigned long long)rc->hosts.up, (unsigned long long)rc->hosts.targets->total,
 		 (unsigned long long)rc->hosts.down);
 	events->note(events->ctx, msg);
 }

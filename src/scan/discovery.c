@@ -376,7 +376,7 @@ enum ps_err scan_discover(const struct scan_opts *opts, const struct scan_discov
 	struct scan_host_probe defaults[4];
 	const struct scan_host_probe *probes = d->probes;
 	size_t nprobes = d->nprobes;
-	struct scan_stats unused;
+	struct scan_stats unused = {0};
 	struct discovery ds = {.opts = opts, .d = d, .stats = stats ? stats : &unused};
 	bool raw = !d->unprivileged && net_raw_permitted();
 	enum ps_err err;
