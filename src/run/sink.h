@@ -116,6 +116,7 @@ struct run_progress_sink {
 	_Atomic uint64_t total;
 	_Atomic uint64_t start_ns;
 	_Atomic int finished;
+	uint64_t ports_per_host; /* the run's thread only */
 	/* Called once, on the run's thread, when the run ends or aborts (may be NULL): a status
 	 * line must be gone before the reports print. */
 	void (*on_finish)(void *ctx);
