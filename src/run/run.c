@@ -425,7 +425,7 @@ static void note_discovery(const struct run_events *events, const struct run_ctx
 
 /* Discovery over the routable targets; the sinks hear the verdicts, the engine gets the up. */
 static enum ps_err discover(struct run_ctx *rc, const struct run_events *events,
-			    struct ps_diag *diag)
+			    struct scan_stats *stats, struct ps_diag *diag)
 {
 	const struct run_job *job = rc->job;
 	struct scan_opts opts = job->tuning;
@@ -452,6 +452,7 @@ static enum ps_err discover(struct run_ctx *rc, const struct run_events *events,
 			       (unsigned long long)job->targets->total);
 	err = scan_discover(&opts, &d, &st, diag);
 	rc->discovery_s = (double)(ps_now_ns() - t0) / 1e9;
+	add_stats(stats, &st);
 	if (err)
 		return err;
 	rc->tally.sum.discovered = 1;
@@ -472,7 +473,7 @@ static enum ps_err discover_and_scan(struct run_ctx *rc, const struct scan_engin
 	enum ps_err err = PS_OK;
 
 	if (discovery) {
-		err = discover(rc, events, diag);
+		err = discover(rc, events, stats, diag);
 		if (err == PS_ERR_INTERRUPTED) {
 			rc->tally.sum.interrupted = 1;
 			return PS_OK;

@@ -91,8 +91,8 @@ static void add_stats(struct scan_stats *sum, const struct scan_stats *s)
 }
 
 /*
- * targets (initialised, empty) gets the ranges whose path is p, hostnames kept; false when
- * there are none.
+ * out (initialised, empty) gets the targets whose range's path is p, hostnames kept; *any is
+ * false (and out left empty) when there are none.
  */
 static enum ps_err ranges_of(struct discovery *ds, enum path p, struct target_list *out,
 			     bool *any, struct ps_diag *diag)
@@ -200,10 +200,12 @@ static enum ps_err plan_paths(struct discovery *ds, bool raw, struct ps_diag *di
 		if (rt->local && !ds->d->probe_local)
 			ds->paths[i] = PATH_LOCAL;
 		else if (raw && !rt->local && !rt->gateway.family && !ds->d->no_neighbour &&
-			 net_route_has_ethernet(rt) && neigh + count <= MAX_NEIGH_ADDRS)
-			ds->paths[i] = PATH_NEIGH, neigh += count;
-		else
+			 net_route_has_ethernet(rt) && neigh + count <= MAX_NEIGH_ADDRS) {
+			ds->paths[i] = PATH_NEIGH;
+			neigh += count;
+		} else {
 			ds->paths[i] = PATH_PROBE;
+		}
 	}
 	return PS_OK;
 }
