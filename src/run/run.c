@@ -425,7 +425,7 @@ static void note_discovery(const struct run_events *events, const struct run_ctx
 
 /* Discovery over the routable targets; the sinks hear the verdicts, the engine gets the up. */
 static enum ps_err discover(struct run_ctx *rc, const struct run_events *events,
-			    struct scan_stats *stats, struct ps_diag *diag)
+			    struct scan_stats *st, struct ps_diag *diag)
 {
 	const struct run_job *job = rc->job;
 	struct scan_opts opts = job->tuning;
@@ -437,7 +437,6 @@ static enum ps_err discover(struct run_ctx *rc, const struct run_events *events,
 	    .host_ctx = rc,
 	};
 	uint64_t t0 = ps_now_ns();
-	struct scan_stats st;
 	enum ps_err err;
 
 	opts.targets = job->targets;
@@ -450,9 +449,8 @@ static enum ps_err discover(struct run_ctx *rc, const struct run_events *events,
 	if (!rc->hosts.status)
 		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu hosts",
 			       (unsigned long long)job->targets->total);
-	err = scan_discover(&opts, &d, &st, diag);
+	err = scan_discover(&opts, &d, st, diag);
 	rc->discovery_s = (double)(ps_now_ns() - t0) / 1e9;
-	add_stats(stats, &st);
 	if (err)
 		return err;
 	rc->tally.sum.discovered = 1;
@@ -465,15 +463,24 @@ static enum ps_err discover(struct run_ctx *rc, const struct run_events *events,
 	return err;
 }
 
+/* Discovery's packets into the run's counts (its RTT and ICMP figures are not the scan's). */
+static void add_counts(struct scan_stats *sum, const struct scan_stats *s)
+{
+	sum->probes_sent += s->probes_sent;
+	sum->retransmits += s->retransmits;
+	sum->replies += s->replies;
+}
+
 /* Discovery first (when asked), then the engine over the hosts it found up. */
 static enum ps_err discover_and_scan(struct run_ctx *rc, const struct scan_engine *engine,
 				     bool discovery, const struct run_events *events,
 				     struct scan_stats *stats, struct ps_diag *diag)
 {
+	struct scan_stats found = {0}; /* discovery's probes, counted with the scan's */
 	enum ps_err err = PS_OK;
 
 	if (discovery) {
-		err = discover(rc, events, stats, diag);
+		err = discover(rc, events, &found, diag);
 		if (err == PS_ERR_INTERRUPTED) {
 			rc->tally.sum.interrupted = 1;
 			return PS_OK;
@@ -483,11 +490,13 @@ static enum ps_err discover_and_scan(struct run_ctx *rc, const struct scan_engin
 		if (rc->hosts.discovery_only || !rc->hosts.up || stop_requested(rc)) {
 			rc->tally.sum.elapsed_s = rc->discovery_s;
 			rc->tally.sum.interrupted = stop_requested(rc);
+			add_counts(stats, &found);
 			return PS_OK;
 		}
 	}
 	err = run_engine(rc, engine, stats, diag);
 	rc->tally.sum.elapsed_s += rc->discovery_s;
+	add_counts(stats, &found);
 	return err;
 }
 
