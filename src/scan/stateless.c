@@ -796,6 +796,8 @@ static enum ps_err scan_passes(struct raw_scan *c)
 	enum pass_step step;
 
 	pass_plan_init(&c->plan, c->npairs - c->nforeign, c->opts->max_retries);
+	if (c->module->per_host && c->nports >= 2)
+		pass_plan_no_dark_pass(&c->plan);
 	for (;;) {
 		struct pass_stats st = {.answered = c->ndone - c->nforeign, .stop = stopped(c)};
 
