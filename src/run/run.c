@@ -29,6 +29,7 @@ struct run_ctx {
 	 * targets when some were down). */
 	struct host_table hosts;
 	struct target_list up;
+	uint64_t *down_bits; /* the raw engines skip these addresses of hosts.targets */
 	double discovery_s;
 	const volatile sig_atomic_t *stop;
 	struct run_fanout early; /* sinks that see results as found (sink.early) */
@@ -154,6 +155,12 @@ static enum ps_err run_one(struct run_ctx *rc, const struct scan_engine *engine,
 	struct scan_opts opts = rc->job->tuning;
 
 	opts.targets = rc->job->targets;
+	if (rc->down_bits && engine->needs_raw) {
+		/* The whole list and the down hosts' bits: the route of each range looked up
+		 * once, not once per host up. */
+		opts.targets = rc->hosts.targets;
+		opts.skip_hosts = rc->down_bits;
+	}
 	opts.ports = ports;
 	opts.stop = rc->stop;
 	opts.on_result = on_result;
@@ -371,6 +378,14 @@ static enum ps_err keep_up_hosts(struct run_ctx *rc, struct ps_diag *diag)
 
 	if (!rc->hosts.down || !rc->hosts.up)
 		return PS_OK;
+	rc->down_bits = calloc((t->total + 63) / 64, sizeof(uint64_t));
+	if (!rc->down_bits)
+		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu hosts",
+			       (unsigned long long)t->total);
+	for (i = 0; i < t->total; i++)
+		if (!rc->hosts.status[i].up)
+			rc->down_bits[i >> 6] |= 1ull << (i & 63);
+	i = 0;
 	target_list_init(&down);
 	while (!err && i < t->total) {
 		struct target_range r = {0};
@@ -619,6 +634,7 @@ out:
 	target_list_release(&rc->routable);
 	target_list_release(&rc->unroutable);
 	free(rc->hosts.status);
+	free(rc->down_bits);
 	free(rc);
 	return err;
 }

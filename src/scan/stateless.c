@@ -1020,6 +1020,31 @@ static void mark_foreign(struct raw_scan *c)
 	c->ndone = c->nforeign;
 }
 
+/*
+ * The addresses opts->skip_hosts names (down at discovery) count as done from the start, as
+ * another shard's pairs do: one list of targets, one route lookup per range of it, however
+ * scattered the hosts that are up.
+ */
+static void mark_skipped(struct raw_scan *c)
+{
+	uint64_t a;
+	uint32_t p;
+
+	for (a = 0; a < c->naddrs; a++) {
+		if (!((c->opts->skip_hosts[a >> 6] >> (a & 63)) & 1))
+			continue;
+		for (p = 0; p < c->nports; p++) {
+			uint64_t pair = a * c->nports + p;
+
+			if (bit_get(c->done, pair))
+				continue;
+			bit_set(c->done, pair);
+			c->ndone++;
+			c->nforeign++;
+		}
+	}
+}
+
 static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 {
 	const struct scan_opts *o = c->opts;
@@ -1077,6 +1102,8 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 		c->range = scan_perm_shard(&c->perm, o->shard, o->nshards);
 		mark_foreign(c);
 	}
+	if (o->skip_hosts)
+		mark_skipped(c);
 	scan_rtt_init(&c->rtt, o->initial_rtt_timeout_ms, o->min_rtt_timeout_ms,
 		      o->max_rtt_timeout_ms);
 	return PS_OK;

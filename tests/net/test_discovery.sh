@@ -199,6 +199,10 @@ unpriv "$PORTSIGHT" scan -sn -v --no-db --format jsonl $RANGE >"$OUT/unpriv.json
 	2>"$OUT/unpriv.err"
 lab_check "unprivileged -sn: connect() to 80/443" "198.18.0.11 up conn-refused
 198.18.0.15 up syn-ack" "$(statuses "$OUT/unpriv.jsonl" | grep ' up ')"
+unpriv "$PORTSIGHT" scan --no-db --show all --format jsonl -p 443 $RANGE >"$OUT/unpriv_scan.jsonl" \
+	2>/dev/null
+lab_check "unprivileged scan of a network: the connect engine scans the hosts up only" \
+	"198.18.0.11 198.18.0.15" "$(port_hosts "$OUT/unpriv_scan.jsonl")"
 unpriv "$PORTSIGHT" scan -sn --no-db -PE $RANGE >/dev/null 2>"$OUT/unpriv_pe.err"
 lab_check "unprivileged -PE: refused, one line" "1 1" \
 	"$(grep -c 'CAP_NET_RAW' "$OUT/unpriv_pe.err") $(wc -l <"$OUT/unpriv_pe.err")"
