@@ -30,17 +30,18 @@ const uint16_t shieldsup_common_ports[SHIELDSUP_COMMON_COUNT] = {
 #define NBNS_PORT 137
 #define REPLY_MAX 2048
 
-void shieldsup_ports_of(enum shieldsup_set set, struct portset *out)
+void shieldsup_ports_of(enum shieldsup_set set, bool port0, struct portset *out)
 {
 	size_t i;
 
 	portset_clear(out);
-	if (set == SHIELDSUP_SET_SERVICE) {
-		portset_add_range(out, 0, SHIELDSUP_SERVICE_LAST);
-		return;
-	}
-	for (i = 0; i < SHIELDSUP_COMMON_COUNT; i++)
-		portset_add(out, shieldsup_common_ports[i]);
+	if (set == SHIELDSUP_SET_SERVICE)
+		portset_add_range(out, 1, SHIELDSUP_SERVICE_LAST);
+	else
+		for (i = 1; i < SHIELDSUP_COMMON_COUNT; i++)
+			portset_add(out, shieldsup_common_ports[i]);
+	if (port0)
+		portset_add(out, 0);
 }
 
 bool shieldsup_set_from_name(const char *name, enum shieldsup_set *out)
@@ -67,20 +68,28 @@ void shieldsup_result_init(struct shieldsup_result *r, const struct ps_addr *tar
 	r->set = set;
 }
 
+/* The ports stay sorted, so every report lists them in order whatever order they came in. */
 enum ps_err shieldsup_port_add(struct shieldsup_result *r, const struct port_result *res)
 {
-	size_t i;
+	size_t lo = 0, hi = r->nports;
 
-	for (i = 0; i < r->nports; i++)
-		if (r->ports[i].port == res->port)
-			break;
-	if (i == SHIELDSUP_PORTS_MAX)
-		return PS_ERR_TOO_LARGE;
-	r->ports[i].port = res->port;
-	r->ports[i].state = res->state;
-	r->ports[i].reason = res->reason;
-	if (i == r->nports)
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->ports[mid].port < res->port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == r->nports || r->ports[lo].port != res->port) {
+		if (r->nports == SHIELDSUP_PORTS_MAX)
+			return PS_ERR_TOO_LARGE;
+		memmove(&r->ports[lo + 1], &r->ports[lo], (r->nports - lo) * sizeof(r->ports[0]));
 		r->nports++;
+	}
+	r->ports[lo].port = res->port;
+	r->ports[lo].state = res->state;
+	r->ports[lo].reason = res->reason;
 	if (res->port == 0)
 		r->port0_tested = true;
 	return PS_OK;

@@ -113,8 +113,8 @@ struct shieldsup_result {
 	struct shieldsup_unsolicited unsolicited;
 };
 
-/* The ports of set (0 included: a raw engine can send to it; the connect engine cannot). */
-void shieldsup_ports_of(enum shieldsup_set set, struct portset *out);
+/* The ports of set; port 0 only with port0 (a raw engine can send to it, connect cannot). */
+void shieldsup_ports_of(enum shieldsup_set set, bool port0, struct portset *out);
 /* "common" / "service" (and "all", the same as service) to a set; false for other names. */
 bool shieldsup_set_from_name(const char *name, enum shieldsup_set *out);
 const char *shieldsup_set_name(enum shieldsup_set set);
@@ -202,5 +202,12 @@ void shieldsup_verdict_of(const struct shieldsup_result *r, struct shieldsup_ver
 const char *shieldsup_stealth_name(enum shieldsup_stealth s);
 /* "not tested", "no reply", "answered", "refused (ICMP error)" */
 const char *shieldsup_answer_name(enum shieldsup_answer a);
+
+/* ---- JSON (jansson): the whole result and verdict as one object, for JSON Lines ---- */
+struct json_t;
+/* {"target":..., "set":..., "upnp":{...}, "file_sharing":{...}, "ports":{...}, "ping":{...},
+ * "unsolicited":{...}, "solicited":..., "truestealth":"FAILED", "verdict":...}; NULL when out
+ * of memory. The caller json_decref()s it. */
+struct json_t *shieldsup_json(const struct shieldsup_result *r, const struct shieldsup_verdict *v);
 
 #endif
