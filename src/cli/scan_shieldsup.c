@@ -261,6 +261,7 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	struct shieldsup_result *r = malloc(sizeof(*r));
 	struct shieldsup_verdict v;
 	struct shieldsup_opts o;
+	struct scan_opts ping_opts;
 	struct run_observer_sink watch;
 	struct shu_watch w = {.r = r};
 	struct ps_diag diag = {{0}};
@@ -298,6 +299,10 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	if (rc)
 		goto out;
 	shieldsup_opts_init(&o);
+	o.ping = shieldsup_ping_echo;
+	o.ping_ctx = &ping_opts;
+	ping_opts = job->run.tuning;
+	ping_opts.stop = NULL;
 	if (shieldsup_test_host(&o, r, &diag)) {
 		rc = cli_fail(PS_ERR_INVALID, &diag);
 		goto out;
