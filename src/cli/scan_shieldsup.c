@@ -3,8 +3,8 @@
  * `portsight scan --shieldsup TARGET`: ShieldsUP's test set against one host. The port part
  * is the job's own scan (its -oX/-oG/-oJ... reports and history as usual), watched by an
  * observer; then the UPnP, NetBIOS and ping tests (src/run/shieldsup.h); then the report,
- * in our words, and the exit code of check and local: 0 passed, 1 a finding (TruStealth
- * failed), 3 a test could not be run and nothing else failed.
+ * in our words, and the exit code of check and local: 1 a finding (TruStealth failed), else
+ * 0 (PASSED, or UNKNOWN with its reason: a test could not be run and nothing answered).
  */
 #include <jansson.h>
 #include <netinet/in.h>
@@ -311,10 +311,9 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	rc = jsonl ? CLI_EXIT_OK : write_text(job->output, r, &v, job->kb, engine);
 	if (!rc)
 		rc = write_jsonl(job, r, &v, jsonl);
+	/* check's and local's rule: a finding is 1; UNKNOWN, with its reason printed, is not. */
 	if (!rc && v.findings)
 		rc = CLI_EXIT_FINDINGS;
-	else if (!rc && v.stealth == SHIELDSUP_STEALTH_UNKNOWN)
-		rc = CLI_EXIT_FAILURE;
 out:
 	free(r);
 	return rc;
