@@ -223,4 +223,13 @@ shieldsup bad --shieldsup=most $T
 lab_check "--shieldsup=most: exit 2" 2 "$(cat "$tmp/bad.rc")"
 shieldsup fmt --shieldsup --format xml $T
 lab_check "--format xml: exit 2" 2 "$(cat "$tmp/fmt.rc")"
+shieldsup share --shieldsup -oX - $T
+lab_check "-oX - beside the report on stdout: exit 2" 2 "$(cat "$tmp/share.rc")"
+
+# ---- the history: port 0 stays out of its rows (1-65535), the rest is diffed ----
+lab_s "$ps" scan --db "$tmp/h.db" --shieldsup $T >/dev/null 2>&1
+lab_s "$ps" scan --db "$tmp/h.db" --shieldsup $T >/dev/null 2>&1
+"$ps" diff --db "$tmp/h.db" >"$tmp/diff.out" 2>&1
+lab_check "history: two --shieldsup scans diff cleanly" 0 "$?"
+sed 's/^/#   /' "$tmp/diff.out"
 lab_done
