@@ -1070,7 +1070,14 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 	if (!c->ports || !c->port_slot || !c->done || !c->live || !c->ranges || !c->rtt_slots)
 		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu probe bits",
 			       (unsigned long long)c->npairs);
-	for (i = 0, p = portset_next(o->ports, 0); p && i < c->nports;
+	/* Port 0 is a port like any other on the wire (ShieldsUP tests it); only a raw engine
+	 * can send to it, and portset_next() starts above it. */
+	i = 0;
+	if (portset_has(o->ports, 0)) {
+		c->ports[i] = 0;
+		c->port_slot[0] = ++i;
+	}
+	for (p = portset_next(o->ports, 0); p && i < c->nports;
 	     p = portset_next(o->ports, p), i++) {
 		c->ports[i] = (uint16_t)p;
 		c->port_slot[p] = i + 1;
