@@ -200,12 +200,16 @@ static void check_syn_path(int family)
 			enum ps_err err = net_parse_frame(frame, len, &r);
 
 			if (!net_icmp_is_error(family, type)) {
-				/* Echo and timestamp replies parse (host discovery reads them);
-				 * they answer no SYN probe. Every other type is of no interest. */
-				if (err == PS_OK && r.kind == NET_REPLY_ICMP_QUERY)
+				/* Echo and timestamp replies are host discovery's, no SYN's answer. */
+				if (family == AF_INET ? type == NET_ICMP_ECHO_REPLY ||
+								type == NET_ICMP_TIMESTAMP_REPLY
+						      : type == NET_ICMP6_ECHO_REPLY) {
+					assert_int_equal(err, PS_OK);
+					assert_int_equal(r.kind, NET_REPLY_ICMP_QUERY);
 					assert_false(scan_tcp_syn_module.validate(&env, &r, &m));
-				else
+				} else {
 					assert_int_equal(err, PS_ERR_UNSUPPORTED);
+				}
 				continue;
 			}
 			assert_int_equal(err, PS_OK);
