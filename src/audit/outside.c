@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum audit_outside audit_outside_view(const struct audit_socket *s)
@@ -48,17 +49,20 @@ static enum audit_outside view_of(const struct audit_report *r, uint8_t proto, u
 /* net.ipv4.icmp_echo_ignore_all: 1 when the kernel answers echo requests, 0, -1 unreadable. */
 static int echo_answered(const char *proc_dir)
 {
-	char path[256];
+	char path[256], line[32], *end;
 	FILE *f;
-	int v = -1;
+	long v = -1;
 
 	snprintf(path, sizeof(path), "%s/sys/net/ipv4/icmp_echo_ignore_all",
 		 proc_dir ? proc_dir : "/proc");
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
+	if (fgets(line, sizeof(line), f)) {
+		v = strtol(line, &end, 10);
+		if (end == line)
+			v = -1;
+	}
 	fclose(f);
 	return v < 0 ? -1 : v == 0;
 }

@@ -645,11 +645,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		case OPT_SHIELDSUP:
 			a->shieldsup = true;
-			if (optarg && !shieldsup_set_from_name(optarg, &a->shieldsup_set))
-				*err = ps_fail(diag, PS_ERR_INVALID,
-					       "--shieldsup=%.32s: the ports are 'common' (the 26 "
-					       "common ports, the default) or 'all' (0-1055)",
-					       optarg);
+			*err = scan_shieldsup_parse_set(optarg, &a->shieldsup_set, diag);
 			break;
 		case OPT_PROBES:
 			job->run.probes_file = optarg;

@@ -68,5 +68,8 @@ int scan_job_run(struct scan_job *job);
  */
 #include "run/shieldsup.h"
 int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set);
+/* --shieldsup[=SET]: arg NULL (no value) is the common ports. */
+enum ps_err scan_shieldsup_parse_set(const char *arg, enum shieldsup_set *set,
+				     struct ps_diag *diag);
 
 #endif

@@ -16,13 +16,31 @@
 #include "run/shieldsup.h"
 #include "scan_job.h"
 
-struct shu_watch {
-	struct shieldsup_result *r;
+/* Everything the run points at lives here, on the heap, for the run's duration. */
+struct shu_run {
+	struct shieldsup_result r;
+	struct run_observer_sink watch;
+	struct shu_watch_ctx {
+		struct shieldsup_result *r;
+	} w;
+	struct scan_opts ping_opts;
 };
+
+enum ps_err scan_shieldsup_parse_set(const char *arg, enum shieldsup_set *set,
+				     struct ps_diag *diag)
+{
+	*set = SHIELDSUP_SET_COMMON;
+	if (arg && !shieldsup_set_from_name(arg, set))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--shieldsup=%.32s: the ports are 'common' (the 26 common ports, "
+			       "the default) or 'all' (0-1055)",
+			       arg);
+	return PS_OK;
+}
 
 static enum ps_err observe_port(void *ctx, const struct port_result *res)
 {
-	struct shu_watch *w = ctx;
+	struct shu_watch_ctx *w = ctx;
 
 	if (res->proto != IPPROTO_TCP)
 		return PS_OK;
@@ -258,14 +276,12 @@ static int choose_ports(struct scan_job *job, struct shieldsup_result *r, const 
 
 int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 {
-	struct shieldsup_result *r = malloc(sizeof(*r));
+	struct shu_run *run = malloc(sizeof(*run));
+	struct shieldsup_result *r = run ? &run->r : NULL;
 	struct shieldsup_verdict v;
 	struct shieldsup_opts o;
-	struct scan_opts ping_opts;
 	struct shieldsup_watch watcher;
 	enum ps_err err;
-	struct run_observer_sink watch;
-	struct shu_watch w = {.r = r};
 	struct ps_diag diag = {{0}};
 	const char *engine = "?", *format = job->format ? job->format : "text";
 	struct ps_addr target;
@@ -273,7 +289,7 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	int rc;
 
 	shieldsup_watch_init(&watcher);
-	if (!r)
+	if (!run)
 		return cli_fail(PS_ERR_NOMEM, NULL);
 	if (strcmp(format, "text") && !jsonl) {
 		cli_error("--shieldsup reports as text or jsonl (--format %s: write the port part "
@@ -305,24 +321,25 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	 * the ShieldsUP record follows them. */
 	if (!jsonl)
 		job->format = NULL;
-	run_observer_sink_init(&watch, observe_port, &w);
-	job->observer = &watch.sink;
+	run->w.r = r;
+	run_observer_sink_init(&run->watch, observe_port, &run->w);
+	job->observer = &run->watch.sink;
 	/* Unsolicited packets: watched from before the first probe to after the last. */
 	if (shieldsup_watch_start(&watcher, &target, &job->ports, &diag))
 		snprintf(r->unsolicited.note, sizeof(r->unsolicited.note), "%s", diag.msg);
 	rc = scan_job_run(job);
+	job->observer = NULL;
 	if (rc) {
 		shieldsup_watch_stop(&watcher, &r->unsolicited);
 		goto out;
 	}
 	shieldsup_opts_init(&o);
+	run->ping_opts = job->run.tuning;
+	run->ping_opts.stop = NULL;
 	o.ping = shieldsup_ping_echo;
-	o.ping_ctx = &ping_opts;
-	ping_opts = job->run.tuning;
-	ping_opts.stop = NULL;
+	o.ping_ctx = &run->ping_opts;
 	err = shieldsup_test_host(&o, r, &diag);
-	if (watcher.pid > 0)
-		shieldsup_watch_stop(&watcher, &r->unsolicited);
+	shieldsup_watch_stop(&watcher, &r->unsolicited);
 	if (err) {
 		rc = cli_fail(err, &diag);
 		goto out;
@@ -335,6 +352,6 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	if (!rc && v.findings)
 		rc = CLI_EXIT_FINDINGS;
 out:
-	free(r);
+	free(run);
 	return rc;
 }

@@ -144,6 +144,13 @@ def check(path, allowed_spec, nexthop_spec, excluded_spec=""):
             # scope, it cannot be routed anywhere.
             if not ok and icmp6 == 136 and ipaddress.ip_address(f["dst"]).is_link_local:
                 ok = True
+            # The kernel's neighbour unreachability detection of a link-local neighbour (the
+            # target's own link-local address, learnt from its router solicitation or MLD
+            # report): link scope too, never routed.
+            if not ok and icmp6 == 135 and "target" in f and \
+                    ipaddress.ip_address(f["target"]).is_link_local and \
+                    ipaddress.ip_address(f["dst"]).is_link_local:
+                ok = True
             # The kernel's own IPv6 link chatter, not the scanner's: router solicitations
             # and MLD reports to their all-routers multicast groups.
             if not ok and ((icmp6 == 133 and f["dst"] == "ff02::2") or
