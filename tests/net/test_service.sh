@@ -128,13 +128,14 @@ lab_guard "$LAB_S" || exit 1 # a background job must be the scanner itself, not 
 ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT -sV --no-db -p 27374 "$LAB_V4_T" \
 	>"$WORK/jail.out" 2>&1 &
 scan_pid=$!
+# The child drops its capabilities and loads OpenSSL before its filter closes: wait for it.
 child=
+status_of() { sed -n "s/^$1:\t//p" /proc/${child:-none}/status 2>/dev/null; }
 for _ in $(seq 100); do
 	child=$(cat /proc/$scan_pid/task/*/children 2>/dev/null | tr -d ' ')
-	[ -n "$child" ] && break
+	[ -n "$child" ] && [ "$(status_of Seccomp)" = 2 ] && break
 	sleep 0.05
 done
-status_of() { sed -n "s/^$1:\t//p" /proc/${child:-none}/status 2>/dev/null; }
 lab_check "-sV child: effective capabilities" 0000000000000000 "$(status_of CapEff)"
 lab_check "-sV child: permitted capabilities" 0000000000000000 "$(status_of CapPrm)"
 lab_check "-sV child: seccomp filter (mode 2)" 2 "$(status_of Seccomp)"
