@@ -7,6 +7,7 @@
 # least-squares slope of peak RSS and peak descriptors over the runs. A row goes to the
 # "## Soak" section of bench/RESULTS.md.
 # Environment: SOAK_NET, a part of the /16 to scan (default all of it: 198.18.0.0/16);
+# SOAK_LOSS, the random loss at each end in percent (default 2);
 # SOAK_CHECK=1 makes the soak a test (tests/net/test_soak.sh, the shortened form CI runs): exit
 # 1 unless every run is exact with exit 0, the peak descriptors never vary by more than 2 and,
 # over 3 runs or more, peak RSS grows by less than 1% of the smallest peak per run.
@@ -59,8 +60,9 @@ lab_spawn "$LAB_T" "$listen" 21 22 23 25 53 80 110 143 443 445 993 995 3306 3389
 	>/dev/null
 lab_wait_port "$LAB_T" $LAB_V4_T 8080 || die "listener did not start"
 lab_wait_port "$LAB_S" $LAB_V4_T 22 || die "the target is not reachable"
-lab_loss "$LAB_S" 2
-lab_loss "$LAB_T" 2
+loss=${SOAK_LOSS:-2}
+lab_loss "$LAB_S" "$loss"
+lab_loss "$LAB_T" "$loss"
 
 # proc_fds PID: the open descriptors of the scanner under PID (GNU time's child) and of its
 # packet reader child, summed.
@@ -143,7 +145,8 @@ if title not in lines:
 end = next((i for i in range(lines.index(title) + 1, len(lines)) if lines[i].startswith("## ")),
            len(lines))
 net = os.environ.get("SOAK_NET", "198.18.0.0/16")
-block = ["", f"Run of {when} ({seconds} s, {net}) on {machine}:", "",
+loss = os.environ.get("SOAK_LOSS", "2")
+block = ["", f"Run of {when} ({seconds} s, {net}, {loss}% loss at each end) on {machine}:", "",
          f"{len(runs)} runs, {nexact} exact with exit 0; peak RSS {min(rss)}-{max(rss)} KiB, "
          f"slope {slope(rss):+.1f} KiB per run; peak descriptors {min(fds)}-{max(fds)}, "
          f"slope {slope(fds):+.2f} per run.", "",
