@@ -143,6 +143,23 @@ static void write_extraports(struct xml_state *s, const struct hg_host *h, int s
 	end(s);
 }
 
+/* nmap's second <address> of a host on the link: its MAC, upper case, after the IP one. */
+static void write_mac(struct xml_state *s, const struct report *r, const struct ps_addr *a)
+{
+	const struct report_meta *m = r->meta;
+	uint8_t mac[6];
+	char text[18];
+
+	if (!m || !m->mac_of || !m->mac_of(m->mac_ctx, a, mac))
+		return;
+	snprintf(text, sizeof(text), "%02X:%02X:%02X:%02X:%02X:%02X", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+	start(s, "address");
+	attr(s, "addr", text);
+	attr(s, "addrtype", "mac");
+	end(s);
+}
+
 static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 {
 	struct report *r = ctx;
@@ -151,6 +168,8 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	size_t i;
 	int state;
 
+	if (report_timed_out(r, &h->addr))
+		return PS_OK; /* written at the end, without ports, like nmap */
 	start(s, "host");
 	attr_u(s, "starttime", (unsigned long long)h->first_seen);
 	attr_u(s, "endtime", (unsigned long long)h->last_seen);
@@ -165,6 +184,7 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	attr(s, "addr", ps_addr_format(&h->addr, addr, sizeof(addr)));
 	attr(s, "addrtype", h->addr.family == AF_INET6 ? "ipv6" : "ipv4");
 	end(s);
+	write_mac(s, r, &h->addr);
 	start(s, "hostnames");
 	if (h->hostname) {
 		start(s, "hostname");
@@ -214,32 +234,35 @@ static void write_scaninfo(struct xml_state *s, const char *type, const char *pr
 	end(s);
 }
 
-/* Beyond this many, a dark network's no-route hosts are only counted in <runstats>. */
-#define XML_NO_ROUTE_HOSTS_MAX 4096
-
-/* The targets without a route, as nmap writes a host it could not scan: down, with why. */
-static void write_no_route_hosts(struct report *r, struct xml_state *s)
+/*
+ * The targets without a route, as nmap writes a host it could not scan: down, with why; and
+ * the hosts given up (--host-timeout), as nmap writes them: up, timedout="true", no ports.
+ */
+static enum ps_err write_skipped_host(struct report *r, const struct ps_addr *a,
+				      enum report_skip_kind kind)
 {
-	const struct target_list *none = r->meta ? r->meta->no_route : NULL;
+	struct xml_state *s = r->state;
 	char addr[PS_ADDR_STRLEN];
-	uint64_t i;
 
-	for (i = 0; none && i < none->total && i < XML_NO_ROUTE_HOSTS_MAX; i++) {
-		struct ps_addr a;
-
-		target_list_get(none, i, &a, NULL);
-		start(s, "host");
-		start(s, "status");
-		attr(s, "state", "down");
-		attr(s, "reason", "no-route");
-		attr(s, "reason_ttl", "0");
+	start(s, "host");
+	if (kind == REPORT_SKIP_TIMEOUT)
+		attr(s, "timedout", "true");
+	start(s, "status");
+	attr(s, "state", kind == REPORT_SKIP_TIMEOUT ? "up" : "down");
+	attr(s, "reason", kind == REPORT_SKIP_TIMEOUT ? "user-set" : "no-route");
+	attr(s, "reason_ttl", "0");
+	end(s);
+	start(s, "address");
+	attr(s, "addr", ps_addr_format(a, addr, sizeof(addr)));
+	attr(s, "addrtype", a->family == AF_INET6 ? "ipv6" : "ipv4");
+	end(s);
+	if (kind == REPORT_SKIP_TIMEOUT) {
+		start(s, "hostnames");
 		end(s);
-		start(s, "address");
-		attr(s, "addr", ps_addr_format(&a, addr, sizeof(addr)));
-		attr(s, "addrtype", a.family == AF_INET6 ? "ipv6" : "ipv4");
-		end(s);
-		end(s);
+		s->hosts_written++;
 	}
+	end(s);
+	return s->failed ? PS_ERR_IO : PS_OK;
 }
 
 static enum ps_err xml_begin(struct report *r)
@@ -314,7 +337,8 @@ static enum ps_err xml_end(struct report *r, const struct report_summary *sum)
 
 	if ((err = hostgroup_flush(&s->hosts)))
 		return err;
-	write_no_route_hosts(r, s);
+	if ((err = report_each_skipped(r, write_skipped_host)))
+		return err;
 	if (localtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
 	snprintf(summary, sizeof(summary),
