@@ -485,8 +485,11 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	info.meta.targets = job->targets->total;
 	info.meta.start = time(NULL);
 	info.meta.no_route = rc->unroutable.total ? &rc->unroutable : NULL;
-	info.meta.mac_of = mac_of;
-	info.meta.mac_ctx = &rc->macs;
+	/* nmap knows (and writes) a host's MAC when it sends raw frames to it, never for -sT. */
+	if (engine->needs_raw) {
+		info.meta.mac_of = mac_of;
+		info.meta.mac_ctx = &rc->macs;
+	}
 	rc->tally.sum.no_route = rc->unroutable.total;
 	info.targets = job->targets;
 	info.kb = job->kb;
