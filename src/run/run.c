@@ -321,6 +321,12 @@ static enum ps_err run_engine(struct run_ctx *rc, const struct scan_engine *engi
 		rc->tally.sum.interrupted = 1;
 		err = PS_OK;
 	}
+	/* With what it means: the reports would be missing results, so none is written. */
+	if (rc->err == PS_ERR_NOMEM && !rc->port_diag.msg[0])
+		ps_fail(&rc->port_diag, PS_ERR_NOMEM,
+			"out of memory keeping the results (%llu so far); no report was written: "
+			"scan fewer targets or ports at a time",
+			(unsigned long long)rc->tally.sum.ports_scanned);
 	if (!err && rc->err) {
 		err = rc->err;
 		if (diag)

@@ -114,6 +114,10 @@ for eng in -sS -sT; do
 	lab_check "$eng --host-timeout: XML: the fast host whole, the slow one timedout, no ports" \
 		"192.0.2.2 - 50
 192.0.2.3 true 0" "$(xmlview "$W/ht.xml")"
+	if command -v xmllint >/dev/null && [ -r /usr/share/nmap/nmap.dtd ]; then
+		xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$W/ht.xml" 2>/dev/null
+		lab_check "$eng --host-timeout: the XML valid against nmap.dtd" 0 $?
+	fi
 	lab_check "$eng --host-timeout: grepable Status: Timeout" 1 \
 		"$(grep -c "^Host: 192.0.2.3 ()	Status: Timeout$" "$W/ht.gnmap")"
 	lab_check "$eng --host-timeout: no port row of the slow host" 0 \
