@@ -10,7 +10,7 @@
 #   --min-rate       a link whose queue (tbf, on the scanner's side) keeps refusing frames
 #                    makes the rate back off, never below --min-rate: the capture's lowest
 #                    rate stays above it, and the scan stays exact; --max-scan-delay raises
-#                    the same floor.
+#                    the same floor; the connect engine opens its window at once.
 # usage: test_nmap_timing.sh PORTSIGHT LAB_LISTEN   (root; env LAB_DIR = tests/net)
 set -u
 PORTSIGHT=$1
@@ -131,6 +131,31 @@ for eng in -sS -sT; do
 192.0.2.3 - 50" "$(xmlview "$W/noht.xml")"
 done
 lab_t nft delete table inet slow
+
+# --- --min-rate, connect engine: its only brake is the window of handshakes in flight, which
+# grows by one per finished probe (slow start). 3000 silent ports never finish within 1.5 s:
+# without --min-rate 64 SYNs go out in the first half second, with it the whole window.
+lab_nft "$LAB_T" "table inet silent {
+	chain in { type filter hook input priority -300; policy accept; tcp dport 1000-3999 drop; }
+}" || exit 1
+early_syns() { python3 -c '
+import sys
+t = [float(l.split()[0]) for l in open(sys.argv[1]) if not l.startswith("stats") and l.split()[3] == "S"]
+print(sum(1 for x in t if x - t[0] < 0.5))' "$1"; }
+for mr in "" "--min-rate 2000"; do
+	cap_start "$W/cw.cap"
+	lab_s timeout 2 "$PORTSIGHT" scan -sT --no-db $mr --initial-rtt-timeout 1500 -p 1000-3999 \
+		"$LAB_V4_T" >/dev/null 2>&1
+	cap_stop
+	n=$(early_syns "$W/cw.cap")
+	if [ -z "$mr" ]; then
+		lab_check "-sT without --min-rate: slow start, the first 0.5 s sends <= 100 SYNs" yes \
+			"$(at_least 100 "$n")"
+	else
+		lab_check "-sT --min-rate 2000: the first 0.5 s sends >= 2000 SYNs" yes "$(at_least "$n" 2000)"
+	fi
+done
+lab_t nft delete table inet silent
 
 # --- --min-rate under loss: a token bucket of 2 Mbit/s (about 4300 SYNs/s) with a queue of
 # two frames on the scanner's own link refuses most of a fast scan's frames (ENOBUFS).
