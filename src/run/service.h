@@ -30,7 +30,13 @@ struct run_service {
 enum ps_err run_service_prepare(struct run_service *sv, struct ps_diag *diag);
 /* Keeps an open port for identification. */
 enum ps_err run_service_hold(struct run_service *sv, const struct port_result *res);
-/* Identifies every held port and points each held result's service at its answer. */
+/*
+ * Identifies every held port and points each held result's service at its answer (NULL
+ * where none came back). Runs in a child without capabilities under a seccomp sandbox
+ * (NET_SANDBOX_STREAMS), in a ThreadSanitizer build in this process (TSan follows neither a
+ * fork of a threaded process nor a sandbox); an error (the sandbox stopped it, say) leaves
+ * the held ports in place, services where they arrived.
+ */
 enum ps_err run_service_run(struct run_service *sv, const struct kb *kb,
 			     const volatile sig_atomic_t *stop, struct ps_diag *diag);
 void run_service_release(struct run_service *sv);
