@@ -11,6 +11,8 @@
 #include "core/result.h"
 #include "core/target.h"
 
+struct scan_host_probe;
+
 struct udp_payloads;
 
 /* Called once per (address, port) with its final state; never twice for the same pair. */
@@ -43,7 +45,7 @@ struct scan_trace {
 typedef void (*scan_trace_fn)(void *ctx, const struct scan_trace *trace);
 
 /* --host-timeout: the host at addr was given up; none of its ports comes after this. */
-typedef void (*scan_host_fn)(void *ctx, const struct ps_addr *addr);
+typedef void (*scan_host_timeout_fn)(void *ctx, const struct ps_addr *addr);
 
 /* What a run asks for. Zero means "choose for me" for every number. */
 struct scan_opts {
@@ -94,9 +96,18 @@ struct scan_opts {
 	size_t nsources;
 	const volatile sig_atomic_t *stop; /* set asynchronously to end the run early */
 	const struct udp_payloads *udp_payloads; /* UDP engine: the payloads; NULL: none */
+	/*
+	 * Raw engines: one bit per address of targets (by its number): addresses whose pairs are
+	 * neither sent nor reported (the hosts discovery found down). NULL: none. The connect
+	 * engine ignores it: give it a target list without them.
+	 */
+	const uint64_t *skip_hosts;
+	/* Host discovery (scan_host_module): port k of ports is host_probes[k - 1] */
+	const struct scan_host_probe *host_probes;
+	unsigned nhost_probes;
 	scan_result_fn on_result;
 	void *result_ctx;
-	scan_host_fn on_host_timeout; /* with host_timeout_ns; called with result_ctx */
+	scan_host_timeout_fn on_host_timeout; /* with host_timeout_ns; called with result_ctx */
 	scan_trace_fn on_trace;	      /* --packet-trace; NULL: off */
 	void *trace_ctx;
 };
