@@ -7,7 +7,8 @@
 
 _portsight_scan_opts='-h --help -p --ports -F --fast --top-ports -iL --input-list --exclude
 --exclude-file --excludefile --allow-large -4 -6 -sT --connect -sS --syn --engine --max-inflight
---max-retries --rate --max-rate --min-rtt-timeout --max-rtt-timeout --initial-rtt-timeout --seed
+--max-retries --rate --max-rate --min-rate --scan-delay --max-scan-delay --host-timeout
+--packet-trace --min-rtt-timeout --max-rtt-timeout --initial-rtt-timeout --seed
 --shards --shard --shard-from-env --scan-id --offline --shieldsup
 -T0 -T1 -T2 -T3 -T4 -T5 --timing -e --interface -S --source-ip -sV --service --probes
 --version-intensity --format -o --output --show -oX -oG -oJ -oN -oA --output-xml --output-grep
@@ -110,7 +111,8 @@ _portsight() {
 		return
 		;;
 	scan:--top-ports | scan:--max-inflight | scan:--max-retries | scan:--rate | \
-		scan:--max-rate | scan:--*-rtt-timeout | scan:--seed | scan:--version-intensity | \
+		scan:--max-rate | scan:--min-rate | scan:--scan-delay | scan:--max-scan-delay | \
+		scan:--host-timeout | scan:--*-rtt-timeout | scan:--seed | scan:--version-intensity | \
 		scan:--shards | scan:--shard | scan:--scan-id | \
 		scan:--stats-every | scan:--exclude | scan:-S | scan:--source-ip | history:-n | \
 		watch:--interval | watch:--grace | watch:--exec | watch:--webhook | watch:--webhook-* | \

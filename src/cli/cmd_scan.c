@@ -20,6 +20,8 @@
 #define SCAN_MAX_TARGETS       65536ull
 #define SCAN_MAX_TARGETS_LARGE (1ull << 32)
 #define SCAN_MAX_TARGET_FILE   (64u << 20)
+#define SCAN_DELAY_MAX_NS      (3600ull * 1000000000ull)	  /* an hour between probes */
+#define HOST_TIMEOUT_MAX_NS    (7ull * 86400ull * 1000000000ull) /* a week */
 
 static const char scan_usage[] =
 	"usage: portsight scan [OPTIONS] TARGET...\n"
@@ -51,6 +53,15 @@ static const char scan_usage[] =
 	"      --max-inflight N      probes outstanding at once\n"
 	"      --max-retries N       retransmissions of an unanswered probe\n"
 	"      --rate PPS            packets per second cap\n"
+	"      --min-rate PPS        never slower than PPS, however much is lost (with\n"
+	"                            --max-rate: the rate floats between the two)\n"
+	"      --scan-delay TIME     at least TIME between two probes to one host (500ms, 1s)\n"
+	"      --max-scan-delay TIME the delay chosen by the engine (its pacing) at most TIME\n"
+	"      --host-timeout TIME   give up a host not finished TIME after its first probe:\n"
+	"                            \"Skipping host X due to host timeout\", none of its ports\n"
+	"                            listed (XML: timedout=\"true\"); 0: never\n"
+	"      --packet-trace        print every probe sent and reply received on stderr\n"
+	"                            (nmap's SENT/RCVD/CONN lines)\n"
 	"      --min-rtt-timeout MS, --max-rtt-timeout MS, --initial-rtt-timeout MS\n"
 	"      --seed N              repeatable target order\n"
 	"      --shards N --shard I  scan only shard I (0-based) of N: contiguous ranges of one\n"
@@ -162,6 +173,11 @@ enum scan_option {
 	OPT_OFFLINE,
 	OPT_UDP,
 	OPT_PAYLOADS,
+	OPT_MIN_RATE,
+	OPT_SCAN_DELAY,
+	OPT_MAX_SCAN_DELAY,
+	OPT_HOST_TIMEOUT,
+	OPT_PACKET_TRACE,
 	OPT_SHIELDSUP,
 	OPT_PING_ONLY,
 	OPT_NO_ARP,
@@ -182,6 +198,11 @@ static const struct option scan_options[] = {
 	{"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"max-rate", required_argument, NULL, OPT_RATE}, /* nmap's name for the cap */
+	{"min-rate", required_argument, NULL, OPT_MIN_RATE},
+	{"scan-delay", required_argument, NULL, OPT_SCAN_DELAY},
+	{"max-scan-delay", required_argument, NULL, OPT_MAX_SCAN_DELAY},
+	{"host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT},
+	{"packet-trace", no_argument, NULL, OPT_PACKET_TRACE},
 	{"min-rtt-timeout", required_argument, NULL, OPT_MIN_RTT},
 	{"max-rtt-timeout", required_argument, NULL, OPT_MAX_RTT},
 	{"initial-rtt-timeout", required_argument, NULL, OPT_INITIAL_RTT},
@@ -368,6 +389,19 @@ static enum ps_err parse_number(int opt, const char *arg, struct scan_opts *o,
 		err = cli_parse_u64("--rate", arg, 1, 100000000, &v, diag);
 		o->rate_pps = (uint32_t)v;
 		return err;
+	case OPT_MIN_RATE:
+		err = cli_parse_u64("--min-rate", arg, 1, 100000000, &v, diag);
+		o->min_rate_pps = (uint32_t)v;
+		return err;
+	case OPT_SCAN_DELAY:
+		return nmap_parse_time("--scan-delay", arg, SCAN_DELAY_MAX_NS, &o->scan_delay_ns,
+				       diag);
+	case OPT_MAX_SCAN_DELAY:
+		return nmap_parse_time("--max-scan-delay", arg, SCAN_DELAY_MAX_NS,
+				       &o->max_scan_delay_ns, diag);
+	case OPT_HOST_TIMEOUT:
+		return nmap_parse_time("--host-timeout", arg, HOST_TIMEOUT_MAX_NS,
+				       &o->host_timeout_ns, diag);
 	case OPT_MIN_RTT:
 		err = cli_parse_u64("--min-rtt-timeout", arg, 1, 60000, &v, diag);
 		o->min_rtt_timeout_ms = (uint32_t)v;
@@ -640,6 +674,9 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_UDP:
 			a->udp = true;
 			break;
+		case OPT_PACKET_TRACE:
+			job->packet_trace = true;
+			break;
 		case OPT_PAYLOADS:
 			job->run.udp_payloads_file = optarg;
 			break;
@@ -846,6 +883,11 @@ static enum ps_err check_tuning(struct scan_job *job, struct scan_args *a, struc
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "--initial-rtt-timeout %u is above --max-rtt-timeout %u",
 			       o->initial_rtt_timeout_ms, o->max_rtt_timeout_ms);
+	if (o->min_rate_pps && o->rate_pps && o->min_rate_pps > o->rate_pps)
+		return ps_fail(diag, PS_ERR_INVALID, "--min-rate %u is above --max-rate %u",
+			       o->min_rate_pps, o->rate_pps);
+	if (o->scan_delay_ns && o->max_scan_delay_ns && o->scan_delay_ns > o->max_scan_delay_ns)
+		return ps_fail(diag, PS_ERR_INVALID, "--scan-delay is above --max-scan-delay");
 	if (a->exclude && !a->exclude[strspn(a->exclude, " \t,")])
 		return ps_fail(diag, PS_ERR_INVALID, "--exclude names no target");
 	if (o->interface && !if_nametoindex(o->interface))

@@ -2,6 +2,7 @@
 #include "nmap_compat.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,11 +33,6 @@ static const struct {
 	{"-PO", "IP protocol pings are not available; use -PE, -PP, -PS, -PA or -PU"},
 	{"--traceroute", "portsight does not trace routes"},
 	{"-R", "portsight does not resolve addresses back to names; targets keep the names given"},
-	{"--min-rate", "portsight paces itself from measured loss; --rate N caps it"},
-	{"--host-timeout", "not available yet; --max-retries and --max-rtt-timeout bound a host"},
-	{"--scan-delay", "not available yet; --rate N sets packets per second"},
-	{"--max-scan-delay", "not available yet; --rate N sets packets per second"},
-	{"--packet-trace", "not available yet; -v prints each open port as it is found"},
 	{"-sL", "listing targets is not available; portsight scans what it is given"},
 };
 
@@ -193,4 +189,33 @@ enum ps_err nmap_top_ports(const struct kb *kb, const char *arg, struct portset 
 	for (port = 1; port <= PORTSET_MAX_PORT && out->count < n; port++)
 		portset_add(out, (uint16_t)port);
 	return PS_OK;
+}
+
+enum ps_err nmap_parse_time(const char *name, const char *arg, uint64_t max_ns, uint64_t *ns,
+			    struct ps_diag *diag)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"", 1e9}, {"s", 1e9}, {"ms", 1e6}, {"m", 60e9}, {"h", 3600e9}};
+	double v;
+	char *end;
+	size_t i;
+
+	errno = 0;
+	if (!((arg[0] >= '0' && arg[0] <= '9') || (arg[0] == '.' && arg[1] >= '0' && arg[1] <= '9')))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "bad %s \"%s\": a time like 500ms, 2s, 1m or 1h", name, arg);
+	v = strtod(arg, &end);
+	for (i = 0; !errno && isfinite(v) && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v * units[i].ns > (double)max_ns)
+			return ps_fail(diag, PS_ERR_RANGE, "bad %s \"%s\": at most %llu s", name,
+				       arg, (unsigned long long)(max_ns / 1000000000ull));
+		*ns = (uint64_t)(v * units[i].ns + 0.5);
+		return PS_OK;
+	}
+	return ps_fail(diag, PS_ERR_INVALID, "bad %s \"%s\": a time like 500ms, 2s, 1m or 1h",
+		       name, arg);
 }

@@ -35,4 +35,11 @@ void nmap_apply_timing(unsigned level, struct scan_opts *opts);
 enum ps_err nmap_top_ports(const struct kb *kb, const char *arg, struct portset *out,
 			   struct ps_diag *diag);
 
+/*
+ * nmap's times (--scan-delay, --host-timeout...): a number, decimals allowed, and a unit ms, s,
+ * m or h (none: seconds); at most max_ns. *ns in nanoseconds.
+ */
+enum ps_err nmap_parse_time(const char *name, const char *arg, uint64_t max_ns, uint64_t *ns,
+			    struct ps_diag *diag);
+
 #endif

@@ -3,11 +3,14 @@
 #include "scan_job.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "core/clock.h"
 #include "outfile.h"
 #include "progress.h"
 
@@ -28,6 +31,70 @@ static void print_event(void *ctx, const char *msg)
 {
 	(void)ctx;
 	cli_error("%s", msg);
+}
+
+/* --packet-trace: nmap's lines, times from the start of the run. */
+struct packet_tracer {
+	uint64_t t0;
+};
+
+/* "198.18.0.2:22", "[2001:db8::2]:22" */
+static void format_endpoint(const struct ps_addr *a, uint16_t port, char *buf, size_t len)
+{
+	char addr[PS_ADDR_STRLEN];
+
+	ps_addr_format(a, addr, sizeof(addr));
+	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, port);
+}
+
+static void tcp_flags_text(uint8_t flags, char *buf)
+{
+	static const struct {
+		uint8_t bit;
+		char letter;
+	} order[] = {{0x02, 'S'}, {0x01, 'F'}, {0x04, 'R'}, {0x08, 'P'},
+		     {0x10, 'A'}, {0x20, 'U'}, {0x40, 'E'}, {0x80, 'C'}};
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (flags & order[i].bit)
+			buf[n++] = order[i].letter;
+	buf[n] = '\0';
+}
+
+static void print_trace(void *ctx, const struct scan_trace *t)
+{
+	static const char *const kind[] = {"SENT", "RCVD", "CONN"};
+	const struct packet_tracer *tr = ctx;
+	double at = t->t_ns > tr->t0 ? (double)(t->t_ns - tr->t0) / 1e9 : 0.0;
+	char src[PS_ADDR_STRLEN + 8], dst[PS_ADDR_STRLEN + 8], flags[9];
+
+	format_endpoint(&t->src, t->sport, src, sizeof(src));
+	format_endpoint(&t->dst, t->dport, dst, sizeof(dst));
+	if (t->kind == SCAN_TRACE_CONN) {
+		fprintf(stderr, "CONN (%.4fs) TCP localhost > %s => %s\n", at, dst,
+			t->conn_errno ? strerror(t->conn_errno) : "Connected");
+		return;
+	}
+	if (t->proto == IPPROTO_TCP) {
+		tcp_flags_text(t->tcp_flags, flags);
+		fprintf(stderr, "%s (%.4fs) TCP %s > %s %s ttl=%u iplen=%u seq=%u", kind[t->kind],
+			at, src, dst, flags, t->ttl, t->ip_len, t->seq);
+		if (t->tcp_flags & 0x10)
+			fprintf(stderr, " ack=%u", t->ack);
+		fputc('\n', stderr);
+	} else if (t->proto == IPPROTO_UDP) {
+		fprintf(stderr, "%s (%.4fs) UDP %s > %s ttl=%u iplen=%u\n", kind[t->kind], at, src,
+			dst, t->ttl, t->ip_len);
+	} else {
+		char a[PS_ADDR_STRLEN], b[PS_ADDR_STRLEN];
+
+		fprintf(stderr, "%s (%.4fs) %s [%s > %s type=%u/code=%u, for port %u] ttl=%u "
+				"iplen=%u\n",
+			kind[t->kind], at, t->proto == IPPROTO_ICMP ? "ICMP" : "ICMPv6",
+			ps_addr_format(&t->src, a, sizeof(a)), ps_addr_format(&t->dst, b, sizeof(b)),
+			t->icmp_type, t->icmp_code, t->dport, t->ttl, t->ip_len);
+	}
 }
 
 static const struct run_events cli_events = {
@@ -181,6 +248,7 @@ int scan_job_run(struct scan_job *job)
 {
 	struct scan_outputs *o = calloc(1, sizeof(*o));
 	struct run_result result;
+	struct packet_tracer tracer = {.t0 = ps_now_ns()};
 	struct ps_diag diag = {{0}};
 	enum ps_err err = PS_OK;
 	int rc;
@@ -199,6 +267,10 @@ int scan_job_run(struct scan_job *job)
 		goto out;
 	}
 	rc = open_outputs(job, o);
+	if (job->packet_trace) {
+		job->run.tuning.on_trace = print_trace;
+		job->run.tuning.trace_ctx = &tracer;
+	}
 	if (!rc) {
 		stop_requested = 0;
 		signal(SIGINT, on_sigint);

@@ -46,6 +46,7 @@ struct scan_job {
 	struct run_sink *observer; /* also sees every result, when set */
 	unsigned verbose;	   /* -v: open ports as they are found */
 	double stats_every_s;	   /* --stats-every: a status line this often; 0 = never */
+	bool packet_trace;	   /* --packet-trace: every probe and reply on stderr */
 	struct report_summary summary; /* filled by scan_job_run */
 	/* -PE -PP -PS.. -PA.. -PU..: run.host_probes points here */
 	struct scan_host_probe host_probes[SCAN_HOST_PROBES_MAX];

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "raw.h"
+#include "route.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -154,8 +155,13 @@ static enum ps_err open_tx(struct net_raw *raw, int ifindex, struct ps_diag *dia
 	if (raw->tx_fd < 0)
 		return ps_fail(diag, errno == EPERM ? PS_ERR_PERMISSION : PS_ERR_SYSTEM,
 			       "packet socket: %s", strerror(errno));
-	/* The qdisc only adds a lock and a queue; the rate limiter is ours. */
-	(void)setsockopt(raw->tx_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
+	/*
+	 * The kernel's own qdisc only adds a lock and a queue; the rate limiter is ours. One
+	 * somebody set up (a tbf shaping the link, a short pfifo) is a policy to obey, and its
+	 * full queue (ENOBUFS) is what the rate backs off from: no bypass then.
+	 */
+	if (!net_link_shaped(ifindex))
+		(void)setsockopt(raw->tx_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	(void)setsockopt(raw->tx_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (bind(raw->tx_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		return ps_fail(diag, PS_ERR_SYSTEM, "bind send socket: %s", strerror(errno));

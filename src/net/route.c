@@ -5,6 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <net/if_arp.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -301,7 +302,7 @@ static bool neigh_entry(const struct nlmsghdr *nlh, int ifindex, int family, str
 	const struct nlattr *a;
 
 	if (nlh->nlmsg_type != RTM_NEWNEIGH || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ndm) ||
-	    ndm->ndm_ifindex != ifindex || ndm->ndm_family != family)
+	    (ifindex && ndm->ndm_ifindex != ifindex) || ndm->ndm_family != family)
 		return false;
 	/* INCOMPLETE and FAILED entries carry no usable address. */
 	if (!(ndm->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
@@ -511,4 +512,94 @@ net_neigh_parse_reply(const void *buf, size_t len, int ifindex, const struct ps_
 	if (mnl_cb_run(buf, len, 0, 0, neigh_cb, &q) < 0)
 		return PS_ERR_INVALID;
 	return q.found ? PS_OK : PS_ERR_NOT_FOUND;
+}
+
+struct neigh_each {
+	int family;
+	net_neigh_fn fn;
+	void *ctx;
+};
+
+static int neigh_each_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const uint8_t zero[NET_ETH_ALEN];
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct neigh_each *q = data;
+	struct ps_addr dst;
+	const uint8_t *lladdr;
+
+	/* NOARP entries (loopback, point-to-point) name no station on a link. */
+	if (neigh_entry(nlh, 0, q->family, &dst, &lladdr) && !(ndm->ndm_state & NUD_NOARP) &&
+	    memcmp(lladdr, zero, NET_ETH_ALEN))
+		q->fn(q->ctx, &dst, lladdr);
+	return MNL_CB_OK;
+}
+
+enum ps_err net_neigh_each(int family, net_neigh_fn fn, void *ctx, struct ps_diag *diag)
+{
+	struct neigh_each q = {.family = family, .fn = fn, .ctx = ctx};
+	struct nl nl;
+	enum ps_err err = nl_open(&nl, diag);
+	int rc;
+
+	if (err)
+		return err;
+	rc = neigh_dump(&nl, family, neigh_each_cb, &q);
+	nl_close(&nl);
+	if (rc)
+		return ps_fail(diag, PS_ERR_SYSTEM, "reading the neighbour table: %s", strerror(rc));
+	return PS_OK;
+}
+
+struct qdisc_query {
+	int ifindex;
+	char kind[IFNAMSIZ];
+};
+
+static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	struct qdisc_query *q = data;
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC || mnl_nlmsg_get_payload_len(nlh) < sizeof(*tcm) ||
+	    tcm->tcm_ifindex != q->ifindex || tcm->tcm_parent != TC_H_ROOT)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*tcm)) {
+		if (mnl_attr_get_type(a) == TCA_KIND && mnl_attr_get_payload_len(a) > 0 &&
+		    mnl_attr_get_payload_len(a) <= sizeof(q->kind)) {
+			memcpy(q->kind, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+			q->kind[sizeof(q->kind) - 1] = '\0';
+		}
+	}
+	return MNL_CB_OK;
+}
+
+bool net_link_shaped(int ifindex)
+{
+	/* What a kernel or a distribution sets up by itself: queues, not policies. */
+	static const char *const plain[] = {"noqueue", "pfifo_fast", "fq_codel", "mq", "fq"};
+	struct qdisc_query q = {.ifindex = ifindex};
+	struct ps_diag diag = {{0}};
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+	struct nl nl;
+	size_t i;
+
+	if (nl_open(&nl, &diag))
+		return false;
+	nlh = mnl_nlmsg_put_header(nl.buf);
+	nlh->nlmsg_type = RTM_GETQDISC;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	if (nl_talk(&nl, nlh, qdisc_cb, &q))
+		q.kind[0] = '\0';
+	nl_close(&nl);
+	if (!q.kind[0])
+		return false;
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (!strcmp(q.kind, plain[i]))
+			return false;
+	return true;
 }

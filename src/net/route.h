@@ -64,4 +64,19 @@ enum ps_err net_neigh_parse_reply(const void *buf, size_t len, int ifindex,
 /* Whether the route's interface frames carry an Ethernet header (Ethernet and loopback). */
 bool net_route_has_ethernet(const struct net_route *rt);
 
+/*
+ * The neighbour table (ARP for AF_INET, NDP for AF_INET6) of every interface: each entry with
+ * a usable link-layer address, to fn.
+ */
+typedef void (*net_neigh_fn)(void *ctx, const struct ps_addr *addr,
+			     const uint8_t mac[NET_ETH_ALEN]);
+enum ps_err net_neigh_each(int family, net_neigh_fn fn, void *ctx, struct ps_diag *diag);
+
+/*
+ * Whether someone set a queueing discipline of their own on the interface (tbf, htb, netem,
+ * a pfifo with a limit...): not one of those a kernel or distribution sets up by itself.
+ * False when it cannot be read.
+ */
+bool net_link_shaped(int ifindex);
+
 #endif

@@ -114,6 +114,18 @@ static enum ps_err csv_port(struct report *r, const struct port_result *res)
 	return ferror(r->out) ? PS_ERR_IO : PS_OK;
 }
 
+/* A host without ports: one row, port and protocol empty, the state says why. */
+static enum ps_err write_skipped_host(struct report *r, const struct ps_addr *a,
+				      enum report_skip_kind kind)
+{
+	char addr[PS_ADDR_STRLEN];
+
+	fprintf(r->out, "%s,,,,%s,%s,,,,,,,,\r\n", ps_addr_format(a, addr, sizeof(addr)),
+		kind == REPORT_SKIP_TIMEOUT ? "timed-out" : "down",
+		kind == REPORT_SKIP_TIMEOUT ? "host-timeout" : "no-route");
+	return ferror(r->out) ? PS_ERR_IO : PS_OK;
+}
+
 /*
  * A host row (-sn, or a down host with -v): no port or protocol, the state is the host's (up,
  * down) and the reason discovery's. Hosts with ports are described by their port rows.
@@ -139,7 +151,11 @@ static enum ps_err csv_host(struct report *r, const struct ps_addr *addr, const 
 
 static enum ps_err csv_end(struct report *r, const struct report_summary *sum)
 {
+	enum ps_err err = report_each_skipped(r, write_skipped_host);
+
 	(void)sum;
+	if (err)
+		return err;
 	return fflush(r->out) || ferror(r->out) ? PS_ERR_IO : PS_OK;
 }
 

@@ -22,3 +22,24 @@ uint64_t report_ports_per_host(const struct report *r)
 		n += r->meta->udp_ports->count; /* -sS -sU: a host is whole with both protocols */
 	return n;
 }
+
+enum ps_err report_each_skipped(struct report *r, report_skip_fn fn)
+{
+	const struct report_meta *m = r->meta;
+	enum ps_err err = PS_OK;
+	uint64_t i;
+
+	if (!m)
+		return PS_OK;
+	for (i = 0; !err && m->no_route && i < m->no_route->total &&
+		    i < REPORT_SKIPPED_LISTED_MAX;
+	     i++) {
+		struct ps_addr a;
+
+		target_list_get(m->no_route, i, &a, NULL);
+		err = fn(r, &a, REPORT_SKIP_NO_ROUTE);
+	}
+	for (i = 0; !err && i < m->ntimed_out; i++)
+		err = fn(r, &m->timed_out[i], REPORT_SKIP_TIMEOUT);
+	return err;
+}

@@ -57,6 +57,8 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	int state, first = 1, ignored = -1;
 	size_t i;
 
+	if (report_timed_out(r, &h->addr))
+		return PS_OK; /* "Status: Timeout" at the end, like nmap */
 	ps_addr_format(&h->addr, addr, sizeof(addr));
 	field(name, sizeof(name), h->hostname);
 	fprintf(r->out, "Host: %s (%s)\tStatus: Up\n", addr, name);
@@ -80,6 +82,20 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 			h->counts[ignored]);
 	fputc('\n', r->out);
 	s->hosts_written++;
+	return ferror(r->out) ? PS_ERR_IO : PS_OK;
+}
+
+/* nmap's lines for a host without ports: down (no route), or given up (--host-timeout). */
+static enum ps_err write_skipped_host(struct report *r, const struct ps_addr *a,
+				      enum report_skip_kind kind)
+{
+	struct grep_state *s = r->state;
+	char addr[PS_ADDR_STRLEN];
+
+	fprintf(r->out, "Host: %s ()\tStatus: %s\n", ps_addr_format(a, addr, sizeof(addr)),
+		kind == REPORT_SKIP_TIMEOUT ? "Timeout" : "Down");
+	if (kind == REPORT_SKIP_TIMEOUT)
+		s->hosts_written++;
 	return ferror(r->out) ? PS_ERR_IO : PS_OK;
 }
 
@@ -132,7 +148,7 @@ static enum ps_err grep_end(struct report *r, const struct report_summary *sum)
 	struct tm tm;
 	enum ps_err err;
 
-	if ((err = hostgroup_flush(&s->hosts)))
+	if ((err = hostgroup_flush(&s->hosts)) || (err = report_each_skipped(r, write_skipped_host)))
 		return err;
 	if ((err = report_unscanned_hosts(r, status_line, r)))
 		return err;

@@ -34,6 +34,7 @@ struct html_state {
 	uint64_t host_seq; /* for element ids */
 	bool network;	   /* the grouped view (more than HTML_HOSTS_DETAILED addresses) */
 	struct hostprofiles profiles;
+	bool skipped_open; /* the list of hosts not scanned is begun */
 };
 
 enum cell_kind { CELL_OPEN, CELL_CLOSED, CELL_STEALTH };
@@ -302,6 +303,9 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	FILE *out = r->out;
 	char addr[PS_ADDR_STRLEN];
 
+	if (report_timed_out(r, &h->addr))
+		return PS_OK; /* listed with the hosts not scanned */
+
 	if (s->network) {
 		s->hosts_written++;
 		return hostprofiles_add(&s->profiles, h);
@@ -536,6 +540,25 @@ static enum ps_err html_port(struct report *r, const struct port_result *res)
 	return hostgroup_add(&s->hosts, res);
 }
 
+/* The hosts without ports: no route (down), given up (--host-timeout), in one list. */
+static enum ps_err write_skipped_host(struct report *r, const struct ps_addr *a,
+				      enum report_skip_kind kind)
+{
+	struct html_state *s = r->state;
+	char addr[PS_ADDR_STRLEN];
+
+	if (!s->skipped_open) {
+		fputs("<section class=\"skipped\" aria-labelledby=\"skipped\">\n<h2 id=\"skipped\">"
+		      "Hosts not scanned</h2>\n<ul>\n",
+		      r->out);
+		s->skipped_open = true;
+	}
+	fprintf(r->out, "<li>%s: %s</li>\n", ps_addr_format(a, addr, sizeof(addr)),
+		kind == REPORT_SKIP_TIMEOUT ? "given up after --host-timeout (no ports listed)"
+					    : "down, no route to it");
+	return ferror(r->out) ? PS_ERR_IO : PS_OK;
+}
+
 static enum ps_err html_end(struct report *r, const struct report_summary *sum)
 {
 	struct html_state *s = r->state;
@@ -550,6 +573,10 @@ static enum ps_err html_end(struct report *r, const struct report_summary *sum)
 		return err;
 	if (!s->hosts_written && !(r->hosts && r->hosts->discovery_only))
 		fputs("<p>No results.</p>\n", out);
+	if ((err = report_each_skipped(r, write_skipped_host)))
+		return err;
+	if (s->skipped_open)
+		fputs("</ul>\n</section>\n", out);
 	if (sum->discovered)
 		fprintf(out, "<p id=\"discovery\">Host discovery: %llu up, %llu down.</p>\n",
 			(unsigned long long)sum->hosts_up, (unsigned long long)sum->hosts_down);

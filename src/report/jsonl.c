@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fmtutil.h"
 #include "formats.h"
 
 static enum ps_err emit(struct report *r, json_t *obj)
@@ -165,6 +166,21 @@ static enum ps_err jsonl_port(struct report *r, const struct port_result *res)
 }
 
 /*
+ * A host given up (--host-timeout): {"host":..., "status":"timed-out"}. The no-route hosts
+ * are only counted (summary.no_route): a dark /8 would be 16 M lines.
+ */
+static enum ps_err write_skipped_host(struct report *r, const struct ps_addr *a,
+				      enum report_skip_kind kind)
+{
+	char addr[PS_ADDR_STRLEN];
+
+	if (kind != REPORT_SKIP_TIMEOUT)
+		return PS_OK;
+	return emit(r, json_pack("{ss ss ss}", "host", ps_addr_format(a, addr, sizeof(addr)),
+				 "status", "timed-out", "reason", "host-timeout"));
+}
+
+/*
  * Discovery's verdict on a host: {"host":...,"status":"up","reason":"echo-reply",...}; "host",
  * not a port record's "ip", so readers of port records pass it by.
  */
@@ -186,18 +202,23 @@ static enum ps_err jsonl_host(struct report *r, const struct ps_addr *addr, cons
 
 static enum ps_err jsonl_end(struct report *r, const struct report_summary *sum)
 {
-	json_t *s = json_pack("{sI sI sI sI sI sI sI sI sf sb}", "targets", (json_int_t)sum->targets,
-			      "hosts_up", (json_int_t)sum->hosts_up, "ports_scanned",
-			      (json_int_t)sum->ports_scanned, "open", (json_int_t)sum->open,
-			      "closed", (json_int_t)sum->closed, "filtered",
-			      (json_int_t)sum->filtered, "stealth", (json_int_t)sum->stealth,
-			      "no_route", (json_int_t)sum->no_route,
-			      "elapsed_s", sum->elapsed_s, "interrupted", sum->interrupted);
+	enum ps_err err = report_each_skipped(r, write_skipped_host);
+	json_t *s;
 
+	if (err)
+		return err;
+	s = json_pack("{sI sI sI sI sI sI sI sI sf sb}", "targets", (json_int_t)sum->targets,
+		      "hosts_up", (json_int_t)sum->hosts_up, "ports_scanned",
+		      (json_int_t)sum->ports_scanned, "open", (json_int_t)sum->open, "closed",
+		      (json_int_t)sum->closed, "filtered", (json_int_t)sum->filtered, "stealth",
+		      (json_int_t)sum->stealth, "no_route", (json_int_t)sum->no_route, "elapsed_s",
+		      sum->elapsed_s, "interrupted", sum->interrupted);
 	if (!s)
 		return PS_ERR_NOMEM;
-	if (sum->open_filtered &&
-	    json_object_set_new(s, "open_filtered", json_integer((json_int_t)sum->open_filtered))) {
+	if ((sum->open_filtered && json_object_set_new(s, "open_filtered",
+						       json_integer((json_int_t)sum->open_filtered))) ||
+	    (sum->timed_out &&
+	     json_object_set_new(s, "timed_out", json_integer((json_int_t)sum->timed_out)))) {
 		json_decref(s);
 		return PS_ERR_NOMEM;
 	}

@@ -42,6 +42,19 @@ const char *report_format_names(void)
 	return names;
 }
 
+static int addr_order(const void *a, const void *b)
+{
+	return ps_addr_cmp(a, b);
+}
+
+bool report_timed_out(const struct report *r, const struct ps_addr *addr)
+{
+	const struct report_meta *m = r->meta;
+
+	return m && m->ntimed_out &&
+	       bsearch(addr, m->timed_out, m->ntimed_out, sizeof(*m->timed_out), addr_order);
+}
+
 void report_hosts(struct report *r, const struct host_table *table)
 {
 	r->hosts = table;
@@ -87,6 +100,8 @@ static enum ps_err emit_ordered(void *ctx, const struct hg_host *h)
 	enum ps_err err = PS_OK;
 	size_t i;
 
+	if (report_timed_out(r, &h->addr))
+		return PS_OK;
 	if (st && r->fmt->host)
 		err = r->fmt->host(r, &h->addr, h->hostname, st);
 	for (i = 0; !err && i < h->nports; i++) {

@@ -32,6 +32,20 @@ struct report_meta {
 	time_t start;
 	/* The targets without a route: not scanned, down with reason no-route; may be NULL. */
 	const struct target_list *no_route;
+	/*
+	 * --host-timeout: the hosts given up (sorted), set when the scan ends, before any
+	 * format's end(). Like nmap, a report lists none of their ports: XML has the host with
+	 * timedout="true", grepable "Status: Timeout", text "Skipping host X due to host
+	 * timeout".
+	 */
+	const struct ps_addr *timed_out;
+	size_t ntimed_out;
+	/*
+	 * The Ethernet address of a host on the scanner's link (nmap XML's <address
+	 * addrtype="mac">): true and mac filled when one is known. NULL: never.
+	 */
+	bool (*mac_of)(void *ctx, const struct ps_addr *addr, uint8_t mac[6]);
+	void *mac_ctx;
 };
 
 struct report_summary {
@@ -44,6 +58,7 @@ struct report_summary {
 	uint64_t open_filtered; /* UDP ports that never answered */
 	uint64_t stealth; /* filtered with no answer at all (ShieldsUP's "stealth") */
 	uint64_t no_route; /* targets not scanned: the kernel has no route to them */
+	uint64_t timed_out; /* hosts given up (--host-timeout) */
 	int discovered;	   /* host discovery ran: hosts_up / hosts_down are its verdicts */
 	uint64_t hosts_down;
 	double elapsed_s;
@@ -110,6 +125,9 @@ static inline int report_shows(const struct report *r, const struct port_result 
 {
 	return (int)((r->show >> res->state) & 1u);
 }
+
+/* Whether addr is a host the scan gave up (--host-timeout): none of its ports is listed. */
+bool report_timed_out(const struct report *r, const struct ps_addr *addr);
 
 /* Parses --show: "open", "closed,filtered", "all". */
 enum ps_err report_parse_show(const char *spec, unsigned *show, struct ps_diag *diag);

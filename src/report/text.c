@@ -196,10 +196,18 @@ static enum ps_err text_end(struct report *r, const struct report_summary *sum)
 	for (i = 0; i < tab->nhosts; i++) {
 		const struct report_host *h = &tab->hosts[i];
 
+		if (report_timed_out(r, &h->addr))
+			continue; /* nmap lists none of a host it gave up */
 		if (h->nlisted || report_host_answered(h) || sum->targets <= TEXT_SHOW_SILENT_MAX)
 			print_host(r, h);
 		else
 			silent++;
+	}
+	for (i = 0; r->meta && i < r->meta->ntimed_out; i++) {
+		char addr[PS_ADDR_STRLEN];
+
+		fprintf(r->out, "%sSkipping host %s due to host timeout\n", i ? "" : "\n",
+			ps_addr_format(&r->meta->timed_out[i], addr, sizeof(addr)));
 	}
 	if (silent)
 		fprintf(r->out, "\n%" PRIu64 " hosts gave no answer on any port (stealth or down)\n",

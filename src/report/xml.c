@@ -143,12 +143,29 @@ static void write_extraports(struct xml_state *s, const struct hg_host *h, int s
 	end(s);
 }
 
+/* nmap's second <address> of a host on the link: its MAC, upper case, after the IP one. */
+static void write_mac(struct xml_state *s, const struct report *r, const struct ps_addr *a)
+{
+	const struct report_meta *m = r->meta;
+	uint8_t mac[6];
+	char text[18];
+
+	if (!m || !m->mac_of || !m->mac_of(m->mac_ctx, a, mac))
+		return;
+	snprintf(text, sizeof(text), "%02X:%02X:%02X:%02X:%02X:%02X", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+	start(s, "address");
+	attr(s, "addr", text);
+	attr(s, "addrtype", "mac");
+	end(s);
+}
+
 /*
  * <status>, <address>, <hostnames>: discovery's verdict, or without discovery (-Pn, a single
  * host) "up" by the user's word, as nmap -Pn writes it.
  */
-static void write_identity(struct xml_state *s, const struct ps_addr *a, const char *hostname,
-			   const struct host_status *st)
+static void write_identity(struct xml_state *s, const struct report *r, const struct ps_addr *a,
+			   const char *hostname, const struct host_status *st)
 {
 	char addr[PS_ADDR_STRLEN];
 
@@ -161,6 +178,7 @@ static void write_identity(struct xml_state *s, const struct ps_addr *a, const c
 	attr(s, "addr", ps_addr_format(a, addr, sizeof(addr)));
 	attr(s, "addrtype", a->family == AF_INET6 ? "ipv6" : "ipv4");
 	end(s);
+	write_mac(s, r, a);
 	start(s, "hostnames");
 	if (hostname) {
 		start(s, "hostname");
@@ -179,7 +197,7 @@ static enum ps_err write_bare_host(void *ctx, const struct ps_addr *a, const cha
 	struct xml_state *s = r->state;
 
 	start(s, "host");
-	write_identity(s, a, hostname, st);
+	write_identity(s, r, a, hostname, st);
 	end(s);
 	check(s, xmlTextWriterFlush(s->w));
 	if (st->up)
@@ -194,10 +212,12 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	size_t i;
 	int state;
 
+	if (report_timed_out(r, &h->addr))
+		return PS_OK; /* written at the end, without ports, like nmap */
 	start(s, "host");
 	attr_u(s, "starttime", (unsigned long long)h->first_seen);
 	attr_u(s, "endtime", (unsigned long long)h->last_seen);
-	write_identity(s, &h->addr, h->hostname, report_host_status(r, &h->addr));
+	write_identity(s, r, &h->addr, h->hostname, report_host_status(r, &h->addr));
 	start(s, "ports");
 	for (state = 0; state < PORT_STATE_COUNT; state++)
 		if (folded(r, h, state))
@@ -241,32 +261,35 @@ static void write_scaninfo(struct xml_state *s, const char *type, const char *pr
 	end(s);
 }
 
-/* Beyond this many, a dark network's no-route hosts are only counted in <runstats>. */
-#define XML_NO_ROUTE_HOSTS_MAX 4096
-
-/* The targets without a route, as nmap writes a host it could not scan: down, with why. */
-static void write_no_route_hosts(struct report *r, struct xml_state *s)
+/*
+ * The targets without a route, as nmap writes a host it could not scan: down, with why; and
+ * the hosts given up (--host-timeout), as nmap writes them: up, timedout="true", no ports.
+ */
+static enum ps_err write_skipped_host(struct report *r, const struct ps_addr *a,
+				      enum report_skip_kind kind)
 {
-	const struct target_list *none = r->meta ? r->meta->no_route : NULL;
+	struct xml_state *s = r->state;
 	char addr[PS_ADDR_STRLEN];
-	uint64_t i;
 
-	for (i = 0; none && i < none->total && i < XML_NO_ROUTE_HOSTS_MAX; i++) {
-		struct ps_addr a;
-
-		target_list_get(none, i, &a, NULL);
-		start(s, "host");
-		start(s, "status");
-		attr(s, "state", "down");
-		attr(s, "reason", "no-route");
-		attr(s, "reason_ttl", "0");
+	start(s, "host");
+	if (kind == REPORT_SKIP_TIMEOUT)
+		attr(s, "timedout", "true");
+	start(s, "status");
+	attr(s, "state", kind == REPORT_SKIP_TIMEOUT ? "up" : "down");
+	attr(s, "reason", kind == REPORT_SKIP_TIMEOUT ? "user-set" : "no-route");
+	attr(s, "reason_ttl", "0");
+	end(s);
+	start(s, "address");
+	attr(s, "addr", ps_addr_format(a, addr, sizeof(addr)));
+	attr(s, "addrtype", a->family == AF_INET6 ? "ipv6" : "ipv4");
+	end(s);
+	if (kind == REPORT_SKIP_TIMEOUT) {
+		start(s, "hostnames");
 		end(s);
-		start(s, "address");
-		attr(s, "addr", ps_addr_format(&a, addr, sizeof(addr)));
-		attr(s, "addrtype", a.family == AF_INET6 ? "ipv6" : "ipv4");
-		end(s);
-		end(s);
+		s->hosts_written++;
 	}
+	end(s);
+	return s->failed ? PS_ERR_IO : PS_OK;
 }
 
 static enum ps_err xml_begin(struct report *r)
@@ -342,9 +365,9 @@ static enum ps_err xml_end(struct report *r, const struct report_summary *sum)
 
 	if ((err = hostgroup_flush(&s->hosts)))
 		return err;
-	if ((err = report_unscanned_hosts(r, write_bare_host, r)))
+	if ((err = report_unscanned_hosts(r, write_bare_host, r)) ||
+	    (err = report_each_skipped(r, write_skipped_host)))
 		return err;
-	write_no_route_hosts(r, s);
 	up = sum->discovered ? sum->hosts_up : s->hosts_written;
 	if (localtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);

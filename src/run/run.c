@@ -13,11 +13,32 @@
 #include "core/array.h"
 #include "core/clock.h"
 #include "fanout.h"
+#include "net/route.h"
 #include "probe/udp_payloads.h"
 #include "noroute.h"
 #include "report/tally.h"
 #include "scan/discovery.h"
 #include "service.h"
+
+/*
+ * The neighbour table as last read: the MAC of each on-link host for the XML report. Read
+ * again when a host is not in it, at most once per RUN_MACS_REFRESH_NS (a host behind a router
+ * is never in it).
+ */
+#define RUN_MACS_REFRESH_NS 1000000000ull
+#define RUN_MACS_MAX 65536u
+
+struct run_mac {
+	struct ps_addr addr;
+	uint8_t mac[NET_ETH_ALEN];
+};
+
+struct run_macs {
+	struct run_mac *entries;
+	size_t n, cap;
+	uint64_t read_ns; /* 0: never read */
+	bool failed;	  /* reading it failed once: no more tries */
+};
 
 /* One run's state; everything lives here so runs do not share anything. */
 struct run_ctx {
@@ -44,6 +65,10 @@ struct run_ctx {
 	enum ps_err err;	  /* the first delivery error; later results are dropped */
 	enum ps_err failure;	  /* the engine failed after results came in (run_result) */
 	struct ps_diag failure_diag;
+	struct run_macs macs;
+	/* --host-timeout: the hosts given up, in the order the engine said so (sorted at end) */
+	struct ps_addr *timed_out;
+	size_t ntimed_out, timed_out_cap;
 };
 
 /* An engine's service is its own until the callback returns; the sinks keep results longer. */
@@ -88,6 +113,75 @@ static void on_result(void *vctx, const struct port_result *engine_res)
 	}
 	if (!rc->err)
 		rc->err = run_fanout_port(&rc->out, res, &rc->port_diag);
+}
+
+static void on_host_timeout(void *vctx, const struct ps_addr *addr)
+{
+	struct run_ctx *rc = vctx;
+	struct ps_addr *grown;
+
+	if (rc->err)
+		return;
+	grown = ps_array_grow(rc->timed_out, rc->ntimed_out, &rc->timed_out_cap,
+			      sizeof(*rc->timed_out), 16);
+	if (!grown) {
+		rc->err = PS_ERR_NOMEM;
+		return;
+	}
+	rc->timed_out = grown;
+	rc->timed_out[rc->ntimed_out++] = *addr;
+}
+
+static int addr_order(const void *a, const void *b)
+{
+	return ps_addr_cmp(a, b);
+}
+
+static void macs_add(void *vctx, const struct ps_addr *addr, const uint8_t mac[NET_ETH_ALEN])
+{
+	struct run_macs *m = vctx;
+	struct run_mac *grown;
+
+	if (m->n >= RUN_MACS_MAX)
+		return;
+	grown = ps_array_grow(m->entries, m->n, &m->cap, sizeof(*m->entries), 64);
+	if (!grown)
+		return; /* a MAC fewer in the report, nothing worse */
+	m->entries = grown;
+	m->entries[m->n].addr = *addr;
+	memcpy(m->entries[m->n].mac, mac, NET_ETH_ALEN);
+	m->n++;
+}
+
+static void macs_read(struct run_macs *m)
+{
+	struct ps_diag diag = {{0}};
+
+	m->n = 0;
+	m->read_ns = ps_now_ns();
+	if (net_neigh_each(AF_INET, macs_add, m, &diag) ||
+	    net_neigh_each(AF_INET6, macs_add, m, &diag))
+		m->failed = true;
+	qsort(m->entries, m->n, sizeof(*m->entries), addr_order);
+}
+
+static bool mac_of(void *vctx, const struct ps_addr *addr, uint8_t mac[6])
+{
+	struct run_macs *m = vctx;
+	const struct run_mac *e;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		e = m->n ? bsearch(addr, m->entries, m->n, sizeof(*m->entries), addr_order) : NULL;
+		if (e) {
+			memcpy(mac, e->mac, NET_ETH_ALEN);
+			return true;
+		}
+		if (m->failed || (m->read_ns && ps_now_ns() - m->read_ns < RUN_MACS_REFRESH_NS))
+			return false;
+		macs_read(m);
+	}
+	return false;
 }
 
 enum ps_err run_pick_engine(const struct run_job *job, const struct scan_engine **engine,
@@ -164,6 +258,7 @@ static enum ps_err run_one(struct run_ctx *rc, const struct scan_engine *engine,
 	opts.ports = ports;
 	opts.stop = rc->stop;
 	opts.on_result = on_result;
+	opts.on_host_timeout = on_host_timeout;
 	opts.result_ctx = rc;
 	opts.udp_payloads = &rc->payloads;
 	return engine->run(&opts, stats, diag);
@@ -180,6 +275,11 @@ static void add_stats(struct scan_stats *sum, const struct scan_stats *s)
 		sum->max_inflight_seen = s->max_inflight_seen;
 	sum->icmp_rate_milli = s->icmp_rate_milli;
 	sum->paced_pps = s->paced_pps;
+	sum->send_refused += s->send_refused;
+	sum->rate_backoffs += s->rate_backoffs;
+	if (s->min_pps_seen && (!sum->min_pps_seen || s->min_pps_seen < sum->min_pps_seen))
+		sum->min_pps_seen = s->min_pps_seen;
+	sum->hosts_timed_out += s->hosts_timed_out;
 }
 
 /* What the UDP engine measured of the targets' ICMP limit: it explains the scan's duration. */
@@ -193,6 +293,21 @@ static void note_icmp_rate(const struct run_events *events, const struct scan_st
 		 "note: the target limits ICMP errors to %.2f/s per source address; unanswered "
 		 "UDP ports were paced to %u/s (more --source-ip addresses raise it)",
 		 st->icmp_rate_milli / 1000.0, st->paced_pps);
+	events->note(events->ctx, msg);
+}
+
+/* The device queue refused sends: the rate backed off (it explains a slower scan). */
+static void note_backoff(const struct run_events *events, const struct scan_stats *st)
+{
+	char msg[200];
+
+	if (!st->send_refused || !events || !events->note)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "note: the interface's queue refused %llu sends (ENOBUFS/EAGAIN); the rate "
+		 "backed off %u times, to %u/s at the lowest, and every refused probe was sent "
+		 "again",
+		 (unsigned long long)st->send_refused, st->rate_backoffs, st->min_pps_seen);
 	events->note(events->ctx, msg);
 }
 
@@ -230,6 +345,12 @@ static enum ps_err run_engine(struct run_ctx *rc, const struct scan_engine *engi
 		rc->tally.sum.interrupted = 1;
 		err = PS_OK;
 	}
+	/* With what it means: the reports would be missing results, so none is written. */
+	if (rc->err == PS_ERR_NOMEM && !rc->port_diag.msg[0])
+		ps_fail(&rc->port_diag, PS_ERR_NOMEM,
+			"out of memory keeping the results (%llu so far); no report was written: "
+			"scan fewer targets or ports at a time",
+			(unsigned long long)rc->tally.sum.ports_scanned);
 	if (!err && rc->err) {
 		err = rc->err;
 		if (diag)
@@ -578,6 +699,11 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	info.meta.targets = job->targets->total;
 	info.meta.start = time(NULL);
 	info.meta.no_route = rc->unroutable.total ? &rc->unroutable : NULL;
+	/* nmap knows (and writes) a host's MAC when it sends raw frames to it, never for -sT. */
+	if (engine->needs_raw) {
+		info.meta.mac_of = mac_of;
+		info.meta.mac_ctx = &rc->macs;
+	}
 	rc->tally.sum.no_route = rc->unroutable.total;
 	info.targets = job->targets;
 	info.kb = job->kb;
@@ -603,13 +729,21 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 		rc->tally.sum.hosts_up = rc->hosts.up;
 		rc->tally.sum.hosts_down = rc->hosts.down;
 	}
-	if (!err)
+	if (!err) {
 		note_icmp_rate(events, &stats);
+		note_backoff(events, &stats);
+	}
 	if (err) {
 		run_fanout_abort(&rc->out);
 		run_fanout_abort(&rc->early);
 		goto out;
 	}
+	/* Given up hosts, for the reports to leave out (report_timed_out), in address order. */
+	if (rc->ntimed_out)
+		qsort(rc->timed_out, rc->ntimed_out, sizeof(*rc->timed_out), addr_order);
+	info.meta.timed_out = rc->timed_out;
+	info.meta.ntimed_out = rc->ntimed_out;
+	rc->tally.sum.timed_out = rc->ntimed_out;
 	/* The early sinks first: a status line ends before the reports print theirs. */
 	err = run_fanout_end(&rc->early, &rc->tally.sum, diag);
 	if (!err)
@@ -627,6 +761,8 @@ out:
 	while (rc->nfacts)
 		free(rc->facts[--rc->nfacts]);
 	free(rc->facts);
+	free(rc->timed_out);
+	free(rc->macs.entries);
 	udp_payloads_release(&rc->payloads);
 	run_service_release(&rc->service);
 	report_tally_release(&rc->tally);

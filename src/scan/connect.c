@@ -47,6 +47,15 @@
 #define CONN_FILL_BATCH	    256 /* launches between two looks at answers: keeps RTTs honest */
 #define CONN_WAIT_MAX_MS    100 /* the longest a Ctrl-C may go unnoticed */
 #define CONN_PARKED_MAX	    (1u << 20)
+#define CONN_HOST_CHECK_NS  20000000ull /* how often hosts are looked at for --host-timeout */
+
+/* Per host, with --scan-delay or --host-timeout. */
+struct conn_host {
+	uint64_t next_ns;  /* --scan-delay: no probe to it before this */
+	uint64_t first_ns; /* its first probe; 0: none yet */
+	uint64_t decided;  /* its pairs reported */
+	bool timed_out;
+};
 
 /* One (address, port) pair by its number in the scan, and how often it was probed. */
 struct conn_pair {
@@ -103,6 +112,10 @@ struct conn_run {
 	struct scan_loss loss;
 	uint64_t now;
 	struct scan_rate rate; /* only with rate_pps */
+	struct conn_host *hosts; /* NULL without --scan-delay and --host-timeout */
+	uint64_t host_check_ns;
+	struct conn_pair held; /* --scan-delay: the next pair, waiting for its host */
+	bool have_held;
 };
 
 static enum ps_err conn_queue_push(struct conn_queue *q, struct conn_pair pair)
@@ -173,8 +186,56 @@ static void conn_report(struct conn_run *run, struct conn_pair pair, enum port_s
 	    .rtt_us = (uint32_t)(rtt_ns / 1000 > UINT32_MAX ? UINT32_MAX : rtt_ns / 1000),
 	};
 
+	if (run->hosts) {
+		struct conn_host *h = &run->hosts[pair.index / run->nports];
+
+		if (h->timed_out)
+			return; /* given up: nothing more of it is reported */
+		h->decided++;
+	}
 	conn_pair_target(run, pair.index, &res.addr, &res.port, &res.hostname);
 	run->opts->on_result(run->opts->result_ctx, &res);
+}
+
+/* --packet-trace: a connect() and what it said (nmap's CONN lines). */
+static void conn_trace(const struct conn_run *run, uint64_t index, int err)
+{
+	struct scan_trace t = {.kind = SCAN_TRACE_CONN, .proto = IPPROTO_TCP, .conn_errno = err};
+	const char *name;
+
+	if (!run->opts->on_trace)
+		return;
+	t.t_ns = ps_now_ns();
+	conn_pair_target(run, index, &t.dst, &t.dport, &name);
+	t.src.family = t.dst.family;
+	run->opts->on_trace(run->opts->trace_ctx, &t);
+}
+
+/*
+ * --host-timeout: a host whose first probe is older than the timeout and whose pairs are not
+ * all reported is given up. Its probes in flight and queued end unreported (conn_report).
+ */
+static void conn_expire_hosts(struct conn_run *run)
+{
+	uint64_t limit = run->opts->host_timeout_ns, h;
+
+	if (!limit || !run->hosts || run->now < run->host_check_ns)
+		return;
+	run->host_check_ns = run->now + CONN_HOST_CHECK_NS;
+	for (h = 0; h < run->nhosts; h++) {
+		struct conn_host *ch = &run->hosts[h];
+		struct ps_addr addr;
+		const char *name;
+
+		if (!ch->first_ns || ch->timed_out || ch->decided >= run->nports ||
+		    run->now - ch->first_ns < limit)
+			continue;
+		ch->timed_out = true;
+		run->stats->hosts_timed_out++;
+		target_list_get(run->opts->targets, h, &addr, &name);
+		if (run->opts->on_host_timeout)
+			run->opts->on_host_timeout(run->opts->result_ctx, &addr);
+	}
 }
 
 enum port_reason scan_connect_errqueue_reason(uint8_t origin, uint8_t type, uint8_t code)
@@ -514,6 +575,14 @@ static enum ps_err conn_launch(struct conn_run *run, struct conn_pair pair)
 	fd = run->slots[s].fd;
 	sslen = ps_addr_to_sockaddr(&addr, port, &ss);
 	err = connect(fd, (struct sockaddr *)&ss, sslen) ? errno : 0;
+	conn_trace(run, pair.index, err);
+	if (run->hosts) {
+		struct conn_host *h = &run->hosts[pair.index / run->nports];
+
+		if (!h->first_ns)
+			h->first_ns = run->now;
+		h->next_ns = ps_now_ns() + run->opts->scan_delay_ns;
+	}
 	if (err == EADDRNOTAVAIL || err == EAGAIN || err == ENOBUFS || err == ENOMEM) {
 		conn_slot_free(run, s);
 		return conn_starved(run, pair, err);
@@ -609,6 +678,7 @@ static enum ps_err conn_event(struct conn_run *run, uint32_t s, uint32_t events)
 	err = conn_outcome(run, s, events, &reason);
 	if (err == EALREADY || err == EINPROGRESS)
 		return PS_OK;
+	conn_trace(run, pair.index, err);
 	conn_slot_unlink(run, s);
 	conn_window_grow(run);
 	if (err == 0 && conn_self_connected(slot->fd)) {
@@ -660,7 +730,37 @@ static enum ps_err conn_expire(struct conn_run *run)
 
 static bool conn_has_work(const struct conn_run *run)
 {
-	return run->retry.len || !scan_perm_iter_done(&run->fresh);
+	return run->have_held || run->retry.len || !scan_perm_iter_done(&run->fresh);
+}
+
+/*
+ * The next pair to probe, false when none may go now: the held one first (--scan-delay), then
+ * the retries, then the fresh ones. Pairs of hosts given up are dropped here.
+ */
+static bool conn_next_pair(struct conn_run *run, struct conn_pair *pair)
+{
+	for (;;) {
+		struct conn_host *h;
+
+		if (run->have_held)
+			*pair = run->held;
+		else if (run->retry.len)
+			*pair = conn_queue_shift(&run->retry);
+		else if (!scan_perm_iter_next(&run->fresh, &pair->index))
+			return false;
+		run->have_held = false;
+		if (!run->hosts)
+			return true;
+		h = &run->hosts[pair->index / run->nports];
+		if (h->timed_out)
+			continue;
+		if (run->opts->scan_delay_ns && run->now < h->next_ns) {
+			run->held = *pair;
+			run->have_held = true;
+			return false;
+		}
+		return true;
+	}
 }
 
 static bool conn_rate_allows(struct conn_run *run)
@@ -687,11 +787,12 @@ static enum ps_err conn_fill(struct conn_run *run, bool *batch_full)
 		}
 		if (!conn_rate_allows(run))
 			break;
+		if (!conn_next_pair(run, &pair)) {
+			if (run->opts->rate_pps)
+				run->rate.tokens += 1.0; /* the token is not used */
+			break;
+		}
 		launched++;
-		if (run->retry.len)
-			pair = conn_queue_shift(&run->retry);
-		else if (!scan_perm_iter_next(&run->fresh, &pair.index))
-			break; /* not reached: conn_has_work() said there is a fresh pair */
 		err = conn_launch(run, pair);
 		if (err)
 			return err;
@@ -751,6 +852,15 @@ static int conn_wait_ms(const struct conn_run *run)
 		if (token_ns < wait_ns)
 			wait_ns = token_ns;
 	}
+	if (run->have_held && run->inflight < run->window) {
+		uint64_t at = run->hosts[run->held.index / run->nports].next_ns;
+		uint64_t left = at > run->now ? at - run->now : 0;
+
+		if (left < wait_ns)
+			wait_ns = left;
+	}
+	if (run->hosts && run->opts->host_timeout_ns && wait_ns > CONN_HOST_CHECK_NS)
+		wait_ns = CONN_HOST_CHECK_NS;
 	return (int)((wait_ns + 999999) / 1000000);
 }
 
@@ -773,6 +883,7 @@ static enum ps_err conn_loop(struct conn_run *run)
 		if (conn_stopped(run))
 			return PS_ERR_INTERRUPTED;
 		run->now = ps_now_ns();
+		conn_expire_hosts(run);
 		err = conn_fill(run, &busy);
 		if (err)
 			return err;
@@ -876,6 +987,16 @@ static enum ps_err conn_init(struct conn_run *run, const struct scan_opts *opts,
 
 	run->window_cap = conn_max_inflight(opts);
 	run->window = run->window_cap < CONN_INITIAL_WINDOW ? run->window_cap : CONN_INITIAL_WINDOW;
+	/* --min-rate: the window is the only brake here, so no slow start holds it back. */
+	if (opts->min_rate_pps)
+		run->window = run->window_cap;
+	if (opts->scan_delay_ns || opts->host_timeout_ns) {
+		run->hosts = calloc(run->nhosts, sizeof(*run->hosts));
+		if (!run->hosts)
+			return ps_fail(diag, PS_ERR_NOMEM, "connect scan: out of memory for %llu "
+							   "hosts' timers",
+				       (unsigned long long)run->nhosts);
+	}
 	run->nslots = run->window_cap;
 	run->slots = calloc(run->nslots, sizeof(*run->slots));
 	run->free_slots[0] = malloc(run->nslots * sizeof(*run->free_slots[0]));
@@ -919,6 +1040,7 @@ static void conn_release(struct conn_run *run)
 	free(run->free_slots[1]);
 	free(run->slots);
 	free(run->ports);
+	free(run->hosts);
 }
 
 static enum ps_err conn_run(const struct scan_opts *opts, struct scan_stats *stats,

@@ -18,6 +18,35 @@ struct udp_payloads;
 /* Called once per (address, port) with its final state; never twice for the same pair. */
 typedef void (*scan_result_fn)(void *ctx, const struct port_result *res);
 
+/*
+ * --packet-trace: one packet sent or received (nmap's SENT/RCVD lines), or one connect() and
+ * what it returned (nmap's CONN lines). Filled by the engines, printed by the front end.
+ */
+enum scan_trace_kind {
+	SCAN_TRACE_SENT,
+	SCAN_TRACE_RCVD,
+	SCAN_TRACE_CONN,
+	SCAN_TRACE_KIND_COUNT
+};
+
+struct scan_trace {
+	uint64_t t_ns; /* ps_now_ns() when it went or came */
+	uint8_t kind;  /* enum scan_trace_kind */
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6 */
+	uint8_t ttl;
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	uint16_t sport, dport;
+	uint16_t ip_len; /* 0: unknown (CONN) */
+	uint32_t seq, ack;
+	struct ps_addr src, dst; /* CONN: src unset (the kernel picks it) */
+	int32_t conn_errno;	 /* CONN: what connect() ended with: 0 connected, an errno */
+};
+typedef void (*scan_trace_fn)(void *ctx, const struct scan_trace *trace);
+
+/* --host-timeout: the host at addr was given up; none of its ports comes after this. */
+typedef void (*scan_host_timeout_fn)(void *ctx, const struct ps_addr *addr);
+
 /* What a run asks for. Zero means "choose for me" for every number. */
 struct scan_opts {
 	const struct target_list *targets;
@@ -25,6 +54,26 @@ struct scan_opts {
 	uint32_t max_inflight;	    /* probes outstanding at once */
 	uint32_t max_retries;	    /* retransmissions of an unanswered probe */
 	uint32_t rate_pps;	    /* packets per second cap */
+	/*
+	 * --min-rate: the automatic rate never goes below this (packets per second); with
+	 * rate_pps the rate floats between the two. The connect engine, whose only brake is
+	 * its window, opens the window fully at once instead of growing it.
+	 */
+	uint32_t min_rate_pps;
+	/* --scan-delay: at least this long between two probes to one host (ns); 0: none. */
+	uint64_t scan_delay_ns;
+	/*
+	 * --max-scan-delay: the delay the engine chooses by itself between two probes to one
+	 * host (a permuted scan's share of the automatic rate, the UDP engine's ICMP pacing)
+	 * never exceeds this (ns); 0: no cap.
+	 */
+	uint64_t max_scan_delay_ns;
+	/*
+	 * --host-timeout: a host whose ports are not all decided this long after its first
+	 * probe is given up (ns; 0: never): on_host_timeout is called, its undecided ports are
+	 * not reported, and it gets no more probes.
+	 */
+	uint64_t host_timeout_ns;
 	uint32_t min_rtt_timeout_ms;
 	uint32_t max_rtt_timeout_ms;
 	uint32_t initial_rtt_timeout_ms;
@@ -58,6 +107,9 @@ struct scan_opts {
 	unsigned nhost_probes;
 	scan_result_fn on_result;
 	void *result_ctx;
+	scan_host_timeout_fn on_host_timeout; /* with host_timeout_ns; called with result_ctx */
+	scan_trace_fn on_trace;	      /* --packet-trace; NULL: off */
+	void *trace_ctx;
 };
 
 struct scan_stats {
@@ -70,6 +122,13 @@ struct scan_stats {
 	 * 0 when it did not limit them (or was not measured) */
 	uint32_t icmp_rate_milli;
 	uint32_t paced_pps; /* the rate unanswered ports were paced to, 0: not paced */
+	/* The raw transport: sends the device queue refused (ENOBUFS/EAGAIN), each one a
+	 * back-off of the rate; and the lowest rate the controller went down to (0: never
+	 * lowered). */
+	uint64_t send_refused;
+	uint32_t rate_backoffs;
+	uint32_t min_pps_seen;
+	uint64_t hosts_timed_out;
 };
 
 /*

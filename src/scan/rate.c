@@ -25,6 +25,8 @@ void scan_rate_init(struct scan_rate *rate, uint32_t fixed_pps, uint64_t now_ns)
 	rate->fixed = fixed_pps != 0;
 	rate->pps = fixed_pps ? fixed_pps : SCAN_RATE_START;
 	rate->max_pps = fixed_pps ? fixed_pps : SCAN_RATE_AUTO_MAX;
+	rate->min_pps = SCAN_RATE_MIN;
+	rate->lowest_pps = 0;
 	rate->slow_start = !rate->fixed;
 	rate->increase = 0;
 	rate->tokens = 0;
@@ -34,6 +36,26 @@ void scan_rate_init(struct scan_rate *rate, uint32_t fixed_pps, uint64_t now_ns)
 	rate->win_replies = 0;
 	rate->ratio_avg = -1.0;
 	rate->decreases = 0;
+	set_burst(rate);
+}
+
+void scan_rate_bounds(struct scan_rate *rate, double min_pps, double max_pps)
+{
+	if (max_pps <= 0)
+		max_pps = SCAN_RATE_AUTO_MAX;
+	if (min_pps < 1.0)
+		min_pps = 1.0;
+	if (min_pps > max_pps)
+		min_pps = max_pps;
+	rate->fixed = false;
+	rate->slow_start = true;
+	rate->min_pps = min_pps;
+	rate->max_pps = max_pps;
+	rate->pps = SCAN_RATE_START;
+	if (rate->pps > max_pps)
+		rate->pps = max_pps;
+	if (rate->pps < min_pps)
+		rate->pps = min_pps;
 	set_burst(rate);
 }
 
@@ -86,8 +108,10 @@ static void decrease(struct scan_rate *rate)
 		rate->increase = rate->pps / 32.0;
 	rate->slow_start = false;
 	rate->pps /= 2.0;
-	if (rate->pps < SCAN_RATE_MIN)
-		rate->pps = SCAN_RATE_MIN;
+	if (rate->pps < rate->min_pps)
+		rate->pps = rate->min_pps;
+	if (!rate->lowest_pps || rate->pps < rate->lowest_pps)
+		rate->lowest_pps = rate->pps;
 	rate->decreases++;
 }
 

@@ -31,7 +31,9 @@
 
 struct scan_rate {
 	double pps;
+	double min_pps; /* automatic mode's floor: SCAN_RATE_MIN, or --min-rate */
 	double max_pps;
+	double lowest_pps; /* the lowest rate a loss brought it down to; 0: never lowered */
 	bool fixed;
 	bool slow_start;
 	double increase; /* pps added per tick after slow start */
@@ -46,6 +48,12 @@ struct scan_rate {
 };
 
 void scan_rate_init(struct scan_rate *rate, uint32_t fixed_pps, uint64_t now_ns);
+/*
+ * Automatic mode between min_pps and max_pps (--min-rate, --max-rate): the rate starts at
+ * SCAN_RATE_START brought into the bounds, and a loss never takes it below min_pps. max_pps 0:
+ * SCAN_RATE_AUTO_MAX. A bucket made fixed by scan_rate_init becomes automatic.
+ */
+void scan_rate_bounds(struct scan_rate *rate, double min_pps, double max_pps);
 /* Takes up to want tokens; returns how many may be sent now. */
 unsigned scan_rate_take(struct scan_rate *rate, uint64_t now_ns, unsigned want);
 /* Nanoseconds until one token is there. */

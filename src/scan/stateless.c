@@ -58,6 +58,23 @@
 #define CAL_QUIET_MS 2000u
 /* Paced a little below the measured rate: a bucket drained by a faster clock loses answers. */
 #define PACE_MARGIN 0.97
+/*
+ * Records of the child that are not results: a --packet-trace line (this pair number, a
+ * struct scan_trace after it), and a host given up (--host-timeout: the state of a record of
+ * the host's first pair).
+ */
+#define TRACE_RECORD (UINT64_MAX - 1)
+#define HOST_TIMED_OUT_STATE 0xfeu
+/* How often hosts are looked at for --host-timeout. */
+#define HOST_CHECK_NS 20000000ull
+
+/* Per host, with --scan-delay or --host-timeout (one sender then: these are its alone). */
+struct raw_host {
+	uint64_t next_ns;  /* --scan-delay: no probe to it before this */
+	uint64_t first_ns; /* its first probe; 0: none yet */
+	uint32_t decided;  /* its pairs reported (or another shard's) */
+	bool timed_out;
+};
 
 /* Next-hop MAC of a range: one for all (behind a gateway), or one per address (on-link LAN). */
 struct raw_range {
@@ -88,6 +105,9 @@ struct raw_scan {
 	uint64_t *done;	     /* one bit per pair: reported */
 	uint64_t *live;	     /* one bit per address: answered at least once */
 	uint64_t ndone;
+	struct raw_host *hosts; /* NULL without --scan-delay and --host-timeout */
+	uint64_t host_check_ns;
+	uint64_t send_refused;
 	struct raw_range *ranges;
 	struct ps_addr src[2]; /* [0] IPv4, [1] IPv6: the first source of each family */
 	struct ps_addr *srcs[2]; /* every source of each family (src[f] alone by default) */
@@ -231,7 +251,80 @@ static void report(struct raw_scan *c, uint64_t pair, enum port_state state,
 
 	bit_set(c->done, pair);
 	c->ndone++;
+	if (c->hosts)
+		c->hosts[pair / c->nports].decided++;
 	scan_privsep_emit(c->out, &rec, facts);
+}
+
+/* --packet-trace: a frame we sent or a reply of ours, as one record up to the parent. */
+static void trace_frame(struct raw_scan *c, uint8_t kind, const uint8_t *frame, size_t len,
+			uint64_t now)
+{
+	struct scan_privsep_record rec = {.pair = TRACE_RECORD, .extra_len = sizeof(struct scan_trace)};
+	struct scan_trace t;
+	struct net_reply r;
+	bool bare = kind == SCAN_TRACE_SENT && c->ip_mode;
+
+	if (!c->opts->on_trace)
+		return;
+	if (bare ? net_parse_ip(frame, len, &r) : net_parse_frame(frame, len, &r))
+		return;
+	memset(&t, 0, sizeof(t));
+	t.t_ns = now;
+	t.kind = kind;
+	t.proto = r.kind == NET_REPLY_TCP	? IPPROTO_TCP
+		  : r.kind == NET_REPLY_UDP	? IPPROTO_UDP
+		  : r.src.family == AF_INET6 ? IPPROTO_ICMPV6
+					     : IPPROTO_ICMP;
+	t.ttl = r.ttl;
+	t.tcp_flags = r.flags;
+	t.icmp_type = r.icmp_type;
+	t.icmp_code = r.icmp_code;
+	t.sport = r.sport;
+	t.dport = r.dport;
+	t.seq = r.seq;
+	t.ack = r.ack;
+	t.src = r.src;
+	t.dst = r.dst;
+	if (r.kind == NET_REPLY_ICMP) {
+		/* The probe it quotes, the part that says what was unreachable. */
+		t.sport = r.q_sport;
+		t.dport = r.q_dport;
+	}
+	len -= bare || len < NET_ETH_HLEN ? 0 : NET_ETH_HLEN;
+	t.ip_len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
+	scan_privsep_emit(c->out, &rec, &t);
+}
+
+/*
+ * --host-timeout: every host whose first probe is older than the timeout and whose pairs are
+ * not all decided is given up: its pairs count as done, unreported, and the parent is told.
+ */
+static void expire_hosts(struct raw_scan *c, uint64_t now)
+{
+	uint64_t limit = c->opts->host_timeout_ns, h;
+	uint32_t p;
+
+	if (!limit || !c->hosts || now < c->host_check_ns)
+		return;
+	c->host_check_ns = now + HOST_CHECK_NS;
+	for (h = 0; h < c->naddrs; h++) {
+		struct raw_host *rh = &c->hosts[h];
+		struct scan_privsep_record rec = {.pair = h * c->nports,
+						  .state = HOST_TIMED_OUT_STATE};
+
+		if (!rh->first_ns || rh->timed_out || rh->decided >= c->nports ||
+		    now - rh->first_ns < limit)
+			continue;
+		rh->timed_out = true;
+		for (p = 0; p < c->nports; p++)
+			if (!bit_get(c->done, h * c->nports + p)) {
+				bit_set(c->done, h * c->nports + p);
+				c->ndone++;
+			}
+		c->stats->hosts_timed_out++;
+		scan_privsep_emit(c->out, &rec, NULL);
+	}
 }
 
 /* The child's facts into a service: every string cut to its field, whatever the child sent. */
@@ -250,14 +343,39 @@ static void facts_to_service(const void *extra, struct service_info *svc)
 }
 
 /* In the parent: a finding of the child, back into a result. */
+/* In the parent: a trace line of the child, checked before anyone prints it. */
+static void deliver_trace(const struct raw_scan *c, const void *extra, uint16_t len)
+{
+	struct scan_trace t;
+
+	if (!extra || len != sizeof(t) || !c->opts->on_trace)
+		return;
+	memcpy(&t, extra, sizeof(t));
+	if (t.kind >= SCAN_TRACE_KIND_COUNT || (t.src.family != AF_INET && t.src.family != AF_INET6) ||
+	    t.dst.family != t.src.family)
+		return;
+	c->opts->on_trace(c->opts->trace_ctx, &t);
+}
+
 static void deliver(void *vctx, const struct scan_privsep_record *rec, const void *extra)
 {
 	const struct raw_scan *c = vctx;
 	struct port_result res = {0};
 	struct service_info svc;
 
+	if (rec->pair == TRACE_RECORD) {
+		deliver_trace(c, extra, rec->extra_len);
+		return;
+	}
 	if (rec->pair >= c->npairs || !c->opts->on_result)
 		return;
+	if (rec->state == HOST_TIMED_OUT_STATE) {
+		if (c->opts->on_host_timeout) {
+			target_list_get(c->targets, rec->pair / c->nports, &res.addr, NULL);
+			c->opts->on_host_timeout(c->opts->result_ctx, &res.addr);
+		}
+		return;
+	}
 	if (extra && rec->extra_len == sizeof(struct service_facts)) {
 		facts_to_service(extra, &svc);
 		res.service = &svc;
@@ -275,9 +393,13 @@ static void deliver(void *vctx, const struct scan_privsep_record *rec, const voi
 
 static void flush_rst(struct raw_scan *c)
 {
+	int sent = 0;
+
 	if (c->nrst)
-		(void)net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])c->rst, c->rst_len,
-				   c->rst_dst, c->nrst);
+		sent = net_raw_send(&c->raw, (const uint8_t(*)[NET_FRAME_MAX])c->rst, c->rst_len,
+				    c->rst_dst, c->nrst);
+	for (int i = 0; c->opts->on_trace && i < sent; i++)
+		trace_frame(c, SCAN_TRACE_SENT, c->rst[i], c->rst_len[i], ps_now_ns());
 	c->nrst = 0;
 }
 
@@ -325,14 +447,19 @@ static void settle_host(struct raw_scan *c, uint64_t addr_index)
 		if (!bit_get(c->done, pair)) {
 			bit_set(c->done, pair);
 			c->ndone++;
+			if (c->hosts)
+				c->hosts[addr_index].decided++;
 			/* Not a probe that answered: no word on the path's loss. */
 			pass_plan_answer_unlimited(&c->plan);
 		}
 	}
 }
 
-/* A reply: the module says which probe it answers and what it means; the pair's bit the rest. */
-static void on_reply(struct raw_scan *c, const struct net_reply *r)
+/*
+ * A reply: the module says which probe it answers and what it means; the pair's bit the rest.
+ * False: not an answer to one of our probes.
+ */
+static bool on_reply(struct raw_scan *c, const struct net_reply *r)
 {
 	struct scan_probe_match m;
 	enum port_state state;
@@ -343,14 +470,14 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	uint32_t slot;
 
 	if (!c->module->validate(&c->env, r, &m))
-		return;
+		return false;
 	if ((uint16_t)(m.sport - c->sport) >= c->sport_span || !our_source(c, &m.src))
-		return;
+		return false;
 	slot = c->port_slot[m.dport];
 	if (!slot || !index_of_addr(c->targets, &m.dst, &addr_index))
-		return;
+		return false;
 	if (!c->module->classify(r, &state, &reason))
-		return;
+		return true;
 	if (r->kind == NET_REPLY_ICMP)
 		c->icmp_seen++;
 	if (c->calibrating && r->kind == NET_REPLY_ICMP && c->ncal < CAL_MAX_ARRIVALS)
@@ -361,7 +488,7 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	queue_teardown(c, pair, r);
 	bit_set(c->live, addr_index);
 	if (bit_get(c->done, pair))
-		return;
+		return true;
 	if (c->paced_pps || c->calibrating)
 		pass_plan_answer_unlimited(&c->plan);
 	else
@@ -371,15 +498,19 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	       (uint8_t)(c->plan.pass + 1), have_facts ? &facts : NULL);
 	if (c->module->per_host && state == PORT_OPEN)
 		settle_host(c, addr_index);
+	return true;
 }
 
 static void on_frame(void *vctx, const uint8_t *frame, size_t len)
 {
+	struct raw_scan *c = vctx;
 	struct net_reply r;
 
 	if (net_parse_frame(frame, len, &r))
 		return;
-	on_reply(vctx, &r);
+	/* The teardown a reply causes goes out after the receive: its line comes later. */
+	if (on_reply(c, &r) && c->opts->on_trace)
+		trace_frame(c, SCAN_TRACE_RCVD, frame, len, ps_now_ns());
 }
 
 static int receive(struct raw_scan *c, int timeout_ms)
@@ -404,6 +535,7 @@ static enum ps_err wait_until(struct raw_scan *c, uint64_t deadline)
 
 		if (stopped(c))
 			return PS_ERR_INTERRUPTED;
+		expire_hosts(c, now);
 		if (c->ndone == c->npairs)
 			return PS_OK;
 		if (now >= deadline) {
@@ -451,6 +583,8 @@ struct raw_sender {
 	uint16_t ip_id;
 	uint64_t sent, retransmits, pass_sent;
 	uint64_t stalled_since; /* first of a run of refused sends */
+	uint64_t held;		/* --scan-delay: the next pair, waiting for its host */
+	bool have_held;
 	int send_errno;		/* a send failure that ends the scan */
 	enum ps_err err;
 	pthread_t thread;
@@ -471,6 +605,15 @@ static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pai
 	};
 
 	target_list_get(c->targets, addr_index, &p.dst, NULL);
+	if (c->hosts) {
+		struct raw_host *h = &c->hosts[addr_index];
+		uint64_t now = ps_now_ns();
+
+		if (!h->first_ns)
+			h->first_ns = now;
+		/* Again when it leaves (send_pending): a refused frame waits longer, never less. */
+		h->next_ns = now + c->opts->scan_delay_ns;
+	}
 	f = fam_slot(p.dst.family);
 	/* Sources in turn, by send order: each gets an even share of the rate over time. */
 	p.src = c->srcs[f][__atomic_fetch_add(&c->src_turn, 1, __ATOMIC_RELAXED) % c->nsrcs[f]];
@@ -510,6 +653,8 @@ static bool send_pending(struct raw_sender *s)
 		/* A full queue is waited out for a while; anything else ends the scan. */
 		bool transient = sent == -ENOBUFS || sent == -EAGAIN || sent == -EINTR;
 
+		if (transient)
+			__atomic_fetch_add(&c->send_refused, 1, __ATOMIC_RELAXED);
 		if (transient && !s->stalled_since)
 			s->stalled_since = now;
 		else if (!transient || now - s->stalled_since > SEND_STALL_LIMIT_NS)
@@ -517,6 +662,12 @@ static bool send_pending(struct raw_sender *s)
 		return false;
 	}
 	s->stalled_since = 0;
+	if ((unsigned)sent < n)
+		__atomic_fetch_add(&c->send_refused, 1, __ATOMIC_RELAXED);
+	for (i = b->next; c->hosts && i < b->next + (unsigned)sent; i++)
+		c->hosts[b->pairs[i] / c->nports].next_ns = now + c->opts->scan_delay_ns;
+	for (i = b->next; c->opts->on_trace && i < b->next + (unsigned)sent; i++)
+		trace_frame(c, SCAN_TRACE_SENT, b->frames[i], b->lens[i], now);
 	/* Only the main sender samples send times: the RTT table is the receiver's. */
 	for (i = b->next; s->main && i < b->next + (unsigned)sent; i++) {
 		struct rtt_slot *slot = &c->rtt_slots[b->pairs[i] % RTT_SLOTS];
@@ -590,10 +741,12 @@ static enum ps_err run_pass(struct raw_sender *s)
 
 		if (stopped(c) || __atomic_load_n(&c->abort, __ATOMIC_RELAXED))
 			return PS_ERR_INTERRUPTED;
-		if (s->main)
+		if (s->main) {
 			receive(c, 0);
+			expire_hosts(c, now);
+		}
 		if (b->next == b->count) {
-			if (scan_perm_iter_done(&walk))
+			if (scan_perm_iter_done(&walk) && !s->have_held)
 				return PS_OK;
 			b->count = b->next = 0;
 		}
@@ -604,11 +757,19 @@ static enum ps_err run_pass(struct raw_sender *s)
 		while (b->count < want && looked < SKIP_BUDGET) {
 			uint64_t pair;
 
-			if (!scan_perm_iter_next(&walk, &pair))
+			if (s->have_held)
+				pair = s->held;
+			else if (!scan_perm_iter_next(&walk, &pair))
 				break;
+			s->have_held = false;
 			looked++;
 			if (!eligible(c, pair))
 				continue;
+			if (c->opts->scan_delay_ns && now < c->hosts[pair / c->nports].next_ns) {
+				s->held = pair; /* its host's --scan-delay is not over */
+				s->have_held = true;
+				break;
+			}
 			b->lens[b->count] =
 				build_probe(c, s, pair, b->frames[b->count], &b->dsts[b->count]);
 			if (b->lens[b->count])
@@ -625,8 +786,13 @@ static enum ps_err run_pass(struct raw_sender *s)
 			rate_tick(c, now, !ok);
 		else if (!ok)
 			__atomic_store_n(&c->helper_loss, 1, __ATOMIC_RELAXED);
-		if (!ok || (want == 0 && b->next == b->count))
+		if (ok && s->have_held && b->next == b->count) {
+			uint64_t at = c->hosts[s->held / c->nports].next_ns;
+
+			sender_wait(s, at > now ? at - now : 0);
+		} else if (!ok || (want == 0 && b->next == b->count)) {
 			sender_wait(s, ok ? scan_rate_wait_ns(&s->bucket) : 200000);
+		}
 	}
 }
 
@@ -728,7 +894,8 @@ static enum ps_err calibrate_icmp(struct raw_scan *c)
 	unsigned sent = 0, i, n = 0;
 	double rate, probe_rate = 1000.0 / CAL_GAP_MS;
 
-	if (!count_unanswered_live(c, &hosts) || !c->icmp_seen)
+	/* --scan-delay paces every host already; the calibration's probes would break it. */
+	if (c->opts->scan_delay_ns || !count_unanswered_live(c, &hosts) || !c->icmp_seen)
 		return PS_OK;
 	c->ncal = 0;
 	c->calibrating = true;
@@ -774,6 +941,10 @@ static enum ps_err calibrate_icmp(struct raw_scan *c)
 		return PS_OK; /* not a limit we can see: answered nearly as fast as asked */
 	c->icmp_rate = rate;
 	rate *= PACE_MARGIN * (double)c->nsrcs[0] * (double)(hosts ? hosts : 1);
+	/* --max-scan-delay: each of the hosts gets a probe at least that often. */
+	if (c->opts->max_scan_delay_ns &&
+	    rate < (double)(hosts ? hosts : 1) * 1e9 / (double)c->opts->max_scan_delay_ns)
+		rate = (double)(hosts ? hosts : 1) * 1e9 / (double)c->opts->max_scan_delay_ns;
 	c->paced_pps = rate < 1.0 ? 1 : (uint32_t)rate;
 	return PS_OK;
 }
@@ -1013,8 +1184,11 @@ static void mark_foreign(struct raw_scan *c)
 
 	for (i = 0; i < 2; i++) {
 		scan_perm_iter_init(&it, &c->perm, parts[i], 0, 1);
-		while (scan_perm_iter_next(&it, &pair))
+		while (scan_perm_iter_next(&it, &pair)) {
 			bit_set(c->done, pair);
+			if (c->hosts)
+				c->hosts[pair / c->nports].decided++;
+		}
 	}
 	c->nforeign = c->npairs - (c->range.end - c->range.begin);
 	c->ndone = c->nforeign;
@@ -1102,6 +1276,12 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 		seed = rnd[2] ^ rnd[0];
 	scan_perm_init(&c->perm, c->npairs, seed);
 	c->range = scan_perm_whole(&c->perm);
+	if (o->scan_delay_ns || o->host_timeout_ns) {
+		c->hosts = calloc(c->naddrs, sizeof(*c->hosts));
+		if (!c->hosts)
+			return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu hosts' timers",
+				       (unsigned long long)c->naddrs);
+	}
 	if (o->nshards > 1) {
 		if (o->shard >= o->nshards)
 			return ps_fail(diag, PS_ERR_INVALID, "shard %llu of %llu does not exist",
@@ -1123,6 +1303,7 @@ static void release(struct raw_scan *c)
 	free(c->port_slot);
 	free(c->done);
 	free(c->live);
+	free(c->hosts);
 	if (c->ranges) {
 		size_t r;
 
@@ -1145,6 +1326,23 @@ static void release_raw(void *vctx)
 	net_raw_close(&c->raw);
 }
 
+/*
+ * The automatic rate's floor: --min-rate, and --max-scan-delay's, the rate at which a permuted
+ * scan comes back to each host at least that often. 0: none asked for.
+ */
+static double rate_floor(const struct raw_scan *c)
+{
+	double floor = c->opts->min_rate_pps;
+
+	if (c->opts->max_scan_delay_ns) {
+		double per_host = (double)c->naddrs * 1e9 / (double)c->opts->max_scan_delay_ns;
+
+		if (per_host > floor)
+			floor = per_host;
+	}
+	return floor;
+}
+
 /* Two senders where two CPUs are ours and the scan is big enough to be worth a thread. */
 static enum ps_err senders_init(struct raw_scan *c)
 {
@@ -1153,13 +1351,16 @@ static enum ps_err senders_init(struct raw_scan *c)
 	unsigned i;
 
 	c->nsenders = 1;
+	/* The per-host timers and the trace records are the main sender's alone. */
 	if (c->npairs >= MIN_PAIRS_FOR_HELPER && sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
-	    CPU_COUNT(&cpus) >= 2)
+	    CPU_COUNT(&cpus) >= 2 && !c->hosts && !c->opts->on_trace)
 		c->nsenders = 2;
 	c->senders = calloc(c->nsenders, sizeof(*c->senders));
 	if (!c->senders)
 		return PS_ERR_NOMEM;
 	scan_rate_init(&c->rate, c->opts->rate_pps, now);
+	if (rate_floor(c) > 0)
+		scan_rate_bounds(&c->rate, rate_floor(c), c->opts->rate_pps);
 	c->shared_pps = (uint64_t)c->rate.pps;
 	for (i = 0; i < c->nsenders; i++) {
 		struct raw_sender *s = &c->senders[i];
@@ -1207,6 +1408,9 @@ static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 	stats->srtt_us = (uint32_t)(c->rtt.srtt_ns / 1000);
 	stats->icmp_rate_milli = (uint32_t)(c->icmp_rate * 1000.0);
 	stats->paced_pps = c->paced_pps;
+	stats->send_refused = c->send_refused;
+	stats->rate_backoffs = c->rate.decreases;
+	stats->min_pps_seen = (uint32_t)c->rate.lowest_pps;
 	stats->max_inflight_seen = (uint32_t)(c->rate.pps * (double)c->rtt.srtt_ns / 1e9);
 	return PS_OK;
 }

@@ -90,8 +90,20 @@ expect_setup 2 "nmap's -O: portsight does not guess operating systems" scan -O 1
 expect_setup 2 "nmap's -A: .* -sV identifies services" scan -A 192.0.2.1
 expect_setup 2 "nmap's --script: portsight runs no scripts" scan --script=vuln 192.0.2.1
 expect_setup 2 "nmap's -PR: ARP .IPv4. and neighbour discovery" scan -PR 192.0.2.1
-expect_setup 2 "nmap's --packet-trace: not available yet" scan --packet-trace 192.0.2.1
-expect_setup 2 "nmap's --min-rate: .* --rate N caps it" scan --min-rate 100 192.0.2.1
+# nmap's timing flags, honoured: a bad value or a contradiction is one line, exit 2.
+expect_setup 2 'bad --min-rate "x": not a number' scan --min-rate x -p 80 192.0.2.1
+expect_setup 2 'bad --min-rate 0: must be 1-' scan --min-rate 0 -p 80 192.0.2.1
+expect_setup 2 '--min-rate 500 is above --max-rate 100' scan --min-rate 500 --max-rate 100 -p 80 192.0.2.1
+expect_setup 2 'bad --scan-delay "fast": a time like 500ms' scan --scan-delay fast -p 80 192.0.2.1
+expect_setup 2 'bad --scan-delay "10x": a time like' scan --scan-delay 10x -p 80 192.0.2.1
+expect_setup 2 'bad --scan-delay "-1s": a time like' scan --scan-delay=-1s -p 80 192.0.2.1
+expect_setup 2 'bad --scan-delay "2h": at most 3600 s' scan --scan-delay 2h -p 80 192.0.2.1
+expect_setup 2 'bad --max-scan-delay "1d": a time like' scan --max-scan-delay 1d -p 80 192.0.2.1
+expect_setup 2 '--scan-delay is above --max-scan-delay' scan --scan-delay 1s --max-scan-delay 500ms -p 80 192.0.2.1
+expect_setup 2 'bad --host-timeout "soon": a time like' scan --host-timeout soon -p 80 192.0.2.1
+expect_setup 2 'bad --host-timeout "1000h": at most 604800 s' scan --host-timeout 1000h -p 80 192.0.2.1
+expect_setup 2 'option --host-timeout needs a value' scan -p 80 192.0.2.1 --host-timeout
+expect_setup 2 'unknown option --packet-trace=1' scan --packet-trace=1 -p 80 192.0.2.1
 # Contradictions are errors, not "the last one wins".
 expect_setup 2 '--connect and --syn ask for two scan engines' scan -sT -sS -p 80 192.0.2.1
 expect_setup 2 '--syn and --engine ask for two scan engines' scan -sS --engine connect -p 80 192.0.2.1

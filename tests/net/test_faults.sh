@@ -3,6 +3,7 @@
 #   - 64 file descriptors (RLIMIT_NOFILE): the connect scan is slower but exact;
 #   - the link to the target deleted in the middle of a scan (as when its namespace goes): the
 #     scan ends by itself, says so, and keeps what it found, marked partial.
+# (A refusing device queue and a memory cap: test_send_faults.sh, a lab of their own.)
 # usage: test_faults.sh PORTSIGHT LAB_LISTEN   (root; env LAB_DIR = tests/net)
 set -u
 PORTSIGHT=$1

@@ -51,6 +51,27 @@ lab_check "unroutable first: XML hosts" \
 "198.18.0.1:up/user-set 198.19.0.0:down/no-route 198.19.0.1:down/no-route 198.19.0.2:down/no-route 198.19.0.3:down/no-route
 up=1 down=4 total=5" "$(xmlhosts "$W/a.xml")"
 
+# Grepable, CSV and HTML name the no-route hosts too (nmap's grepable: "Status: Down").
+lab_s "$PORTSIGHT" scan --no-db -sT -p 22 -oG "$W/a.gnmap" --output-csv "$W/a.csv" \
+	--output-html "$W/a.html" 198.19.0.0/30 198.18.0.1 >/dev/null 2>&1
+lab_check "grepable: exit 0" 0 $?
+lab_check "grepable: each no-route host down" \
+	"198.19.0.0 198.19.0.1 198.19.0.2 198.19.0.3" \
+	"$(sed -n 's/^Host: \(198\.19\.[0-9.]*\) ()	Status: Down$/\1/p' "$W/a.gnmap" | tr '\n' ' ' | sed 's/ $//')"
+lab_check "grepable: no Ports line for them" 0 "$(grep -c '^Host: 198\.19.*Ports:' "$W/a.gnmap")"
+lab_check "grepable: the routable host up" 1 "$(grep -c '^Host: 198.18.0.1 ()	Status: Up$' "$W/a.gnmap")"
+lab_check "CSV: one down/no-route row each" "198.19.0.0 198.19.0.1 198.19.0.2 198.19.0.3" \
+	"$(python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+print(" ".join(r["address"] for r in rows if (r["state"], r["reason"], r["port"]) == ("down", "no-route", "")))' "$W/a.csv")"
+lab_check "CSV: the routable host's port row" "198.18.0.1:22:open" "$(python3 -c '
+import csv, sys
+print(" ".join("%s:%s:%s" % (r["address"], r["port"], r["state"]) for r in csv.DictReader(open(sys.argv[1], newline="")) if r["port"]))' "$W/a.csv")"
+lab_check "HTML: the no-route hosts listed as not scanned" 4 \
+	"$(grep -c '<li>198\.19\.0\.[0-3]: down, no route to it</li>' "$W/a.html")"
+lab_check "HTML: one list of hosts not scanned" 1 "$(grep -c '<h2 id="skipped">Hosts not scanned</h2>' "$W/a.html")"
+
 # -sS with the unroutable address first: no abort, a whole -oX.
 lab_s "$PORTSIGHT" scan --no-db -sS -p 22 -oX "$W/s.xml" 198.19.0.1 198.18.0.1 >"$W/s.txt" 2>&1
 lab_check "-sS unroutable first: exit 0" 0 $?

@@ -93,6 +93,26 @@ print("ok")
 PY
 )"
 
+# xml_addresses FILE: "type=addr" of each <address> of each host, in order.
+xml_addresses() { python3 -c '
+import sys, xml.etree.ElementTree as ET
+for h in ET.parse(sys.argv[1]).getroot().findall("host"):
+    print(" ".join("%s=%s" % (a.get("addrtype"), a.get("addr")) for a in h.findall("address")))' "$1"; }
+# The target's MAC is known: the lab's veth. As nmap does, the XML has it after the IPv4
+# address when the scan sent raw frames (SYN), not for a connect scan (nmap -sT has none).
+MAC=$(ip -n "$LAB_T" link show vt | awk '/link\/ether/ { print toupper($2) }')
+lab_check "XML (connect): no MAC, as nmap -sT" "ipv4=$TARGET" "$(xml_addresses "$W/scan1.xml")"
+lab_s "$PORTSIGHT" scan -sS $TIMING -p "$PORTS" --no-db -oX "$W/syn.xml" "$TARGET" >/dev/null 2>&1
+lab_check "XML (SYN): the on-link target's MAC after its IPv4 address" \
+	"ipv4=$TARGET mac=$MAC" "$(xml_addresses "$W/syn.xml")"
+lab_s "$PORTSIGHT" scan -sS $TIMING -p 22 --no-db -oX "$W/lo.xml" 127.0.0.1 >/dev/null 2>&1
+lab_check "XML (SYN): no MAC for a host not on a link (loopback)" "ipv4=127.0.0.1" \
+	"$(xml_addresses "$W/lo.xml")"
+if command -v xmllint >/dev/null && [ -r /usr/share/nmap/nmap.dtd ]; then
+	xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$W/syn.xml" 2>"$W/xmllint-syn.err"
+	lab_check "XML with the MAC valid against nmap.dtd" 0 $?
+fi
+
 # --- nmap on the same lab, compared by nmap's own ndiff (service names are each tool's own
 # port table, so both files lose <service> first; states, reasons and hosts stay).
 if command -v nmap >/dev/null && command -v ndiff >/dev/null; then
@@ -118,6 +138,10 @@ PY
 	rc=$?
 	lab_check "ndiff, default options: every port nmap lists, we list (no extraports fold)" 0 $rc
 	[ $rc -eq 0 ] || cat "$W/ndiff-default.out"
+	# nmap -sS writes the MAC of a host on its link after the IPv4 address; so do we.
+	lab_s nmap -sS -n -Pn --max-retries 1 -p "$PORTS" -oX "$W/nmap-syn.xml" "$TARGET" >/dev/null 2>&1
+	lab_check "XML -sS: the same <address> elements as nmap -sS" \
+		"$(xml_addresses "$W/nmap-syn.xml")" "$(xml_addresses "$W/syn.xml")"
 	# And our own diff reads nmap's file as it is and agrees: port-table names (nmap's
 	# http-proxy, our knowledge base's) are not compared, only what a probe identified.
 	"$PORTSIGHT" diff "$W/nmap.xml" "$W/scan1.xml" >"$W/diff-nmap.out"

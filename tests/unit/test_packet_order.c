@@ -142,6 +142,42 @@ static void test_rate_aimd(void **state)
 	assert_true(rate.pps >= SCAN_RATE_MIN);
 }
 
+/* --min-rate / --max-rate: automatic between the two; losses stop at the floor. */
+static void test_rate_bounds(void **state)
+{
+	struct scan_rate rate;
+	uint64_t t = 1000000000ULL;
+	int i;
+
+	(void)state;
+	scan_rate_init(&rate, 20000, t); /* --max-rate 20000 */
+	scan_rate_bounds(&rate, 3000, 20000);
+	assert_false(rate.fixed);
+	assert_true(rate.pps == 20000.0); /* the start, brought under the cap */
+	for (i = 0; i < 100; i++) {
+		t += 1000;
+		scan_rate_tick(&rate, t, true);
+		assert_true(rate.pps >= 3000.0);
+	}
+	assert_true(rate.pps == 3000.0);
+	assert_true(rate.lowest_pps == 3000.0);
+	for (i = 0; i < 2000; i++) {
+		t += SCAN_RATE_TICK_NS;
+		scan_rate_tick(&rate, t, false);
+	}
+	assert_true(rate.pps == 20000.0);
+	/* A floor above the cap is the cap (the command line refuses it before). */
+	scan_rate_bounds(&rate, 50000, 20000);
+	assert_true(rate.min_pps == 20000.0 && rate.pps == 20000.0);
+	/* Without --min-rate a loss goes down to SCAN_RATE_MIN. */
+	scan_rate_init(&rate, 0, t);
+	for (i = 0; i < 100; i++) {
+		t += 1000;
+		scan_rate_tick(&rate, t, true);
+	}
+	assert_true(rate.pps == SCAN_RATE_MIN);
+}
+
 static void test_rate_ratio_signal(void **state)
 {
 	struct scan_rate rate;
@@ -194,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_perm_spread),
 		cmocka_unit_test(test_rate_fixed),
 		cmocka_unit_test(test_rate_aimd),
+		cmocka_unit_test(test_rate_bounds),
 		cmocka_unit_test(test_rate_ratio_signal),
 		cmocka_unit_test(test_cookie),
 	};
