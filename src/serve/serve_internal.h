@@ -17,7 +17,9 @@ enum serve_cell { CELL_PENDING, CELL_OPEN, CELL_CLOSED, CELL_STEALTH };
 #define SERVE_ID_LEN   32   /* hex digits of a scan id (128 random bits) */
 #define SERVE_GRID_MAX 1056 /* more ports than this get a list instead of a grid */
 
-/* One visitor's scan: written by its run's thread, read by its viewers (lock, cond). */
+struct serve_view;
+
+/* One visitor's scan: written by its run's thread, read by its viewers (lock). */
 struct serve_scan {
 	char id[SERVE_ID_LEN + 1];
 	struct ps_addr client;
@@ -35,6 +37,8 @@ struct serve_scan {
 	volatile sig_atomic_t stop;
 	bool done, live, ever_viewed;
 	unsigned viewers;
+	struct serve_view *waiting; /* views suspended until there is news */
+	uint64_t woken_ms;	    /* when they were last resumed for a result */
 	unsigned refs; /* under the server's lock */
 	struct report_summary sum;
 	char engine[16];
@@ -42,7 +46,6 @@ struct serve_scan {
 	char *html, *jsonl; /* the downloads, once done */
 	size_t html_len, jsonl_len;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	struct serve *srv;
 };
 

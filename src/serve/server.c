@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The HTTP side of portsight serve, on libmicrohttpd: a thread per connection, so a live view
- * (Server-Sent Events, or the streamed page without JavaScript) may block waiting for its
- * scan's next result, and a write that fails because the visitor left ends that view, which
- * stops its scan. Limits: libmicrohttpd's own (connections, per-address connections, an idle
- * timeout that cuts slow clients, a memory pool per connection that caps the request line and
- * headers: 431 past it) and ours (request bodies, scans in limits.c).
+ * The HTTP side of portsight serve, on libmicrohttpd: a pool of one epoll thread per core (a
+ * thread per connection measured 4980 req/s with p99 26.6 ms; see bench/RESULTS.md). No
+ * callback ever blocks a pool thread: a live view (Server-Sent Events, or the streamed page
+ * without JavaScript) with nothing to say suspends its connection, and is resumed by its scan's
+ * results, its end, or the reaper's tick (a heartbeat a second, which is also how a visitor who
+ * left is noticed: the write fails, the view ends, and so does its scan). Limits:
+ * libmicrohttpd's own (connections, per-address connections, an idle timeout, a memory pool per
+ * connection that caps the request line and headers: 431 past it) and ours (request bodies,
+ * scans in limits.c, and a deadline for a whole request, which an idle timeout alone is not: a
+ * client trickling a byte every few seconds would hold its connection forever).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,10 +34,21 @@
 #define SERVE_KEEP_SCANS   64	      /* finished scans kept for their pages */
 #define SERVE_VIEW_GRACE_S 10	      /* a live scan nobody follows stops after this */
 #define SERVE_SESSION_LEN  32
+#define SERVE_TICK_MS	   250 /* the reaper's period: heartbeats, deadlines, grace */
+#define SERVE_WAKE_MS	   50  /* a scan resumes its views at most this often per result */
+#define SERVE_BEAT_MS	   1000
 
 struct serve_metrics {
 	_Atomic uint64_t requests, scans_started, scans_finished, scans_interrupted, probes;
 	_Atomic uint64_t refused[8];
+	_Atomic uint64_t deadline_cut;
+};
+
+/* A connection, from accept to close: its request deadline (0: none now). */
+struct conn_watch {
+	int fd;
+	_Atomic uint64_t deadline_ms;
+	struct conn_watch *prev, *next;
 };
 
 enum refuse_reason { R_BAD_REQUEST, R_TOKEN, R_TOO_MANY_PORTS, R_ACTIVE, R_QUOTA, R_BUSY, R_BODY };
@@ -56,10 +72,20 @@ struct serve {
 	bool stopping;
 	pthread_t reaper;
 	bool reaper_started;
+	pthread_mutex_t conns_lock; /* conns: connections are added and removed, the reaper reads */
+	struct conn_watch *conns;
 	struct serve_metrics m;
 };
 
 /* ---- small helpers ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void hex(const uint8_t *in, size_t n, char *out)
 {
@@ -283,13 +309,15 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
 
 /* ---- scans ---- */
 
+static void views_wake_locked(struct serve_scan *s);
+static void conns_cut_late(struct serve *srv);
+
 static void scan_unref_locked(struct serve *srv, struct serve_scan *s)
 {
 	(void)srv;
 	if (--s->refs)
 		return;
 	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->cond);
 	free(s->html);
 	free(s->jsonl);
 	free(s);
@@ -367,7 +395,15 @@ static enum ps_err on_result(void *ctx, const struct port_result *res)
 		s->nclosed += cell == CELL_CLOSED;
 		s->nstealth += cell == CELL_STEALTH;
 	}
-	pthread_cond_broadcast(&s->cond);
+	/* Results come in bursts: one resume per burst, and the reaper's tick for the tail. */
+	if (s->waiting) {
+		uint64_t now = now_ms();
+
+		if (now - s->woken_ms >= SERVE_WAKE_MS) {
+			s->woken_ms = now;
+			views_wake_locked(s);
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	return PS_OK;
 }
@@ -456,7 +492,7 @@ static void *scan_thread(void *arg)
 	if (err)
 		snprintf(s->error, sizeof(s->error), "%s", ps_diag_text(&diag, err));
 	s->done = true;
-	pthread_cond_broadcast(&s->cond);
+	views_wake_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	target_list_release(&targets);
 
@@ -503,10 +539,12 @@ static void *reaper_thread(void *arg)
 					  now - s->started > SERVE_VIEW_GRACE_S) ||
 					 now - s->started > (time_t)srv->o.scan_timeout_s))
 				s->stop = 1;
+			views_wake_locked(s); /* the tail of a burst, and heartbeats */
 			pthread_mutex_unlock(&s->lock);
 		}
+		conns_cut_late(srv);
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000000L;
+		ts.tv_nsec += SERVE_TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
@@ -519,15 +557,33 @@ static void *reaper_thread(void *arg)
 
 /* ---- live views: the event stream and the streamed page ---- */
 
-struct view {
+struct serve_view {
 	struct serve *srv;
 	struct serve_scan *scan;
+	struct MHD_Connection *conn;
 	bool sse;
-	uint32_t cursor;   /* results sent */
-	int phase;	   /* 0 intro, 1 results, 2 the final part, 3 end */
-	struct dynbuf out; /* text produced but not sent yet */
+	bool suspended;		  /* on scan->waiting (under the scan's lock) */
+	struct serve_view *next;  /* on scan->waiting */
+	uint32_t cursor;	  /* results sent */
+	int phase;		  /* 0 intro, 1 results, 3 end */
+	uint64_t next_beat_ms;	  /* when silence gets a heartbeat (or a progress line) */
+	struct dynbuf out;	  /* text produced but not sent yet */
 	size_t sent;
 };
+
+/* Resumes every view waiting for news (the scan's lock held). A view suspends only under this
+ * lock and is resumed only from this list, so a resume never comes before its suspend. */
+static void views_wake_locked(struct serve_scan *s)
+{
+	while (s->waiting) {
+		struct serve_view *v = s->waiting;
+
+		s->waiting = v->next;
+		v->next = NULL;
+		v->suspended = false;
+		MHD_resume_connection(v->conn);
+	}
+}
 
 static void view_attach(struct serve_scan *s)
 {
@@ -539,10 +595,15 @@ static void view_attach(struct serve_scan *s)
 
 static void view_free(void *cls)
 {
-	struct view *v = cls;
+	struct serve_view *v = cls, **pp;
 	struct serve_scan *s = v->scan;
 
 	pthread_mutex_lock(&s->lock);
+	for (pp = &s->waiting; *pp; pp = &(*pp)->next)
+		if (*pp == v) {
+			*pp = v->next;
+			break;
+		}
 	/* The last viewer left before the end: the visitor is gone, so is the scan. */
 	if (--s->viewers == 0 && !s->done)
 		s->stop = 1;
@@ -552,26 +613,27 @@ static void view_free(void *cls)
 	free(v);
 }
 
-static void sse_done(struct view *v)
+static void sse_done(struct serve_view *v)
 {
 	struct serve_scan *s = v->scan;
 	struct verdict vd;
 
 	verdict_of(s->nopen, s->nclosed, s->nstealth, &vd);
 	dynbuf_addf(&v->out,
-		    "event: done\ndata: {\"verdict\":\"%s\",\"open\":%" PRIu32
+		    "event: done\ndata: {\"verdict\":\"%s\",\"text\":\"%s\",\"open\":%" PRIu32
 		    ",\"closed\":%" PRIu32 ",\"stealth\":%" PRIu32
 		    ",\"interrupted\":%s,\"result\":\"/scan/%s\"}\n\n",
-		    verdict_kind_name(vd.kind), s->nopen, s->nclosed, s->nstealth,
+		    verdict_kind_name(vd.kind), vd.text, s->nopen, s->nclosed, s->nstealth,
 		    s->sum.interrupted ? "true" : "false", s->id);
 }
 
-/* Fills v->out with what there is to say, waiting up to a second for news (lock held). */
-static void view_produce(struct view *v)
+/* Fills v->out with what there is to say now, without waiting (the scan's lock held); false
+ * when there is nothing yet. */
+static bool view_produce(struct serve_view *v)
 {
 	static const char letter[] = {'?', 'o', 'c', 's'};
 	struct serve_scan *s = v->scan;
-	struct timespec ts;
+	uint64_t now = now_ms();
 
 	if (v->phase == 0) {
 		if (v->sse)
@@ -579,31 +641,8 @@ static void view_produce(struct view *v)
 		else if (!serve_page_head(&v->out, "Scanning"))
 			serve_page_stream_intro(&v->out, s);
 		v->phase = 1;
-		return;
-	}
-	if (!v->sse) {
-		/* The page shows progress once a second, whatever the pace of the results: each
-		 * write is also how a visitor who left is noticed. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec++;
-		while (!s->done && pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
-			;
-		if (!s->done) {
-			dynbuf_addf(&v->out,
-				    "<p class=\"prog\">%" PRIu32 " of %" PRIu32
-				    " ports probed&hellip;</p>\n",
-				    s->nresults, s->nports);
-			return;
-		}
-	} else if (v->cursor == s->nresults && !s->done) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec++;
-		if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) == ETIMEDOUT) {
-			/* Something to write: a visitor who left makes the write fail. */
-			dynbuf_addf(&v->out, ": %" PRIu32 "/%" PRIu32 "\n\n", s->nresults,
-				    s->nports);
-			return;
-		}
+		v->next_beat_ms = now + SERVE_BEAT_MS;
+		return true;
 	}
 	if (v->sse) {
 		while (v->cursor < s->nresults && v->out.len < 16384) {
@@ -612,8 +651,8 @@ static void view_produce(struct view *v)
 			dynbuf_addf(&v->out, "event: port\ndata: %u %c\n\n", p,
 				    letter[s->state[p]]);
 		}
-	} else if (v->cursor < s->nresults) {
-		v->cursor = s->nresults;
+	} else {
+		v->cursor = s->nresults; /* the page shows progress, once a second */
 	}
 	if (s->done && v->cursor == s->nresults) {
 		if (v->sse)
@@ -621,12 +660,28 @@ static void view_produce(struct view *v)
 		else if (!serve_page_result(&v->out, v->srv->o.kb, s))
 			serve_page_foot(&v->out);
 		v->phase = 3;
+		return true;
 	}
+	if (!v->out.len && now >= v->next_beat_ms) {
+		/* Something to write, news or not: a visitor who left makes the write fail. */
+		if (v->sse)
+			dynbuf_addf(&v->out, ": %" PRIu32 "/%" PRIu32 "\n\n", s->nresults,
+				    s->nports);
+		else
+			dynbuf_addf(&v->out,
+				    "<p class=\"prog\">%" PRIu32 " of %" PRIu32
+				    " ports probed&hellip;</p>\n",
+				    s->nresults, s->nports);
+	}
+	if (v->out.len)
+		v->next_beat_ms = now + SERVE_BEAT_MS;
+	return v->out.len > 0;
 }
 
 static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct view *v = cls;
+	struct serve_view *v = cls;
+	struct serve_scan *s = v->scan;
 	size_t n;
 
 	(void)pos;
@@ -635,9 +690,17 @@ static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
 		v->sent = 0;
 		if (v->phase == 3)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		pthread_mutex_lock(&v->scan->lock);
-		view_produce(v);
-		pthread_mutex_unlock(&v->scan->lock);
+		pthread_mutex_lock(&s->lock);
+		if (!view_produce(v)) {
+			/* Nothing to say: give the pool thread back until there is. */
+			v->suspended = true;
+			v->next = s->waiting;
+			s->waiting = v;
+			MHD_suspend_connection(v->conn);
+			pthread_mutex_unlock(&s->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&s->lock);
 	}
 	n = v->out.len - v->sent;
 	if (n > max)
@@ -650,7 +713,7 @@ static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
 static enum MHD_Result send_view(struct serve *srv, struct MHD_Connection *c, struct serve_scan *s,
 				 bool sse)
 {
-	struct view *v = calloc(1, sizeof(*v));
+	struct serve_view *v = calloc(1, sizeof(*v));
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
@@ -660,6 +723,7 @@ static enum MHD_Result send_view(struct serve *srv, struct MHD_Connection *c, st
 	}
 	v->srv = srv;
 	v->scan = s; /* the caller's reference is now the view's */
+	v->conn = c;
 	v->sse = sse;
 	dynbuf_init(&v->out, SERVE_PAGE_MAX);
 	view_attach(s);
@@ -909,10 +973,8 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 	s->srv = srv;
 	s->refs = 1; /* the scan thread's */
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
 	if (!scan_insert(srv, s)) {
 		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->cond);
 		serve_limits_done(&srv->limits, client);
 		free(s);
 		log_refusal(srv, client, serve_test_name(f.test), "busy");
@@ -969,12 +1031,16 @@ static enum MHD_Result page_metrics(struct serve *srv, struct MHD_Connection *c)
 		    "portsight_serve_scans_interrupted_total %" PRIu64 "\n"
 		    "# TYPE portsight_serve_probes_total counter\n"
 		    "portsight_serve_probes_total %" PRIu64 "\n"
+		    "# HELP portsight_serve_deadline_cut_total connections cut off for a request "
+		    "that did not arrive in time.\n"
+		    "# TYPE portsight_serve_deadline_cut_total counter\n"
+		    "portsight_serve_deadline_cut_total %" PRIu64 "\n"
 		    "# TYPE portsight_serve_scans_running gauge\n"
 		    "portsight_serve_scans_running %u\n"
 		    "# TYPE portsight_serve_refusals_total counter\n",
 		    (uint64_t)srv->m.requests, (uint64_t)srv->m.scans_started,
 		    (uint64_t)srv->m.scans_finished, (uint64_t)srv->m.scans_interrupted,
-		    (uint64_t)srv->m.probes, srv->limits.active);
+		    (uint64_t)srv->m.probes, (uint64_t)srv->m.deadline_cut, srv->limits.active);
 	for (i = 0; i < sizeof(refuse_names) / sizeof(refuse_names[0]); i++)
 		dynbuf_addf(&b, "portsight_serve_refusals_total{reason=\"%s\"} %" PRIu64 "\n",
 			    refuse_names[i], (uint64_t)srv->m.refused[i]);
@@ -982,6 +1048,80 @@ static enum MHD_Result page_metrics(struct serve *srv, struct MHD_Connection *c)
 		       MHD_RESPMEM_MUST_COPY, NULL);
 	dynbuf_release(&b);
 	return ret;
+}
+
+/* ---- connections: a deadline for each whole request ---- */
+
+static void conn_arm(struct serve *srv, struct MHD_Connection *c, bool on)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_watch *w = ci ? ci->socket_context : NULL;
+
+	if (w)
+		w->deadline_ms = on ? now_ms() + (uint64_t)srv->o.request_timeout_s * 1000u : 0;
+}
+
+/* From accept to close: the request line, headers and body must all arrive within the
+ * deadline, from the accept or from the end of the previous response on the connection. */
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode code)
+{
+	struct serve *srv = cls;
+	struct conn_watch *w = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		w = calloc(1, sizeof(*w));
+		if (!w || !ci) {
+			free(w);
+			return; /* no deadline for it, but the idle timeout still holds */
+		}
+		w->fd = ci->connect_fd;
+		w->deadline_ms = now_ms() + (uint64_t)srv->o.request_timeout_s * 1000u;
+		pthread_mutex_lock(&srv->conns_lock);
+		w->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = w;
+		srv->conns = w;
+		pthread_mutex_unlock(&srv->conns_lock);
+		*socket_context = w;
+		return;
+	}
+	if (!w)
+		return;
+	/* Closed: libmicrohttpd says so before it closes the socket, so the reaper never shuts
+	 * down a number the kernel gave to another connection. */
+	pthread_mutex_lock(&srv->conns_lock);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		srv->conns = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&srv->conns_lock);
+	free(w);
+	*socket_context = NULL;
+}
+
+/* Past its deadline, a connection is shut down: its pool thread sees the end and closes it. */
+static void conns_cut_late(struct serve *srv)
+{
+	uint64_t now = now_ms();
+	struct conn_watch *w;
+
+	pthread_mutex_lock(&srv->conns_lock);
+	for (w = srv->conns; w; w = w->next) {
+		uint64_t d = w->deadline_ms;
+
+		if (d && now >= d) {
+			w->deadline_ms = 0;
+			shutdown(w->fd, SHUT_RDWR);
+			srv->m.deadline_cut++;
+		}
+	}
+	pthread_mutex_unlock(&srv->conns_lock);
 }
 
 /* ---- the request handler ---- */
@@ -1053,6 +1193,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conn_arm(srv, c, false); /* the request is all here */
 	if (client_of(srv, c, &client, &diag))
 		return send_error(srv, c, MHD_HTTP_BAD_REQUEST, R_BAD_REQUEST,
 				  "Cannot tell which address you connect from.");
@@ -1083,9 +1224,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **req_cls,
 {
 	struct request *req = *req_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	conn_arm(cls, c, true); /* the next request on this connection has its own deadline */
 	if (!req)
 		return;
 	dynbuf_release(&req->body);
@@ -1161,7 +1301,8 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 	struct serve *srv = calloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
 	struct ps_addr addr = {0};
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	uint16_t port = 0;
 	bool any = false;
 	enum ps_err err;
@@ -1171,7 +1312,10 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 		return PS_ERR_NOMEM;
 	srv->o = *opts;
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->conns_lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
+	if (!srv->o.request_timeout_s)
+		srv->o.request_timeout_s = 30;
 	err = serve_listen_parse(opts->listen, &addr, &any, &port, diag);
 	if (err)
 		goto fail;
@@ -1227,7 +1371,9 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_LIMIT, opts->max_conns,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 	    opts->client_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_HEADER_POOL,
-	    MHD_OPTION_NOTIFY_COMPLETED, request_done, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_quiet,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, srv, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_done, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_quiet,
 	    srv, opts->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, opts->tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, opts->tls_key, MHD_OPTION_END);
 	if (!srv->mhd) {
@@ -1274,6 +1420,7 @@ void serve_stop(struct serve *srv)
 			scan_unref(srv, srv->scans[i]);
 	serve_limits_release(&srv->limits);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->conns_lock);
 	pthread_cond_destroy(&srv->idle);
 	free(srv->trusted);
 	free(srv);
