@@ -70,6 +70,15 @@ static const char scan_usage[] =
 	"                            a CIDR block, a list) sent from in turn: a target's ICMP\n"
 	"                            limit is per source, so -sU gets faster with each\n"
 	"\n"
+	"ShieldsUP's test set (one host):\n"
+	"      --shieldsup[=SET]     UPnP exposure (SSDP M-SEARCH to UDP 1900, up to 10, one\n"
+	"                            every 0.5 s; reply headers shown), file sharing (TCP 139,\n"
+	"                            445, NetBIOS node status on UDP 137), the ports of SET and\n"
+	"                            ping, then the TruStealth verdict. SET: common (the 26\n"
+	"                            common ports, the default) or all (service ports 0-1055).\n"
+	"                            Port 0 needs the raw engine (-sS); connect cannot send it.\n"
+	"                            Exit 0 passed, 1 failed, 3 a test could not run\n"
+	"\n"
 	"Service identification:\n"
 	"  -sV, --service            identify what answers on each open port: banner, probes,\n"
 	"                            TLS certificate, HTTP server and title; flags services\n"
@@ -140,6 +149,7 @@ enum scan_option {
 	OPT_OFFLINE,
 	OPT_UDP,
 	OPT_PAYLOADS,
+	OPT_SHIELDSUP,
 };
 
 static const struct option scan_options[] = {
@@ -194,6 +204,7 @@ static const struct option scan_options[] = {
 	{"probes", required_argument, NULL, OPT_PROBES},
 	{"udp", no_argument, NULL, OPT_UDP},
 	{"payloads", required_argument, NULL, OPT_PAYLOADS},
+	{"shieldsup", optional_argument, NULL, OPT_SHIELDSUP},
 	{NULL, 0, NULL, 0},
 };
 
@@ -239,6 +250,8 @@ struct scan_args {
 	bool shard_from_env;
 	const char *shard_env; /* the variable --shard-from-env took I from */
 	bool offline;
+	bool shieldsup; /* --shieldsup[=SET] */
+	enum shieldsup_set shieldsup_set;
 };
 
 /* Whether this host (this namespace) owns addr: binding to it works. */
@@ -598,6 +611,14 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_PAYLOADS:
 			job->run.udp_payloads_file = optarg;
 			break;
+		case OPT_SHIELDSUP:
+			a->shieldsup = true;
+			if (optarg && !shieldsup_set_from_name(optarg, &a->shieldsup_set))
+				*err = ps_fail(diag, PS_ERR_INVALID,
+					       "--shieldsup=%.32s: the ports are 'common' (the 26 "
+					       "common ports, the default) or 'all' (0-1055)",
+					       optarg);
+			break;
 		case OPT_PROBES:
 			job->run.probes_file = optarg;
 			job->run.service = true;
@@ -659,6 +680,22 @@ static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struc
 	/* -sU alone scans UDP only; with -sS/-sT (or --engine) TCP too, as nmap does. */
 	if (!job->run.engine)
 		portset_clear(&job->ports);
+	return PS_OK;
+}
+
+/* --shieldsup chooses its own ports and scans one host's TCP ports; what contradicts it. */
+static enum ps_err check_shieldsup(struct scan_job *job, struct scan_args *a, struct ps_diag *diag)
+{
+	const char *other = a->ports_given ? "-p" : a->top_ports ? "--top-ports" :
+			    a->preset ? "-F" : a->udp ? "-sU" : a->offline ? "--offline" :
+			    a->shards || a->shard || a->shard_from_env ? "--shards" : NULL;
+
+	if (other)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--shieldsup and %s do not go together: --shieldsup chooses its "
+			       "ports (--shieldsup=common or --shieldsup=all) and tests UDP itself",
+			       other);
+	job->run.ports_spec = "shieldsup";
 	return PS_OK;
 }
 
@@ -816,7 +853,7 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (!err)
-		err = choose_ports(&job, &a, &diag);
+		err = a.shieldsup ? check_shieldsup(&job, &a, &diag) : choose_ports(&job, &a, &diag);
 	if (!err)
 		err = check_tuning(&job, &a, &diag);
 	if (!err)
@@ -827,7 +864,10 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_fail(err, &diag);
 		goto out;
 	}
-	rc = a.offline ? scan_offline(&job) : scan_job_run(&job);
+	if (a.shieldsup)
+		rc = scan_shieldsup_run(&job, a.shieldsup_set);
+	else
+		rc = a.offline ? scan_offline(&job) : scan_job_run(&job);
 out:
 	free(args);
 	free(joined);

@@ -58,4 +58,11 @@ void scan_job_release(struct scan_job *job);
  */
 int scan_job_run(struct scan_job *job);
 
+/*
+ * scan --shieldsup: ShieldsUP's test set against the job's one target (scan_shieldsup.c).
+ * The job's ports are replaced by set's; returns the exit code.
+ */
+#include "run/shieldsup.h"
+int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set);
+
 #endif

@@ -11,6 +11,8 @@
 #include "core/result.h"
 #include "core/target.h"
 
+struct scan_host_probe;
+
 struct udp_payloads;
 
 /* Called once per (address, port) with its final state; never twice for the same pair. */
@@ -45,6 +47,9 @@ struct scan_opts {
 	size_t nsources;
 	const volatile sig_atomic_t *stop; /* set asynchronously to end the run early */
 	const struct udp_payloads *udp_payloads; /* UDP engine: the payloads; NULL: none */
+	/* Host discovery (scan_host_module): port k of ports is host_probes[k - 1] */
+	const struct scan_host_probe *host_probes;
+	unsigned nhost_probes;
 	scan_result_fn on_result;
 	void *result_ctx;
 };

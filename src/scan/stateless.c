@@ -311,6 +311,26 @@ static bool our_source(const struct raw_scan *c, const struct ps_addr *a)
 	return false;
 }
 
+/*
+ * Host discovery: the host answered, so its other probes are answered too; they are never
+ * sent again nor reported (the first answer is the host's).
+ */
+static void settle_host(struct raw_scan *c, uint64_t addr_index)
+{
+	uint32_t p;
+
+	for (p = 0; p < c->nports; p++) {
+		uint64_t pair = addr_index * c->nports + p;
+
+		if (!bit_get(c->done, pair)) {
+			bit_set(c->done, pair);
+			c->ndone++;
+			/* Not a probe that answered: no word on the path's loss. */
+			pass_plan_answer_unlimited(&c->plan);
+		}
+	}
+}
+
 /* A reply: the module says which probe it answers and what it means; the pair's bit the rest. */
 static void on_reply(struct raw_scan *c, const struct net_reply *r)
 {
@@ -349,6 +369,8 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	have_facts = c->module->facts && c->module->facts(&c->env, r, &facts);
 	report(c, pair, state, reason, r->ttl, rtt_sample(c, pair, ps_now_ns()),
 	       (uint8_t)(c->plan.pass + 1), have_facts ? &facts : NULL);
+	if (c->module->per_host && state == PORT_OPEN)
+		settle_host(c, addr_index);
 }
 
 static void on_frame(void *vctx, const uint8_t *frame, size_t len)
@@ -1010,7 +1032,14 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 	if (!c->ports || !c->port_slot || !c->done || !c->live || !c->ranges || !c->rtt_slots)
 		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu probe bits",
 			       (unsigned long long)c->npairs);
-	for (i = 0, p = portset_next(o->ports, 0); p && i < c->nports;
+	/* Port 0 is a port like any other on the wire (ShieldsUP tests it); only a raw engine
+	 * can send to it, and portset_next() starts above it. */
+	i = 0;
+	if (portset_has(o->ports, 0)) {
+		c->ports[i] = 0;
+		c->port_slot[0] = ++i;
+	}
+	for (p = portset_next(o->ports, 0); p && i < c->nports;
 	     p = portset_next(o->ports, p), i++) {
 		c->ports[i] = (uint16_t)p;
 		c->port_slot[p] = i + 1;
@@ -1028,6 +1057,8 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 	c->env.sport_base = c->sport;
 	c->env.sport_span = c->sport_span;
 	c->env.payloads = o->udp_payloads;
+	c->env.host_probes = o->host_probes;
+	c->env.nhost_probes = o->nhost_probes;
 	c->ip_id = (uint16_t)(rnd[2] >> 32);
 	if (!seed)
 		seed = rnd[2] ^ rnd[0];
