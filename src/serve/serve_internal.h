@@ -9,6 +9,7 @@
 #include "core/dynbuf.h"
 #include "form.h"
 #include "limits.h"
+#include "run/shieldsup.h"
 #include "serve.h"
 
 /* What a grid cell shows; the values are what state[] holds per port. */
@@ -27,7 +28,7 @@ struct serve_scan {
 	char server_text[PS_ADDR_STRLEN];
 	enum serve_test test;
 	uint16_t port; /* SERVE_TEST_PORT */
-	char spec[16];
+	char spec[24];
 	struct portset ports;
 	uint32_t nports;
 	uint8_t state[65536];  /* enum serve_cell by port */
@@ -43,6 +44,9 @@ struct serve_scan {
 	struct report_summary sum;
 	char engine[16];
 	char error[PS_DIAG_MAX];
+	/* SERVE_TEST_SHIELDSUP: the ports fed in as they come, then UPnP, file sharing, ping */
+	struct shieldsup_result *ss;
+	struct shieldsup_verdict ssv; /* once done */
 	char *html, *jsonl; /* the downloads, once done */
 	size_t html_len, jsonl_len;
 	pthread_mutex_t lock;

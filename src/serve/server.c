@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@
 #include "net/siphash.h"
 #include "report/verdict.h"
 #include "run/run.h"
+#include "run/shieldsup.h"
+#include "scan/discovery.h"
 #include "serve_internal.h"
 
 #define SERVE_PAGE_MAX	   (8u << 20) /* the largest page (a 65535-port list) */
@@ -326,6 +329,7 @@ static void scan_unref_locked(struct serve *srv, struct serve_scan *s)
 	if (--s->refs)
 		return;
 	pthread_mutex_destroy(&s->lock);
+	free(s->ss);
 	free(s->html);
 	free(s->jsonl);
 	free(s);
@@ -402,6 +406,8 @@ static enum ps_err on_result(void *ctx, const struct port_result *res)
 		s->nopen += cell == CELL_OPEN;
 		s->nclosed += cell == CELL_CLOSED;
 		s->nstealth += cell == CELL_STEALTH;
+		if (s->ss)
+			shieldsup_port_add(s->ss, res);
 	}
 	/* Results come in bursts: one resume per burst, and the reaper's tick for the tail. */
 	if (s->waiting) {
@@ -434,6 +440,113 @@ static void take_stream(FILE *f, char **buf, size_t *len, char **out, size_t *ou
 	}
 	*out = *buf;
 	*outlen = *len;
+}
+
+/* ---- TruStealth: ShieldsUP's tests past the ports ---- */
+
+struct ping_wait {
+	struct shieldsup_ping *out;
+};
+
+static void ping_heard(void *ctx, const struct scan_host_result *host)
+{
+	struct ping_wait *w = ctx;
+
+	if (host->status.up && host->status.reason == REASON_ECHO_REPLY) {
+		w->out->answer = SHIELDSUP_ANSWERED;
+		w->out->rtt_us = host->status.rtt_us;
+	} else if (host->status.reason == REASON_NO_RESPONSE) {
+		w->out->answer = SHIELDSUP_SILENT;
+	} else {
+		w->out->answer = SHIELDSUP_REFUSED; /* an ICMP error came instead */
+		snprintf(w->out->note, sizeof(w->out->note), "%s",
+			 port_reason_name((enum port_reason)host->status.reason));
+	}
+}
+
+/* The ping of the TruStealth test: one ICMP echo (a retry) to the visitor, nobody else. */
+static enum ps_err serve_ping_echo(void *ctx, const struct ps_addr *target, unsigned timeout_ms,
+				   struct shieldsup_ping *out)
+{
+	const volatile sig_atomic_t *stop = ctx;
+	struct target_list targets;
+	struct ping_wait w = {.out = out};
+	struct ps_diag diag = {{0}};
+	char text[PS_ADDR_STRLEN];
+	enum ps_err err;
+	struct scan_opts o = {
+	    .targets = &targets,
+	    .max_inflight = 4,
+	    .max_retries = 1,
+	    .rate_pps = 100,
+	    .min_rtt_timeout_ms = 100,
+	    .initial_rtt_timeout_ms = timeout_ms / 2,
+	    .max_rtt_timeout_ms = timeout_ms / 2,
+	    .stop = stop,
+	};
+
+	target_list_init(&targets);
+	err = target_list_add_spec(&targets, ps_addr_format(target, text, sizeof(text)), NULL,
+				   NULL, &diag);
+	if (!err)
+		err = target_list_finish(&targets, NULL, 1, &diag);
+	if (!err)
+		err = scan_ping_echo(&o, ping_heard, &w, &diag);
+	if (err) {
+		out->answer = SHIELDSUP_NOT_TESTED;
+		snprintf(out->note, sizeof(out->note), "%s",
+			 err == PS_ERR_PERMISSION ? "this server has no raw sockets (CAP_NET_RAW)"
+						  : ps_diag_text(&diag, err));
+	}
+	target_list_release(&targets);
+	return err;
+}
+
+static void shieldsup_part(struct serve_scan *s, bool ran)
+{
+	struct shieldsup_opts o;
+	struct shieldsup_verdict v;
+	struct ps_diag diag = {{0}};
+
+	if (ran && !s->stop) {
+		shieldsup_opts_init(&o);
+		o.ping = serve_ping_echo;
+		o.ping_ctx = (void *)&s->stop;
+		o.stop = &s->stop;
+		shieldsup_test_host(&o, s->ss, &diag);
+	}
+	shieldsup_verdict_of(s->ss, &v);
+	pthread_mutex_lock(&s->lock);
+	s->ssv = v;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The JSON Lines download ends with the TruStealth record, as `scan --shieldsup` writes it. */
+static void shieldsup_jsonl(struct serve_scan *s)
+{
+	json_t *rec = json_object(), *body = shieldsup_json(s->ss, &s->ssv);
+	char *line = NULL, *grown;
+	size_t n;
+
+	if (!rec || !body || json_object_set_new(rec, "shieldsup", body))
+		goto out;
+	body = NULL;
+	line = json_dumps(rec, JSON_COMPACT);
+	if (!line)
+		goto out;
+	n = strlen(line);
+	grown = realloc(s->jsonl, s->jsonl_len + n + 2);
+	if (!grown)
+		goto out;
+	memcpy(grown + s->jsonl_len, line, n);
+	grown[s->jsonl_len + n] = '\n';
+	grown[s->jsonl_len + n + 1] = '\0';
+	s->jsonl = grown;
+	s->jsonl_len += n + 1;
+out:
+	free(line);
+	json_decref(body);
+	json_decref(rec);
 }
 
 static void *scan_thread(void *arg)
@@ -491,8 +604,12 @@ static void *scan_thread(void *arg)
 		}
 		err = run_scan(&job, sinks, nsinks, &s->stop, &events, &result, &diag);
 	}
+	if (s->ss)
+		shieldsup_part(s, !err);
 	take_stream(hf, &hbuf, &hlen, &s->html, &s->html_len);
 	take_stream(jf, &jbuf, &jlen, &s->jsonl, &s->jsonl_len);
+	if (s->ss && s->jsonl)
+		shieldsup_jsonl(s);
 
 	pthread_mutex_lock(&s->lock);
 	s->sum = result.summary;
@@ -633,6 +750,20 @@ static void sse_done(struct serve_view *v)
 		    ",\"interrupted\":%s,\"result\":\"/scan/%s\"}\n\n",
 		    verdict_kind_name(vd.kind), vd.text, s->nopen, s->nclosed, s->nstealth,
 		    s->sum.interrupted ? "true" : "false", s->id);
+	if (s->ss) {
+		/* The same object, with the TruStealth verdict (its text JSON-escaped). */
+		json_t *ts = json_pack("{s:s,s:s}", "truestealth",
+				       shieldsup_stealth_name(s->ssv.stealth), "truestealth_text",
+				       s->ssv.text);
+		char *j = ts ? json_dumps(ts, JSON_COMPACT) : NULL;
+
+		if (j && v->out.len >= 3 && j[0] == '{') {
+			v->out.len -= 3; /* "}\n\n" */
+			dynbuf_addf(&v->out, ",%s\n\n", j + 1);
+		}
+		free(j);
+		json_decref(ts);
+	}
 }
 
 /* Fills v->out with what there is to say now, without waiting (the scan's lock held); false
@@ -1017,6 +1148,14 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 	} else {
 		s->ports = srv->presets[f.test];
 	}
+	if (f.test == SERVE_TEST_SHIELDSUP) {
+		s->ss = malloc(sizeof(*s->ss)); /* ~30 KB */
+		if (!s->ss)
+			goto fail_limits;
+		shieldsup_result_init(s->ss, client, SHIELDSUP_SET_COMMON);
+		snprintf(s->ss->ports_note, sizeof(s->ss->ports_note),
+			 "port 0 not tested: portsight serve probes ports 1-65535 only");
+	}
 	s->nports = s->ports.count;
 	s->started = time(NULL);
 	s->live = f.live;
@@ -1026,6 +1165,7 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 	if (!scan_insert(srv, s)) {
 		pthread_mutex_destroy(&s->lock);
 		serve_limits_done(&srv->limits, client);
+		free(s->ss);
 		free(s);
 		log_refusal(srv, client, serve_test_name(f.test), "busy");
 		return send_error(srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_BUSY,
@@ -1058,6 +1198,7 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 
 fail_limits:
 	serve_limits_done(&srv->limits, client);
+	free(s->ss);
 	free(s);
 	return MHD_NO;
 }
@@ -1328,6 +1469,7 @@ static enum ps_err load_presets(struct serve *srv, struct ps_diag *diag)
 	    [SERVE_TEST_SERVICE] = "service",
 	    [SERVE_TEST_ALL] = "1-65535",
 	    [SERVE_TEST_TROJANS] = "trojans",
+	    [SERVE_TEST_SHIELDSUP] = "shieldsup-common",
 	};
 	int t;
 	enum ps_err err;

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""serve_truth.py PORT...: run inside a visitor's namespace, prints "PORT STATE" per port as
+"""serve_truth.py PORT... | --udp PORT | --ping: run inside a visitor's namespace, prints "PORT STATE" per port as
 ShieldsUP would see it from outside, from the namespace itself, not from the test's intent:
 its TCP listeners (ss) and its nftables input chains (nft -j), evaluated for a new inbound SYN.
   stealth  the ruleset drops the SYN
   closed   rejected, or accepted with nothing listening (the kernel answers RST)
   open     accepted and something listens
-A rule it cannot evaluate is an error (exit 1), never a guess."""
+--udp PORT and --ping say what a datagram or an echo request gets: answered, refused (an ICMP
+error) or silent. A rule it cannot evaluate is an error (exit 1), never a guess."""
 import json
 import subprocess
 import sys
 
 
-def listeners():
-    out = subprocess.run(['ss', '-Hltn'], capture_output=True, text=True, check=True).stdout
+def listeners(proto):
+    out = subprocess.run(['ss', '-Hl' + proto + 'n'], capture_output=True, text=True,
+                         check=True).stdout
     ports = set()
     for line in out.splitlines():
         f = line.split()
@@ -22,21 +24,25 @@ def listeners():
     return ports
 
 
-def match(m, port):
-    """Does this match hold for a new TCP SYN to port?"""
+def values_of(right):
+    if isinstance(right, dict) and 'set' in right:
+        return right['set']
+    return right if isinstance(right, list) else [right]
+
+
+def match(m, pkt):
+    """Does this match hold for a new inbound packet pkt (proto, dport)?"""
     left, op, right = m['left'], m.get('op', '=='), m['right']
-    if 'payload' in left and left['payload'] == {'protocol': 'tcp', 'field': 'dport'}:
-        values = right['set'] if isinstance(right, dict) and 'set' in right else \
-            right if isinstance(right, list) else [right]
-        hit = port in values
+    proto, dport = pkt
+    if 'payload' in left and left['payload'].get('field') == 'dport':
+        hit = left['payload'].get('protocol') == proto and dport in values_of(right)
     elif 'meta' in left and left['meta'] == {'key': 'l4proto'}:
-        values = right if isinstance(right, list) else [right]
-        hit = 'tcp' in values or 6 in values
+        hit = proto in values_of(right) or {'tcp': 6, 'udp': 17, 'icmp': 1}[proto] in \
+            values_of(right)
     elif 'meta' in left and left['meta'] in ({'key': 'iif'}, {'key': 'iifname'}):
         hit = False  # the probe arrives on the link, never on lo
     elif 'ct' in left and left['ct'] == {'key': 'state'}:
-        values = right if isinstance(right, list) else [right]
-        hit = 'new' in values
+        hit = 'new' in values_of(right)
     else:
         raise ValueError('cannot evaluate match %s' % json.dumps(m))
     if op in ('==', 'in'):
@@ -46,12 +52,12 @@ def match(m, port):
     raise ValueError('cannot evaluate op %s' % op)
 
 
-def chain_verdict(rules, policy, port):
+def chain_verdict(rules, policy, pkt):
     for expr in rules:
         ok = True
         for e in expr:
             if 'match' in e:
-                ok = ok and match(e['match'], port)
+                ok = ok and match(e['match'], pkt)
             elif ok:
                 for v in ('accept', 'drop', 'reject'):
                     if v in e:
@@ -61,8 +67,7 @@ def chain_verdict(rules, policy, port):
     return policy
 
 
-def main():
-    ports = [int(p) for p in sys.argv[1:]]
+def firewall():
     ruleset = json.loads(subprocess.run(['nft', '-j', 'list', 'ruleset'], capture_output=True,
                                         text=True, check=True).stdout or '{"nftables": []}')
     chains, rules = {}, {}
@@ -74,12 +79,29 @@ def main():
         if 'rule' in item:
             r = item['rule']
             rules.setdefault((r['family'], r['table'], r['chain']), []).append(r['expr'])
-    listening = listeners()
-    for p in ports:
-        verdicts = [chain_verdict(rules.get(k, []), pol, p) for k, pol in chains.items()]
-        if 'drop' in verdicts:
+    return lambda pkt: [chain_verdict(rules.get(k, []), pol, pkt) for k, pol in chains.items()]
+
+
+def main():
+    verdicts = firewall()
+    if sys.argv[1] == '--udp':
+        # A datagram to a UDP port: the service answers, the kernel refuses (ICMP port
+        # unreachable) or the firewall drops it.
+        port = int(sys.argv[2])
+        v = verdicts(('udp', port))
+        print('silent' if 'drop' in v else 'refused' if 'reject' in v or
+              port not in listeners('u') else 'answered')
+        return
+    if sys.argv[1] == '--ping':
+        v = verdicts(('icmp', None))
+        print('silent' if 'drop' in v else 'refused' if 'reject' in v else 'answered')
+        return
+    listening = listeners('t')
+    for p in [int(p) for p in sys.argv[1:]]:
+        v = verdicts(('tcp', p))
+        if 'drop' in v:
             state = 'stealth'
-        elif 'reject' in verdicts:
+        elif 'reject' in v:
             state = 'closed'
         else:
             state = 'open' if p in listening else 'closed'

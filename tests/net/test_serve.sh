@@ -2,7 +2,8 @@
 # portsight serve in a namespace lab: the server in one namespace, visitors in others, each
 # joined to it by its own veth pair (documentation addresses only, no default route):
 #   server  192.0.2.1 .5 .9 .13    exposed  192.0.2.2 (listeners; 135 dropped)
-#   closed  192.0.2.6 (nothing)    stealth  192.0.2.10 (drops every new TCP connection)
+#   (and UPnP + NetBIOS answering)
+#   closed  192.0.2.6 (nothing)    stealth  192.0.2.10 (drops all new TCP, UDP and ICMP)
 #   proxy   192.0.2.14 (a trusted reverse proxy)
 # curl drives consent -> POST with token -> result, the SSE stream and the downloads, checked
 # against each visitor's ground truth (read from its namespace: listeners and nftables);
@@ -43,12 +44,15 @@ ip -n $V2 addr add 2001:db8:6::2/64 dev v nodad
 EXP=192.0.2.2 CLS=192.0.2.6 STL=192.0.2.10 PRX=192.0.2.14 CLS6=2001:db8:6::2
 OPEN_PORTS="21 22 80 443"
 lab_spawn $V1 "$LISTEN" $OPEN_PORTS >/dev/null
+# The exposed visitor's UPnP device (SSDP on UDP 1900) and file sharing (NetBIOS on UDP 137).
+lab_spawn $V1 python3 "$LAB_DIR/udp_lab.py" 192.0.2.2 ssdp:1900 nbns:137 >"$W/udp-lab.out"
+for n in $(seq 50); do grep -q ready "$W/udp-lab.out" 2>/dev/null && break; sleep 0.1; done
 lab_nft $V1 "table inet t {
 	chain input { type filter hook input priority 0; policy accept; tcp dport 135 drop; }
 }" || exit 1
 lab_nft $V3 "table inet t {
 	chain input { type filter hook input priority 0; policy accept;
-		iif lo accept; ct state established,related accept; meta l4proto tcp drop; }
+		iif lo accept; ct state established,related accept; meta l4proto { tcp, udp, icmp } drop; }
 }" || exit 1
 
 # The capture starts first, at the far end of each of the server namespace's links (its only
@@ -163,6 +167,43 @@ if [ -n "$CHROMIUM" ]; then
 else
 	echo "SKIP (LOUD) - chromium not installed: the browser flow did not run"
 fi
+
+# ---- TruStealth: the common ports, UPnP, file sharing and ping ----
+# Each visitor's expected answers come from its namespace (UDP listeners, nftables).
+attr() { grep -o "id=\"$2\"[^>]*" "$1" | grep -o "$3=\"[^\"]*\"" | head -1 | cut -d'"' -f2; }
+lab_check "consent page offers TruStealth and says what it sends" "1 1" \
+	"$(grep -c 'value="shieldsup"> TruStealth' "$W/c1.html") $(grep -c 'UDP port 1900.*UDP port.*137.*ICMP echo' "$W/c1.html")"
+for v in "$V1 192.0.2.1 exposed FAILED" "$V2 192.0.2.5 closed FAILED" "$V3 192.0.2.9 stealth PASSED"; do
+	set -- $v
+	vcurl $1 $2:8080 / -o "$W/$1.ts-consent"
+	vcurl $1 $2:8080 /scan -d "token=$(token_of "$W/$1.ts-consent")&test=shieldsup&port=" \
+		-o "$W/$1.ts.html"
+	grid "$W/$1.ts.html" >"$W/$1.ts.grid"
+	ports=$(tail -n +2 "$W/$1.ts.grid" | cut -d' ' -f1)
+	lab_check "TruStealth, $3 visitor: the verdict" "$4" "$(attr "$W/$1.ts.html" truestealth data-stealth)"
+	lab_check "TruStealth, $3 visitor: the common ports as the ground truth says" \
+		"25 $(expected $1 $ports | md5sum)" "$(echo "$ports" | grep -c .) $(tail -n +2 "$W/$1.ts.grid" | md5sum)"
+	lab_check "TruStealth, $3 visitor: UPnP (UDP 1900)" \
+		"$(lab_in $1 python3 "$LAB_DIR/serve_truth.py" --udp 1900)" "$(attr "$W/$1.ts.html" upnp data-answer)"
+	lab_check "TruStealth, $3 visitor: NetBIOS (UDP 137)" \
+		"$(lab_in $1 python3 "$LAB_DIR/serve_truth.py" --udp 137)" "$(attr "$W/$1.ts.html" file-sharing data-answer)"
+	lab_check "TruStealth, $3 visitor: ping" \
+		"$(lab_in $1 python3 "$LAB_DIR/serve_truth.py" --ping)" "$(attr "$W/$1.ts.html" ping data-answer)"
+done
+lab_check "TruStealth: the UPnP device's reply headers are shown" 1 \
+	"$(grep -A8 'id="upnp-reply"' "$W/$V1.ts.html" | grep -c '^SERVER: Linux/6.1 UPnP/1.1 MiniUPnPd/2.3.3$')"
+lab_check "TruStealth: file sharing exposed, with the NetBIOS names" "yes|LABHOST<00>" \
+	"$(attr "$W/$V1.ts.html" file-sharing data-exposed)|$(grep -o 'id="netbios-names">[^<,]*' "$W/$V1.ts.html" | sed 's/.*>//; s/&lt;/</; s/&gt;/>/')"
+lab_check "TruStealth: the closed visitor has no file sharing" no "$(attr "$W/$V2.ts.html" file-sharing data-exposed)"
+ID_TS=$(grep -o '/scan/[0-9a-f]\{32\}/report.jsonl' "$W/$V1.ts.html" | head -1 | cut -d/ -f3)
+vcurl $V1 192.0.2.1:8080 /scan/$ID_TS/report.jsonl -o "$W/ts.jsonl"
+lab_check "TruStealth: the JSON Lines download ends with the TruStealth record" "FAILED" \
+	"$(tail -1 "$W/ts.jsonl" | jq -r .shieldsup.truestealth)"
+# The live flow carries it too: the done event names the TruStealth verdict.
+vcurl $V3 192.0.2.9:8080 /scan -d "token=$(token_of "$W/$V3.ts-consent")&test=shieldsup&port=&live=1" -o "$W/ts-live.json"
+vcurl $V3 192.0.2.9:8080 "$(jq -r .events "$W/ts-live.json")" -N -o "$W/ts-events.txt"
+lab_check "TruStealth live: the done event has the verdict" "PASSED" \
+	"$(grep -A1 '^event: done' "$W/ts-events.txt" | sed -n 's/^data: //p' | jq -r .truestealth)"
 
 lab_check "exposed visitor: open ports listed with their service" "1" \
 	"$(grep -c '<td><a href="/port/22">22</a></td><td>ssh</td>' "$W/$V1.result")"
@@ -372,4 +413,8 @@ lab_check "probes were sent" yes "$([ -n "$(syns)" ] && echo yes)"
 lab_check "every probe went to a visitor that asked" "" \
 	"$(syns | cut -d' ' -f1 | sort -u | grep -vx "$EXP\|$CLS\|$STL\|$CLS6" | tr '\n' ' ')"
 lab_check "none to the proxy (whose address the spoofed headers named)" 0 "$(syns | grep -c "^$PRX ")"
+lab_check "UPnP, NetBIOS and ping probes were sent (to the TruStealth visitors)" "$EXP $CLS $STL" \
+	"$(syns | grep ' 1900/udp$' | cut -d' ' -f1 | sort -u | sort -t. -k4 -n | tr '\n' ' ' | sed 's/ $//')"
+lab_check "every UDP datagram and echo request went to a TruStealth visitor, to 1900 or 137" "" \
+	"$(syns | grep '/udp$\| echo$' | grep -vx "\($EXP\|$CLS\|$STL\) \(1900/udp\|137/udp\|echo\)" | sort -u | tr '\n' ' ')"
 lab_done

@@ -76,6 +76,14 @@
 			v.dataset.verdict = d.verdict;
 			v.textContent = d.text + (d.interrupted ? " (the scan did not finish)" : "");
 			live.insertBefore(v, status);
+			if (d.truestealth) {
+				var ts = document.createElement("p");
+				ts.id = "live-truestealth";
+				ts.className = "verdict " + ({ PASSED: "stealth", FAILED: "exposed" }[d.truestealth] || "closed");
+				ts.dataset.stealth = d.truestealth;
+				ts.textContent = d.truestealth_text;
+				live.insertBefore(ts, status);
+			}
 			status.textContent = "Probed " + scan.client + ": " + d.open + " open, " +
 				d.closed + " closed, " + d.stealth + " stealth";
 			var more = document.createElement("p");
