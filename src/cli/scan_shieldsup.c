@@ -3,8 +3,8 @@
  * `portsight scan --shieldsup TARGET`: ShieldsUP's test set against one host. The port part
  * is the job's own scan (its -oX/-oG/-oJ... reports and history as usual), watched by an
  * observer; then the UPnP, NetBIOS and ping tests (src/run/shieldsup.h); then the report,
- * in our words, and the exit code of check and local: 0 passed, 1 a finding (TruStealth
- * failed), 3 a test could not be run and nothing else failed.
+ * in our words, and the exit code of check and local: 1 a finding (TruStealth failed), else
+ * 0 (PASSED, or UNKNOWN with its reason: a test could not be run and nothing answered).
  */
 #include <jansson.h>
 #include <netinet/in.h>
@@ -261,6 +261,7 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	struct shieldsup_result *r = malloc(sizeof(*r));
 	struct shieldsup_verdict v;
 	struct shieldsup_opts o;
+	struct scan_opts ping_opts;
 	struct run_observer_sink watch;
 	struct shu_watch w = {.r = r};
 	struct ps_diag diag = {{0}};
@@ -298,6 +299,10 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	if (rc)
 		goto out;
 	shieldsup_opts_init(&o);
+	o.ping = shieldsup_ping_echo;
+	o.ping_ctx = &ping_opts;
+	ping_opts = job->run.tuning;
+	ping_opts.stop = NULL;
 	if (shieldsup_test_host(&o, r, &diag)) {
 		rc = cli_fail(PS_ERR_INVALID, &diag);
 		goto out;
@@ -306,10 +311,9 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	rc = jsonl ? CLI_EXIT_OK : write_text(job->output, r, &v, job->kb, engine);
 	if (!rc)
 		rc = write_jsonl(job, r, &v, jsonl);
+	/* check's and local's rule: a finding is 1; UNKNOWN, with its reason printed, is not. */
 	if (!rc && v.findings)
 		rc = CLI_EXIT_FINDINGS;
-	else if (!rc && v.stealth == SHIELDSUP_STEALTH_UNKNOWN)
-		rc = CLI_EXIT_FAILURE;
 out:
 	free(r);
 	return rc;

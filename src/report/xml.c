@@ -205,6 +205,8 @@ static void write_scaninfo(struct xml_state *s, const char *type, const char *pr
 		end(s);
 		return;
 	}
+	if (portset_has(ports, 0)) /* ShieldsUP's port 0, which portset_next() starts above */
+		all.ports[all.nports++] = (struct hg_port){.port = 0};
 	for (uint32_t p = portset_next(ports, 0); p; p = portset_next(ports, p))
 		all.ports[all.nports++] = (struct hg_port){.port = (uint16_t)p};
 	if (hg_port_ranges(&all, -1, -1, &s->ranges))

@@ -136,6 +136,15 @@ enum port_state shieldsup_port_state(const struct shieldsup_result *r, uint16_t 
 typedef enum ps_err (*shieldsup_ping_fn)(void *ctx, const struct ps_addr *target,
 					 unsigned timeout_ms, struct shieldsup_ping *out);
 
+/*
+ * The ping of this library: an ICMP (ICMPv6) echo through the discovery engine
+ * (scan_ping_echo; needs CAP_NET_RAW, else NOT_TESTED with the reason). ctx: NULL, or a
+ * const struct scan_opts * whose interface, source, rate, retries and stop flag it uses
+ * (targets and ports are ignored). An ICMP error instead of a reply is REFUSED.
+ */
+enum ps_err shieldsup_ping_echo(void *ctx, const struct ps_addr *target, unsigned timeout_ms,
+				struct shieldsup_ping *out);
+
 struct shieldsup_opts {
 	bool upnp;	  /* run the UPnP test */
 	bool netbios;	  /* run the NetBIOS node status test */
