@@ -29,7 +29,7 @@
 #include "report/verdict.h"
 #include "run/run.h"
 #include "run/shieldsup.h"
-#include "scan/discovery.h"
+#include "scan/engine.h"
 #include "serve_internal.h"
 
 #define SERVE_PAGE_MAX	   (8u << 20) /* the largest page (a 65535-port list) */
@@ -444,74 +444,19 @@ static void take_stream(FILE *f, char **buf, size_t *len, char **out, size_t *ou
 
 /* ---- TruStealth: ShieldsUP's tests past the ports ---- */
 
-struct ping_wait {
-	struct shieldsup_ping *out;
-};
-
-static void ping_heard(void *ctx, const struct scan_host_result *host)
-{
-	struct ping_wait *w = ctx;
-
-	if (host->status.up && host->status.reason == REASON_ECHO_REPLY) {
-		w->out->answer = SHIELDSUP_ANSWERED;
-		w->out->rtt_us = host->status.rtt_us;
-	} else if (host->status.reason == REASON_NO_RESPONSE) {
-		w->out->answer = SHIELDSUP_SILENT;
-	} else {
-		w->out->answer = SHIELDSUP_REFUSED; /* an ICMP error came instead */
-		snprintf(w->out->note, sizeof(w->out->note), "%s",
-			 port_reason_name((enum port_reason)host->status.reason));
-	}
-}
-
-/* The ping of the TruStealth test: one ICMP echo (a retry) to the visitor, nobody else. */
-static enum ps_err serve_ping_echo(void *ctx, const struct ps_addr *target, unsigned timeout_ms,
-				   struct shieldsup_ping *out)
-{
-	const volatile sig_atomic_t *stop = ctx;
-	struct target_list targets;
-	struct ping_wait w = {.out = out};
-	struct ps_diag diag = {{0}};
-	char text[PS_ADDR_STRLEN];
-	enum ps_err err;
-	struct scan_opts o = {
-	    .targets = &targets,
-	    .max_inflight = 4,
-	    .max_retries = 1,
-	    .rate_pps = 100,
-	    .min_rtt_timeout_ms = 100,
-	    .initial_rtt_timeout_ms = timeout_ms / 2,
-	    .max_rtt_timeout_ms = timeout_ms / 2,
-	    .stop = stop,
-	};
-
-	target_list_init(&targets);
-	err = target_list_add_spec(&targets, ps_addr_format(target, text, sizeof(text)), NULL,
-				   NULL, &diag);
-	if (!err)
-		err = target_list_finish(&targets, NULL, 1, &diag);
-	if (!err)
-		err = scan_ping_echo(&o, ping_heard, &w, &diag);
-	if (err) {
-		out->answer = SHIELDSUP_NOT_TESTED;
-		snprintf(out->note, sizeof(out->note), "%s",
-			 err == PS_ERR_PERMISSION ? "this server has no raw sockets (CAP_NET_RAW)"
-						  : ps_diag_text(&diag, err));
-	}
-	target_list_release(&targets);
-	return err;
-}
-
 static void shieldsup_part(struct serve_scan *s, bool ran)
 {
 	struct shieldsup_opts o;
 	struct shieldsup_verdict v;
 	struct ps_diag diag = {{0}};
 
+	/* The ping's pace and stop flag (its target is the visitor, nobody else). */
+	struct scan_opts ping = {.rate_pps = 100, .max_retries = 1, .stop = &s->stop};
+
 	if (ran && !s->stop) {
 		shieldsup_opts_init(&o);
-		o.ping = serve_ping_echo;
-		o.ping_ctx = (void *)&s->stop;
+		o.ping = shieldsup_ping_echo;
+		o.ping_ctx = &ping;
 		o.stop = &s->stop;
 		shieldsup_test_host(&o, s->ss, &diag);
 	}

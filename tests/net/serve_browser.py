@@ -15,6 +15,10 @@ Prints what the pages DISPLAY, read from the DOM:
   live PORT STATE          one per cell of the live grid
   result-verdict KIND      the verdict the result page shows
   result PORT STATE        one per cell of the result page's grid
+and for the TruStealth test also
+  live-truestealth V       the TruStealth verdict the live view shows (PASSED, FAILED...)
+  result-truestealth V     the one on the result page, and "result-upnp ANSWER",
+                           "result-upnp-header LINE" per line of the device's reply shown
 STATE is what the cell shows by its label, its colour and its shape together; when those
 disagree (or a cell is still pending) it is "inconsistent(...)". Exits 1 on a failure, with one
 line on stderr saying what.
@@ -253,6 +257,10 @@ def session(dt, url, test, screenshot, out):
         raise RuntimeError('the page navigated away: the live view was not used')
     out.append('live-verdict %s' % dt.evaluate(
         'document.getElementById("live-verdict").dataset.verdict'))
+    ts = dt.evaluate('(function(){var e=document.getElementById("live-truestealth");'
+                     'return e ? e.dataset.stealth : null;})()')
+    if ts:
+        out.append('live-truestealth %s' % ts)
     for cell in dt.evaluate(CELLS_JS % json.dumps('#live ol.grid li')):
         out.append('live %s %s' % (cell['port'], shown(cell)))
     shot = dt.call('Page.captureScreenshot', format='png', captureBeyondViewport=True)
@@ -263,6 +271,14 @@ def session(dt, url, test, screenshot, out):
                 '"complete" && !!document.getElementById("result")', 30, 'the result page')
     out.append('result-verdict %s' % dt.evaluate(
         'document.getElementById("result").dataset.verdict'))
+    ts = dt.evaluate('(function(){var e=document.getElementById("truestealth"); if (!e) '
+                     'return null; var u=document.getElementById("upnp"), r=document.'
+                     'getElementById("upnp-reply"); return {v: e.dataset.stealth, upnp: '
+                     'u.dataset.answer, reply: r ? r.innerText : ""};})()')
+    if ts:
+        out.append('result-truestealth %s' % ts['v'])
+        out.append('result-upnp %s' % ts['upnp'])
+        out.extend('result-upnp-header %s' % l for l in ts['reply'].splitlines())
     for cell in dt.evaluate(CELLS_JS % json.dumps('#grid li')):
         out.append('result %s %s' % (cell['port'], shown(cell)))
 

@@ -190,6 +190,23 @@ for v in "$V1 192.0.2.1 exposed FAILED" "$V2 192.0.2.5 closed FAILED" "$V3 192.0
 	lab_check "TruStealth, $3 visitor: ping" \
 		"$(lab_in $1 python3 "$LAB_DIR/serve_truth.py" --ping)" "$(attr "$W/$1.ts.html" ping data-answer)"
 done
+if [ $BROWSER = 1 ]; then
+	# The same in the exposed visitor's browser: the live view's TruStealth verdict, and the
+	# UPnP device's reply on the result page it links to.
+	shot="$ART/serve-browser-truestealth.png"
+	lab_in $V1 timeout 300 python3 "$LAB_DIR/serve_browser.py" "$CHROMIUM" \
+		"http://192.0.2.1:8080/" shieldsup "$shot" >"$W/ts.browser" 2>"$W/ts.browser.err"
+	echo "browser: the TruStealth live view: $shot"
+	sed 's/^/browser: /' "$W/ts.browser.err"
+	lab_check "browser, TruStealth: the live view's verdict" "live-truestealth FAILED" \
+		"$(grep '^live-truestealth ' "$W/ts.browser")"
+	lab_check "browser, TruStealth: the live grid shows the ground truth" \
+		"$(expected $V1 $(sed -n 's/^live \([0-9]*\) .*/\1/p' "$W/ts.browser") | md5sum)" \
+		"$(sed -n 's/^live \([0-9]\)/\1/p' "$W/ts.browser" | md5sum)"
+	lab_check "browser, TruStealth: the result page shows UPnP exposed and the device's SERVER line" \
+		"result-upnp answered|result-upnp-header SERVER: Linux/6.1 UPnP/1.1 MiniUPnPd/2.3.3" \
+		"$(grep '^result-upnp ' "$W/ts.browser")|$(grep '^result-upnp-header SERVER' "$W/ts.browser")"
+fi
 lab_check "TruStealth: the UPnP device's reply headers are shown" 1 \
 	"$(grep -A8 'id="upnp-reply"' "$W/$V1.ts.html" | grep -c '^SERVER: Linux/6.1 UPnP/1.1 MiniUPnPd/2.3.3$')"
 lab_check "TruStealth: file sharing exposed, with the NetBIOS names" "yes|LABHOST<00>" \
