@@ -410,6 +410,11 @@ lab_check "refusals logged" 1 "$(grep -c "refused client=$CLS test=port reason=q
 lab_check "scans recorded in the history" "1" \
 	"$("$PS" history --db "$W/serve.db" | grep -c "common test for $CLS\|$CLS.*common" | head -1 | sed 's/^[1-9][0-9]*$/1/')"
 lab_check "/healthz" ok "$(vcurl $V1 192.0.2.1:8080 /healthz)"
+# Keep-alive: libmicrohttpd closes a connection whose response was queued too early; the pages
+# answer so that a browser (and wrk) reuse theirs.
+lab_check "keep-alive: the second page comes over the same connection" 1 \
+	"$(lab_in $V1 curl -sv -o /dev/null -o /dev/null http://192.0.2.1:8080/ \
+		http://192.0.2.1:8080/static/serve.css 2>&1 | grep -c '^\* Re-using existing connection')"
 if [ $TLS = 1 ]; then
 	lab_wait_port $V1 192.0.2.1 8443 || exit 1
 	lab_check "--tls-cert: the consent page over HTTPS names the visitor" "192.0.2.2" \
