@@ -16,6 +16,7 @@ root=$(dirname "$here")
 ps=$(realpath "$build/src/cli/portsight")
 . "$here/lib.sh"
 scans=${BENCH_QUERY_SCANS:-10}
+label=${BENCH_LABEL:-$(git -C "$root" describe --always --dirty 2>/dev/null || echo "?")}
 hosts=65536
 ports=16
 tmp=$(mktemp -d /tmp/portsight-hq.XXXXXX)
@@ -41,17 +42,20 @@ cc -O2 -std=c17 -D_GNU_SOURCE -DPS_VERSION='"bench"' -I"$root/src" "$here/report
 	$(pkg-config --libs libxml-2.0 sqlite3 jansson libcrypto) $(pkg-config --libs libpq 2>/dev/null) \
 	-o "$tmp/report_bench" || die "cannot build report_bench against $build"
 
-# best CMD...: the best wall time of 3 runs of CMD, in seconds; dies when CMD fails (diff's
-# exit 1, "changes found", is its normal answer here).
+# best CMD...: "WALL / CPU" of the run with the best wall time of 3 runs of CMD, in seconds
+# (CPU = user + system: on shared cores other work only adds wall time); dies when CMD fails
+# (diff's exit 1, "changes found", is its normal answer here).
 best() {
-	local i t b=
+	local i t c b= bc=
 	for i in 1 2 3; do
-		/usr/bin/time -f %e -o "$tmp/t" "$@" >"$tmp/out" 2>"$tmp/err"
+		/usr/bin/time -f '%e %U %S' -o "$tmp/t" "$@" >"$tmp/out" 2>"$tmp/err"
 		[ $? -le 1 ] || die "$*: $(tail -n 1 "$tmp/err")"
-		t=$(tail -n 1 "$tmp/t")
-		[ -z "$b" ] || [ "$(awk -v a="$t" -v b="$b" 'BEGIN { print (a < b) }')" = 1 ] && b=$t
+		read -r t c <<<"$(tail -n 1 "$tmp/t" | awk '{ printf "%s %.2f", $1, $2 + $3 }')"
+		if [ -z "$b" ] || [ "$(awk -v a="$t" -v b="$b" 'BEGIN { print (a < b) }')" = 1 ]; then
+			b=$t bc=$c
+		fi
 	done
-	echo "$b"
+	echo "$b / $bc"
 }
 
 ROWS=()
@@ -69,7 +73,7 @@ measure() { # measure BACKEND LOCATION
 	d1=$(best "$ps" diff --db "$db")
 	changes=$("$ps" diff --db "$db" | grep -cE '^[+-] ')
 	dn=$(best "$ps" diff --db "$db" 1 "$scans")
-	ROWS+=("| $name | $scans x $((hosts * ports)) = $((scans * hosts * ports)) | $write_total | $h | $d1 ($changes lines) | $dn |")
+	ROWS+=("| $name | $label | $scans x $((hosts * ports)) = $((scans * hosts * ports)) | $write_total | $h | $d1 ($changes lines) | $dn |")
 	echo "$name: write $write_total s, history $h s, diff $d1 s ($changes lines), diff 1 $scans $dn s" >&2
 }
 
@@ -92,8 +96,8 @@ else
 fi
 
 section="History queries on 10 M rows"
-intro="\`bench/history_query.sh BUILD_DIR\`: $scans scans of 65536 hosts x 16 ports written into one database with bench/report_bench.c (16 ports: all closed at first; in each scan a different 1 pair in 1024 flipped open <-> closed, about 2000 changes between two scans), then the best of 3 wall times of \`portsight history -n 0\`, \`portsight diff\` (the last two scans) and \`portsight diff 1 $scans\`. Goal (issue 12): every query under 1 s."
-header="| backend | results | writing, all scans s | history -n 0 s | diff (last two) s | diff 1 $scans s |"
+intro="\`bench/history_query.sh BUILD_DIR\`: $scans scans of 65536 hosts x 16 ports written into one database with bench/report_bench.c (16 ports: all closed at first; in each scan a different 1 pair in 1024 flipped open <-> closed, about 2000 changes between two scans), then the best of 3 wall times (with that run's CPU time, user + system) of \`portsight history -n 0\`, \`portsight diff\` (the last two scans) and \`portsight diff 1 $scans\`. Goal (issue 12): every query under 1 s."
+header="| backend | build | results | writing, all scans s | history -n 0 s (wall / CPU) | diff, the last two s (wall / CPU) | diff 1 $scans s (wall / CPU) |"
 for r in "${ROWS[@]}"; do
 	bench_record "$section" "$intro" "$header" "$r"
 done
