@@ -168,8 +168,8 @@ static void print_report(FILE *out, const struct shieldsup_result *r,
 	if (v->unsolicited[0])
 		fprintf(out, "Unsolicited packets: %s\n", v->unsolicited);
 	else
-		fprintf(out, "Unsolicited packets: not watched (this test captures no traffic "
-			     "beyond the replies to its probes)\n");
+		fprintf(out, "Unsolicited packets: %s\n",
+			r->unsolicited.note[0] ? r->unsolicited.note : "not watched");
 	fprintf(out, "Ping reply:          %s\n", v->ping);
 	fprintf(out, "%s\n", v->text);
 }
@@ -262,6 +262,8 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	struct shieldsup_verdict v;
 	struct shieldsup_opts o;
 	struct scan_opts ping_opts;
+	struct shieldsup_watch watcher;
+	enum ps_err err;
 	struct run_observer_sink watch;
 	struct shu_watch w = {.r = r};
 	struct ps_diag diag = {{0}};
@@ -270,6 +272,7 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	bool jsonl = !strcmp(format, "jsonl");
 	int rc;
 
+	shieldsup_watch_init(&watcher);
 	if (!r)
 		return cli_fail(PS_ERR_NOMEM, NULL);
 	if (strcmp(format, "text") && !jsonl) {
@@ -295,16 +298,24 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 		job->format = NULL;
 	run_observer_sink_init(&watch, observe_port, &w);
 	job->observer = &watch.sink;
+	/* Unsolicited packets: watched from before the first probe to after the last. */
+	if (shieldsup_watch_start(&watcher, &target, &job->ports, &diag))
+		snprintf(r->unsolicited.note, sizeof(r->unsolicited.note), "%s", diag.msg);
 	rc = scan_job_run(job);
-	if (rc)
+	if (rc) {
+		shieldsup_watch_stop(&watcher, &r->unsolicited);
 		goto out;
+	}
 	shieldsup_opts_init(&o);
 	o.ping = shieldsup_ping_echo;
 	o.ping_ctx = &ping_opts;
 	ping_opts = job->run.tuning;
 	ping_opts.stop = NULL;
-	if (shieldsup_test_host(&o, r, &diag)) {
-		rc = cli_fail(PS_ERR_INVALID, &diag);
+	err = shieldsup_test_host(&o, r, &diag);
+	if (watcher.pid > 0)
+		shieldsup_watch_stop(&watcher, &r->unsolicited);
+	if (err) {
+		rc = cli_fail(err, &diag);
 		goto out;
 	}
 	shieldsup_verdict_of(r, &v);

@@ -97,6 +97,7 @@ struct shieldsup_unsolicited {
 	bool observed; /* false: nothing watched for them (the report says so, no verdict) */
 	uint64_t count;
 	char first[SHIELDSUP_NOTE_MAX]; /* what the first one was */
+	char note[SHIELDSUP_NOTE_MAX];	/* with observed false: why not */
 };
 
 struct shieldsup_result {
@@ -211,6 +212,43 @@ void shieldsup_verdict_of(const struct shieldsup_result *r, struct shieldsup_ver
 const char *shieldsup_stealth_name(enum shieldsup_stealth s);
 /* "not tested", "no reply", "answered", "refused (ICMP error)" */
 const char *shieldsup_answer_name(enum shieldsup_answer a);
+
+/* ---- unsolicited packets: a watcher over the whole test ---- */
+
+/*
+ * Started before the first probe, stopped after the last: a packet socket (CAP_NET_RAW) read
+ * by a child process without capabilities, which counts the packets the host sends to this
+ * host that answer none of the tests (shieldsup_classify_packet()). tcp_ports: the ports the
+ * port part probes (a packet from one of them is an answer). Not for this host's own
+ * addresses (our probes and its answers would be one stream).
+ */
+struct shieldsup_watch {
+	int pid;
+	int stop_fd, result_fd;
+};
+
+void shieldsup_watch_init(struct shieldsup_watch *w);
+/* An error (the reason in diag, "not watched: ...") leaves nothing running. */
+enum ps_err shieldsup_watch_start(struct shieldsup_watch *w, const struct ps_addr *target,
+				  const struct portset *tcp_ports, struct ps_diag *diag);
+/* Stops the watcher and fills out; observed stays false if it had nothing to say, or lost
+ * packets (then no claim is made). Safe on a watcher that never started. */
+void shieldsup_watch_stop(struct shieldsup_watch *w, struct shieldsup_unsolicited *out);
+
+enum shieldsup_pkt {
+	SHIELDSUP_PKT_IGNORED,	   /* not from the host to us, or link upkeep (NDP, MLD) */
+	SHIELDSUP_PKT_SOLICITED,   /* an answer to a probe of the tests */
+	SHIELDSUP_PKT_UNSOLICITED, /* the host's own initiative; what says what it was */
+};
+
+struct shieldsup_pkt_ctx {
+	struct ps_addr target, local; /* the host, and our address towards it */
+	struct portset tcp_ports;
+};
+
+/* One IP packet (IPv4 or IPv6, from its first byte), bounded by len. Pure. */
+enum shieldsup_pkt shieldsup_classify_packet(const struct shieldsup_pkt_ctx *c, const uint8_t *ip,
+					     size_t len, char *what, size_t what_len);
 
 /* ---- JSON (jansson): the whole result and verdict as one object, for JSON Lines ---- */
 struct json_t;

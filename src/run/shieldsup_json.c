@@ -136,6 +136,8 @@ static json_t *unsolicited_json(const struct shieldsup_unsolicited *u)
 	if (u->observed) {
 		json_object_set_new(o, "count", json_integer((json_int_t)u->count));
 		set_str(o, "first", u->first);
+	} else {
+		set_str(o, "note", u->note);
 	}
 	return o;
 }

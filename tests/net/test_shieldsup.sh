@@ -64,7 +64,22 @@ lab_check "drop all: every port stealth" yes "$(has pass '0 open, 0 closed, 26 s
 lab_check "drop all: UPnP not exposed" yes "$(has pass 'Not exposed: 10 M-SEARCH sent, no reply.')"
 lab_check "drop all: the firewall kept every M-SEARCH from the responder" 0 \
 	"$(grep -c '^msearch' "$tmp/pass.udp")"
+lab_check "drop all: no unsolicited packet" yes \
+	"$(has pass 'Unsolicited packets: none: the host sent nothing we did not ask for')"
 udp_stop
+
+# ---- FAILED by unsolicited packets: a host that drops everything but pings the tester ----
+lab_spawn "$LAB_T" ping -q -i 0.2 $LAB_V4_S >/dev/null || exit 1
+PING_PID=${LAB_PIDS[-1]}
+shieldsup unsol --shieldsup $T
+kill "$PING_PID"
+wait "$PING_PID" 2>/dev/null
+lab_check "unsolicited: exit 1" 1 "$(cat "$tmp/unsol.rc")"
+lab_check "unsolicited: the echo requests counted and named" 1 \
+	"$(grep -cE '^Unsolicited packets: [0-9]+ packets \(first: ICMP type 8 \(an echo request: the host pinged us back\)\)' "$tmp/unsol.out")"
+lab_check "unsolicited: the reason" 1 \
+	"$(grep -cE '^TruStealth: FAILED: the host sent [0-9]+ unsolicited packets' "$tmp/unsol.out")"
+lab_check "unsolicited: nothing solicited answered" yes "$(has unsol 'Solicited packets:   none')"
 
 # ---- FAILED by the ping alone: every port dropped, echo requests accepted ----
 firewall "icmp type echo-request accept"
@@ -122,6 +137,8 @@ lab_check "exposed: NetBIOS names shown" yes \
 lab_check "exposed: file sharing reachable" yes "$(has exposed 'REACHABLE: this host')"
 lab_check "exposed: port 0 closed (RST) with -sS" yes \
 	"$(grep -E '^  0/tcp +Closed +reset' "$tmp/exposed.out" >/dev/null && echo yes || echo no)"
+lab_check "exposed: SYN-ACK, SSDP and NetBIOS replies are answers" yes \
+	"$(has exposed 'Unsolicited packets: none')"
 lab_check "exposed: failed with the open port and UPnP" yes \
 	"$(has exposed 'TruStealth: FAILED: 1 port open; 25 ports answered')"
 python3 - "$tmp/exposed.jsonl" >"$tmp/exposed.check" <<'PY'
@@ -164,12 +181,16 @@ lab_check "closed: failed because ports answered" yes \
 lab_check "closed: UPnP answered with an ICMP error only" yes "$(has closed 'Not exposed, but visible')"
 lab_check "closed: file sharing not reachable" yes "$(has closed 'Not reachable: no file sharing')"
 lab_check "closed: 137 sent port unreachable" yes "$(has closed 'an ICMP error came back (no name service')"
+lab_check "closed: RSTs and ICMP errors are answers, not unsolicited" yes \
+	"$(has closed 'Unsolicited packets: none')"
 
 # ---- the connect engine cannot send to port 0, and says so ----
 shieldsup connect --shieldsup -sT $T
 lab_check "connect: 25 ports tested" yes "$(has connect '(25 TCP ports tested)')"
 lab_check "connect: port 0 not tested, said" yes \
 	"$(has connect 'port 0 not tested: the connect engine cannot send to it')"
+lab_check "connect: the connections' own packets are answers" yes \
+	"$(has connect 'Unsolicited packets: none')"
 
 # ---- all service ports: 0-1055, only the ones that answered listed ----
 firewall "tcp dport { 22, 1055 } reject with tcp reset"

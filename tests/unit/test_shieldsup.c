@@ -225,6 +225,87 @@ static void test_ssdp_split(void **state)
 	assert_string_equal(u.headers[0], "H0: v");
 }
 
+/* An IPv4 packet from 192.0.2.2 to 192.0.2.1 with body. */
+static size_t ip4(uint8_t *b, uint8_t proto, const uint8_t *body, size_t n, const char *src)
+{
+	struct ps_addr a;
+
+	memset(b, 0, 20);
+	b[0] = 0x45;
+	b[9] = proto;
+	ps_addr_parse(src, &a);
+	memcpy(b + 12, a.bytes, 4);
+	ps_addr_parse("192.0.2.1", &a);
+	memcpy(b + 16, a.bytes, 4);
+	memcpy(b + 20, body, n);
+	return 20 + n;
+}
+
+static void test_classify_packets(void **state)
+{
+	static struct shieldsup_pkt_ctx c;
+	uint8_t b[256];
+	char what[SHIELDSUP_NOTE_MAX];
+	/* TCP: ports, seq, ack, offset, flags */
+	const uint8_t syn_back[20] = {0x9c, 0x40, 0x11, 0x5c, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02};
+	const uint8_t synack_445[20] = {0x01, 0xbd, 0x9c, 0x41, 0, 0, 0, 1, 0, 0, 0, 2, 0x50, 0x12};
+	const uint8_t echo_req[8] = {8, 0, 0, 0, 0, 1, 0, 1}, echo_rep[8] = {0, 0, 0, 0, 0, 1, 0, 1};
+	const uint8_t unreach[8] = {3, 3, 0, 0, 0, 0, 0, 0};
+	const uint8_t nbns[8] = {0, 137, 0xc3, 0x50, 0, 8, 0, 0};
+	const uint8_t mdns[8] = {0x14, 0xe9, 0xc3, 0x50, 0, 8, 0, 0};
+	uint8_t ssdp[8 + 15] = {0xc0, 0x00, 0xc3, 0x50, 0, 23, 0, 0};
+	size_t n;
+
+	(void)state;
+	memcpy(ssdp + 8, "HTTP/1.1 200 OK", 15);
+	ps_addr_parse("192.0.2.2", &c.target);
+	ps_addr_parse("192.0.2.1", &c.local);
+	portset_add(&c.tcp_ports, 445);
+	n = ip4(b, 6, syn_back, sizeof(syn_back), "192.0.2.2");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_UNSOLICITED);
+	assert_string_equal(what, "TCP SYN (a connection attempt back) from port 40000 to our "
+				  "port 4444");
+	n = ip4(b, 6, synack_445, sizeof(synack_445), "192.0.2.2");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_SOLICITED);
+	n = ip4(b, 1, echo_req, sizeof(echo_req), "192.0.2.2");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_UNSOLICITED);
+	assert_string_equal(what, "ICMP type 8 (an echo request: the host pinged us back)");
+	n = ip4(b, 1, echo_rep, sizeof(echo_rep), "192.0.2.2");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_SOLICITED);
+	n = ip4(b, 1, unreach, sizeof(unreach), "192.0.2.2");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_SOLICITED);
+	n = ip4(b, 17, nbns, sizeof(nbns), "192.0.2.2");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_SOLICITED);
+	n = ip4(b, 17, ssdp, sizeof(ssdp), "192.0.2.2");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_SOLICITED);
+	n = ip4(b, 17, mdns, sizeof(mdns), "192.0.2.2");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_UNSOLICITED);
+	assert_string_equal(what, "UDP from port 5353 to our port 50000");
+	/* Not from the host, or not to us: none of its business. */
+	n = ip4(b, 1, echo_req, sizeof(echo_req), "192.0.2.3");
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_IGNORED);
+	n = ip4(b, 1, echo_req, sizeof(echo_req), "192.0.2.2");
+	b[19] = 255;
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_IGNORED);
+	/* A later fragment, a truncated header. */
+	n = ip4(b, 1, echo_req, sizeof(echo_req), "192.0.2.2");
+	b[7] = 1;
+	assert_int_equal(shieldsup_classify_packet(&c, b, n, what, sizeof(what)),
+			 SHIELDSUP_PKT_IGNORED);
+	assert_int_equal(shieldsup_classify_packet(&c, b, 19, what, sizeof(what)),
+			 SHIELDSUP_PKT_IGNORED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_ports_sorted_and_replaced),
 		cmocka_unit_test(test_port_sets),
 		cmocka_unit_test(test_ssdp_split),
+		cmocka_unit_test(test_classify_packets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
