@@ -12,7 +12,8 @@ _portsight_scan_opts='-h --help -p --ports -F --fast --top-ports -iL --input-lis
 -T0 -T1 -T2 -T3 -T4 -T5 --timing -e --interface -S --source-ip -sV --service --probes
 --version-intensity --format -o --output --show -oX -oG -oJ -oN -oA --output-xml --output-grep
 --output-jsonl --output-text --output-csv --output-html --output-all -v --verbose -d --open -n
--Pn --no-ping --reason --stats-every --db --no-db --version'
+-Pn --no-ping -sn --ping-only -PE -PP -PS -PA -PU --disable-arp-ping --reason --stats-every
+--db --no-db --version'
 
 _portsight() {
 	local cur prev words cword cmd i

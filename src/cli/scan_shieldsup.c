@@ -292,6 +292,15 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	shieldsup_result_init(r, &target, set);
 	if ((rc = choose_ports(job, r, &engine)))
 		goto out;
+	/* Our report and an -oX - (say) would interleave on one stream: refuse before anything. */
+	for (size_t i = 0; i < job->nextra; i++)
+		if (outfile_same(job->output ? job->output : "-", job->extra[i].path)) {
+			cli_error("two reports cannot share %s: give each output its own file",
+				  strcmp(job->extra[i].path, "-") ? job->extra[i].path
+								  : "standard output");
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 	/* Text: the ShieldsUP report replaces the port list; JSON Lines: the port lines stay and
 	 * the ShieldsUP record follows them. */
 	if (!jsonl)

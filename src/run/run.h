@@ -11,7 +11,17 @@
 #include "kb/kb.h"
 #include "report/report.h"
 #include "scan/engine.h"
+#include "scan/module.h"
 #include "sink.h"
+
+/* Host discovery before the port scan (nmap's ping scan). */
+enum run_discovery {
+	RUN_DISCOVERY_OFF,  /* every target is scanned, up by the user's word (-Pn; the default
+			     * of every front end but `scan`) */
+	RUN_DISCOVERY_AUTO, /* on for a network (more than one address), off for one host */
+	RUN_DISCOVERY_ON,   /* on, even for one host (-PE, -PS...) */
+	RUN_DISCOVERY_ONLY, /* discovery and no port scan (-sn) */
+};
 
 /*
  * One scan run: job -> engine -> sinks. Every feature that scans (the scan command, the check,
@@ -35,6 +45,11 @@ struct run_job {
 	/* With tuning.nshards > 1: the name of the whole split scan in the history, the same on
 	 * every shard; NULL: derived from the scan's identity, seed and shard count. */
 	const char *fleet;
+	enum run_discovery discovery;
+	const struct scan_host_probe *host_probes; /* NULL: nmap's default set */
+	size_t nhost_probes;
+	bool no_arp;	     /* on-link targets get the probes too (--disable-arp-ping) */
+	bool list_down;	     /* reports list the hosts found down (-v) */
 };
 
 /* What a run says along the way (warnings, notes); NULL callbacks are silent. */

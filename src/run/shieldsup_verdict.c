@@ -171,8 +171,11 @@ static void failed_text(const struct shieldsup_result *r, struct shieldsup_verdi
 		add(t, len, "%sUDP 1900 answered with an ICMP error", sep);
 		sep = "; ";
 	}
-	if (v->netbios_answered) {
+	if (r->netbios.answer == SHIELDSUP_ANSWERED) {
 		add(t, len, "%sNetBIOS (UDP 137) answered", sep);
+		sep = "; ";
+	} else if (v->netbios_answered) {
+		add(t, len, "%sUDP 137 answered with an ICMP error", sep);
 		sep = "; ";
 	}
 	if (answered_any(r->ping.answer)) {

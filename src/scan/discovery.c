@@ -7,6 +7,7 @@
  */
 #include "discovery.h"
 
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,8 +91,8 @@ static void add_stats(struct scan_stats *sum, const struct scan_stats *s)
 }
 
 /*
- * targets (initialised, empty) gets the ranges whose path is p, hostnames kept; false when
- * there are none.
+ * out (initialised, empty) gets the targets whose range's path is p, hostnames kept; *any is
+ * false (and out left empty) when there are none.
  */
 static enum ps_err ranges_of(struct discovery *ds, enum path p, struct target_list *out,
 			     bool *any, struct ps_diag *diag)
@@ -125,10 +126,60 @@ static enum ps_err ranges_of(struct discovery *ds, enum path p, struct target_li
 	return err;
 }
 
-/* Which way each range goes: looked up at its first address. */
+/*
+ * This machine's own addresses among the targets are up without a probe (nmap's
+ * localhost-response); 127.0.0.0/8 and ::1 are found by their route. Returns how many of the
+ * machine's addresses there are (they may hide the path of the range around them).
+ */
+static size_t settle_own_addresses(struct discovery *ds)
+{
+	struct ifaddrs *ifs, *ifa;
+	size_t n = 0;
+
+	if (getifaddrs(&ifs))
+		return 0;
+	for (ifa = ifs; ifa; ifa = ifa->ifa_next) {
+		struct ps_addr a = {0};
+		uint64_t index;
+
+		if (!ifa->ifa_addr || (ifa->ifa_addr->sa_family != AF_INET &&
+				       ifa->ifa_addr->sa_family != AF_INET6))
+			continue;
+		if (ps_addr_from_sockaddr(ifa->ifa_addr, &a, NULL))
+			continue;
+		n++;
+		if (!ds->d->probe_local && target_list_index_of(ds->opts->targets, &a, &index)) {
+			ds->status[index].up = 1;
+			ds->status[index].reason = REASON_LOCALHOST_RESPONSE;
+		}
+	}
+	freeifaddrs(ifs);
+	return n;
+}
+
+/*
+ * The address of range i whose route tells the range's path: the first one that is not
+ * this machine's own (192.0.2.1-20 holding our 192.0.2.1 is an on-link range).
+ */
+static void path_address(const struct discovery *ds, size_t i, size_t nown, struct ps_addr *a)
+{
+	const struct target_list *t = ds->opts->targets;
+	uint64_t k, count = (uint64_t)(t->ranges[i].hi - t->ranges[i].lo) + 1;
+
+	for (k = 0; k < count && k <= nown; k++) {
+		const struct host_status *st = &ds->status[t->start[i] + k];
+
+		ps_addr_from_u128(t->ranges[i].lo + k, t->ranges[i].family, a);
+		if (!(st->up && st->reason == REASON_LOCALHOST_RESPONSE))
+			return;
+	}
+}
+
+/* Which way each range goes: looked up at its first address that is not ours. */
 static enum ps_err plan_paths(struct discovery *ds, bool raw, struct ps_diag *diag)
 {
 	const struct target_list *t = ds->opts->targets;
+	size_t nown = settle_own_addresses(ds);
 	uint64_t neigh = 0;
 	size_t i;
 
@@ -138,7 +189,7 @@ static enum ps_err plan_paths(struct discovery *ds, bool raw, struct ps_diag *di
 		enum ps_err err;
 		uint64_t count = (uint64_t)(t->ranges[i].hi - t->ranges[i].lo) + 1;
 
-		ps_addr_from_u128(t->ranges[i].lo, t->ranges[i].family, &first);
+		path_address(ds, i, nown, &first);
 		err = net_route_lookup(&first, ds->opts->interface, rt, diag);
 		if (err == PS_ERR_NOT_FOUND) {
 			ds->paths[i] = PATH_NONE;
@@ -149,10 +200,12 @@ static enum ps_err plan_paths(struct discovery *ds, bool raw, struct ps_diag *di
 		if (rt->local && !ds->d->probe_local)
 			ds->paths[i] = PATH_LOCAL;
 		else if (raw && !rt->local && !rt->gateway.family && !ds->d->no_neighbour &&
-			 net_route_has_ethernet(rt) && neigh + count <= MAX_NEIGH_ADDRS)
-			ds->paths[i] = PATH_NEIGH, neigh += count;
-		else
+			 net_route_has_ethernet(rt) && neigh + count <= MAX_NEIGH_ADDRS) {
+			ds->paths[i] = PATH_NEIGH;
+			neigh += count;
+		} else {
 			ds->paths[i] = PATH_PROBE;
+		}
 	}
 	return PS_OK;
 }
@@ -170,6 +223,8 @@ static void settle_local_and_unrouted(struct discovery *ds)
 		for (k = 0; k < count; k++) {
 			struct host_status *st = &ds->status[t->start[i] + k];
 
+			if (st->up)
+				continue;
 			st->up = ds->paths[i] == PATH_LOCAL;
 			st->reason = st->up ? REASON_LOCALHOST_RESPONSE : REASON_NO_ROUTE;
 		}
@@ -307,13 +362,23 @@ static void tell(const struct discovery *ds)
 	}
 }
 
+enum ps_err scan_discovery_check(const struct scan_discovery *d, struct ps_diag *diag)
+{
+	if (d->probes && d->nprobes && raw_only(d->probes, d->nprobes) && !d->unprivileged &&
+	    !net_raw_permitted())
+		return ps_fail(diag, PS_ERR_PERMISSION,
+			       "these discovery probes (ICMP, ACK, UDP) send raw packets: they "
+			       "need root or CAP_NET_RAW (-PS uses connect() without them)");
+	return PS_OK;
+}
+
 enum ps_err scan_discover(const struct scan_opts *opts, const struct scan_discovery *d,
 			  struct scan_stats *stats, struct ps_diag *diag)
 {
 	struct scan_host_probe defaults[4];
 	const struct scan_host_probe *probes = d->probes;
 	size_t nprobes = d->nprobes;
-	struct scan_stats unused;
+	struct scan_stats unused = {0};
 	struct discovery ds = {.opts = opts, .d = d, .stats = stats ? stats : &unused};
 	bool raw = !d->unprivileged && net_raw_permitted();
 	enum ps_err err;
@@ -335,9 +400,7 @@ enum ps_err scan_discover(const struct scan_opts *opts, const struct scan_discov
 			       "targets or skip discovery (-Pn)",
 			       (unsigned long long)SCAN_DISCOVERY_MAX_TARGETS);
 	if (!raw && raw_only(probes, nprobes) && !d->unprivileged)
-		return ps_fail(diag, PS_ERR_PERMISSION,
-			       "these discovery probes (ICMP, ACK, UDP) send raw packets: they "
-			       "need root or CAP_NET_RAW");
+		return scan_discovery_check(d, diag);
 	ds.status = calloc(opts->targets->total, sizeof(*ds.status));
 	ds.paths = calloc(opts->targets->nranges, sizeof(*ds.paths));
 	ds.routes = calloc(opts->targets->nranges, sizeof(*ds.routes));

@@ -58,6 +58,12 @@ struct scan_discovery {
 enum ps_err scan_discover(const struct scan_opts *opts, const struct scan_discovery *d,
 			  struct scan_stats *stats, struct ps_diag *diag);
 
+/*
+ * Whether d can run here, before anything is sent: PS_ERR_PERMISSION with one line when its
+ * probes all need raw sockets and this process may not open them.
+ */
+enum ps_err scan_discovery_check(const struct scan_discovery *d, struct ps_diag *diag);
+
 /* nmap's default probes into out (at least 4 entries); how many. */
 size_t scan_discovery_defaults(struct scan_host_probe *out);
 

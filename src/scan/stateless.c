@@ -479,6 +479,17 @@ static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pai
 }
 
 /*
+ * Whether the share of probes answered says anything about loss (rate.h). Not in host
+ * discovery: a host is settled at its first answer and its other probes are sent no more, so
+ * the share falls as the pass goes on, with nothing lost; ring drops and a full device queue
+ * still slow it down.
+ */
+static bool reply_ratio_signal(const struct raw_scan *c)
+{
+	return !c->module->per_host;
+}
+
+/*
  * Sends what is pending in the sender's batch; false when the device refused (a loss
  * signal). A refusal other than a full queue, or a queue that stays full, is recorded in
  * s->send_errno: fatal.
@@ -518,9 +529,9 @@ static bool send_pending(struct raw_sender *s)
 	s->pass_sent += (uint64_t)sent;
 	if (c->plan.pass)
 		s->retransmits += (uint64_t)sent;
-	else if (s->main)
+	else if (reply_ratio_signal(c) && s->main)
 		scan_rate_account(&c->rate, (unsigned)sent, 0);
-	else
+	else if (reply_ratio_signal(c))
 		__atomic_fetch_add(&c->helper_window_sent, (uint64_t)sent, __ATOMIC_RELAXED);
 	return (unsigned)sent == n;
 }
@@ -533,7 +544,7 @@ static void rate_tick(struct raw_scan *c, uint64_t now, bool hard_loss)
 	if (now - c->rate.tick_ns >= SCAN_RATE_TICK_NS) {
 		if (net_raw_drops(&c->raw))
 			hard_loss = true;
-		if (c->plan.pass == 0)
+		if (c->plan.pass == 0 && reply_ratio_signal(c))
 			scan_rate_account(
 				&c->rate,
 				(unsigned)__atomic_exchange_n(&c->helper_window_sent, 0,
@@ -796,6 +807,8 @@ static enum ps_err scan_passes(struct raw_scan *c)
 	enum pass_step step;
 
 	pass_plan_init(&c->plan, c->npairs - c->nforeign, c->opts->max_retries);
+	if (c->module->per_host && c->nports >= 2)
+		pass_plan_no_dark_pass(&c->plan);
 	for (;;) {
 		struct pass_stats st = {.answered = c->ndone - c->nforeign, .stop = stopped(c)};
 
@@ -1007,6 +1020,31 @@ static void mark_foreign(struct raw_scan *c)
 	c->ndone = c->nforeign;
 }
 
+/*
+ * The addresses opts->skip_hosts names (down at discovery) count as done from the start, as
+ * another shard's pairs do: one list of targets, one route lookup per range of it, however
+ * scattered the hosts that are up.
+ */
+static void mark_skipped(struct raw_scan *c)
+{
+	uint64_t a;
+	uint32_t p;
+
+	for (a = 0; a < c->naddrs; a++) {
+		if (!((c->opts->skip_hosts[a >> 6] >> (a & 63)) & 1))
+			continue;
+		for (p = 0; p < c->nports; p++) {
+			uint64_t pair = a * c->nports + p;
+
+			if (bit_get(c->done, pair))
+				continue;
+			bit_set(c->done, pair);
+			c->ndone++;
+			c->nforeign++;
+		}
+	}
+}
+
 static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 {
 	const struct scan_opts *o = c->opts;
@@ -1071,6 +1109,8 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 		c->range = scan_perm_shard(&c->perm, o->shard, o->nshards);
 		mark_foreign(c);
 	}
+	if (o->skip_hosts)
+		mark_skipped(c);
 	scan_rtt_init(&c->rtt, o->initial_rtt_timeout_ms, o->min_rtt_timeout_ms,
 		      o->max_rtt_timeout_ms);
 	return PS_OK;

@@ -81,6 +81,18 @@ lab_check "unsolicited: the reason" 1 \
 	"$(grep -cE '^TruStealth: FAILED: the host sent [0-9]+ unsolicited packets' "$tmp/unsol.out")"
 lab_check "unsolicited: nothing solicited answered" yes "$(has unsol 'Solicited packets:   none')"
 
+# ---- the same over IPv6: all dropped but neighbour discovery ----
+firewall "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept"
+shieldsup pass6 --shieldsup $LAB_V6_T
+lab_check "IPv6 drop all: exit 0" 0 "$(cat "$tmp/pass6.rc")"
+lab_check "IPv6 drop all: TruStealth passed" yes "$(has pass6 'TruStealth: PASSED')"
+lab_check "IPv6 drop all: no unsolicited packet (NDP is the link's upkeep)" yes \
+	"$(has pass6 'Unsolicited packets: none')"
+firewall "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, echo-request } accept"
+shieldsup ping6 --shieldsup $LAB_V6_T
+lab_check "IPv6 ping only: failed because of the ping" yes \
+	"$(has ping6 'TruStealth: FAILED: every port tested is stealth, but the host answered a ping')"
+
 # ---- FAILED by the ping alone: every port dropped, echo requests accepted ----
 firewall "icmp type echo-request accept"
 shieldsup pingonly --shieldsup $T
@@ -181,6 +193,8 @@ lab_check "closed: failed because ports answered" yes \
 lab_check "closed: UPnP answered with an ICMP error only" yes "$(has closed 'Not exposed, but visible')"
 lab_check "closed: file sharing not reachable" yes "$(has closed 'Not reachable: no file sharing')"
 lab_check "closed: 137 sent port unreachable" yes "$(has closed 'an ICMP error came back (no name service')"
+lab_check "closed: the verdict names both ICMP errors" yes \
+	"$(has closed 'UDP 1900 answered with an ICMP error; UDP 137 answered with an ICMP error')"
 lab_check "closed: RSTs and ICMP errors are answers, not unsolicited" yes \
 	"$(has closed 'Unsolicited packets: none')"
 
@@ -209,4 +223,13 @@ shieldsup bad --shieldsup=most $T
 lab_check "--shieldsup=most: exit 2" 2 "$(cat "$tmp/bad.rc")"
 shieldsup fmt --shieldsup --format xml $T
 lab_check "--format xml: exit 2" 2 "$(cat "$tmp/fmt.rc")"
+shieldsup share --shieldsup -oX - $T
+lab_check "-oX - beside the report on stdout: exit 2" 2 "$(cat "$tmp/share.rc")"
+
+# ---- the history: port 0 stays out of its rows (1-65535), the rest is diffed ----
+lab_s "$ps" scan --db "$tmp/h.db" --shieldsup $T >/dev/null 2>&1
+lab_s "$ps" scan --db "$tmp/h.db" --shieldsup $T >/dev/null 2>&1
+"$ps" diff --db "$tmp/h.db" >"$tmp/diff.out" 2>&1
+lab_check "history: two --shieldsup scans diff cleanly" 0 "$?"
+sed 's/^/#   /' "$tmp/diff.out"
 lab_done
