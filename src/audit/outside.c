@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum audit_outside audit_outside_view(const struct audit_socket *s)
@@ -57,8 +58,15 @@ static int echo_answered(const char *proc_dir)
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
+	{
+		char line[16], *end;
+		long l;
+
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		l = strtol(line, &end, 10);
+		v = end != line && l >= 0 && l <= 1 ? (int)l : -1;
+	}
 	fclose(f);
 	return v < 0 ? -1 : v == 0;
 }

@@ -306,6 +306,7 @@ int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set)
 	if (!jsonl)
 		job->format = NULL;
 	run_observer_sink_init(&watch, observe_port, &w);
+	/* cppcheck-suppress autoVariables ; the job is run below, within this frame */
 	job->observer = &watch.sink;
 	/* Unsolicited packets: watched from before the first probe to after the last. */
 	if (shieldsup_watch_start(&watcher, &target, &job->ports, &diag))

@@ -176,7 +176,7 @@ static bool local_address(const struct ps_addr *target, struct ps_addr *out)
 static void watch_read(int fd, const struct shieldsup_pkt_ctx *c, struct watch_record *rec)
 {
 	static uint8_t buf[65536];
-	struct sockaddr_ll sll;
+	struct sockaddr_ll sll = {0};
 	socklen_t sl = sizeof(sll);
 	char what[SHIELDSUP_NOTE_MAX];
 	ssize_t n;
