@@ -82,9 +82,18 @@ for i in $(seq 10 $((10 + SCANS - 1))); do
 		tr '\n' ' ' | sed 's/ $//')
 	[ "$got" = 1055 ] && [ "$open" = "$OPEN" ] && exact=$((exact + 1))
 done
-echo "page: $page_rps req/s p50 $page_p50 ms p99 $page_p99 ms; result: $res_rps req/s p99 $res_p99 ms; scans running $running_before -> $running_after, exact $exact/$SCANS" >&2
+echo "with scans: page: $page_rps req/s p50 $page_p50 ms p99 $page_p99 ms; result: $res_rps req/s p99 $res_p99 ms; scans running $running_before -> $running_after, exact $exact/$SCANS" >&2
+
+# The same loads once the scans are over: what the server does on its own (the machine is
+# shared, so both are reported).
+idle_running=$(lab_t curl -s http://192.0.2.1:8080/metrics | sed -n 's/^portsight_serve_scans_running //p')
+read -r ipage_rps ipage_p50 ipage_p90 ipage_p99 ipage_err < <(wrk_run /)
+read -r ires_rps ires_p50 ires_p90 ires_p99 ires_err < <(wrk_run /scan/$RID)
+ILOAD=$(cut -d' ' -f1 /proc/loadavg)
+echo "no scans: page: $ipage_rps req/s p50 $ipage_p50 ms p99 $ipage_p99 ms; result: $ires_rps req/s p99 $ires_p99 ms" >&2
 
 bench_record "portsight serve under load (wrk)" \
-"The consent page and a finished result page of \`portsight serve\` (release build, libmicrohttpd, a thread per connection) loaded with \`wrk -t2 -cCONNS -d${DURATION}s --latency\` from a visitor namespace, while $SCANS visitors (one address each) run the all-service-ports test (1055 ports, SYN, 1000 probes/s shared) and follow it over SSE. scans = running at the start -> end of the loads; exact = scans whose 1055 results and open ports match the target's listeners. Goal: 5000 req/s on the page with p99 < 20 ms on 2 cores. Command: \`bench/serve.sh BUILD_DIR\` (root)." \
-"| date (UTC) | machine | load avg | wrk conns | page req/s | page p50 / p90 / p99 ms | result page req/s | result p50 / p90 / p99 ms | non-2xx | scans running | scans exact |" \
-"| $(date -u '+%Y-%m-%d %H:%M') | $(bench_machine) | $LOAD | $CONNS | $page_rps | $page_p50 / $page_p90 / $page_p99 | $res_rps | $res_p50 / $res_p90 / $res_p99 | $page_err / $res_err | $running_before -> $running_after | $exact/$SCANS |"
+"The consent page and a finished result page of \`portsight serve\` (release build, libmicrohttpd, an epoll thread pool with one thread per core) loaded with \`wrk -t2 -cCONNS -d${DURATION}s --latency\` from a visitor namespace, while $SCANS visitors (one address each) run the all-service-ports test (1055 ports, SYN, 1000 probes/s shared) and follow it over SSE, then again once those scans are over (scans running: 0). scans = running at the start -> end of the loads; exact = scans whose 1055 results and open ports match the target's listeners. Goal: 5000 req/s on the page with p99 < 20 ms on 2 cores. Command: \`bench/serve.sh BUILD_DIR\` (root)." \
+"| date (UTC) | machine | load avg | wrk conns | scans running | page req/s | page p50 / p90 / p99 ms | result page req/s | result p50 / p90 / p99 ms | non-2xx | scans exact |" \
+"| $(date -u '+%Y-%m-%d %H:%M') | $(bench_machine) | $LOAD | $CONNS | $running_before -> $running_after | $page_rps | $page_p50 / $page_p90 / $page_p99 | $res_rps | $res_p50 / $res_p90 / $res_p99 | $page_err / $res_err | $exact/$SCANS |
+| $(date -u '+%Y-%m-%d %H:%M') | $(bench_machine) | $ILOAD | $CONNS | $idle_running | $ipage_rps | $ipage_p50 / $ipage_p90 / $ipage_p99 | $ires_rps | $ires_p50 / $ires_p90 / $ires_p99 | $ipage_err / $ires_err | - |"

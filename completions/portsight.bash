@@ -74,7 +74,7 @@ _portsight() {
 		return
 		;;
 	serve:--listen | serve:--trusted-proxy | serve:--max-* | serve:--quota | \
-		serve:--client-timeout | serve:--per-ip-connections | serve:--scan-timeout)
+		serve:--client-timeout | serve:--request-timeout | serve:--per-ip-connections | serve:--scan-timeout)
 		return
 		;;
 	harden:--state-dir)
@@ -153,7 +153,7 @@ _portsight() {
 		;;
 	serve)
 		COMPREPLY=($(compgen -W '--listen --trusted-proxy --max-scans --quota --max-rate
-			--max-ports --client-timeout --max-connections --per-ip-connections
+			--max-ports --client-timeout --request-timeout --max-connections --per-ip-connections
 			--scan-timeout --engine --tls-cert --tls-key --db --no-db -h --help' -- "$cur"))
 		;;
 	diff)

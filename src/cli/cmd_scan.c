@@ -444,7 +444,7 @@ static enum ps_err add_output_all(struct scan_job *job, const char *base, struct
 	enum ps_err err = PS_OK;
 	size_t i;
 
-	if (!base[0] || !strcmp(base, "-"))
+	if (!base || !base[0] || !strcmp(base, "-"))
 		return ps_fail(diag, PS_ERR_INVALID, "-oA wants a base file name, not '%s'", base);
 	for (i = 0; !err && i < sizeof(all) / sizeof(all[0]); i++) {
 		char *path = NULL;
@@ -523,6 +523,8 @@ static enum ps_err choose_engine(struct scan_job *job, struct scan_args *a, int 
 	const char *name = opt == OPT_CONNECT ? "connect" : opt == OPT_SYN ? "syn" : arg;
 	const char *flag = opt == OPT_ENGINE ? "--engine" : argv[optind - 1];
 
+	if (!name)
+		return ps_fail(diag, PS_ERR_INVALID, "%s needs an engine name", flag);
 	if (job->run.engine && strcmp(job->run.engine, name))
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "%s and %s ask for two scan engines (%s, %s): choose one",
@@ -666,7 +668,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			a->offline = true;
 			break;
 		case OPT_SCAN_ID:
-			if (!optarg[0] || strlen(optarg) > 128)
+			if (!optarg || !optarg[0] || strlen(optarg) > 128)
 				*err = ps_fail(diag, PS_ERR_INVALID,
 					       "--scan-id wants a name of 1 to 128 characters");
 			job->run.fleet = optarg;

@@ -34,6 +34,7 @@ static const char serve_usage[] =
     "  --max-rate PPS           probes per second over all scans together (default 20000)\n"
     "  --max-ports N            the largest test offered (default 65535)\n"
     "  --client-timeout S       cut off a client idle this long (default 10)\n"
+    "  --request-timeout S      a whole request must arrive within this (default 30)\n"
     "  --max-connections N      connections at once (default 512)\n"
     "  --per-ip-connections N   connections at once from one address (default 64; 0: no cap)\n"
     "  --scan-timeout S         a scan's longest run (default 900)\n"
@@ -52,6 +53,7 @@ enum serve_option {
 	OPT_MAX_RATE,
 	OPT_MAX_PORTS,
 	OPT_CLIENT_TIMEOUT,
+	OPT_REQUEST_TIMEOUT,
 	OPT_MAX_CONNS,
 	OPT_PER_IP,
 	OPT_SCAN_TIMEOUT,
@@ -71,6 +73,7 @@ static const struct option serve_options[] = {
     {"max-rate", required_argument, NULL, OPT_MAX_RATE},
     {"max-ports", required_argument, NULL, OPT_MAX_PORTS},
     {"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT},
+    {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
     {"per-ip-connections", required_argument, NULL, OPT_PER_IP},
     {"scan-timeout", required_argument, NULL, OPT_SCAN_TIMEOUT},
@@ -164,6 +167,10 @@ static enum ps_err parse_options(struct serve_cli *a, int argc, char **argv, boo
 			err = parse_u("--client-timeout", optarg, 1, 3600, &a->o.client_timeout_s,
 				      diag);
 			break;
+		case OPT_REQUEST_TIMEOUT:
+			err = parse_u("--request-timeout", optarg, 1, 3600,
+				      &a->o.request_timeout_s, diag);
+			break;
 		case OPT_MAX_CONNS:
 			err =
 			    parse_u("--max-connections", optarg, 1, 100000, &a->o.max_conns, diag);
@@ -220,6 +227,7 @@ int cmd_serve(int argc, char **argv)
 		  .max_rate = 20000,
 		  .max_ports = 65535,
 		  .client_timeout_s = 10,
+		  .request_timeout_s = 30,
 		  .max_conns = 512,
 		  .per_ip_conns = 64,
 		  .scan_timeout_s = 900,

@@ -7,6 +7,7 @@
 static const char *const test_names[SERVE_TEST_COUNT] = {
     [SERVE_TEST_NONE] = "none", [SERVE_TEST_COMMON] = "common", [SERVE_TEST_SERVICE] = "service",
     [SERVE_TEST_ALL] = "all",	[SERVE_TEST_PORT] = "port",	[SERVE_TEST_TROJANS] = "trojans",
+    [SERVE_TEST_SHIELDSUP] = "shieldsup",
 };
 
 enum serve_test serve_test_parse(const char *name)
@@ -38,6 +39,8 @@ const char *serve_test_spec(enum serve_test test, uint16_t port, char *buf, size
 		return buf;
 	case SERVE_TEST_TROJANS:
 		return "trojans";
+	case SERVE_TEST_SHIELDSUP:
+		return "shieldsup-common";
 	default:
 		return "";
 	}

@@ -16,6 +16,7 @@ enum serve_test {
 	SERVE_TEST_ALL,	    /* 1-65535 */
 	SERVE_TEST_PORT,    /* the one port typed */
 	SERVE_TEST_TROJANS, /* the kb's trojan ports */
+	SERVE_TEST_SHIELDSUP, /* TruStealth: ShieldsUP's common ports, UPnP, file sharing, ping */
 	SERVE_TEST_COUNT
 };
 
@@ -31,10 +32,11 @@ struct serve_form {
 	bool live;     /* the page's script asks for an id and follows the events itself */
 };
 
-/* "common", "service", "all", "port", "trojans"; SERVE_TEST_NONE when unknown. */
+/* "common", "service", "all", "port", "trojans", "shieldsup"; SERVE_TEST_NONE when unknown. */
 enum serve_test serve_test_parse(const char *name);
 const char *serve_test_name(enum serve_test test);
-/* The port spec a test scans ("common", "1-1055", "1-65535", "443", "trojans"). */
+/* The port spec a test scans ("common", "1-1055", "1-65535", "443", "trojans",
+ * "shieldsup-common"). */
 const char *serve_test_spec(enum serve_test test, uint16_t port, char *buf, size_t len);
 
 /* "1".."65535" without sign, space or leading zeros beyond one digit. */

@@ -96,6 +96,11 @@ enum ps_err serve_page_consent(struct dynbuf *b, const struct serve_opts *o, con
 		    "that nothing listens, so your address is visible) or <span class=\"sw "
 		    "stealth\">Stealth</span> (no answer at all). If you are behind a router, the "
 		    "router is what gets probed.</p>\n"
+		    "<p id=\"truestealth-consent\">The TruStealth test probes the common ports and "
+		    "also sends, to that same address only: up to 10 SSDP M-SEARCH datagrams to UDP "
+		    "port 1900 (is UPnP exposed?), up to 3 NetBIOS node status requests to UDP port "
+		    "137 (file sharing, with TCP 139 and 445) and ICMP echo requests (ping). It passes "
+		    "only if nothing answers anything.</p>\n"
 		    "<form method=\"post\" action=\"/scan\" id=\"consent\">\n"
 		    "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
 		    "<fieldset><legend>Test</legend>\n",
@@ -112,6 +117,10 @@ enum ps_err serve_page_consent(struct dynbuf *b, const struct serve_opts *o, con
 	if (!err)
 		err = test_choice(b, "trojans", "Trojan and backdoor ports",
 				  counts[SERVE_TEST_TROJANS], o->max_ports, false);
+	if (!err)
+		err = test_choice(b, "shieldsup",
+				  "TruStealth: the common ports, UPnP, file sharing and ping",
+				  counts[SERVE_TEST_SHIELDSUP], o->max_ports, false);
 	if (!err)
 		err = dynbuf_addf(b,
 				  "<label><input type=\"radio\" name=\"test\" value=\"port\"> "
@@ -321,6 +330,116 @@ static const char *advice(enum verdict_kind kind)
 	}
 }
 
+static const char *stealth_class(enum shieldsup_stealth st)
+{
+	return st == SHIELDSUP_STEALTH_PASSED ? "stealth"
+	       : st == SHIELDSUP_STEALTH_FAILED ? "exposed"
+						: "closed";
+}
+
+static const char *answer_attr(enum shieldsup_answer a)
+{
+	static const char *const names[] = {"not-tested", "silent", "answered", "refused"};
+
+	return (unsigned)a < 4 ? names[a] : "not-tested";
+}
+
+static enum ps_err tcp_state_text(struct dynbuf *b, const struct serve_scan *s, uint16_t port)
+{
+	static const char *const words[] = {"not tested", "open", "closed", "stealth"};
+
+	return dynbuf_addf(b, "%u/tcp %s", port, words[s->state[port] & 3]);
+}
+
+/* UPnP, file sharing and ping, and the TruStealth verdict over everything. */
+static enum ps_err truestealth(struct dynbuf *b, const struct serve_scan *s)
+{
+	const struct shieldsup_result *r = s->ss;
+	const struct shieldsup_verdict *v = &s->ssv;
+	enum ps_err err;
+	size_t i;
+
+	err = dynbuf_addf(b,
+			  "<section id=\"truestealth\" data-stealth=\"%s\"><h2>TruStealth</h2>\n"
+			  "<p class=\"verdict %s\" id=\"ts-verdict\">",
+			  shieldsup_stealth_name(v->stealth), stealth_class(v->stealth));
+	if (!err)
+		err = serve_html_text(b, v->text);
+	if (!err)
+		err = dynbuf_addf(b,
+				  "</p>\n<h3>UPnP exposure (SSDP, UDP 1900)</h3>\n"
+				  "<p id=\"upnp\" data-answer=\"%s\">%s: %u M-SEARCH sent",
+				  answer_attr(r->upnp.answer), shieldsup_answer_name(r->upnp.answer),
+				  r->upnp.sent);
+	if (!err && r->upnp.answer == SHIELDSUP_ANSWERED)
+		err = dynbuf_addf(b, ", a reply of %zu bytes after %" PRIu32 " ms from port %u",
+				  r->upnp.reply_len, r->upnp.reply_ms, r->upnp.reply_port);
+	if (!err && r->upnp.note[0]) {
+		err = dynbuf_add(b, " (", 2);
+		if (!err)
+			err = serve_html_text(b, r->upnp.note);
+		if (!err)
+			err = dynbuf_add(b, ")", 1);
+	}
+	if (!err)
+		err = dynbuf_addf(b, "</p>\n");
+	if (!err && r->upnp.answer == SHIELDSUP_ANSWERED) {
+		/* What the visitor's device says about itself, as ShieldsUP shows it. */
+		err = dynbuf_addf(b, "<p>Anyone can find your UPnP device; it replied:</p>"
+				     "<pre id=\"upnp-reply\">");
+		if (!err)
+			err = serve_html_text(b, r->upnp.status);
+		for (i = 0; !err && i < r->upnp.nheaders; i++) {
+			err = dynbuf_add(b, "\n", 1);
+			if (!err)
+				err = serve_html_text(b, r->upnp.headers[i]);
+		}
+		if (!err && r->upnp.headers_cut)
+			err = dynbuf_addf(b, "\n(%zu more lines)", r->upnp.headers_cut);
+		if (!err)
+			err = dynbuf_addf(b, "</pre>\n");
+	}
+	if (!err)
+		err = dynbuf_addf(b,
+				  "<h3>File sharing</h3>\n<p id=\"file-sharing\" data-exposed=\"%s\" "
+				  "data-answer=\"%s\">NetBIOS node status (UDP 137): %s",
+				  v->file_sharing ? "yes" : "no", answer_attr(r->netbios.answer),
+				  shieldsup_answer_name(r->netbios.answer));
+	if (!err && r->netbios.names[0]) {
+		err = dynbuf_addf(b, ", names <span id=\"netbios-names\">");
+		if (!err)
+			err = serve_html_text(b, r->netbios.names);
+		if (!err)
+			err = dynbuf_addf(b, "</span>");
+	}
+	if (!err)
+		err = dynbuf_add(b, "; ", 2);
+	if (!err)
+		err = tcp_state_text(b, s, 139);
+	if (!err)
+		err = dynbuf_add(b, ", ", 2);
+	if (!err)
+		err = tcp_state_text(b, s, 445);
+	if (!err)
+		err = dynbuf_addf(b, "</p>\n<h3>Ping (ICMP echo)</h3>\n<p id=\"ping\" "
+				     "data-answer=\"%s\">",
+				  answer_attr(r->ping.answer));
+	if (!err)
+		err = serve_html_text(b, v->ping);
+	if (!err)
+		err = dynbuf_addf(b, "</p>\n<p class=\"small\">Answered: ");
+	if (!err)
+		err = serve_html_text(b, v->solicited[0] ? v->solicited : "nothing");
+	if (!err && r->ports_note[0]) {
+		err = dynbuf_add(b, ". ", 2);
+		if (!err)
+			err = serve_html_text(b, r->ports_note);
+	}
+	if (!err)
+		err = dynbuf_addf(b, ".</p>\n</section>\n");
+	return err;
+}
+
 enum ps_err serve_page_result(struct dynbuf *b, const struct kb *kb, const struct serve_scan *s)
 {
 	struct verdict v;
@@ -348,6 +467,8 @@ enum ps_err serve_page_result(struct dynbuf *b, const struct kb *kb, const struc
 		    " Closed</span> <span class=\"sw stealth\">%" PRIu32 " Stealth</span></p>\n",
 		    serve_test_name(s->test), s->nports, s->nports == 1 ? "" : "s", s->server_text,
 		    s->engine, s->sum.elapsed_s, s->nopen, s->nclosed, s->nstealth);
+	if (!err && s->ss)
+		err = truestealth(b, s);
 	if (!err)
 		err = s->nports <= SERVE_GRID_MAX ? grid(b, s) : answered_list(b, s);
 	if (!err && s->nopen)

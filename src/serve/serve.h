@@ -44,6 +44,7 @@ struct serve_opts {
 	uint32_t max_rate;	   /* probes per second over all scans together */
 	uint32_t max_ports;	   /* the largest test offered */
 	unsigned client_timeout_s; /* an idle (slow) client is cut off after this */
+	unsigned request_timeout_s; /* a whole request must arrive within this (0: 30) */
 	unsigned max_conns;	   /* connections at once */
 	unsigned per_ip_conns;	   /* connections at once from one peer address (0: no cap) */
 	unsigned scan_timeout_s;   /* a scan's longest run */

@@ -9,6 +9,7 @@
 #include "core/dynbuf.h"
 #include "form.h"
 #include "limits.h"
+#include "run/shieldsup.h"
 #include "serve.h"
 
 /* What a grid cell shows; the values are what state[] holds per port. */
@@ -17,7 +18,9 @@ enum serve_cell { CELL_PENDING, CELL_OPEN, CELL_CLOSED, CELL_STEALTH };
 #define SERVE_ID_LEN   32   /* hex digits of a scan id (128 random bits) */
 #define SERVE_GRID_MAX 1056 /* more ports than this get a list instead of a grid */
 
-/* One visitor's scan: written by its run's thread, read by its viewers (lock, cond). */
+struct serve_view;
+
+/* One visitor's scan: written by its run's thread, read by its viewers (lock). */
 struct serve_scan {
 	char id[SERVE_ID_LEN + 1];
 	struct ps_addr client;
@@ -25,7 +28,7 @@ struct serve_scan {
 	char server_text[PS_ADDR_STRLEN];
 	enum serve_test test;
 	uint16_t port; /* SERVE_TEST_PORT */
-	char spec[16];
+	char spec[24];
 	struct portset ports;
 	uint32_t nports;
 	uint8_t state[65536];  /* enum serve_cell by port */
@@ -35,14 +38,18 @@ struct serve_scan {
 	volatile sig_atomic_t stop;
 	bool done, live, ever_viewed;
 	unsigned viewers;
+	struct serve_view *waiting; /* views suspended until there is news */
+	uint64_t woken_ms;	    /* when they were last resumed for a result */
 	unsigned refs; /* under the server's lock */
 	struct report_summary sum;
 	char engine[16];
 	char error[PS_DIAG_MAX];
+	/* SERVE_TEST_SHIELDSUP: the ports fed in as they come, then UPnP, file sharing, ping */
+	struct shieldsup_result *ss;
+	struct shieldsup_verdict ssv; /* once done */
 	char *html, *jsonl; /* the downloads, once done */
 	size_t html_len, jsonl_len;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	struct serve *srv;
 };
 

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The HTTP side of portsight serve, on libmicrohttpd: a thread per connection, so a live view
- * (Server-Sent Events, or the streamed page without JavaScript) may block waiting for its
- * scan's next result, and a write that fails because the visitor left ends that view, which
- * stops its scan. Limits: libmicrohttpd's own (connections, per-address connections, an idle
- * timeout that cuts slow clients, a memory pool per connection that caps the request line and
- * headers: 431 past it) and ours (request bodies, scans in limits.c).
+ * The HTTP side of portsight serve, on libmicrohttpd: a pool of one epoll thread per core (a
+ * thread per connection measured 4980 req/s with p99 26.6 ms; see bench/RESULTS.md). No
+ * callback ever blocks a pool thread: a live view (Server-Sent Events, or the streamed page
+ * without JavaScript) with nothing to say suspends its connection, and is resumed by its scan's
+ * results, its end, or the reaper's tick (a heartbeat a second, which is also how a visitor who
+ * left is noticed: the write fails, the view ends, and so does its scan). Limits:
+ * libmicrohttpd's own (connections, per-address connections, an idle timeout, a memory pool per
+ * connection that caps the request line and headers: 431 past it) and ours (request bodies,
+ * scans in limits.c, and a deadline for a whole request, which an idle timeout alone is not: a
+ * client trickling a byte every few seconds would hold its connection forever).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -16,12 +21,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "net/siphash.h"
 #include "report/verdict.h"
 #include "run/run.h"
+#include "run/shieldsup.h"
+#include "scan/engine.h"
 #include "serve_internal.h"
 
 #define SERVE_PAGE_MAX	   (8u << 20) /* the largest page (a 65535-port list) */
@@ -29,10 +37,21 @@
 #define SERVE_KEEP_SCANS   64	      /* finished scans kept for their pages */
 #define SERVE_VIEW_GRACE_S 10	      /* a live scan nobody follows stops after this */
 #define SERVE_SESSION_LEN  32
+#define SERVE_TICK_MS	   250 /* the reaper's period: heartbeats, deadlines, grace */
+#define SERVE_WAKE_MS	   50  /* a scan resumes its views at most this often per result */
+#define SERVE_BEAT_MS	   1000
 
 struct serve_metrics {
 	_Atomic uint64_t requests, scans_started, scans_finished, scans_interrupted, probes;
 	_Atomic uint64_t refused[8];
+	_Atomic uint64_t deadline_cut;
+};
+
+/* A connection, from accept to close: its request deadline (0: none now). */
+struct conn_watch {
+	int fd;
+	_Atomic uint64_t deadline_ms;
+	struct conn_watch *prev, *next;
 };
 
 enum refuse_reason { R_BAD_REQUEST, R_TOKEN, R_TOO_MANY_PORTS, R_ACTIVE, R_QUOTA, R_BUSY, R_BODY };
@@ -56,10 +75,28 @@ struct serve {
 	bool stopping;
 	pthread_t reaper;
 	bool reaper_started;
+	pthread_mutex_t conns_lock; /* conns: connections are added and removed, the reaper reads */
+	struct conn_watch *conns;
 	struct serve_metrics m;
+	/* The consent page, built once: static text around three holes (marks 1 client, 2
+	 * server, 3 token) that each request fills with a copy, no formatting. */
+	char *consent;
+	size_t consent_len;
+	size_t consent_at[3];
+	uint8_t consent_mark[3];
+	/* The static files and /healthz: one response each, queued again and again. */
+	struct MHD_Response *css, *js, *health;
 };
 
 /* ---- small helpers ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void hex(const uint8_t *in, size_t n, char *out)
 {
@@ -283,13 +320,16 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
 
 /* ---- scans ---- */
 
+static void views_wake_locked(struct serve_scan *s);
+static void conns_cut_late(struct serve *srv);
+
 static void scan_unref_locked(struct serve *srv, struct serve_scan *s)
 {
 	(void)srv;
 	if (--s->refs)
 		return;
 	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->cond);
+	free(s->ss);
 	free(s->html);
 	free(s->jsonl);
 	free(s);
@@ -366,8 +406,18 @@ static enum ps_err on_result(void *ctx, const struct port_result *res)
 		s->nopen += cell == CELL_OPEN;
 		s->nclosed += cell == CELL_CLOSED;
 		s->nstealth += cell == CELL_STEALTH;
+		if (s->ss)
+			shieldsup_port_add(s->ss, res);
 	}
-	pthread_cond_broadcast(&s->cond);
+	/* Results come in bursts: one resume per burst, and the reaper's tick for the tail. */
+	if (s->waiting) {
+		uint64_t now = now_ms();
+
+		if (now - s->woken_ms >= SERVE_WAKE_MS) {
+			s->woken_ms = now;
+			views_wake_locked(s);
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	return PS_OK;
 }
@@ -390,6 +440,58 @@ static void take_stream(FILE *f, char **buf, size_t *len, char **out, size_t *ou
 	}
 	*out = *buf;
 	*outlen = *len;
+}
+
+/* ---- TruStealth: ShieldsUP's tests past the ports ---- */
+
+static void shieldsup_part(struct serve_scan *s, bool ran)
+{
+	struct shieldsup_opts o;
+	struct shieldsup_verdict v;
+	struct ps_diag diag = {{0}};
+
+	/* The ping's pace and stop flag (its target is the visitor, nobody else). */
+	struct scan_opts ping = {.rate_pps = 100, .max_retries = 1, .stop = &s->stop};
+
+	if (ran && !s->stop) {
+		shieldsup_opts_init(&o);
+		o.ping = shieldsup_ping_echo;
+		o.ping_ctx = &ping;
+		o.stop = &s->stop;
+		shieldsup_test_host(&o, s->ss, &diag);
+	}
+	shieldsup_verdict_of(s->ss, &v);
+	pthread_mutex_lock(&s->lock);
+	s->ssv = v;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The JSON Lines download ends with the TruStealth record, as `scan --shieldsup` writes it. */
+static void shieldsup_jsonl(struct serve_scan *s)
+{
+	json_t *rec = json_object(), *body = shieldsup_json(s->ss, &s->ssv);
+	char *line = NULL, *grown;
+	size_t n;
+
+	if (!rec || !body || json_object_set_new(rec, "shieldsup", body))
+		goto out;
+	body = NULL;
+	line = json_dumps(rec, JSON_COMPACT);
+	if (!line)
+		goto out;
+	n = strlen(line);
+	grown = realloc(s->jsonl, s->jsonl_len + n + 2);
+	if (!grown)
+		goto out;
+	memcpy(grown + s->jsonl_len, line, n);
+	grown[s->jsonl_len + n] = '\n';
+	grown[s->jsonl_len + n + 1] = '\0';
+	s->jsonl = grown;
+	s->jsonl_len += n + 1;
+out:
+	free(line);
+	json_decref(body);
+	json_decref(rec);
 }
 
 static void *scan_thread(void *arg)
@@ -447,8 +549,12 @@ static void *scan_thread(void *arg)
 		}
 		err = run_scan(&job, sinks, nsinks, &s->stop, &events, &result, &diag);
 	}
+	if (s->ss)
+		shieldsup_part(s, !err);
 	take_stream(hf, &hbuf, &hlen, &s->html, &s->html_len);
 	take_stream(jf, &jbuf, &jlen, &s->jsonl, &s->jsonl_len);
+	if (s->ss && s->jsonl)
+		shieldsup_jsonl(s);
 
 	pthread_mutex_lock(&s->lock);
 	s->sum = result.summary;
@@ -456,7 +562,7 @@ static void *scan_thread(void *arg)
 	if (err)
 		snprintf(s->error, sizeof(s->error), "%s", ps_diag_text(&diag, err));
 	s->done = true;
-	pthread_cond_broadcast(&s->cond);
+	views_wake_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	target_list_release(&targets);
 
@@ -503,10 +609,12 @@ static void *reaper_thread(void *arg)
 					  now - s->started > SERVE_VIEW_GRACE_S) ||
 					 now - s->started > (time_t)srv->o.scan_timeout_s))
 				s->stop = 1;
+			views_wake_locked(s); /* the tail of a burst, and heartbeats */
 			pthread_mutex_unlock(&s->lock);
 		}
+		conns_cut_late(srv);
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000000L;
+		ts.tv_nsec += SERVE_TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
@@ -519,15 +627,33 @@ static void *reaper_thread(void *arg)
 
 /* ---- live views: the event stream and the streamed page ---- */
 
-struct view {
+struct serve_view {
 	struct serve *srv;
 	struct serve_scan *scan;
+	struct MHD_Connection *conn;
 	bool sse;
-	uint32_t cursor;   /* results sent */
-	int phase;	   /* 0 intro, 1 results, 2 the final part, 3 end */
-	struct dynbuf out; /* text produced but not sent yet */
+	bool suspended;		  /* on scan->waiting (under the scan's lock) */
+	struct serve_view *next;  /* on scan->waiting */
+	uint32_t cursor;	  /* results sent */
+	int phase;		  /* 0 intro, 1 results, 3 end */
+	uint64_t next_beat_ms;	  /* when silence gets a heartbeat (or a progress line) */
+	struct dynbuf out;	  /* text produced but not sent yet */
 	size_t sent;
 };
+
+/* Resumes every view waiting for news (the scan's lock held). A view suspends only under this
+ * lock and is resumed only from this list, so a resume never comes before its suspend. */
+static void views_wake_locked(struct serve_scan *s)
+{
+	while (s->waiting) {
+		struct serve_view *v = s->waiting;
+
+		s->waiting = v->next;
+		v->next = NULL;
+		v->suspended = false;
+		MHD_resume_connection(v->conn);
+	}
+}
 
 static void view_attach(struct serve_scan *s)
 {
@@ -539,10 +665,15 @@ static void view_attach(struct serve_scan *s)
 
 static void view_free(void *cls)
 {
-	struct view *v = cls;
+	struct serve_view *v = cls, **pp;
 	struct serve_scan *s = v->scan;
 
 	pthread_mutex_lock(&s->lock);
+	for (pp = &s->waiting; *pp; pp = &(*pp)->next)
+		if (*pp == v) {
+			*pp = v->next;
+			break;
+		}
 	/* The last viewer left before the end: the visitor is gone, so is the scan. */
 	if (--s->viewers == 0 && !s->done)
 		s->stop = 1;
@@ -552,26 +683,41 @@ static void view_free(void *cls)
 	free(v);
 }
 
-static void sse_done(struct view *v)
+static void sse_done(struct serve_view *v)
 {
 	struct serve_scan *s = v->scan;
 	struct verdict vd;
 
 	verdict_of(s->nopen, s->nclosed, s->nstealth, &vd);
 	dynbuf_addf(&v->out,
-		    "event: done\ndata: {\"verdict\":\"%s\",\"open\":%" PRIu32
+		    "event: done\ndata: {\"verdict\":\"%s\",\"text\":\"%s\",\"open\":%" PRIu32
 		    ",\"closed\":%" PRIu32 ",\"stealth\":%" PRIu32
 		    ",\"interrupted\":%s,\"result\":\"/scan/%s\"}\n\n",
-		    verdict_kind_name(vd.kind), s->nopen, s->nclosed, s->nstealth,
+		    verdict_kind_name(vd.kind), vd.text, s->nopen, s->nclosed, s->nstealth,
 		    s->sum.interrupted ? "true" : "false", s->id);
+	if (s->ss) {
+		/* The same object, with the TruStealth verdict (its text JSON-escaped). */
+		json_t *ts = json_pack("{s:s,s:s}", "truestealth",
+				       shieldsup_stealth_name(s->ssv.stealth), "truestealth_text",
+				       s->ssv.text);
+		char *j = ts ? json_dumps(ts, JSON_COMPACT) : NULL;
+
+		if (j && v->out.len >= 3 && j[0] == '{') {
+			v->out.len -= 3; /* "}\n\n" */
+			dynbuf_addf(&v->out, ",%s\n\n", j + 1);
+		}
+		free(j);
+		json_decref(ts);
+	}
 }
 
-/* Fills v->out with what there is to say, waiting up to a second for news (lock held). */
-static void view_produce(struct view *v)
+/* Fills v->out with what there is to say now, without waiting (the scan's lock held); false
+ * when there is nothing yet. */
+static bool view_produce(struct serve_view *v)
 {
 	static const char letter[] = {'?', 'o', 'c', 's'};
 	struct serve_scan *s = v->scan;
-	struct timespec ts;
+	uint64_t now = now_ms();
 
 	if (v->phase == 0) {
 		if (v->sse)
@@ -579,31 +725,8 @@ static void view_produce(struct view *v)
 		else if (!serve_page_head(&v->out, "Scanning"))
 			serve_page_stream_intro(&v->out, s);
 		v->phase = 1;
-		return;
-	}
-	if (!v->sse) {
-		/* The page shows progress once a second, whatever the pace of the results: each
-		 * write is also how a visitor who left is noticed. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec++;
-		while (!s->done && pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
-			;
-		if (!s->done) {
-			dynbuf_addf(&v->out,
-				    "<p class=\"prog\">%" PRIu32 " of %" PRIu32
-				    " ports probed&hellip;</p>\n",
-				    s->nresults, s->nports);
-			return;
-		}
-	} else if (v->cursor == s->nresults && !s->done) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec++;
-		if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) == ETIMEDOUT) {
-			/* Something to write: a visitor who left makes the write fail. */
-			dynbuf_addf(&v->out, ": %" PRIu32 "/%" PRIu32 "\n\n", s->nresults,
-				    s->nports);
-			return;
-		}
+		v->next_beat_ms = now + SERVE_BEAT_MS;
+		return true;
 	}
 	if (v->sse) {
 		while (v->cursor < s->nresults && v->out.len < 16384) {
@@ -612,8 +735,8 @@ static void view_produce(struct view *v)
 			dynbuf_addf(&v->out, "event: port\ndata: %u %c\n\n", p,
 				    letter[s->state[p]]);
 		}
-	} else if (v->cursor < s->nresults) {
-		v->cursor = s->nresults;
+	} else {
+		v->cursor = s->nresults; /* the page shows progress, once a second */
 	}
 	if (s->done && v->cursor == s->nresults) {
 		if (v->sse)
@@ -621,12 +744,28 @@ static void view_produce(struct view *v)
 		else if (!serve_page_result(&v->out, v->srv->o.kb, s))
 			serve_page_foot(&v->out);
 		v->phase = 3;
+		return true;
 	}
+	if (!v->out.len && now >= v->next_beat_ms) {
+		/* Something to write, news or not: a visitor who left makes the write fail. */
+		if (v->sse)
+			dynbuf_addf(&v->out, ": %" PRIu32 "/%" PRIu32 "\n\n", s->nresults,
+				    s->nports);
+		else
+			dynbuf_addf(&v->out,
+				    "<p class=\"prog\">%" PRIu32 " of %" PRIu32
+				    " ports probed&hellip;</p>\n",
+				    s->nresults, s->nports);
+	}
+	if (v->out.len)
+		v->next_beat_ms = now + SERVE_BEAT_MS;
+	return v->out.len > 0;
 }
 
 static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct view *v = cls;
+	struct serve_view *v = cls;
+	struct serve_scan *s = v->scan;
 	size_t n;
 
 	(void)pos;
@@ -635,9 +774,17 @@ static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
 		v->sent = 0;
 		if (v->phase == 3)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		pthread_mutex_lock(&v->scan->lock);
-		view_produce(v);
-		pthread_mutex_unlock(&v->scan->lock);
+		pthread_mutex_lock(&s->lock);
+		if (!view_produce(v)) {
+			/* Nothing to say: give the pool thread back until there is. */
+			v->suspended = true;
+			v->next = s->waiting;
+			s->waiting = v;
+			MHD_suspend_connection(v->conn);
+			pthread_mutex_unlock(&s->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&s->lock);
 	}
 	n = v->out.len - v->sent;
 	if (n > max)
@@ -650,7 +797,7 @@ static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
 static enum MHD_Result send_view(struct serve *srv, struct MHD_Connection *c, struct serve_scan *s,
 				 bool sse)
 {
-	struct view *v = calloc(1, sizeof(*v));
+	struct serve_view *v = calloc(1, sizeof(*v));
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
@@ -660,6 +807,7 @@ static enum MHD_Result send_view(struct serve *srv, struct MHD_Connection *c, st
 	}
 	v->srv = srv;
 	v->scan = s; /* the caller's reference is now the view's */
+	v->conn = c;
 	v->sse = sse;
 	dynbuf_init(&v->out, SERVE_PAGE_MAX);
 	view_attach(s);
@@ -684,6 +832,8 @@ static enum MHD_Result page_consent(struct serve *srv, struct MHD_Connection *c,
 	char fresh[SERVE_SESSION_LEN + 1], token[17], who[PS_ADDR_STRLEN], here[PS_ADDR_STRLEN];
 	char cookie[128];
 	uint8_t rnd[SERVE_SESSION_LEN / 2];
+	const char *fill[4] = {NULL};
+	size_t flen[3], total = srv->consent_len, from, i;
 	struct dynbuf b;
 	enum MHD_Result ret;
 	bool new_session = !is_hex(session, SERVE_SESSION_LEN);
@@ -704,14 +854,54 @@ static enum MHD_Result page_consent(struct serve *srv, struct MHD_Connection *c,
 	session_token(srv, session, client, token);
 	ps_addr_format(client, who, sizeof(who));
 	local_of(c, here, sizeof(here));
-	dynbuf_init(&b, (size_t)256 * 1024);
-	if (serve_page_consent(&b, &srv->o, who, here, token, srv->counts)) {
+	fill[1] = who;
+	fill[2] = here;
+	fill[3] = token;
+	for (i = 0; i < 3; i++) {
+		flen[i] = strlen(fill[srv->consent_mark[i]]);
+		total += flen[i];
+	}
+	dynbuf_init(&b, total);
+	for (i = 0, from = 0; i < 3; i++) {
+		dynbuf_add(&b, srv->consent + from, srv->consent_at[i] - from);
+		dynbuf_add(&b, fill[srv->consent_mark[i]], flen[i]);
+		from = srv->consent_at[i] + 1;
+	}
+	if (dynbuf_add(&b, srv->consent + from, srv->consent_len - from)) {
 		dynbuf_release(&b);
 		return MHD_NO;
 	}
 	ret = send_page(c, MHD_HTTP_OK, &b, new_session ? cookie : NULL);
 	dynbuf_release(&b);
 	return ret;
+}
+
+/* The consent page with its holes, once at start (see struct serve). */
+static enum ps_err consent_build(struct serve *srv, struct ps_diag *diag)
+{
+	struct dynbuf b;
+	size_t i, n = 0;
+
+	dynbuf_init(&b, (size_t)256 * 1024);
+	if (serve_page_consent(&b, &srv->o, "\001", "\002", "\003", srv->counts) ||
+	    dynbuf_add(&b, "", 1)) {
+		dynbuf_release(&b);
+		return ps_fail(diag, PS_ERR_NOMEM, "serve: out of memory");
+	}
+	for (i = 0; i + 1 < b.len; i++)
+		if (b.data[i] >= 1 && b.data[i] <= 3) {
+			if (n == 3)
+				break;
+			srv->consent_at[n] = i;
+			srv->consent_mark[n++] = (uint8_t)b.data[i];
+		}
+	if (n != 3 || i + 1 < b.len) {
+		dynbuf_release(&b);
+		return ps_fail(diag, PS_ERR_INVALID, "serve: the consent page lost a field");
+	}
+	srv->consent_len = b.len - 1;
+	srv->consent = b.data; /* the buffer is ours now */
+	return PS_OK;
 }
 
 static enum MHD_Result page_port(struct serve *srv, struct MHD_Connection *c, const char *text)
@@ -903,17 +1093,24 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 	} else {
 		s->ports = srv->presets[f.test];
 	}
+	if (f.test == SERVE_TEST_SHIELDSUP) {
+		s->ss = malloc(sizeof(*s->ss)); /* ~30 KB */
+		if (!s->ss)
+			goto fail_limits;
+		shieldsup_result_init(s->ss, client, SHIELDSUP_SET_COMMON);
+		snprintf(s->ss->ports_note, sizeof(s->ss->ports_note),
+			 "port 0 not tested: portsight serve probes ports 1-65535 only");
+	}
 	s->nports = s->ports.count;
 	s->started = time(NULL);
 	s->live = f.live;
 	s->srv = srv;
 	s->refs = 1; /* the scan thread's */
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
 	if (!scan_insert(srv, s)) {
 		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->cond);
 		serve_limits_done(&srv->limits, client);
+		free(s->ss);
 		free(s);
 		log_refusal(srv, client, serve_test_name(f.test), "busy");
 		return send_error(srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_BUSY,
@@ -946,6 +1143,7 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 
 fail_limits:
 	serve_limits_done(&srv->limits, client);
+	free(s->ss);
 	free(s);
 	return MHD_NO;
 }
@@ -969,12 +1167,16 @@ static enum MHD_Result page_metrics(struct serve *srv, struct MHD_Connection *c)
 		    "portsight_serve_scans_interrupted_total %" PRIu64 "\n"
 		    "# TYPE portsight_serve_probes_total counter\n"
 		    "portsight_serve_probes_total %" PRIu64 "\n"
+		    "# HELP portsight_serve_deadline_cut_total connections cut off for a request "
+		    "that did not arrive in time.\n"
+		    "# TYPE portsight_serve_deadline_cut_total counter\n"
+		    "portsight_serve_deadline_cut_total %" PRIu64 "\n"
 		    "# TYPE portsight_serve_scans_running gauge\n"
 		    "portsight_serve_scans_running %u\n"
 		    "# TYPE portsight_serve_refusals_total counter\n",
 		    (uint64_t)srv->m.requests, (uint64_t)srv->m.scans_started,
 		    (uint64_t)srv->m.scans_finished, (uint64_t)srv->m.scans_interrupted,
-		    (uint64_t)srv->m.probes, srv->limits.active);
+		    (uint64_t)srv->m.probes, (uint64_t)srv->m.deadline_cut, srv->limits.active);
 	for (i = 0; i < sizeof(refuse_names) / sizeof(refuse_names[0]); i++)
 		dynbuf_addf(&b, "portsight_serve_refusals_total{reason=\"%s\"} %" PRIu64 "\n",
 			    refuse_names[i], (uint64_t)srv->m.refused[i]);
@@ -982,6 +1184,80 @@ static enum MHD_Result page_metrics(struct serve *srv, struct MHD_Connection *c)
 		       MHD_RESPMEM_MUST_COPY, NULL);
 	dynbuf_release(&b);
 	return ret;
+}
+
+/* ---- connections: a deadline for each whole request ---- */
+
+static void conn_arm(struct serve *srv, struct MHD_Connection *c, bool on)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_watch *w = ci ? ci->socket_context : NULL;
+
+	if (w)
+		w->deadline_ms = on ? now_ms() + (uint64_t)srv->o.request_timeout_s * 1000u : 0;
+}
+
+/* From accept to close: the request line, headers and body must all arrive within the
+ * deadline, from the accept or from the end of the previous response on the connection. */
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode code)
+{
+	struct serve *srv = cls;
+	struct conn_watch *w = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		w = calloc(1, sizeof(*w));
+		if (!w || !ci) {
+			free(w);
+			return; /* no deadline for it, but the idle timeout still holds */
+		}
+		w->fd = ci->connect_fd;
+		w->deadline_ms = now_ms() + (uint64_t)srv->o.request_timeout_s * 1000u;
+		pthread_mutex_lock(&srv->conns_lock);
+		w->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = w;
+		srv->conns = w;
+		pthread_mutex_unlock(&srv->conns_lock);
+		*socket_context = w;
+		return;
+	}
+	if (!w)
+		return;
+	/* Closed: libmicrohttpd says so before it closes the socket, so the reaper never shuts
+	 * down a number the kernel gave to another connection. */
+	pthread_mutex_lock(&srv->conns_lock);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		srv->conns = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&srv->conns_lock);
+	free(w);
+	*socket_context = NULL;
+}
+
+/* Past its deadline, a connection is shut down: its pool thread sees the end and closes it. */
+static void conns_cut_late(struct serve *srv)
+{
+	uint64_t now = now_ms();
+	struct conn_watch *w;
+
+	pthread_mutex_lock(&srv->conns_lock);
+	for (w = srv->conns; w; w = w->next) {
+		uint64_t d = w->deadline_ms;
+
+		if (d && now >= d) {
+			w->deadline_ms = 0;
+			shutdown(w->fd, SHUT_RDWR);
+			srv->m.deadline_cut++;
+		}
+	}
+	pthread_mutex_unlock(&srv->conns_lock);
 }
 
 /* ---- the request handler ---- */
@@ -1007,11 +1283,9 @@ static enum MHD_Result handle_get(struct serve *srv, struct MHD_Connection *c, c
 	if (!strcmp(url, "/"))
 		return page_consent(srv, c, client);
 	if (!strcmp(url, "/static/serve.css"))
-		return send_buf(c, MHD_HTTP_OK, "text/css; charset=utf-8", serve_css_text,
-				serve_css_len, MHD_RESPMEM_PERSISTENT, NULL);
+		return MHD_queue_response(c, MHD_HTTP_OK, srv->css);
 	if (!strcmp(url, "/static/serve.js"))
-		return send_buf(c, MHD_HTTP_OK, "text/javascript; charset=utf-8", serve_js_text,
-				serve_js_len, MHD_RESPMEM_PERSISTENT, NULL);
+		return MHD_queue_response(c, MHD_HTTP_OK, srv->js);
 	if (!strcmp(url, "/port"))
 		return page_port(srv, c, q.value);
 	if (!strncmp(url, "/port/", 6))
@@ -1019,8 +1293,7 @@ static enum MHD_Result handle_get(struct serve *srv, struct MHD_Connection *c, c
 	if (!strncmp(url, "/scan/", 6))
 		return page_scan(srv, c, client, url + 6);
 	if (!strcmp(url, "/healthz"))
-		return send_buf(c, MHD_HTTP_OK, "text/plain", "ok\n", 3, MHD_RESPMEM_PERSISTENT,
-				NULL);
+		return MHD_queue_response(c, MHD_HTTP_OK, srv->health);
 	if (!strcmp(url, "/metrics"))
 		return page_metrics(srv, c);
 	return send_error(srv, c, MHD_HTTP_NOT_FOUND, -1, "No such page.");
@@ -1044,8 +1317,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		dynbuf_init(&req->body, SERVE_BODY_MAX);
 		*req_cls = req;
 		srv->m.requests++;
-		if (post)
-			return MHD_YES; /* the body follows */
+		/* Answer from the next call, for a GET too: libmicrohttpd (0.9.75) closes the
+		 * connection after a response queued from the first one (measured: every wrk
+		 * request was a new connection). A POST's body comes in between. */
+		return MHD_YES;
 	}
 	if (post && *upload_size) {
 		if (dynbuf_add(&req->body, upload, *upload_size))
@@ -1053,6 +1328,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conn_arm(srv, c, false); /* the request is all here */
 	if (client_of(srv, c, &client, &diag))
 		return send_error(srv, c, MHD_HTTP_BAD_REQUEST, R_BAD_REQUEST,
 				  "Cannot tell which address you connect from.");
@@ -1083,9 +1359,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **req_cls,
 {
 	struct request *req = *req_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	conn_arm(cls, c, true); /* the next request on this connection has its own deadline */
 	if (!req)
 		return;
 	dynbuf_release(&req->body);
@@ -1139,6 +1414,7 @@ static enum ps_err load_presets(struct serve *srv, struct ps_diag *diag)
 	    [SERVE_TEST_SERVICE] = "service",
 	    [SERVE_TEST_ALL] = "1-65535",
 	    [SERVE_TEST_TROJANS] = "trojans",
+	    [SERVE_TEST_SHIELDSUP] = "shieldsup-common",
 	};
 	int t;
 	enum ps_err err;
@@ -1156,12 +1432,33 @@ static enum ps_err load_presets(struct serve *srv, struct ps_diag *diag)
 	return PS_OK;
 }
 
+static struct MHD_Response *static_response(const char *ctype, const char *data, size_t len)
+{
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+
+	if (r)
+		security_headers(r, ctype, true);
+	return r;
+}
+
+static enum ps_err static_responses(struct serve *srv, struct ps_diag *diag)
+{
+	srv->css = static_response("text/css; charset=utf-8", serve_css_text, serve_css_len);
+	srv->js = static_response("text/javascript; charset=utf-8", serve_js_text, serve_js_len);
+	srv->health = static_response("text/plain", "ok\n", 3);
+	if (!srv->css || !srv->js || !srv->health)
+		return ps_fail(diag, PS_ERR_NOMEM, "serve: out of memory");
+	return PS_OK;
+}
+
 enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struct ps_diag *diag)
 {
 	struct serve *srv = calloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
 	struct ps_addr addr = {0};
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	uint16_t port = 0;
 	bool any = false;
 	enum ps_err err;
@@ -1171,7 +1468,10 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 		return PS_ERR_NOMEM;
 	srv->o = *opts;
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->conns_lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
+	if (!srv->o.request_timeout_s)
+		srv->o.request_timeout_s = 30;
 	err = serve_listen_parse(opts->listen, &addr, &any, &port, diag);
 	if (err)
 		goto fail;
@@ -1194,6 +1494,10 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 		goto fail;
 	}
 	err = load_presets(srv, diag);
+	if (!err)
+		err = consent_build(srv, diag);
+	if (!err)
+		err = static_responses(srv, diag);
 	if (err)
 		goto fail;
 	if (getrandom(&srv->key, sizeof(srv->key), 0) != (ssize_t)sizeof(srv->key) ||
@@ -1227,7 +1531,9 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_LIMIT, opts->max_conns,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 	    opts->client_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_HEADER_POOL,
-	    MHD_OPTION_NOTIFY_COMPLETED, request_done, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_quiet,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, srv, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_done, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_quiet,
 	    srv, opts->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, opts->tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, opts->tls_key, MHD_OPTION_END);
 	if (!srv->mhd) {
@@ -1273,7 +1579,15 @@ void serve_stop(struct serve *srv)
 		if (srv->scans[i])
 			scan_unref(srv, srv->scans[i]);
 	serve_limits_release(&srv->limits);
+	if (srv->css)
+		MHD_destroy_response(srv->css);
+	if (srv->js)
+		MHD_destroy_response(srv->js);
+	if (srv->health)
+		MHD_destroy_response(srv->health);
+	free(srv->consent);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->conns_lock);
 	pthread_cond_destroy(&srv->idle);
 	free(srv->trusted);
 	free(srv);

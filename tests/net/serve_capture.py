@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""serve_capture.py OUT: every TCP SYN (without ACK) that arrives in this namespace, one line
-"dst dport" per packet, flushed at once (AF_PACKET, so no tcpdump is needed). Runs until
+"""serve_capture.py OUT: every probe that arrives in this namespace, one line per packet,
+flushed at once: a TCP SYN (without ACK) as "dst dport", a UDP datagram as "dst dport/udp", an
+ICMP or ICMPv6 echo request as "dst echo" (AF_PACKET, so no tcpdump is needed). Runs until
 killed. The SYN engine sends with PACKET_QDISC_BYPASS, which skips the packet taps of the
 sending namespace, so the serve test runs this at the far end of every link the server
 namespace has: together they see everything it sends."""
@@ -24,16 +25,23 @@ def main():
             continue
         eth = struct.unpack('!H', data[12:14])[0]
         p = data[14:]
-        if eth == 0x0800 and len(p) >= 20 and p[9] == 6:
-            ihl = (p[0] & 15) * 4
+        if eth == 0x0800 and len(p) >= 20:
+            proto = p[9]
             dst = socket.inet_ntop(socket.AF_INET, p[16:20])
-            tcp = p[ihl:]
-        elif eth == 0x86dd and len(p) >= 40 and p[6] == 6:
+            tcp = p[(p[0] & 15) * 4:]
+        elif eth == 0x86dd and len(p) >= 40:
+            proto = p[6]
             dst = socket.inet_ntop(socket.AF_INET6, p[24:40])
             tcp = p[40:]
         else:
             continue
-        if len(tcp) < 14:
+        if proto == 17 and len(tcp) >= 8:
+            out.write('%s %d/udp\n' % (dst, struct.unpack('!H', tcp[2:4])[0]))
+            continue
+        if (proto == 1 and tcp[:1] == b'\x08') or (proto == 58 and tcp[:1] == b'\x80'):
+            out.write('%s echo\n' % dst)
+            continue
+        if proto != 6 or len(tcp) < 14:
             continue
         flags = tcp[13]
         if flags & 0x02 and not flags & 0x10:

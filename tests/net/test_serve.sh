@@ -2,10 +2,13 @@
 # portsight serve in a namespace lab: the server in one namespace, visitors in others, each
 # joined to it by its own veth pair (documentation addresses only, no default route):
 #   server  192.0.2.1 .5 .9 .13    exposed  192.0.2.2 (listeners; 135 dropped)
-#   closed  192.0.2.6 (nothing)    stealth  192.0.2.10 (drops every new TCP connection)
+#   (and UPnP + NetBIOS answering)
+#   closed  192.0.2.6 (nothing)    stealth  192.0.2.10 (drops all new TCP, UDP and ICMP)
 #   proxy   192.0.2.14 (a trusted reverse proxy)
 # curl drives consent -> POST with token -> result, the SSE stream and the downloads, checked
-# against each visitor's ground truth; Chromium renders the result page; abuse cases (spoofed
+# against each visitor's ground truth (read from its namespace: listeners and nftables);
+# Chromium, in each visitor's namespace and driven over the DevTools protocol, clicks Proceed
+# and shows the live grid the event stream fills, checked cell by cell; abuse cases (spoofed
 # and trusted forwarding headers, a target in a request, quota, concurrency, a slow client, an
 # oversized header, a visitor who leaves) are refused or cut off; a capture of the server
 # namespace shows probes to the visitors and nowhere else.
@@ -41,12 +44,15 @@ ip -n $V2 addr add 2001:db8:6::2/64 dev v nodad
 EXP=192.0.2.2 CLS=192.0.2.6 STL=192.0.2.10 PRX=192.0.2.14 CLS6=2001:db8:6::2
 OPEN_PORTS="21 22 80 443"
 lab_spawn $V1 "$LISTEN" $OPEN_PORTS >/dev/null
+# The exposed visitor's UPnP device (SSDP on UDP 1900) and file sharing (NetBIOS on UDP 137).
+lab_spawn $V1 python3 "$LAB_DIR/udp_lab.py" 192.0.2.2 ssdp:1900 nbns:137 >"$W/udp-lab.out"
+for n in $(seq 50); do grep -q ready "$W/udp-lab.out" 2>/dev/null && break; sleep 0.1; done
 lab_nft $V1 "table inet t {
 	chain input { type filter hook input priority 0; policy accept; tcp dport 135 drop; }
 }" || exit 1
 lab_nft $V3 "table inet t {
 	chain input { type filter hook input priority 0; policy accept;
-		ct state established,related accept; meta l4proto tcp drop; }
+		iif lo accept; ct state established,related accept; meta l4proto { tcp, udp, icmp } drop; }
 }" || exit 1
 
 # The capture starts first, at the far end of each of the server namespace's links (its only
@@ -61,7 +67,8 @@ syns() { cat "$W"/syn-*.txt; }
 
 lab_guard $S || exit 1
 ip netns exec $S "$PS" serve --listen :8080 --trusted-proxy $PRX/32 --max-scans 4 \
-	--max-rate 20000 --quota 20 --client-timeout 3 --db "$W/serve.db" 2>"$W/a.log" &
+	--max-rate 20000 --quota 20 --client-timeout 3 --request-timeout 5 --db "$W/serve.db" \
+	2>"$W/a.log" &
 LAB_PIDS+=($!)
 ip netns exec $S "$PS" serve --listen :8081 --max-scans 1 --quota 2 --max-rate 40 \
 	--max-ports 1056 --no-db 2>"$W/b.log" &
@@ -86,18 +93,12 @@ vcurl() {
 	lab_in "$ns" curl -s -m 60 -c "$W/$ns.jar" -b "$W/$ns.jar" "$@" "http://$srv$path"
 }
 token_of() { grep -o 'name="token" value="[0-9a-f]*"' "$1" | sed 's/.*value="//; s/"$//'; }
-# expected NS PORTS...: the visitor's ground truth, "PORT STATE" per port.
+# expected NS PORTS...: the visitor's ground truth, "PORT STATE" per port, read from the
+# namespace itself (its listeners and its nftables input chains), not from what this script meant.
 expected() {
-	local ns=$1 p
+	local ns=$1
 	shift
-	for p in "$@"; do
-		case $ns in
-		$V1) case " $OPEN_PORTS " in *" $p "*) echo "$p open" ;; *)
-			[ "$p" = 135 ] && echo "$p stealth" || echo "$p closed" ;; esac ;;
-		$V2) echo "$p closed" ;;
-		$V3) echo "$p stealth" ;;
-		esac
-	done
+	lab_in "$ns" python3 "$LAB_DIR/serve_truth.py" "$@" || echo "no ground truth for $ns"
 }
 grid() { python3 "$LAB_DIR/serve_grid.py" "$@"; }
 
@@ -126,6 +127,101 @@ for v in "$V1 192.0.2.1 exposed" "$V2 192.0.2.5 closed" "$V3 192.0.2.9 stealth";
 	lab_check "$3 visitor: every cell as the ground truth says" \
 		"$(expected $1 $ports | md5sum)" "$(tail -n +2 "$W/$1.grid" | md5sum)"
 done
+
+# ---- a visitor's real browser: consent, a click on Proceed, the live grid over SSE ----
+# Chromium runs inside each visitor's namespace (so the server sees the visitor's address), with
+# JavaScript on, driven over the DevTools protocol; what the grid displays (label, colour and
+# shape of every cell) must be the namespace's ground truth, in the live view and on the result
+# page it links to. A screenshot of each live view is kept.
+CHROMIUM=$(command -v chromium || true)
+BROWSER=0
+ART=${SERVE_ARTIFACTS:-$W}
+mkdir -p "$ART"
+if [ -n "$CHROMIUM" ]; then
+	for v in "$V1 192.0.2.1 exposed 192.0.2.2" "$V2 192.0.2.5 closed 192.0.2.6" \
+		"$V3 192.0.2.9 stealth 192.0.2.10"; do
+		set -- $v
+		BROWSER=1
+		shot="$ART/serve-browser-$3.png"
+		rm -f "$shot"
+		lab_in $1 timeout 300 python3 "$LAB_DIR/serve_browser.py" "$CHROMIUM" \
+			"http://$2:8080/" common "$shot" >"$W/$1.browser" 2>"$W/$1.browser.err"
+		echo "browser: the $3 visitor's live view: $shot"
+		sed 's/^/browser: /' "$W/$1.browser.err"
+		live=$(sed -n 's/^live \([0-9]\)/\1/p' "$W/$1.browser")
+		lab_check "browser, $3 visitor: the consent page names the visitor" "client $4" \
+			"$(grep '^client ' "$W/$1.browser")"
+		lab_check "browser, $3 visitor: the live view's verdict" "live-verdict $3" \
+			"$(grep '^live-verdict ' "$W/$1.browser")"
+		lab_check "browser, $3 visitor: the live grid has every common port" 25 \
+			"$(echo "$live" | grep -c .)"
+		lab_check "browser, $3 visitor: every live cell shows the ground truth" \
+			"$(expected $1 $(echo "$live" | cut -d' ' -f1) | md5sum)" "$(echo "$live" | md5sum)"
+		lab_check "browser, $3 visitor: the result page's verdict" "result-verdict $3" \
+			"$(grep '^result-verdict ' "$W/$1.browser")"
+		lab_check "browser, $3 visitor: the result page's grid is the live grid" \
+			"$(echo "$live" | md5sum)" "$(sed -n 's/^result \([0-9]\)/\1/p' "$W/$1.browser" | md5sum)"
+		lab_check "browser, $3 visitor: a screenshot (PNG) kept" "89504e47" \
+			"$(head -c 4 "$shot" 2>/dev/null | od -An -tx1 | tr -d ' \n')"
+	done
+else
+	echo "SKIP (LOUD) - chromium not installed: the browser flow did not run"
+fi
+
+# ---- TruStealth: the common ports, UPnP, file sharing and ping ----
+# Each visitor's expected answers come from its namespace (UDP listeners, nftables).
+attr() { grep -o "id=\"$2\"[^>]*" "$1" | grep -o "$3=\"[^\"]*\"" | head -1 | cut -d'"' -f2; }
+lab_check "consent page offers TruStealth and says what it sends" "1 1" \
+	"$(grep -c 'value="shieldsup"> TruStealth' "$W/c1.html") $(grep -c 'UDP port 1900.*UDP port.*137.*ICMP echo' "$W/c1.html")"
+for v in "$V1 192.0.2.1 exposed FAILED" "$V2 192.0.2.5 closed FAILED" "$V3 192.0.2.9 stealth PASSED"; do
+	set -- $v
+	vcurl $1 $2:8080 / -o "$W/$1.ts-consent"
+	vcurl $1 $2:8080 /scan -d "token=$(token_of "$W/$1.ts-consent")&test=shieldsup&port=" \
+		-o "$W/$1.ts.html"
+	grid "$W/$1.ts.html" >"$W/$1.ts.grid"
+	ports=$(tail -n +2 "$W/$1.ts.grid" | cut -d' ' -f1)
+	lab_check "TruStealth, $3 visitor: the verdict" "$4" "$(attr "$W/$1.ts.html" truestealth data-stealth)"
+	lab_check "TruStealth, $3 visitor: the common ports as the ground truth says" \
+		"25 $(expected $1 $ports | md5sum)" "$(echo "$ports" | grep -c .) $(tail -n +2 "$W/$1.ts.grid" | md5sum)"
+	lab_check "TruStealth, $3 visitor: UPnP (UDP 1900)" \
+		"$(lab_in $1 python3 "$LAB_DIR/serve_truth.py" --udp 1900)" "$(attr "$W/$1.ts.html" upnp data-answer)"
+	lab_check "TruStealth, $3 visitor: NetBIOS (UDP 137)" \
+		"$(lab_in $1 python3 "$LAB_DIR/serve_truth.py" --udp 137)" "$(attr "$W/$1.ts.html" file-sharing data-answer)"
+	lab_check "TruStealth, $3 visitor: ping" \
+		"$(lab_in $1 python3 "$LAB_DIR/serve_truth.py" --ping)" "$(attr "$W/$1.ts.html" ping data-answer)"
+done
+if [ $BROWSER = 1 ]; then
+	# The same in the exposed visitor's browser: the live view's TruStealth verdict, and the
+	# UPnP device's reply on the result page it links to.
+	shot="$ART/serve-browser-truestealth.png"
+	lab_in $V1 timeout 300 python3 "$LAB_DIR/serve_browser.py" "$CHROMIUM" \
+		"http://192.0.2.1:8080/" shieldsup "$shot" >"$W/ts.browser" 2>"$W/ts.browser.err"
+	echo "browser: the TruStealth live view: $shot"
+	sed 's/^/browser: /' "$W/ts.browser.err"
+	lab_check "browser, TruStealth: the live view's verdict" "live-truestealth FAILED" \
+		"$(grep '^live-truestealth ' "$W/ts.browser")"
+	lab_check "browser, TruStealth: the live grid shows the ground truth" \
+		"$(expected $V1 $(sed -n 's/^live \([0-9]*\) .*/\1/p' "$W/ts.browser") | md5sum)" \
+		"$(sed -n 's/^live \([0-9]\)/\1/p' "$W/ts.browser" | md5sum)"
+	lab_check "browser, TruStealth: the result page shows UPnP exposed and the device's SERVER line" \
+		"result-upnp answered|result-upnp-header SERVER: Linux/6.1 UPnP/1.1 MiniUPnPd/2.3.3" \
+		"$(grep '^result-upnp ' "$W/ts.browser")|$(grep '^result-upnp-header SERVER' "$W/ts.browser")"
+fi
+lab_check "TruStealth: the UPnP device's reply headers are shown" 1 \
+	"$(grep -A8 'id="upnp-reply"' "$W/$V1.ts.html" | grep -c '^SERVER: Linux/6.1 UPnP/1.1 MiniUPnPd/2.3.3$')"
+lab_check "TruStealth: file sharing exposed, with the NetBIOS names" "yes|LABHOST<00>" \
+	"$(attr "$W/$V1.ts.html" file-sharing data-exposed)|$(grep -o 'id="netbios-names">[^<,]*' "$W/$V1.ts.html" | sed 's/.*>//; s/&lt;/</; s/&gt;/>/')"
+lab_check "TruStealth: the closed visitor has no file sharing" no "$(attr "$W/$V2.ts.html" file-sharing data-exposed)"
+ID_TS=$(grep -o '/scan/[0-9a-f]\{32\}/report.jsonl' "$W/$V1.ts.html" | head -1 | cut -d/ -f3)
+vcurl $V1 192.0.2.1:8080 /scan/$ID_TS/report.jsonl -o "$W/ts.jsonl"
+lab_check "TruStealth: the JSON Lines download ends with the TruStealth record" "FAILED" \
+	"$(tail -1 "$W/ts.jsonl" | jq -r .shieldsup.truestealth)"
+# The live flow carries it too: the done event names the TruStealth verdict.
+vcurl $V3 192.0.2.9:8080 /scan -d "token=$(token_of "$W/$V3.ts-consent")&test=shieldsup&port=&live=1" -o "$W/ts-live.json"
+vcurl $V3 192.0.2.9:8080 "$(jq -r .events "$W/ts-live.json")" -N -o "$W/ts-events.txt"
+lab_check "TruStealth live: the done event has the verdict" "PASSED" \
+	"$(grep -A1 '^event: done' "$W/ts-events.txt" | sed -n 's/^data: //p' | jq -r .truestealth)"
+
 lab_check "exposed visitor: open ports listed with their service" "1" \
 	"$(grep -c '<td><a href="/port/22">22</a></td><td>ssh</td>' "$W/$V1.result")"
 lab_check "exposed visitor: advice given" "1" "$(grep -c 'id="advice"' "$W/$V1.result")"
@@ -244,6 +340,37 @@ except OSError:
     pass
 print("cut" if time.monotonic() - t < 8 else "kept")')
 lab_check "a slowloris client is cut off" cut "$cut"
+# A trickling one: a header byte every 1.5 s, never idle for --client-timeout (3 s), never done.
+# Only the whole-request deadline (--request-timeout 5) cuts it: within 5 s and a tick or two.
+lab_in $V1 python3 -c '
+import socket, time
+s = socket.create_connection(("192.0.2.1", 8080))
+t = time.monotonic()
+s.settimeout(1.5)
+line = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Trickle: " + b"a" * 10000
+for i, b in enumerate(line):
+    try:
+        s.send(bytes([b]))
+        if s.recv(4096) == b"":
+            break
+    except socket.timeout:
+        pass
+    except OSError:
+        break
+    if time.monotonic() - t > 40:
+        break
+print("%.1f %d" % (time.monotonic() - t, i))' >"$W/trickle.txt" &
+TRICKLE=$!
+sleep 1
+lab_check "while a client trickles, another visitor is served" 200 \
+	"$(vcurl $V2 192.0.2.5:8080 / -o /dev/null -w '%{http_code}')"
+wait $TRICKLE
+read -r tsecs tbytes <"$W/trickle.txt"
+echo "trickle: cut after ${tsecs} s and $tbytes bytes"
+lab_check "a trickling client is cut off by the request deadline (5 s), not kept" yes \
+	"$(awk -v t="$tsecs" -v n="$tbytes" 'BEGIN { print (t >= 4.5 && t < 9 && n >= 3) ? "yes" : "no" }')"
+lab_check "... and counted in /metrics" 1 \
+	"$(vcurl $V2 192.0.2.5:8080 /metrics | grep -c '^portsight_serve_deadline_cut_total [1-9]')"
 
 # Quota (2 an hour) and concurrency (1 scan) on the second server.
 vcurl $V2 192.0.2.5:8081 / -o "$W/b2.html"
@@ -277,12 +404,17 @@ lab_check "... and it did not scan all 65535 ports" "partial" \
 	"$(grep "scan client=$EXP test=all" "$W/a.log" | grep -q 'scanned=65535 ' && echo all || echo partial)"
 
 # ---- the record: log lines, history, metrics, health ----
-lab_check "every scan logged (who, what, counts)" 1 \
+lab_check "every scan logged (who, what, counts)" $((1 + BROWSER)) \
 	"$(grep -c "scan client=$EXP test=common ports=common nports=25 engine=[a-z]* scanned=25 open=4 closed=20 stealth=1 " "$W/a.log")"
 lab_check "refusals logged" 1 "$(grep -c "refused client=$CLS test=port reason=quota" "$W/b.log")"
 lab_check "scans recorded in the history" "1" \
 	"$("$PS" history --db "$W/serve.db" | grep -c "common test for $CLS\|$CLS.*common" | head -1 | sed 's/^[1-9][0-9]*$/1/')"
 lab_check "/healthz" ok "$(vcurl $V1 192.0.2.1:8080 /healthz)"
+# Keep-alive: libmicrohttpd closes a connection whose response was queued too early; the pages
+# answer so that a browser (and wrk) reuse theirs.
+lab_check "keep-alive: the second page comes over the same connection" 1 \
+	"$(lab_in $V1 curl -sv -o /dev/null -o /dev/null http://192.0.2.1:8080/ \
+		http://192.0.2.1:8080/static/serve.css 2>&1 | grep -c '^\* Re-using existing connection')"
 if [ $TLS = 1 ]; then
 	lab_wait_port $V1 192.0.2.1 8443 || exit 1
 	lab_check "--tls-cert: the consent page over HTTPS names the visitor" "192.0.2.2" \
@@ -303,4 +435,8 @@ lab_check "probes were sent" yes "$([ -n "$(syns)" ] && echo yes)"
 lab_check "every probe went to a visitor that asked" "" \
 	"$(syns | cut -d' ' -f1 | sort -u | grep -vx "$EXP\|$CLS\|$STL\|$CLS6" | tr '\n' ' ')"
 lab_check "none to the proxy (whose address the spoofed headers named)" 0 "$(syns | grep -c "^$PRX ")"
+lab_check "UPnP, NetBIOS and ping probes were sent (to the TruStealth visitors)" "$EXP $CLS $STL" \
+	"$(syns | grep ' 1900/udp$' | cut -d' ' -f1 | sort -u | sort -t. -k4 -n | tr '\n' ' ' | sed 's/ $//')"
+lab_check "every UDP datagram and echo request went to a TruStealth visitor, to 1900 or 137" "" \
+	"$(syns | grep '/udp$\| echo$' | grep -vx "\($EXP\|$CLS\|$STL\) \(1900/udp\|137/udp\|echo\)" | sort -u | tr '\n' ' ')"
 lab_done

@@ -206,6 +206,10 @@ static void test_tests(void **state)
 	(void)state;
 	assert_int_equal(serve_test_parse("service"), SERVE_TEST_SERVICE);
 	assert_int_equal(serve_test_parse("none"), SERVE_TEST_NONE);
+	assert_int_equal(serve_test_parse("shieldsup"), SERVE_TEST_SHIELDSUP);
+	assert_string_equal(serve_test_name(SERVE_TEST_SHIELDSUP), "shieldsup");
+	assert_string_equal(serve_test_spec(SERVE_TEST_SHIELDSUP, 0, buf, sizeof(buf)),
+			    "shieldsup-common");
 	assert_string_equal(serve_test_spec(SERVE_TEST_PORT, 443, buf, sizeof(buf)), "443");
 	assert_string_equal(serve_test_spec(SERVE_TEST_ALL, 0, buf, sizeof(buf)), "1-65535");
 }

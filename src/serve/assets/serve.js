@@ -65,9 +65,34 @@
 			bar.value = done;
 			status.textContent = "Probing " + scan.client + ": " + done + " of " + scan.total + " ports";
 		});
-		es.addEventListener("done", function () {
+		// The grid stays as the events drew it, with the verdict above it; the full result
+		// (open ports with service, risk, trojans, advice, downloads) is one click away.
+		es.addEventListener("done", function (e) {
 			es.close();
-			window.location.href = scan.result;
+			var d = JSON.parse(e.data);
+			var v = document.createElement("p");
+			v.id = "live-verdict";
+			v.className = "verdict " + d.verdict;
+			v.dataset.verdict = d.verdict;
+			v.textContent = d.text + (d.interrupted ? " (the scan did not finish)" : "");
+			live.insertBefore(v, status);
+			if (d.truestealth) {
+				var ts = document.createElement("p");
+				ts.id = "live-truestealth";
+				ts.className = "verdict " + ({ PASSED: "stealth", FAILED: "exposed" }[d.truestealth] || "closed");
+				ts.dataset.stealth = d.truestealth;
+				ts.textContent = d.truestealth_text;
+				live.insertBefore(ts, status);
+			}
+			status.textContent = "Probed " + scan.client + ": " + d.open + " open, " +
+				d.closed + " closed, " + d.stealth + " stealth";
+			var more = document.createElement("p");
+			var a = document.createElement("a");
+			a.id = "full-result";
+			a.href = scan.result;
+			a.textContent = "Full result: open ports with their service, risk and advice; downloads";
+			more.appendChild(a);
+			live.appendChild(more);
 		});
 	}
 })();
