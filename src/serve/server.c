@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/sandbox.h"
 #include "net/siphash.h"
 #include "report/verdict.h"
 #include "run/run.h"
@@ -1526,6 +1527,13 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 		}
 		flags |= MHD_USE_TLS;
 	}
+	/*
+	 * Before the first byte of a request is parsed, and before the pool threads start (they
+	 * inherit it): a request that took the process over could still use its sockets and
+	 * files, but not exec, ptrace, change namespaces, mounts or modules (net/sandbox).
+	 */
+	if ((err = net_sandbox_deny_escapes(diag)))
+		goto fail;
 	srv->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_LIMIT, opts->max_conns,

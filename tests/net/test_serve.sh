@@ -85,6 +85,9 @@ if command -v openssl >/dev/null &&
 fi
 lab_wait_port $V1 192.0.2.1 8080 || exit 1
 lab_wait_port $V1 192.0.2.1 8081 || exit 1
+# The server parses requests under a seccomp filter (exec, ptrace, namespaces... refused).
+lab_check "serve runs under a seccomp filter" 2 \
+	"$(sed -n 's/^Seccomp:\t//p' /proc/${LAB_PIDS[-2]}/status 2>/dev/null)"
 
 # curl in a visitor namespace: vcurl NS SERVER_ADDR PATH [curl args]; a cookie jar per visitor.
 vcurl() {
