@@ -15,6 +15,7 @@
 #include "report/report.h"
 #include "scan/offline.h"
 #include "scan_job.h"
+#include "scan_resume.h"
 
 /* Without --allow-large, at most a /16 worth of addresses. */
 #define SCAN_MAX_TARGETS       65536ull
@@ -57,6 +58,10 @@ static const char scan_usage[] =
 	"                            permutation; every shard needs the same --seed (>= 1)\n"
 	"      --shard-from-env      I from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or\n"
 	"                            NOMAD_ALLOC_INDEX (Kubernetes, Slurm, Nomad)\n"
+	"      --resume FILE         keep a checkpoint in FILE (every second, on Ctrl-C and\n"
+	"                            SIGTERM); when FILE exists, continue that scan: the two\n"
+	"                            runs report exactly what one would (SYN scan; a seed is\n"
+	"                            chosen and kept when none is given)\n"
 	"      --offline             build every SYN probe of the scan (or shard) and send\n"
 	"                            nothing: the generator's rate on one core\n"
 	"      --scan-id NAME        the split scan's name in the history, the same on every\n"
@@ -140,6 +145,7 @@ enum scan_option {
 	OPT_OFFLINE,
 	OPT_UDP,
 	OPT_PAYLOADS,
+	OPT_RESUME,
 };
 
 static const struct option scan_options[] = {
@@ -166,6 +172,7 @@ static const struct option scan_options[] = {
 	{"shard-from-env", no_argument, NULL, OPT_SHARD_FROM_ENV},
 	{"scan-id", required_argument, NULL, OPT_SCAN_ID},
 	{"offline", no_argument, NULL, OPT_OFFLINE},
+	{"resume", required_argument, NULL, OPT_RESUME},
 	{"interface", required_argument, NULL, 'e'},
 	{"source-ip", required_argument, NULL, 'S'},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -239,6 +246,7 @@ struct scan_args {
 	bool shard_from_env;
 	const char *shard_env; /* the variable --shard-from-env took I from */
 	bool offline;
+	bool resume;
 };
 
 /* Whether this host (this namespace) owns addr: binding to it works. */
@@ -586,6 +594,9 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_OFFLINE:
 			a->offline = true;
 			break;
+		case OPT_RESUME: /* scan_resume_open() has read it already */
+			a->resume = true;
+			break;
 		case OPT_SCAN_ID:
 			if (!optarg[0] || strlen(optarg) > 128)
 				*err = ps_fail(diag, PS_ERR_INVALID,
@@ -791,12 +802,25 @@ int cmd_scan(int argc, char **argv)
 	struct scan_args a = {.resolve = {.family = AF_UNSPEC}, .timing = -1};
 	struct ps_diag diag = {{0}};
 	char **args = NULL, *joined = NULL;
+	struct scan_resume resume;
+	bool nothing_left;
 	enum ps_err err;
 	int rc;
 
-	rc = scan_job_init(&job);
-	if (rc)
+	rc = scan_resume_open(&resume, argc, argv, &nothing_left);
+	if (rc || nothing_left) {
+		scan_resume_release(&resume);
 		return rc;
+	}
+	if (resume.argv) {
+		argc = resume.argc;
+		argv = resume.argv;
+	}
+	rc = scan_job_init(&job);
+	if (rc) {
+		scan_resume_release(&resume);
+		return rc;
+	}
 	args = cli_expand_aliases(argc, argv, scan_aliases);
 	if (!args) {
 		rc = cli_fail(PS_ERR_NOMEM, NULL);
@@ -821,16 +845,22 @@ int cmd_scan(int argc, char **argv)
 		err = check_tuning(&job, &a, &diag);
 	if (!err)
 		err = check_shards(&job, &a, &diag);
+	if (!err && a.resume && a.offline)
+		err = ps_fail(&diag, PS_ERR_INVALID, "--offline sends nothing: there is nothing "
+						     "to --resume");
 	if (!err)
 		err = build_targets(&job, &a, argc - optind, args + optind, &diag);
 	if (err) {
 		rc = cli_fail(err, &diag);
 		goto out;
 	}
+	if ((rc = scan_resume_job(&resume, &job, a.seed_given)))
+		goto out;
 	rc = a.offline ? scan_offline(&job) : scan_job_run(&job);
 out:
 	free(args);
 	free(joined);
 	scan_job_release(&job);
+	scan_resume_release(&resume);
 	return rc;
 }

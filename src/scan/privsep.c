@@ -73,6 +73,11 @@ static void out_flush(struct scan_privsep_out *out)
 	out->len = 0;
 }
 
+void scan_privsep_flush(struct scan_privsep_out *out)
+{
+	out_flush(out);
+}
+
 void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec,
 		       const void *extra)
 {
