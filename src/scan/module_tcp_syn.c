@@ -45,6 +45,82 @@ static size_t syn_make_packet(uint8_t *buf, size_t cap, const struct scan_probe_
 			     &p);
 }
 
+/* scan_syn_cookie's input is family | src | dst | ports: its first 16 bytes are the source's. */
+#define COOKIE_PREFIX 16u
+#define COOKIE_LEN 37u
+
+static bool cache_fits(const struct scan_probe_cache *c, const struct scan_probe_env *env,
+		       const struct scan_probe *probe)
+{
+	bool with_link = probe->link_dst != NULL;
+
+	return c->valid && c->key.k0 == env->key.k0 && c->key.k1 == env->key.k1 &&
+	       c->sport == probe->sport && c->with_link == with_link &&
+	       !ps_addr_cmp(&c->src, &probe->src) &&
+	       (!with_link || (!memcmp(c->link_dst, probe->link_dst, NET_ETH_ALEN) &&
+			       !memcmp(c->link_src, probe->link_src, NET_ETH_ALEN)));
+}
+
+static bool cache_fill(struct scan_probe_cache *c, const struct scan_probe_env *env,
+		       const struct scan_probe *probe)
+{
+	struct net_tcp_probe p = {
+	    .src = probe->src,
+	    .dst = probe->dst,
+	    .sport = probe->sport,
+	    .flags = NET_TCP_SYN,
+	    .ttl = PROBE_TTL,
+	    .window = PROBE_WINDOW,
+	    .mss = PROBE_MSS,
+	};
+	uint8_t prefix[COOKIE_PREFIX];
+
+	c->valid = false;
+	if (!net_tcp_template_init(&c->tpl, probe->link_dst, probe->link_src,
+				   probe->link_dst != NULL, &p))
+		return false;
+	prefix[0] = probe->src.family;
+	memcpy(prefix + 1, probe->src.bytes, COOKIE_PREFIX - 1);
+	c->cookie = net_siphash24_prefix(&env->key, prefix, sizeof(prefix));
+	c->key = env->key;
+	c->src = probe->src;
+	c->sport = probe->sport;
+	c->with_link = probe->link_dst != NULL;
+	if (c->with_link) {
+		memcpy(c->link_dst, probe->link_dst, NET_ETH_ALEN);
+		memcpy(c->link_src, probe->link_src, NET_ETH_ALEN);
+	}
+	c->valid = true;
+	return true;
+}
+
+/*
+ * syn_make_packet's frame from the template: the cookie hashes only what follows the source
+ * (the rest of scan_syn_cookie's input), the checksums are updated, not recomputed.
+ */
+static size_t syn_make_packet_cached(struct scan_probe_cache *c, uint8_t *buf, size_t cap,
+				     const struct scan_probe_env *env,
+				     const struct scan_probe *probe)
+{
+	uint8_t rest[COOKIE_LEN - COOKIE_PREFIX];
+	uint32_t seq;
+
+	if (probe->src.family != probe->dst.family)
+		return 0;
+	if (!cache_fits(c, env, probe) && !cache_fill(c, env, probe))
+		return 0;
+	if (cap < c->tpl.len || c->tpl.family != probe->dst.family)
+		return 0;
+	rest[0] = probe->src.bytes[15];
+	memcpy(rest + 1, probe->dst.bytes, 16);
+	rest[17] = (uint8_t)(probe->sport >> 8);
+	rest[18] = (uint8_t)probe->sport;
+	rest[19] = (uint8_t)(probe->dport >> 8);
+	rest[20] = (uint8_t)probe->dport;
+	seq = (uint32_t)net_siphash24_rest(c->cookie, rest, sizeof(rest), COOKIE_LEN);
+	return net_tcp_template_fill(&c->tpl, buf, &probe->dst, probe->dport, seq, probe->ip_id);
+}
+
 static bool syn_validate(const struct scan_probe_env *env, const struct net_reply *r,
 			 struct scan_probe_match *m)
 {
@@ -116,6 +192,7 @@ const struct scan_probe_module scan_tcp_syn_module = {
     .sport_span = 1,
     .silent_state = PORT_FILTERED,
     .make_packet = syn_make_packet,
+    .make_packet_cached = syn_make_packet_cached,
     .validate = syn_validate,
     .classify = syn_classify,
     .make_teardown = syn_make_teardown,

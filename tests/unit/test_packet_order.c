@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "scan/module.h"
 #include "scan/permute.h"
 #include "scan/rate.h"
 #include "scan/syn.h"
@@ -186,6 +187,49 @@ static void test_cookie(void **state)
 	assert_int_not_equal(base, scan_syn_cookie(&k1, &a, &c, 40000, 80));
 }
 
+/*
+ * The SYN module's cached path builds make_packet's frame, byte for byte, while the source,
+ * the source port and the link addresses change under it (the cache rebuilt each time).
+ */
+static void test_cached_probe(void **state)
+{
+	static const uint8_t mac[3][6] = {{2, 0, 0, 0, 0, 2}, {2, 0, 0, 0, 0, 3}, {2, 0, 0, 0, 0, 1}};
+	static const char *const srcs[] = {"198.18.0.1", "198.18.0.2", "2001:db8::1"};
+	struct scan_probe_env env = {.key = {.k0 = 11, .k1 = 22}, .sport_span = 1};
+	struct scan_probe_cache cache = {0};
+	uint8_t want[NET_FRAME_MAX], got[NET_FRAME_MAX];
+	uint64_t r = 99;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		struct scan_probe p = {.sport = (uint16_t)(40000 + (i / 500) % 2),
+				       .ip_id = (uint16_t)i,
+				       .dport = (uint16_t)(i * 7919)};
+		int s = (i / 100) % 3, k;
+		size_t n;
+
+		assert_int_equal(ps_addr_parse(srcs[s], &p.src), 0);
+		p.dst = p.src;
+		for (k = s == 2 ? 15 : 3; k >= (s == 2 ? 8 : 2); k--) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			p.dst.bytes[k] = (uint8_t)(r >> 40);
+		}
+		if ((i / 50) % 3 != 2) { /* a third of them bare IP packets */
+			p.link_dst = mac[(i / 50) % 2];
+			p.link_src = mac[2];
+		}
+		if (i == 1700)
+			env.key.k1++; /* another run's key: the cache must not keep the old one */
+		n = scan_tcp_syn_module.make_packet(want, sizeof(want), &env, &p);
+		assert_true(n > 0);
+		assert_int_equal(scan_tcp_syn_module.make_packet_cached(&cache, got, sizeof(got),
+									&env, &p),
+				 n);
+		assert_memory_equal(got, want, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_rate_aimd),
 		cmocka_unit_test(test_rate_ratio_signal),
 		cmocka_unit_test(test_cookie),
+		cmocka_unit_test(test_cached_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
