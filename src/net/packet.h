@@ -67,7 +67,8 @@ struct net_tcp_template {
 size_t net_tcp_template_init(struct net_tcp_template *t, const uint8_t link_dst[NET_ETH_ALEN],
 			     const uint8_t link_src[NET_ETH_ALEN], int with_link,
 			     const struct net_tcp_probe *p);
-/* t's frame to dst:dport with seq and ip_id into out (NET_FRAME_MAX); its length. */
+/* t's frame to dst:dport with seq and ip_id into out (NET_FRAME_MAX bytes: a little more than
+ * the frame may be written); its length. */
 size_t net_tcp_template_fill(const struct net_tcp_template *t, uint8_t *out,
 			     const struct ps_addr *dst, uint16_t dport, uint32_t seq,
 			     uint16_t ip_id);

@@ -29,5 +29,15 @@ struct net_siphash_state net_siphash24_prefix(const struct net_siphash_key *key,
 					      const void *prefix, size_t len);
 uint64_t net_siphash24_rest(struct net_siphash_state st, const void *rest, size_t len,
 			    size_t total_len);
+/*
+ * net_siphash24_rest() of NET_SIPHASH_LANES inputs at once (rest[k], len bytes each, len <=
+ * NET_SIPHASH_REST_MAX), from one state: four independent chains side by side keep a core's
+ * ALUs busy where one chain waits on itself.
+ */
+#define NET_SIPHASH_LANES 4
+#define NET_SIPHASH_REST_MAX 32
+void net_siphash24_rest_lanes(struct net_siphash_state st,
+			      const uint8_t (*rest)[NET_SIPHASH_REST_MAX], size_t len,
+			      size_t total_len, uint64_t out[NET_SIPHASH_LANES]);
 
 #endif

@@ -49,16 +49,29 @@ static size_t syn_make_packet(uint8_t *buf, size_t cap, const struct scan_probe_
 #define COOKIE_PREFIX 16u
 #define COOKIE_LEN 37u
 
-static bool cache_fits(const struct scan_probe_cache *c, const struct scan_probe_env *env,
+static bool links_fit(struct scan_probe_cache *c, const struct scan_probe *probe)
+{
+	if (!probe->link_dst)
+		return !c->with_link;
+	if (!c->with_link)
+		return false;
+	if (probe->link_dst == c->last_link_dst && probe->link_src == c->last_link_src)
+		return true;
+	if (memcmp(c->link_dst, probe->link_dst, NET_ETH_ALEN) ||
+	    memcmp(c->link_src, probe->link_src, NET_ETH_ALEN))
+		return false;
+	c->last_link_dst = probe->link_dst;
+	c->last_link_src = probe->link_src;
+	return true;
+}
+
+static bool cache_fits(struct scan_probe_cache *c, const struct scan_probe_env *env,
 		       const struct scan_probe *probe)
 {
-	bool with_link = probe->link_dst != NULL;
-
 	return c->valid && c->key.k0 == env->key.k0 && c->key.k1 == env->key.k1 &&
-	       c->sport == probe->sport && c->with_link == with_link &&
-	       !ps_addr_cmp(&c->src, &probe->src) &&
-	       (!with_link || (!memcmp(c->link_dst, probe->link_dst, NET_ETH_ALEN) &&
-			       !memcmp(c->link_src, probe->link_src, NET_ETH_ALEN)));
+	       c->sport == probe->sport && c->src.family == probe->src.family &&
+	       !memcmp(c->src.bytes, probe->src.bytes, sizeof(c->src.bytes)) &&
+	       links_fit(c, probe);
 }
 
 static bool cache_fill(struct scan_probe_cache *c, const struct scan_probe_env *env,
@@ -86,12 +99,25 @@ static bool cache_fill(struct scan_probe_cache *c, const struct scan_probe_env *
 	c->src = probe->src;
 	c->sport = probe->sport;
 	c->with_link = probe->link_dst != NULL;
+	c->last_link_dst = probe->link_dst;
+	c->last_link_src = probe->link_src;
 	if (c->with_link) {
 		memcpy(c->link_dst, probe->link_dst, NET_ETH_ALEN);
 		memcpy(c->link_src, probe->link_src, NET_ETH_ALEN);
 	}
 	c->valid = true;
 	return true;
+}
+
+/* What scan_syn_cookie hashes after the source's first 16 bytes: 21 bytes. */
+static void cookie_rest(uint8_t *rest, const struct scan_probe *probe)
+{
+	rest[0] = probe->src.bytes[15];
+	memcpy(rest + 1, probe->dst.bytes, 16);
+	rest[17] = (uint8_t)(probe->sport >> 8);
+	rest[18] = (uint8_t)probe->sport;
+	rest[19] = (uint8_t)(probe->dport >> 8);
+	rest[20] = (uint8_t)probe->dport;
 }
 
 /*
@@ -107,18 +133,53 @@ static size_t syn_make_packet_cached(struct scan_probe_cache *c, uint8_t *buf, s
 
 	if (probe->src.family != probe->dst.family)
 		return 0;
+	/* The template is copied whole-word into a frame buffer (net_tcp_template_fill). */
+	if (cap < NET_FRAME_MAX)
+		return syn_make_packet(buf, cap, env, probe);
 	if (!cache_fits(c, env, probe) && !cache_fill(c, env, probe))
 		return 0;
-	if (cap < c->tpl.len || c->tpl.family != probe->dst.family)
+	if (c->tpl.family != probe->dst.family)
 		return 0;
-	rest[0] = probe->src.bytes[15];
-	memcpy(rest + 1, probe->dst.bytes, 16);
-	rest[17] = (uint8_t)(probe->sport >> 8);
-	rest[18] = (uint8_t)probe->sport;
-	rest[19] = (uint8_t)(probe->dport >> 8);
-	rest[20] = (uint8_t)probe->dport;
+	cookie_rest(rest, probe);
 	seq = (uint32_t)net_siphash24_rest(c->cookie, rest, sizeof(rest), COOKIE_LEN);
 	return net_tcp_template_fill(&c->tpl, buf, &probe->dst, probe->dport, seq, probe->ip_id);
+}
+
+/* Four probes of one source at a time: their cookies hashed side by side. */
+static void syn_make_packets_cached(struct scan_probe_cache *c, uint8_t (*bufs)[NET_FRAME_MAX],
+				    size_t *lens, const struct scan_probe_env *env,
+				    const struct scan_probe *probes, size_t n)
+{
+	uint8_t rest[NET_SIPHASH_LANES][NET_SIPHASH_REST_MAX];
+	uint64_t seq[NET_SIPHASH_LANES];
+	size_t i = 0, k;
+
+	while (i + NET_SIPHASH_LANES <= n) {
+		bool together = true;
+
+		for (k = 0; k < NET_SIPHASH_LANES && together; k++) {
+			const struct scan_probe *p = &probes[i + k];
+
+			together = p->src.family == p->dst.family &&
+				   (cache_fits(c, env, p) || (k == 0 && cache_fill(c, env, p))) &&
+				   c->tpl.family == p->dst.family;
+		}
+		if (!together) {
+			lens[i] = syn_make_packet_cached(c, bufs[i], NET_FRAME_MAX, env, &probes[i]);
+			i++;
+			continue;
+		}
+		for (k = 0; k < NET_SIPHASH_LANES; k++)
+			cookie_rest(rest[k], &probes[i + k]);
+		net_siphash24_rest_lanes(c->cookie, (const uint8_t(*)[NET_SIPHASH_REST_MAX])rest,
+					 COOKIE_LEN - COOKIE_PREFIX, COOKIE_LEN, seq);
+		for (k = 0; k < NET_SIPHASH_LANES; k++, i++)
+			lens[i] = net_tcp_template_fill(&c->tpl, bufs[i], &probes[i].dst,
+							probes[i].dport, (uint32_t)seq[k],
+							probes[i].ip_id);
+	}
+	for (; i < n; i++)
+		lens[i] = syn_make_packet_cached(c, bufs[i], NET_FRAME_MAX, env, &probes[i]);
 }
 
 static bool syn_validate(const struct scan_probe_env *env, const struct net_reply *r,
@@ -193,6 +254,7 @@ const struct scan_probe_module scan_tcp_syn_module = {
     .silent_state = PORT_FILTERED,
     .make_packet = syn_make_packet,
     .make_packet_cached = syn_make_packet_cached,
+    .make_packets_cached = syn_make_packets_cached,
     .validate = syn_validate,
     .classify = syn_classify,
     .make_teardown = syn_make_teardown,

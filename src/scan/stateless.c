@@ -481,6 +481,7 @@ struct raw_sender {
 	uint16_t ip_id;
 	uint64_t sent, retransmits, pass_sent;
 	uint64_t sent_upto; /* atomic: this sender's positions below it are all sent */
+	struct scan_probe_cache cache; /* the module's frame template (make_packet_cached) */
 	uint64_t stalled_since; /* first of a run of refused sends */
 	int send_errno;		/* a send failure that ends the scan */
 	enum ps_err err;
@@ -506,6 +507,9 @@ static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pai
 	/* Sources in turn, by send order: each gets an even share of the rate over time. */
 	p.src = c->srcs[f][__atomic_fetch_add(&c->src_turn, 1, __ATOMIC_RELAXED) % c->nsrcs[f]];
 	*dst = p.dst;
+	/* The module's template path where it has one: the same frame, built faster. */
+	if (c->module->make_packet_cached)
+		return c->module->make_packet_cached(&s->cache, frame, NET_FRAME_MAX, &c->env, &p);
 	return c->module->make_packet(frame, NET_FRAME_MAX, &c->env, &p);
 }
 

@@ -230,6 +230,47 @@ static void test_cached_probe(void **state)
 	}
 }
 
+/* The batch path too: runs of one source hashed four at a time, the others one by one. */
+static void test_cached_batch(void **state)
+{
+	static const uint8_t mac[2][6] = {{2, 0, 0, 0, 0, 2}, {2, 0, 0, 0, 0, 1}};
+	static const char *const srcs[] = {"198.18.0.1", "198.18.0.2", "2001:db8::1"};
+	struct scan_probe_env env = {.key = {.k0 = 5, .k1 = 6}, .sport_span = 1};
+	static uint8_t frames[67][NET_FRAME_MAX];
+	struct scan_probe_cache cache = {0};
+	struct scan_probe probes[67];
+	uint8_t want[NET_FRAME_MAX];
+	size_t lens[67], n, i;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 40; round++) {
+		n = (size_t)(round % 67) + 1;
+		for (i = 0; i < n; i++) {
+			struct scan_probe *p = &probes[i];
+			int s = (round % 3 == 0) ? (int)(i % 3) : round % 3; /* mixed, or one source */
+
+			memset(p, 0, sizeof(*p));
+			assert_int_equal(ps_addr_parse(srcs[s], &p->src), 0);
+			p->dst = p->src;
+			p->dst.bytes[s == 2 ? 15 : 3] = (uint8_t)(i * 13 + round);
+			p->sport = 40000;
+			p->dport = (uint16_t)(i * 101 + (size_t)round);
+			p->ip_id = (uint16_t)i;
+			p->link_dst = mac[0];
+			p->link_src = mac[1];
+		}
+		scan_tcp_syn_module.make_packets_cached(&cache, frames, lens, &env, probes, n);
+		for (i = 0; i < n; i++) {
+			size_t len = scan_tcp_syn_module.make_packet(want, sizeof(want), &env,
+								     &probes[i]);
+
+			assert_int_equal(lens[i], len);
+			assert_memory_equal(frames[i], want, len);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_rate_ratio_signal),
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_cached_probe),
+		cmocka_unit_test(test_cached_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
