@@ -5,6 +5,10 @@
  * SYN engine delivers them, which is the worst case for formats that group by host.
  *
  *   report_bench FORMAT|db HOSTS PORTS_PER_HOST OUTFILE [sequential]
+ *
+ * Environment, for the history query bench: REPORT_BENCH_APPEND=1 keeps an existing database
+ * (one more scan in it); REPORT_BENCH_DRIFT=N turns about one pair in 1000 open <-> closed,
+ * a different set for each N, so that two scans have changes to find.
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -26,6 +30,8 @@ static uint64_t rng(void)
 	rng_state ^= rng_state << 17;
 	return rng_state;
 }
+
+static uint64_t drift;
 
 static void make_result(uint64_t idx, uint32_t ports, struct port_result *res,
 			const struct service_info *svc)
@@ -58,6 +64,14 @@ static void make_result(uint64_t idx, uint32_t ports, struct port_result *res,
 		res->state = PORT_FILTERED;
 		res->reason = REASON_NO_RESPONSE;
 	}
+	if (drift && (idx * 0x9e3779b97f4a7c15ull + drift * 0xbf58476d1ce4e5b9ull) >> 54 == 0) {
+		int open = res->state != PORT_OPEN;
+
+		res->state = open ? PORT_OPEN : PORT_CLOSED;
+		res->reason = open ? REASON_SYN_ACK : REASON_RESET;
+		res->service = open ? svc : NULL;
+		res->rtt_us = 115;
+	}
 }
 
 int main(int argc, char **argv)
@@ -85,6 +99,7 @@ int main(int argc, char **argv)
 	hosts = (uint32_t)atoi(argv[2]);
 	nports = (uint32_t)atoi(argv[3]);
 	sequential = argc > 5 && !strcmp(argv[5], "sequential");
+	drift = getenv("REPORT_BENCH_DRIFT") ? strtoull(getenv("REPORT_BENCH_DRIFT"), NULL, 10) : 0;
 	if (!db && !(fmt = report_format_find(argv[1]))) {
 		fprintf(stderr, "unknown format %s\n", argv[1]);
 		return 2;
@@ -111,7 +126,8 @@ int main(int argc, char **argv)
 				    .ports = &ports,
 				    .targets = hosts,
 				    .start = time(NULL)};
-	remove(argv[4]);
+	if (!db || !getenv("REPORT_BENCH_APPEND"))
+		remove(argv[4]);
 	t0 = ps_now_ns();
 	if (db) {
 		struct store_scan_params p = {.args = "report_bench",

@@ -16,14 +16,14 @@
 
 int cli_history_open(const char *path, int create, struct store **out)
 {
-	const char *file;
+	const char *file, *env = getenv("PORTSIGHT_DB");
 	char def[4096];
 	struct ps_diag diag = {{0}};
 	struct stat st;
 	enum ps_err err;
 
-	if (!path && getenv("PORTSIGHT_DB") && getenv("PORTSIGHT_DB")[0])
-		path = getenv("PORTSIGHT_DB");
+	if (!path && env && env[0])
+		path = env;
 	if (!path) {
 		if (store_default_path(def, sizeof(def))) {
 			cli_error(
@@ -70,7 +70,7 @@ static void redact_password(char *arg)
 		memset(colon + 1, '*', len);
 		return;
 	}
-	memcpy(colon + 1, "***", 3);
+	memset(colon + 1, '*', 3);
 	memmove(colon + 4, at, strlen(at) + 1);
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /*
  * What the SYN/UDP receive and send loops, their threads, stdio on the result pipe and the
@@ -27,25 +28,69 @@ static const char *const allowed[] = {
 	"prctl", "sched_getaffinity",
 };
 
+/*
+ * What a stream client (-sV) adds: TCP sockets of its own (no other kind: a raw or packet
+ * socket traps), connecting them, epoll for many at once, reading its descriptor limit.
+ */
+static const char *const stream_client[] = {
+	"connect", "shutdown", "getpeername", "epoll_create", "epoll_create1", "getrlimit",
+	"rt_sigtimedwait", "rt_sigpending", /* a SIGPIPE of a closed peer, taken back */
+};
+
+static int allow_stream_calls(scmp_filter_ctx ctx)
+{
+	static const int families[] = {AF_INET, AF_INET6};
+	int nr = seccomp_syscall_resolve_name("socket"), rc = 0;
+	size_t i;
+
+	/* How many descriptors it may hold: prlimit64 to read, never to set (no new limit). */
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("prlimit64"), 2,
+			      SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
+	for (i = 0; !rc && i < sizeof(families) / sizeof(families[0]); i++)
+		rc = seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, (scmp_datum_t) ~(SOCK_NONBLOCK | SOCK_CLOEXEC),
+			    SOCK_STREAM));
+	return rc;
+}
+
+static int allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
+	return rc;
+}
+
 enum ps_err net_sandbox_enter(struct ps_diag *diag)
+{
+	return net_sandbox_enter_as(NET_SANDBOX_PACKETS, diag);
+}
+
+enum ps_err net_sandbox_enter_as(enum net_sandbox_profile profile, struct ps_diag *diag)
 {
 	/* A trap, not a kill: the caller's SIGSYS handler may still hand over what it found. A
 	 * second forbidden call from the handler itself kills (the kernel forces SIGSYS). */
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	enum ps_err err = PS_OK;
-	size_t i;
 	int rc;
 
 	if (!ctx)
 		return ps_fail(diag, PS_ERR_UNSUPPORTED, "seccomp: no filter support");
 	/* One filter for every thread of the process, not only the caller. */
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	for (i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		int nr = seccomp_syscall_resolve_name(allowed[i]);
-
-		if (nr != __NR_SCMP_ERROR)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-	}
+	if (!rc)
+		rc = allow_names(ctx, allowed, sizeof(allowed) / sizeof(allowed[0]));
+	if (!rc && profile == NET_SANDBOX_STREAMS)
+		rc = allow_names(ctx, stream_client, sizeof(stream_client) / sizeof(stream_client[0]));
+	if (!rc && profile == NET_SANDBOX_STREAMS)
+		rc = allow_stream_calls(ctx);
 	if (!rc)
 		rc = seccomp_load(ctx);
 	if (rc)

@@ -14,4 +14,15 @@
  */
 enum ps_err net_sandbox_enter(struct ps_diag *diag);
 
+/*
+ * The same with a profile: NET_SANDBOX_PACKETS is net_sandbox_enter's; NET_SANDBOX_STREAMS
+ * (the service identification, -sV) adds TCP sockets of its own over IPv4 and IPv6 (socket()
+ * of any other family or type traps), connect, shutdown and epoll.
+ */
+enum net_sandbox_profile {
+	NET_SANDBOX_PACKETS,
+	NET_SANDBOX_STREAMS,
+};
+enum ps_err net_sandbox_enter_as(enum net_sandbox_profile profile, struct ps_diag *diag);
+
 #endif

@@ -128,6 +128,13 @@ enum ps_err probe_identify(const struct probe_opts *opts, const struct port_resu
 			   struct service_info *out, size_t n, struct probe_stats *stats,
 			   struct ps_diag *diag);
 
+/*
+ * Loads what probe_identify would otherwise read from files on its first TLS handshake
+ * (OpenSSL's configuration and providers) and on its first certificate (the time zone), so
+ * that it can then run in a sandbox that opens no file.
+ */
+void probe_preload(void);
+
 /* ---- reply parsers (used by the engine, exposed for tests and fuzzing) ---- */
 
 /* Parses an HTTP/1.x response head (and the <title> if present). PS_ERR_INVALID if not HTTP. */

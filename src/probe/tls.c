@@ -135,6 +135,12 @@ enum ps_err probe_tls_cert_summary(const void *der, size_t len, int64_t now,
 	return PS_OK;
 }
 
+void probe_preload(void)
+{
+	SSL_CTX_free(probe_tls_ctx_new());
+	tzset(); /* certificate times go through localtime: /etc/localtime read once, now */
+}
+
 SSL_CTX *probe_tls_ctx_new(void)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());

@@ -512,7 +512,7 @@ static enum ps_err html_end(struct report *r, const struct report_summary *sum)
 		(unsigned long long)sum->targets, sum->targets == 1 ? "" : "es",
 		(unsigned long long)sum->hosts_up, (unsigned long long)sum->ports_scanned,
 		(unsigned long long)sum->open, (unsigned long long)sum->closed,
-		(unsigned long long)(sum->filtered + sum->open_filtered),
+		(unsigned long long)sum->filtered + sum->open_filtered,
 		(unsigned long long)sum->stealth, sum->elapsed_s,
 		sum->interrupted ? " The scan was interrupted: results are partial." : "");
 	return fflush(out) || ferror(out) ? PS_ERR_IO : PS_OK;

@@ -128,6 +128,17 @@ static enum ps_err deliver_identified(struct run_ctx *rc, struct ps_diag *diag)
 		rc->tally.sum.interrupted = 1;
 		err = PS_OK;
 	}
+	/* Identification broke down (its sandbox stopped it): the ports are still reported,
+	 * with the services that came back, and the run is marked partial. */
+	if (err && err != PS_ERR_NOMEM) {
+		if (!rc->failure) {
+			rc->failure = err;
+			if (diag)
+				rc->failure_diag = *diag;
+		}
+		rc->tally.sum.interrupted = 1;
+		err = PS_OK;
+	}
 	for (i = 0; !err && i < sv->nheld; i++)
 		err = run_fanout_port(&rc->out, &sv->held[i], diag);
 	return err;

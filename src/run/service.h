@@ -18,6 +18,7 @@ struct run_service {
 	bool enabled;
 	const char *probes_file; /* --probes: a user's nmap-service-probes file, or NULL */
 	uint8_t intensity;	 /* highest probe rarity tried; 0 = the engine's default */
+	bool in_process;	 /* identify here, not in a sandboxed child (tests, TSan) */
 	struct probe_db *db;
 	struct port_result *held;
 	size_t nheld;
@@ -30,7 +31,12 @@ struct run_service {
 enum ps_err run_service_prepare(struct run_service *sv, struct ps_diag *diag);
 /* Keeps an open port for identification. */
 enum ps_err run_service_hold(struct run_service *sv, const struct port_result *res);
-/* Identifies every held port and points each held result's service at its answer. */
+/*
+ * Identifies every held port and points each held result's service at its answer (NULL
+ * where none came back). Runs in a child without capabilities under a seccomp sandbox
+ * (NET_SANDBOX_STREAMS) unless in_process; an error (the sandbox stopped it, say) leaves the
+ * held ports in place, services where they arrived.
+ */
 enum ps_err run_service_run(struct run_service *sv, const struct kb *kb,
 			     const volatile sig_atomic_t *stop, struct ps_diag *diag);
 void run_service_release(struct run_service *sv);

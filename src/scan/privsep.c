@@ -103,14 +103,22 @@ void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_r
  * by one thread, so the buffer is never half-written when another thread traps.
  */
 static struct scan_privsep_out *trap_out;
+static const char *trap_who; /* "the packet reader" */
+
+/* Appends the string s at *at in msg (PS_DIAG_MAX bytes); async-signal-safe. */
+static void msg_add(char *msg, size_t *at, const char *s)
+{
+	while (*s && *at + 1 < PS_DIAG_MAX)
+		msg[(*at)++] = *s++;
+	msg[*at] = '\0';
+}
 
 static void on_sigsys(int sig, siginfo_t *info, void *uctx)
 {
-	static const char what[] = "the packet reader made a system call its sandbox forbids "
-				   "(number ";
 	struct privsep_end end;
-	char num[12];
+	char num[12], digits[12];
 	int n = info->si_syscall, k = 0, i;
+	size_t at = 0;
 
 	(void)sig;
 	(void)uctx;
@@ -119,12 +127,14 @@ static void on_sigsys(int sig, siginfo_t *info, void *uctx)
 	end.err = PS_ERR_PERMISSION;
 	do
 		num[k++] = (char)('0' + n % 10);
-	while ((n /= 10) && k < (int)sizeof(num));
-	memcpy(end.msg, what, sizeof(what) - 1);
+	while ((n /= 10) && k < (int)sizeof(num) - 1);
 	for (i = 0; i < k; i++)
-		end.msg[sizeof(what) - 1 + i] = num[k - 1 - i];
-	memcpy(end.msg + sizeof(what) - 1 + k, ") and was stopped; the results before are kept",
-	       sizeof(") and was stopped; the results before are kept"));
+		digits[i] = num[k - 1 - i];
+	digits[k] = '\0';
+	msg_add(end.msg, &at, trap_who ? trap_who : "the sandboxed child");
+	msg_add(end.msg, &at, " made a system call its sandbox forbids (number ");
+	msg_add(end.msg, &at, digits);
+	msg_add(end.msg, &at, ") and was stopped; the results before are kept");
 	if (trap_out) {
 		write_all(trap_out->fd, trap_out->buf, trap_out->len);
 		write_all(trap_out->fd, (const uint8_t *)&end, sizeof(end));
@@ -148,7 +158,8 @@ static bool stop_watch_start(struct stop_watch *w)
 	return ok;
 }
 
-static void run_child(int fd, int stop_fd, scan_privsep_child_fn child, void *child_ctx)
+static void run_child(int fd, int stop_fd, const struct scan_privsep_jail *jail,
+		      scan_privsep_child_fn child, void *child_ctx)
 {
 	struct stop_watch watch = {.fd = stop_fd, .stop = 0};
 	struct privsep_end end;
@@ -174,8 +185,11 @@ static void run_child(int fd, int stop_fd, scan_privsep_child_fn child, void *ch
 		sa.sa_sigaction = on_sigsys;
 		sa.sa_flags = SA_SIGINFO;
 		trap_out = &out;
+		trap_who = jail->who;
 		sigaction(SIGSYS, &sa, NULL);
-		err = net_sandbox_enter(&diag);
+		if (jail->prepare)
+			jail->prepare(child_ctx);
+		err = net_sandbox_enter_as(jail->profile, &diag);
 	}
 	if (!err)
 		err = child(child_ctx, &watch.stop, &out, &end.stats, &diag);
@@ -228,6 +242,19 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 			     void *record_ctx, const volatile sig_atomic_t *stop,
 			     struct scan_stats *stats, struct ps_diag *diag)
 {
+	static const struct scan_privsep_jail reader = {.profile = NET_SANDBOX_PACKETS,
+							.who = "the packet reader"};
+
+	return scan_privsep_run_as(&reader, child, child_ctx, release, on_record, record_ctx,
+				   stop, stats, diag);
+}
+
+enum ps_err scan_privsep_run_as(const struct scan_privsep_jail *jail, scan_privsep_child_fn child,
+				void *child_ctx, scan_privsep_release_fn release,
+				scan_privsep_record_fn on_record, void *record_ctx,
+				const volatile sig_atomic_t *stop, struct scan_stats *stats,
+				struct ps_diag *diag)
+{
 	struct privsep_end end;
 	bool have_end = false, asked_stop = false, corrupt = false;
 	size_t len = 0;
@@ -262,7 +289,7 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 	if (pid == 0) {
 		close(fds[0]);
 		close(stop_fds[1]);
-		run_child(fds[1], stop_fds[0], child, child_ctx);
+		run_child(fds[1], stop_fds[0], jail, child, child_ctx);
 	}
 	close(fds[1]);
 	close(stop_fds[0]);
@@ -308,8 +335,9 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 	}
 	if (!have_end && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		return ps_fail(diag, PS_ERR_SYSTEM,
-			       "the packet reader made a system call its sandbox forbids and was "
-			       "stopped; the results it sent before are kept");
+			       "%s made a system call its sandbox forbids and was stopped; the "
+			       "results it sent before are kept",
+			       jail->who);
 	if (!have_end)
 		return ps_fail(diag, PS_ERR_SYSTEM, "the scanning process ended early (status %d)",
 			       status);

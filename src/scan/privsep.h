@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "engine.h"
+#include "net/sandbox.h"
 
 /*
  * Privilege separation for a raw engine. The caller opens its sockets with the privileges it
@@ -30,16 +31,19 @@ struct scan_privsep_record {
 	uint16_t extra_len;
 };
 
-#define SCAN_PRIVSEP_EXTRA_MAX 1024u
+#define SCAN_PRIVSEP_EXTRA_MAX 2048u
 
 /* The child's side: where records go (buffered here, written to the pipe a batch at a time;
  * what is buffered when the sandbox stops the child is still sent). */
-#define SCAN_PRIVSEP_OUT_BUF 4096
+#define SCAN_PRIVSEP_OUT_BUF 8192
 struct scan_privsep_out {
 	int fd;
 	volatile size_t len; /* complete records in buf */
 	uint8_t buf[SCAN_PRIVSEP_OUT_BUF];
 };
+
+_Static_assert(SCAN_PRIVSEP_OUT_BUF >= sizeof(struct scan_privsep_record) + SCAN_PRIVSEP_EXTRA_MAX,
+	       "a record with its largest extra fits the child's buffer");
 
 /* extra: rec->extra_len bytes sent with the record (NULL when 0). */
 void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec,
@@ -74,5 +78,22 @@ enum ps_err scan_privsep_run(scan_privsep_child_fn child, void *child_ctx,
 			     scan_privsep_release_fn release, scan_privsep_record_fn on_record,
 			     void *record_ctx, const volatile sig_atomic_t *stop,
 			     struct scan_stats *stats, struct ps_diag *diag);
+
+/*
+ * How a child is confined: its sandbox profile, who it is in error lines ("the packet
+ * reader"), and what it loads after giving up its capabilities but before the sandbox closes
+ * (prepare, may be NULL: OpenSSL's configuration, which it reads from files).
+ * scan_privsep_run is scan_privsep_run_as with the packet reader's jail.
+ */
+struct scan_privsep_jail {
+	enum net_sandbox_profile profile;
+	const char *who;
+	void (*prepare)(void *child_ctx);
+};
+enum ps_err scan_privsep_run_as(const struct scan_privsep_jail *jail, scan_privsep_child_fn child,
+				void *child_ctx, scan_privsep_release_fn release,
+				scan_privsep_record_fn on_record, void *record_ctx,
+				const volatile sig_atomic_t *stop, struct scan_stats *stats,
+				struct ps_diag *diag);
 
 #endif

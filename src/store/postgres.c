@@ -12,6 +12,8 @@
  * Schema 4 is the first PostgreSQL schema (the SQLite numbering, which reached the shard
  * columns at 4); a database of a newer schema is refused.
  */
+#include <errno.h>
+#include <limits.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -306,7 +308,7 @@ static enum ps_err flush_hosts(struct pg_conn *c, int all, struct ps_diag *diag)
 	}
 	snprintf(id, sizeof(id), "%lld", (long long)c->scan_id);
 	snprintf(recorded, sizeof(recorded), "%llu",
-		 (unsigned long long)(c->written_covered + c->rows_since + c->outside));
+		 (unsigned long long)c->written_covered + c->rows_since + c->outside);
 	if ((err = copy_send(c,
 			     "COPY hosts (scan_id, host_no, family, addr, proto, hostname, states)"
 			     " FROM STDIN",
@@ -536,7 +538,7 @@ static enum ps_err write_dark(struct pg_conn *c, struct ps_diag *diag)
 {
 	struct hoststates_host **dark = malloc((c->hs.nhosts + 1) * sizeof(*dark));
 	struct ps_addr *addrs = malloc((c->hs.nhosts + 1) * sizeof(*addrs));
-	uint8_t *list = malloc(PG_DARK_PER_ROW * HOSTSTATES_LIST_MAX_BYTES);
+	uint8_t *list = malloc((size_t)PG_DARK_PER_ROW * HOSTSTATES_LIST_MAX_BYTES);
 	char id[24], host_no[24];
 	const char *params[2] = {id, host_no};
 	enum ps_err err = PS_OK;
@@ -687,6 +689,10 @@ static enum ps_err schema_version(struct pg_conn *c, int *version, struct ps_dia
 {
 	PGresult *r;
 	enum ps_err err;
+	const char *text;
+	char *end;
+	long v;
+	int bad;
 
 	if ((err = pg_exec(c, "CREATE TABLE IF NOT EXISTS portsight_schema (version integer NOT"
 			      " NULL)",
@@ -694,15 +700,22 @@ static enum ps_err schema_version(struct pg_conn *c, int *version, struct ps_dia
 	    (err = pg_query(c, "SELECT coalesce(max(version), 0) FROM portsight_schema", 0, NULL,
 			    &r, diag)))
 		return err;
-	*version = atoi(PQgetvalue(r, 0, 0));
+	text = PQgetvalue(r, 0, 0);
+	errno = 0;
+	v = strtol(text, &end, 10);
+	bad = errno || end == text || *end || v < 0 || v > INT_MAX;
 	PQclear(r);
+	if (bad)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "history database (PostgreSQL): unreadable schema version");
+	*version = (int)v;
 	return PS_OK;
 }
 
 static enum ps_err migrate(struct pg_conn *c, struct ps_diag *diag)
 {
 	char lock[64];
-	int version;
+	int version = 0;
 	enum ps_err err;
 	size_t i;
 

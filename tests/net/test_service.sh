@@ -121,4 +121,25 @@ lab_check "--probes with a broken file exits 2" 2 "$?"
 lab_check "--probes error names the line" 1 \
 	"$(grep -c "bad-probes:1: unterminated payload" "$WORK/bad.out")"
 
+# Banners, probe replies and certificates are read in a child of the scanner that holds no
+# capability, under a seccomp filter (Seccomp: 2). A connect scan has no packet reader child,
+# so the only child is the identification's; the silent 27374 keeps it waiting long enough.
+lab_guard "$LAB_S" || exit 1 # a background job must be the scanner itself, not a shell
+ip netns exec "$LAB_S" "$PORTSIGHT" scan -sT -sV --no-db -p 27374 "$LAB_V4_T" \
+	>"$WORK/jail.out" 2>&1 &
+scan_pid=$!
+child=
+for _ in $(seq 100); do
+	child=$(cat /proc/$scan_pid/task/*/children 2>/dev/null | tr -d ' ')
+	[ -n "$child" ] && break
+	sleep 0.05
+done
+status_of() { sed -n "s/^$1:\t//p" /proc/${child:-none}/status 2>/dev/null; }
+lab_check "-sV child: effective capabilities" 0000000000000000 "$(status_of CapEff)"
+lab_check "-sV child: permitted capabilities" 0000000000000000 "$(status_of CapPrm)"
+lab_check "-sV child: seccomp filter (mode 2)" 2 "$(status_of Seccomp)"
+wait $scan_pid
+lab_check "-sV in its sandbox: exit code" 0 $?
+lab_check "-sV in its sandbox: the port reported" 1 "$(grep -c '^27374/tcp *open' "$WORK/jail.out")"
+
 lab_done

@@ -4,12 +4,16 @@
  * Two runs at once in two threads of one process, one asked to stop: only that one stops
  * (the stop request is per run, not a process-wide flag), and the other delivers everything.
  */
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,12 +164,105 @@ static void test_sandbox_keeps_results(void **state)
 	}
 }
 
+/*
+ * The -sV child's sandbox (NET_SANDBOX_STREAMS): TCP sockets over IPv4 and IPv6 of its own
+ * and reading its descriptor limit are allowed; a raw socket, a UDP socket, a packet socket,
+ * opening a file, raising the limit or an exec each stop it.
+ */
+enum stream_call {
+	CALL_ALLOWED, /* tcp4, tcp6 (nonblocking), epoll, getrlimit: then returns 5 more */
+	CALL_RAW,
+	CALL_UDP,
+	CALL_PACKET,
+	CALL_OPEN,
+	CALL_SETRLIMIT,
+	CALL_EXEC,
+	CALL_COUNT
+};
+
+static enum ps_err stream_child(void *ctx, const volatile sig_atomic_t *stop,
+				struct scan_privsep_out *out, struct scan_stats *stats,
+				struct ps_diag *diag)
+{
+	const enum stream_call *call = ctx;
+	struct rlimit rl;
+	unsigned i;
+	int ok = 1;
+
+	(void)stop;
+	(void)stats;
+	(void)diag;
+	for (i = 0; i < 5; i++) {
+		struct scan_privsep_record rec = {.pair = i, .state = 1};
+
+		scan_privsep_emit(out, &rec, NULL);
+	}
+	switch (*call) {
+	case CALL_ALLOWED:
+		ok = socket(AF_INET, SOCK_STREAM, 0) >= 0 &&
+		     socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) >= 0 &&
+		     epoll_create1(EPOLL_CLOEXEC) >= 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0;
+		for (i = 5; ok && i < 10; i++) {
+			struct scan_privsep_record rec = {.pair = i, .state = 1};
+
+			scan_privsep_emit(out, &rec, NULL);
+		}
+		return ok ? PS_OK : PS_ERR_SYSTEM;
+	case CALL_RAW:
+		(void)socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+		break;
+	case CALL_UDP:
+		(void)socket(AF_INET, SOCK_DGRAM, 0);
+		break;
+	case CALL_PACKET:
+		(void)socket(AF_PACKET, SOCK_RAW, 0);
+		break;
+	case CALL_OPEN:
+		(void)open("/etc/hostname", O_RDONLY);
+		break;
+	case CALL_SETRLIMIT:
+		getrlimit(RLIMIT_NOFILE, &rl);
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		break;
+	default:
+		execl("/bin/true", "true", (char *)NULL);
+	}
+	return PS_OK; /* not reached: the sandbox stops the child first */
+}
+
+static void test_stream_sandbox(void **state)
+{
+	static const struct scan_privsep_jail jail = {.profile = NET_SANDBOX_STREAMS,
+						      .who = "the stream child"};
+	enum stream_call k;
+
+	(void)state;
+	for (k = CALL_ALLOWED; k < CALL_COUNT; k++) {
+		struct run r = {0};
+		struct scan_stats stats = {0};
+
+		r.err = scan_privsep_run_as(&jail, stream_child, &k, NULL, on_record, &r, NULL,
+					    &stats, &r.diag);
+		if (k == CALL_ALLOWED) {
+			assert_int_equal(r.err, PS_OK);
+			assert_int_equal(r.delivered, 10);
+			continue;
+		}
+		print_message("call %d: %s\n", (int)k, r.diag.msg);
+		assert_int_equal(r.err, PS_ERR_PERMISSION);
+		assert_non_null(strstr(r.diag.msg, "the stream child made a system call"));
+		assert_int_equal(r.delivered, 5);
+		assert_int_equal(r.last_pair, 4);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_two_runs_one_stopped),
 	    cmocka_unit_test(test_stop_before_start),
 	    cmocka_unit_test(test_sandbox_keeps_results),
+	    cmocka_unit_test(test_stream_sandbox),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

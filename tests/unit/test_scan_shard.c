@@ -72,7 +72,8 @@ static void check_split(const char *targets, const char *exclude, const char *po
 	for (p = portset_next(&set, 0); p; p = portset_next(&set, p))
 		t.ports[t.nports++] = (uint16_t)p;
 	t.total = list.total * t.nports;
-	t.seen = calloc(t.total, 1);
+	assert_true(t.total > 0);
+	t.seen = calloc(t.total ? t.total : 1, 1); /* the analyzer does not read assert_true */
 	assert_non_null(t.seen);
 	for (s = 0; s < nshards; s++) {
 		struct scan_opts o = {
