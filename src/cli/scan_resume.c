@@ -61,20 +61,28 @@ static const struct {
 	{"-n", 0},
 };
 
+/* The values an output option takes (0 or 1), or -1 when name is none. */
+static int output_option_values(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(output_options) / sizeof(output_options[0]); k++)
+		if (!strcmp(name, output_options[k].name))
+			return output_options[k].value;
+	return -1;
+}
+
 /* Whether every argument of a (n of them) is an output option with its value. */
 static bool only_output_options(char **a, int n)
 {
 	int i = 0;
 
 	while (i < n) {
-		size_t k, count = sizeof(output_options) / sizeof(output_options[0]);
+		int values = output_option_values(a[i]);
 
-		for (k = 0; k < count; k++)
-			if (!strcmp(a[i], output_options[k].name))
-				break;
-		if (k == count || i + output_options[k].value >= n)
+		if (values < 0 || i + values >= n)
 			return false;
-		i += 1 + output_options[k].value;
+		i += 1 + values;
 	}
 	return true;
 }
@@ -220,7 +228,7 @@ static int job_fingerprint(const struct scan_job *job, char out[65])
 	if (!EVP_Digest(text, (size_t)n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
 		return cli_fail(PS_ERR_SYSTEM, NULL);
 	for (i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+		snprintf(out + 2 * (size_t)i, 3, "%02x", md[i]);
 	return CLI_EXIT_OK;
 }
 
@@ -258,7 +266,7 @@ int scan_resume_job(struct scan_resume *sr, struct scan_job *job, bool seed_give
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			return cli_fail(PS_ERR_SYSTEM, NULL);
 		for (i = 0; i < 16; i++)
-			snprintf(ck->scan + 2 * i, 3, "%02x", rnd[i]);
+			snprintf(ck->scan + 2 * (size_t)i, 3, "%02x", rnd[i]);
 		memcpy(ck->job, fp, sizeof(ck->job));
 		ck->seed = o->seed;
 		ck->shard = o->shard;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -71,7 +72,7 @@ static bool sha256_hex(const char *data, size_t len, char out[65])
 	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
 		return false;
 	for (i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+		snprintf(out + 2 * (size_t)i, 3, "%02x", md[i]);
 	return true;
 }
 
@@ -232,13 +233,57 @@ static bool unescape(const char *s, char *out, size_t cap)
 	return true;
 }
 
-/* A whole line matched by fmt (which ends with %n): nothing left over. */
-#define SCAN_WHOLE(r, fmt, ...)                                                                  \
-	({                                                                                       \
-		int used_ = -1;                                                                  \
-		sscanf((r)->buf, fmt "%n", __VA_ARGS__, &used_);                                 \
-		used_ >= 0 && (r)->buf[used_] == '\0';                                           \
-	})
+/*
+ * Whether line is pattern: its words apart by single spaces, "#" a decimal number (digits only,
+ * no sign, at most UINT64_MAX) into the next uint64_t *, "$" a word of 1 to 63 characters into
+ * the next char[64], any other word itself; nothing left over. Stricter than sscanf, which
+ * takes signs, spaces and overflow in its stride.
+ */
+static bool fields(const char *line, const char *pattern, ...)
+{
+	const char *p = line, *q = pattern;
+	bool ok = true;
+	va_list ap;
+
+	va_start(ap, pattern);
+	while (ok && *q) {
+		size_t plen = strcspn(q, " "), wlen = strcspn(p, " ");
+
+		if (plen == 1 && *q == '#') {
+			uint64_t v = 0, *out = va_arg(ap, uint64_t *);
+			size_t i;
+
+			ok = wlen > 0 && wlen <= 20;
+			for (i = 0; ok && i < wlen; i++) {
+				unsigned d = (unsigned)(p[i] - '0');
+
+				ok = d <= 9 && v <= (UINT64_MAX - d) / 10;
+				v = v * 10 + d;
+			}
+			*out = v;
+		} else if (plen == 1 && *q == '$') {
+			char *out = va_arg(ap, char *);
+
+			ok = wlen > 0 && wlen < 64;
+			if (ok) {
+				memcpy(out, p, wlen);
+				out[wlen] = '\0';
+			}
+		} else {
+			ok = plen == wlen && !strncmp(p, q, plen);
+		}
+		p += wlen;
+		q += plen;
+		/* one space between words in both, or the end of both */
+		if (ok && *q) {
+			ok = *p == ' ';
+			p++;
+			q++;
+		}
+	}
+	va_end(ap);
+	return ok && !*q && !*p;
+}
 
 static bool name_to(const char *name, const char *(*fn)(int), int count, uint8_t *out)
 {
@@ -264,15 +309,15 @@ static const char *reason_name(int i)
 
 static enum ps_err parse_result(struct reader *r, struct scan_ckpt *ck, struct ps_diag *diag)
 {
-	char addr[64], proto[8], state[32], reason[32];
-	unsigned port, ttl, tries;
-	uint32_t rtt;
+	char addr[64], proto[64], state[64], reason[64];
+	uint64_t port, ttl, tries, rtt;
 	struct scan_ckpt_result res = {0};
 
-	if (!SCAN_WHOLE(r, "result %63s %u %7s %31s %31s %u %u %" SCNu32, addr, &port, proto,
-			state, reason, &ttl, &tries, &rtt))
+	if (!fields(r->buf, "result $ # $ $ $ # # #", addr, &port, proto, state, reason, &ttl,
+		    &tries, &rtt))
 		return bad(r, diag, "a malformed result");
-	if (ps_addr_parse(addr, &res.addr) || port > 65535 || ttl > 255 || tries > 255)
+	if (ps_addr_parse(addr, &res.addr) || port > 65535 || ttl > 255 || tries > 255 ||
+	    rtt > UINT32_MAX)
 		return bad(r, diag, "a result out of range");
 	if (!strcmp(proto, "tcp"))
 		res.proto = IPPROTO_TCP;
@@ -286,7 +331,7 @@ static enum ps_err parse_result(struct reader *r, struct scan_ckpt *ck, struct p
 	res.port = (uint16_t)port;
 	res.ttl = (uint8_t)ttl;
 	res.tries = (uint8_t)tries;
-	res.rtt_us = rtt;
+	res.rtt_us = (uint32_t)rtt;
 	if (ck->nresults >= ck->npairs)
 		return bad(r, diag, "more results than pairs");
 	return scan_ckpt_add_result(ck, &res) ? ps_fail(diag, PS_ERR_NOMEM, "out of memory")
@@ -295,13 +340,13 @@ static enum ps_err parse_result(struct reader *r, struct scan_ckpt *ck, struct p
 
 static enum ps_err parse_head(struct reader *r, struct scan_ckpt *ck, struct ps_diag *diag)
 {
-	char state[16];
+	char state[64];
 
 	if (!next_line(r) || !hex_field(r->buf, "scan", 32, ck->scan))
 		return bad(r, diag, "no scan name");
 	if (!next_line(r) || !hex_field(r->buf, "job", 64, ck->job))
 		return bad(r, diag, "no job");
-	if (!next_line(r) || !SCAN_WHOLE(r, "state %15s", state) ||
+	if (!next_line(r) || !fields(r->buf, "state $", state) ||
 	    (strcmp(state, "running") && strcmp(state, "complete")))
 		return bad(r, diag, "no state");
 	ck->complete = !strcmp(state, "complete");
@@ -325,36 +370,40 @@ static enum ps_err parse_numbers(struct reader *r, struct scan_ckpt *ck, struct 
 {
 	struct scan_progress *p = &ck->progress;
 	struct pass_plan *pl = &p->plan;
-	int waited;
+	uint64_t pass, maxp, sent_passes, dark, waited, max_tries;
 
 	/* parse_args stopped at the first line that is no argument: the seed. */
-	if (!SCAN_WHOLE(r, "seed %" SCNu64, &ck->seed))
+	if (!fields(r->buf, "seed #", &ck->seed))
 		return bad(r, diag, "no seed");
-	if (!next_line(r) || !SCAN_WHOLE(r, "shard %" SCNu64 " %" SCNu64, &ck->shard, &ck->nshards) ||
+	if (!next_line(r) || !fields(r->buf, "shard # #", &ck->shard, &ck->nshards) ||
 	    !ck->nshards || ck->shard >= ck->nshards)
 		return bad(r, diag, "no shard");
-	if (!next_line(r) || !SCAN_WHOLE(r, "pairs %" SCNu64, &ck->npairs) || !ck->npairs ||
+	if (!next_line(r) || !fields(r->buf, "pairs #", &ck->npairs) || !ck->npairs ||
 	    ck->npairs > (1ull << 32))
 		return bad(r, diag, "no pair count");
-	if (!next_line(r) || !SCAN_WHOLE(r, "pass %" SCNu32 " position %" SCNu64 " sent %" SCNu64,
-					 &p->pass, &p->position, &p->sent))
+	if (!next_line(r) ||
+	    !fields(r->buf, "pass # position # sent #", &pass, &p->position, &p->sent))
 		return bad(r, diag, "no position");
 	if (!next_line(r) ||
-	    !SCAN_WHOLE(r,
-			"plan npairs %" SCNu64 " max_passes %u passes_sent %u dark_pass %u "
-			"waited %d answered_before %" SCNu64 " last_sent %" SCNu64
-			" loss %" SCNu64 " %" SCNu64 " %" SCNu64 " %u",
-			&pl->npairs, &pl->max_passes, &pl->passes_sent, &pl->dark_pass, &waited,
-			&pl->answered_before, &pl->last_sent, &pl->loss.pairs_total,
-			&pl->loss.answered, &pl->loss.failed_tries, &pl->loss.max_tries))
+	    !fields(r->buf,
+		    "plan npairs # max_passes # passes_sent # dark_pass # waited # answered_before "
+		    "# last_sent # loss # # # #",
+		    &pl->npairs, &maxp, &sent_passes, &dark, &waited, &pl->answered_before,
+		    &pl->last_sent, &pl->loss.pairs_total, &pl->loss.answered, &pl->loss.failed_tries,
+		    &max_tries))
 		return bad(r, diag, "no pass plan");
-	pl->pass = p->pass;
-	pl->waited = waited != 0;
 	if (p->position > ck->npairs || p->sent > ck->npairs || pl->npairs > ck->npairs ||
-	    p->pass >= pl->max_passes || pl->max_passes > SCAN_MAX_RETRIES * 5 + 1 ||
-	    pl->passes_sent > pl->max_passes || pl->answered_before > ck->npairs ||
-	    pl->loss.max_tries > pl->max_passes)
+	    maxp == 0 || maxp > SCAN_MAX_RETRIES * 5 + 1 || pass >= maxp || sent_passes > maxp ||
+	    dark > UINT32_MAX || waited > 1 || pl->answered_before > ck->npairs ||
+	    max_tries > maxp)
 		return bad(r, diag, "a position or pass plan out of range");
+	p->pass = (uint32_t)pass;
+	pl->pass = (unsigned)pass;
+	pl->max_passes = (unsigned)maxp;
+	pl->passes_sent = (unsigned)sent_passes;
+	pl->dark_pass = (unsigned)dark;
+	pl->waited = waited != 0;
+	pl->loss.max_tries = (unsigned)max_tries;
 	return PS_OK;
 }
 
@@ -364,8 +413,7 @@ enum ps_err scan_ckpt_parse(const char *text, size_t len, const char *name, stru
 	struct reader *r = calloc(1, sizeof(*r));
 	const char *sumline;
 	char want[65], got[65];
-	unsigned version = 0;
-	size_t count = 0;
+	uint64_t version = 0, count = 0;
 	enum ps_err err;
 
 	scan_ckpt_init(ck);
@@ -374,8 +422,7 @@ enum ps_err scan_ckpt_parse(const char *text, size_t len, const char *name, stru
 	r->p = text;
 	r->end = text + len;
 	r->name = name;
-	if (!next_line(r) || strncmp(r->buf, MAGIC " ", sizeof(MAGIC)) ||
-	    !SCAN_WHOLE(r, MAGIC " %u", &version)) {
+	if (!next_line(r) || !fields(r->buf, MAGIC " #", &version)) {
 		free(r);
 		return ps_fail(diag, PS_ERR_INVALID, "%s is not a portsight checkpoint; refused",
 			       name);
@@ -383,9 +430,9 @@ enum ps_err scan_ckpt_parse(const char *text, size_t len, const char *name, stru
 	if (version != SCAN_CKPT_VERSION) {
 		free(r);
 		return ps_fail(diag, PS_ERR_INVALID,
-			       "%s is a checkpoint of format version %u; this portsight reads "
+			       "%s is a checkpoint of format version %llu; this portsight reads "
 			       "version %d only; refused",
-			       name, version, SCAN_CKPT_VERSION);
+			       name, (unsigned long long)version, SCAN_CKPT_VERSION);
 	}
 	/* The checksum first: a damaged file is refused whole, before any field is trusted. */
 	sumline = len >= 72 ? text + len - 72 : NULL;
@@ -413,7 +460,7 @@ enum ps_err scan_ckpt_parse(const char *text, size_t len, const char *name, stru
 		err = parse_numbers(r, ck, diag);
 	while (!err && next_line(r) && !strncmp(r->buf, "result ", 7))
 		err = parse_result(r, ck, diag);
-	if (!err && (!SCAN_WHOLE(r, "results %zu", &count) || count != ck->nresults))
+	if (!err && (!fields(r->buf, "results #", &count) || count != ck->nresults))
 		err = bad(r, diag, "the result count does not match");
 	if (!err && r->p != r->end)
 		err = bad(r, diag, "text after the result count");

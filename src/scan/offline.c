@@ -92,10 +92,11 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 			*probe = (struct scan_probe){
 			    .sport = 40000,
 			    .dport = ports[batch[k] % nports],
-			    .ip_id = ip_id++,
+			    .ip_id = ip_id,
 			    .link_dst = link_dst,
 			    .link_src = link_src,
 			};
+			ip_id++;
 			target_list_get(opts->targets, batch[k] / nports, &probe->dst, NULL);
 			probe->src = probe->dst.family == AF_INET6 ? src6 : src4;
 		}

@@ -52,11 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memmove(buf, buf + 1, size - 1);
 		len = size - 1;
 		EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
-		memcpy(buf + len, "sha256 ", 7);
-		len += 7;
+		len += (size_t)snprintf(buf + len, 8, "sha256 ");
 		for (i = 0; i < mdlen; i++)
-			snprintf(buf + len + 2 * i, 3, "%02x", md[i]);
-		len += 2 * mdlen;
+			snprintf(buf + len + 2 * (size_t)i, 3, "%02x", md[i]);
+		len += 2 * (size_t)mdlen;
 		buf[len++] = '\n';
 	}
 	if (scan_ckpt_parse(buf, len, "fuzz", &ck, &diag) == PS_OK) {
