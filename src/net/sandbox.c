@@ -98,3 +98,37 @@ enum ps_err net_sandbox_enter_as(enum net_sandbox_profile profile, struct ps_dia
 	seccomp_release(ctx);
 	return err;
 }
+
+/* What a taken-over server would call to go further than its own sockets and files. */
+static const char *const escapes[] = {
+	"execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "mount",
+	"umount2", "pivot_root", "chroot", "unshare", "setns", "init_module", "finit_module",
+	"delete_module", "kexec_load", "kexec_file_load", "bpf", "perf_event_open", "keyctl",
+	"add_key", "request_key", "userfaultfd", "personality", "open_by_handle_at", "reboot",
+	"swapon", "swapoff", "acct", "settimeofday", "clock_settime", "adjtimex",
+	"clock_adjtime",
+};
+
+enum ps_err net_sandbox_deny_escapes(struct ps_diag *diag)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	enum ps_err err = PS_OK;
+	size_t i;
+	int rc;
+
+	if (!ctx)
+		return ps_fail(diag, PS_ERR_UNSUPPORTED, "seccomp: no filter support");
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	for (i = 0; !rc && i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(escapes[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	}
+	if (!rc)
+		rc = seccomp_load(ctx);
+	if (rc)
+		err = ps_fail(diag, PS_ERR_SYSTEM, "seccomp filter: %s", strerror(-rc));
+	seccomp_release(ctx);
+	return err;
+}

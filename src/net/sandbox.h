@@ -25,4 +25,13 @@ enum net_sandbox_profile {
 };
 enum ps_err net_sandbox_enter_as(enum net_sandbox_profile profile, struct ps_diag *diag);
 
+/*
+ * For a long-lived process that must keep opening sockets and files (serve): every system
+ * call stays allowed but the ones that would take a compromised process further (exec,
+ * ptrace and reading or writing another process, mounts and namespaces, kernel modules,
+ * bpf, keyrings, the clock), which fail with EPERM, in every thread. Not a substitute for
+ * the allowlists above: what it keeps out is escalation, not the process's own reach.
+ */
+enum ps_err net_sandbox_deny_escapes(struct ps_diag *diag);
+
 #endif

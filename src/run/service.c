@@ -42,6 +42,19 @@ enum ps_err run_service_hold(struct run_service *sv, const struct port_result *r
  */
 #define STATS_RECORD (UINT64_MAX - 1)
 
+/* ThreadSanitizer follows neither a fork of a threaded process nor a seccomp sandbox. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define IN_PROCESS 1
+#endif
+#endif
+#if !defined(IN_PROCESS) && defined(__SANITIZE_THREAD__)
+#define IN_PROCESS 1
+#endif
+#ifndef IN_PROCESS
+#define IN_PROCESS 0
+#endif
+
 struct service_run {
 	struct run_service *sv;
 	struct probe_opts opts;
@@ -133,13 +146,13 @@ enum ps_err run_service_run(struct run_service *sv, const struct kb *kb,
 	probe_lore_from_kb(&lore, kb);
 	r.opts = (struct probe_opts){
 	    .db = sv->db, .lore = &lore, .stop = stop, .intensity = sv->intensity};
-	if (sv->in_process)
+	if (IN_PROCESS)
 		err = probe_identify(&r.opts, sv->held, sv->info, sv->nheld, &sv->stats, diag);
 	else
 		err = scan_privsep_run_as(&jail, service_child, &r, NULL, service_record, &r, stop,
 					  NULL, diag);
 	for (i = 0; i < sv->nheld; i++)
-		sv->held[i].service = sv->in_process || r.known[i] ? &sv->info[i] : NULL;
+		sv->held[i].service = IN_PROCESS || r.known[i] ? &sv->info[i] : NULL;
 	free(r.known);
 	return err;
 }

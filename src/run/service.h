@@ -18,7 +18,6 @@ struct run_service {
 	bool enabled;
 	const char *probes_file; /* --probes: a user's nmap-service-probes file, or NULL */
 	uint8_t intensity;	 /* highest probe rarity tried; 0 = the engine's default */
-	bool in_process;	 /* identify here, not in a sandboxed child (tests, TSan) */
 	struct probe_db *db;
 	struct port_result *held;
 	size_t nheld;
@@ -34,8 +33,9 @@ enum ps_err run_service_hold(struct run_service *sv, const struct port_result *r
 /*
  * Identifies every held port and points each held result's service at its answer (NULL
  * where none came back). Runs in a child without capabilities under a seccomp sandbox
- * (NET_SANDBOX_STREAMS) unless in_process; an error (the sandbox stopped it, say) leaves the
- * held ports in place, services where they arrived.
+ * (NET_SANDBOX_STREAMS), in a ThreadSanitizer build in this process (TSan follows neither a
+ * fork of a threaded process nor a sandbox); an error (the sandbox stopped it, say) leaves
+ * the held ports in place, services where they arrived.
  */
 enum ps_err run_service_run(struct run_service *sv, const struct kb *kb,
 			     const volatile sig_atomic_t *stop, struct ps_diag *diag);
