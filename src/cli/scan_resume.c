@@ -177,13 +177,10 @@ int scan_resume_open(struct scan_resume *sr, int argc, char **argv, bool *done)
 	}
 	if (err)
 		return cli_fail(err, &diag);
-	if (ck->complete) {
-		cli_error("%s: that scan is complete, nothing is left to resume (remove the file to "
-			  "scan again)",
+	if (ck->complete)
+		cli_error("note: %s holds a complete scan: its report again, nothing is sent "
+			  "(remove the file to scan anew)",
 			  path);
-		*done = true;
-		return CLI_EXIT_OK;
-	}
 	/* The same command line again (a restart loop) or none: anything else is refused. */
 	rest = calloc((size_t)argc, sizeof(*rest));
 	if (!rest)
