@@ -81,11 +81,11 @@ pair() {
 	local c=$1 target=$2 ports=$3 i
 	local nodb=() hist=() nodb_cpu=() hist_cpu=() rss=()
 	for i in $(seq "$runs"); do
-		timed "$ps" scan --syn --no-db -p "$ports" "$target" ||
+		timed "$ps" scan --syn -Pn --no-db -p "$ports" "$target" ||
 			die "$c --no-db: $(tail -n 1 "$tmp/err")"
 		nodb+=("$WALL") nodb_cpu+=("$CPU")
 		rm -rf "$tmp/fresh" && mkdir "$tmp/fresh"
-		timed "$ps" scan --syn --db "$tmp/fresh/history.db" -p "$ports" "$target" ||
+		timed "$ps" scan --syn -Pn --db "$tmp/fresh/history.db" -p "$ports" "$target" ||
 			die "$c history: $(tail -n 1 "$tmp/err")"
 		hist+=("$WALL") hist_cpu+=("$CPU") rss+=("$RSS_KB")
 		echo "$c run $i: --no-db ${nodb[-1]} s (cpu ${nodb_cpu[-1]}), history ${hist[-1]} s (cpu ${hist_cpu[-1]})" >&2
@@ -106,7 +106,7 @@ growth() {
 	local i db=$tmp/growth.db
 	rm -f "$db" "$db-wal" "$db-shm"
 	for i in $(seq "$3"); do
-		lab_s "$ps" scan --syn --db "$db" -p "$2" "$1" >/dev/null 2>&1 || die "growth scan"
+		lab_s "$ps" scan --syn -Pn --db "$db" -p "$2" "$1" >/dev/null 2>&1 || die "growth scan"
 	done
 	"$ps" history --db "$db" >/dev/null || die "history"
 	echo $(($(db_bytes "$db") / $3))

@@ -7,7 +7,7 @@
 # bench/lib.sh for the namespace lab, GNU time and bench_record) and list it in SECTIONS below
 # (order = run order).
 set -u
-SECTIONS="connect syn udp service local report history history_query shards watch serve"
+SECTIONS="connect syn udp discovery service local report history history_query shards watch serve"
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR [SECTION...]}
 shift

@@ -64,7 +64,7 @@ minimum() { sort -g | head -n 1; }
 single=() sharded=()
 for run in $(seq "$runs"); do
 	t0=$(now)
-	lab_s "$ps" scan --syn --no-db --seed 11 --format jsonl --show all -p $PORTS16 \
+	lab_s "$ps" scan --syn -Pn --no-db --seed 11 --format jsonl --show all -p $PORTS16 \
 		198.18.0.0/16 >"$tmp/single.jsonl" 2>"$tmp/single.err" || die "single: $(tail -1 "$tmp/single.err")"
 	single+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')")
 	pids=()

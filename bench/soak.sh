@@ -88,7 +88,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	# Peak RSS from the kernel's own count (GNU time: the largest of the scanner and the
 	# children it reaped), not from samples that can miss a short peak.
 	ip netns exec "$LAB_S" /usr/bin/time -f %M -o "$tmp/maxrss" \
-		"$ps" scan --syn --no-db -p $PORTS16 --format jsonl --show all \
+		"$ps" scan --syn -Pn --no-db -p $PORTS16 --format jsonl --show all \
 		"$net" >"$tmp/run.jsonl" 2>"$tmp/run.err" &
 	pid=$!
 	peak_fds=0
@@ -135,7 +135,7 @@ if title not in lines:
     lines += ["", title, "",
               "`bench/soak.sh BUILD_DIR [SECONDS]`: the /16 x 16 ports SYN lab of bench/syn.sh "
               "(198.18.0.0/16, 3000 hosts answering on 16 ports, 200 on 443 only) scanned again and "
-              "again with `portsight scan --syn --no-db --show all` under 2% random loss at both "
+              "again with `portsight scan --syn -Pn --no-db --show all` under 2% random loss at both "
               "ends, two busy loops hogging the CPUs. Every run checked pair by pair "
               "(tests/net/syn_truth.py exact); peak RSS from GNU time (%M: the largest of the scanner "
               "and its packet reader), descriptors of the two summed, sampled every 0.2 s; the "

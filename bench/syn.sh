@@ -193,10 +193,10 @@ lab_wait_port "$LAB_T" $LAB_V4_T 995 || die "listener did not start"
 OPEN443=$(grep -c ' 443 open' "$tmp/16.truth")
 OPEN16=$(grep -c ' open ' "$tmp/16.truth")
 
-measure ps16a $S "$ps" scan --syn --no-db -p 443 --format jsonl 198.18.0.0/16
+measure ps16a $S "$ps" scan --syn -Pn --no-db -p 443 --format jsonl 198.18.0.0/16
 found=$(jsonl_counts "$tmp/ps16a.out" | awk '{print $1}')
 base=$WALL
-row "/16 x 1 port (443)" portsight "portsight scan --syn --no-db -p 443 198.18.0.0/16" \
+row "/16 x 1 port (443)" portsight "portsight scan --syn -Pn --no-db -p 443 198.18.0.0/16" \
 	"$found/$OPEN443 open" "65536 probes + retransmissions"
 if have zmap; then
 	: >"$tmp/empty.conf"
@@ -213,11 +213,11 @@ if [ -n "$MASSCAN_RATE" ]; then
 		"$(grep -c '^open' "$tmp/m16a.txt")/$OPEN443 open" "rate from the sweep" "$base"
 fi
 
-measure ps16 $S "$ps" scan --syn --no-db -p $PORTS16 --format jsonl --show all 198.18.0.0/16
+measure ps16 $S "$ps" scan --syn -Pn --no-db -p $PORTS16 --format jsonl --show all 198.18.0.0/16
 python3 "$truth_py" check "$tmp/ps16.out" "$tmp/16.truth" 65536 $PORTS16 exact >"$tmp/ps16.chk"
 found=$(jsonl_counts "$tmp/ps16.out" | awk '{print $1}')
 base=$WALL
-row "/16 x 16 ports" portsight "portsight scan --syn --no-db -p <16 ports> 198.18.0.0/16" \
+row "/16 x 16 ports" portsight "portsight scan --syn -Pn --no-db -p <16 ports> 198.18.0.0/16" \
 	"$found/$OPEN16 open" "every pair checked: $(tail -n 1 "$tmp/ps16.chk")"
 default_row "/16 x 16 ports" $PORTS16 198.18.0.0/16 "" "$base"
 if [ -n "$MASSCAN_RATE" ]; then

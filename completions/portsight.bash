@@ -8,11 +8,12 @@
 _portsight_scan_opts='-h --help -p --ports -F --fast --top-ports -iL --input-list --exclude
 --exclude-file --excludefile --allow-large -4 -6 -sT --connect -sS --syn --engine --max-inflight
 --max-retries --rate --max-rate --min-rtt-timeout --max-rtt-timeout --initial-rtt-timeout --seed
---shards --shard --shard-from-env --scan-id --offline --resume
+--shards --shard --shard-from-env --scan-id --offline --resume --shieldsup
 -T0 -T1 -T2 -T3 -T4 -T5 --timing -e --interface -S --source-ip -sV --service --probes
 --version-intensity --format -o --output --show -oX -oG -oJ -oN -oA --output-xml --output-grep
 --output-jsonl --output-text --output-csv --output-html --output-all -v --verbose -d --open -n
--Pn --no-ping --reason --stats-every --db --no-db --version'
+-Pn --no-ping -sn --ping-only -PE -PP -PS -PA -PU --disable-arp-ping --reason --stats-every
+--db --no-db --version'
 
 _portsight() {
 	local cur prev words cword cmd i

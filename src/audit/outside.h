@@ -22,4 +22,26 @@ enum audit_outside audit_outside_view(const struct audit_socket *s);
 /* "-", "Open", "Closed", "Stealth", "unknown" */
 const char *audit_outside_name(enum audit_outside v);
 
+/*
+ * The ShieldsUP sections of the check, judged from the inside the same way: UPnP (a UDP
+ * socket on 1900), file sharing (TCP 139 and 445, UDP 137) and whether the kernel answers a
+ * ping. tcp and udp are audits of each protocol (either may be NULL: not read).
+ */
+struct audit_shieldsup_view {
+	enum audit_outside upnp;       /* UDP 1900 */
+	enum audit_outside netbios_ns; /* UDP 137 */
+	enum audit_outside smb_139, smb_445; /* TCP */
+	bool tcp_read, udp_read;
+	/* 1: the kernel answers echo requests (net.ipv4.icmp_echo_ignore_all = 0), 0: it ignores
+	 * them, -1: unreadable. The firewall's ICMP rules are not judged (its model is TCP and
+	 * UDP), so 1 means "answers unless a firewall rule drops it". */
+	int echo_answered;
+	bool upnp_exposed; /* 1900 Open to other hosts */
+	bool file_sharing; /* 139, 445 or 137 Open to other hosts */
+};
+
+/* proc_dir NULL: "/proc" (the sysctl is read from PROC/sys/net/ipv4). */
+void audit_outside_shieldsup(const struct audit_report *tcp, const struct audit_report *udp,
+			     const char *proc_dir, struct audit_shieldsup_view *v);
+
 #endif

@@ -27,10 +27,14 @@ static const char check_usage[] =
     "listening TCP socket with its program, binding and firewall verdict, and says per port\n"
     "what another host would see (Open / Closed / Stealth), with advice for exposed ports.\n"
     "\n"
+    "Then ShieldsUP's other tests as the inside sees them: UPnP (a UDP socket on 1900),\n"
+    "file sharing (TCP 139, 445, UDP 137) and whether the kernel answers a ping.\n"
+    "\n"
     "Verdict: EXPOSED (a port other hosts can reach), NOT EXPOSED, or UNKNOWN (the firewall\n"
     "or the sockets could not be read; the reason is given).\n"
-    "Exit status: 0 nothing found, 1 a finding (a port other hosts can reach, or a\n"
-    "warning), 2 usage, 3 failure (the sockets could not be read).\n";
+    "Exit status: 0 nothing found, 1 a finding (a port other hosts can reach, UPnP or the\n"
+    "NetBIOS name service reachable, or a warning), 2 usage, 3 failure (the sockets could\n"
+    "not be read).\n";
 
 /* What the loopback scan saw: open ports per family, and per-address tallies. */
 struct check_scan {
@@ -143,8 +147,44 @@ static void print_profiles(struct check_scan *cs)
 	}
 }
 
+static const char *section_view(enum audit_outside v)
+{
+	return v == AUDIT_OUTSIDE_NONE ? "nothing listens for other hosts" : audit_outside_name(v);
+}
+
+/*
+ * ShieldsUP's other tests, as far as the inside can tell: the sockets and the firewall's
+ * verdict for UPnP and file sharing, the kernel's echo setting for the ping. TruStealth needs
+ * every answer seen from outside, so it is not judged here.
+ */
+static void print_shieldsup(const struct audit_shieldsup_view *sv)
+{
+	printf("\nShieldsUP tests, judged from the inside:\n");
+	if (sv->udp_read)
+		printf("  UPnP (SSDP, UDP 1900):  %s%s\n", section_view(sv->upnp),
+		       sv->upnp_exposed ? ": EXPOSED, other hosts can ask it to open ports" : "");
+	else
+		printf("  UPnP (SSDP, UDP 1900):  unknown: the UDP sockets could not be read\n");
+	printf("  File sharing:           139/tcp %s, 445/tcp %s, 137/udp %s: %s\n",
+	       section_view(sv->smb_139), section_view(sv->smb_445),
+	       sv->udp_read ? section_view(sv->netbios_ns) : "unknown",
+	       sv->file_sharing ? "REACHABLE from other hosts" : "not reachable");
+	if (sv->echo_answered < 0)
+		printf("  Ping:                   unknown (net.ipv4.icmp_echo_ignore_all unreadable)\n");
+	else if (sv->echo_answered)
+		printf("  Ping:                   the kernel answers echo requests "
+		       "(icmp_echo_ignore_all = 0); whether a firewall rule drops them is not "
+		       "judged from the inside\n");
+	else
+		printf("  Ping:                   no reply: the kernel ignores echo requests "
+		       "(icmp_echo_ignore_all = 1)\n");
+	printf("  TruStealth:             not judged from the inside: run 'portsight scan "
+	       "--shieldsup HOST' from another machine\n");
+}
+
 static void print_view(const struct audit_report *r, struct check_scan *cs, const struct kb *kb,
-		       const struct report_summary *sum, const struct audit_verdict *v)
+		       const struct report_summary *sum, const struct audit_verdict *v,
+		       const struct audit_shieldsup_view *sv)
 {
 	size_t rows = 0;
 	uint32_t port;
@@ -170,6 +210,7 @@ static void print_view(const struct audit_report *r, struct check_scan *cs, cons
 		local_print_notes(stdout, r);
 	}
 	print_advice(r, cs);
+	print_shieldsup(sv);
 	printf("\nVerdict: %s\n", v->text);
 }
 
@@ -180,10 +221,11 @@ int cmd_check(int argc, char **argv)
 	struct run_observer_sink watch;
 	struct scan_job job;
 	struct audit_opts aopts;
-	struct audit_report report;
+	struct audit_report report, udp;
 	struct audit_verdict verdict;
+	struct audit_shieldsup_view sview;
 	struct ps_diag diag = {{0}};
-	enum ps_err err = PS_OK, aerr;
+	enum ps_err err = PS_OK, aerr, uerr;
 	size_t i;
 	int rc;
 
@@ -227,11 +269,19 @@ int cmd_check(int argc, char **argv)
 	else
 		audit_report_sort(&report);
 	audit_verdict_of(aerr ? NULL : &report, aerr ? ps_diag_text(&diag, aerr) : NULL, &verdict);
-	print_view(aerr ? NULL : &report, &cs, job.kb, &job.summary, &verdict);
+	/* The UDP sockets, for the UPnP and NetBIOS name service sections only: the verdict
+	 * stays the TCP one the table shows. */
+	aopts.tcp = false;
+	aopts.udp = true;
+	uerr = audit_run(&aopts, &udp, &diag);
+	audit_outside_shieldsup(aerr ? NULL : &report, uerr ? NULL : &udp, NULL, &sview);
+	print_view(aerr ? NULL : &report, &cs, job.kb, &job.summary, &verdict, &sview);
 	if (aerr)
 		rc = CLI_EXIT_FAILURE;
-	else if (verdict.findings)
+	else if (verdict.findings || sview.upnp_exposed || sview.file_sharing)
 		rc = CLI_EXIT_FINDINGS;
+	if (!uerr)
+		audit_report_release(&udp);
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_error("check: writing the output failed");
 		rc = CLI_EXIT_FAILURE;

@@ -75,6 +75,28 @@ static const char scan_usage[] =
 	"                            a CIDR block, a list) sent from in turn: a target's ICMP\n"
 	"                            limit is per source, so -sU gets faster with each\n"
 	"\n"
+	"ShieldsUP's test set (one host):\n"
+	"      --shieldsup[=SET]     UPnP exposure (SSDP M-SEARCH to UDP 1900, up to 10, one\n"
+	"                            every 0.5 s; reply headers shown), file sharing (TCP 139,\n"
+	"                            445, NetBIOS node status on UDP 137), the ports of SET and\n"
+	"                            ping, then the TruStealth verdict. SET: common (the 26\n"
+	"                            common ports, the default) or all (service ports 0-1055).\n"
+	"                            Port 0 needs the raw engine (-sS); connect cannot send it.\n"
+	"                            Exit 1 when TruStealth failed, else 0 (passed, or\n"
+	"                            unknown: a test could not run, the reason printed)\n"
+	"\n"
+	"Host discovery (on by default for a network, off for a single host):\n"
+	"  -Pn, --no-ping            no discovery: scan every target (a host that answers no\n"
+	"                            discovery probe but would answer a port probe is missed\n"
+	"                            without it)\n"
+	"  -sn, --ping-only          discovery only, no port scan: the hosts up and why\n"
+	"  -PE / -PP                 ICMP echo / timestamp probes\n"
+	"  -PS[PORTS] / -PA[PORTS]   TCP SYN (default 443) / ACK (default 80) probes\n"
+	"  -PU[PORTS]                UDP probes (default 40125; port unreachable = up)\n"
+	"                            (default: -PE -PS443 -PA80 -PP; without CAP_NET_RAW a\n"
+	"                            connect() to 80 and 443; on-link targets: ARP / ND)\n"
+	"      --disable-arp-ping    on-link targets get the probes too, not ARP / ND\n"
+	"\n"
 	"Service identification:\n"
 	"  -sV, --service            identify what answers on each open port: banner, probes,\n"
 	"                            TLS certificate, HTTP server and title; flags services\n"
@@ -91,8 +113,8 @@ static const char scan_usage[] =
 	"  -oA BASE                  all four at once: BASE.nmap, .xml, .gnmap, .jsonl\n"
 	"  -v, --verbose             print each open port as it is found (-d: the same)\n"
 	"      --open                list open ports only (the default; --show changes it)\n"
-	"  -n, -Pn, --reason         accepted for nmap's sake: portsight never resolves\n"
-	"                            addresses back, scans every target, always shows reasons\n"
+	"  -n, --reason              accepted for nmap's sake: portsight never resolves\n"
+	"                            addresses back, always shows reasons\n"
 	"      --stats-every TIME    a status line every TIME (30s, 1m, 500ms) on stderr; on a\n"
 	"                            terminal it is shown anyway, in place; SIGUSR1: one line\n"
 	"      --output-csv FILE, --output-html FILE   also write CSV / an HTML page to FILE\n"
@@ -146,6 +168,9 @@ enum scan_option {
 	OPT_UDP,
 	OPT_PAYLOADS,
 	OPT_RESUME,
+	OPT_SHIELDSUP,
+	OPT_PING_ONLY,
+	OPT_NO_ARP,
 };
 
 static const struct option scan_options[] = {
@@ -201,6 +226,9 @@ static const struct option scan_options[] = {
 	{"probes", required_argument, NULL, OPT_PROBES},
 	{"udp", no_argument, NULL, OPT_UDP},
 	{"payloads", required_argument, NULL, OPT_PAYLOADS},
+	{"shieldsup", optional_argument, NULL, OPT_SHIELDSUP},
+	{"ping-only", no_argument, NULL, OPT_PING_ONLY},
+	{"disable-arp-ping", no_argument, NULL, OPT_NO_ARP},
 	{NULL, 0, NULL, 0},
 };
 
@@ -223,6 +251,7 @@ static const struct cli_alias scan_aliases[] = {
 	{"-sV", "--service"},
 	{"-F", "--fast"},
 	{"-Pn", "--no-ping"},
+	{"-sn", "--ping-only"},
 	{NULL, NULL},
 };
 
@@ -247,6 +276,10 @@ struct scan_args {
 	const char *shard_env; /* the variable --shard-from-env took I from */
 	bool offline;
 	bool resume;
+	bool shieldsup; /* --shieldsup[=SET] */
+	enum shieldsup_set shieldsup_set;
+	bool no_ping;	/* -Pn */
+	bool ping_only; /* -sn */
 };
 
 /* Whether this host (this namespace) owns addr: binding to it works. */
@@ -483,7 +516,7 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 	optind = 1;
 	opterr = 0;
 	while (!*err &&
-	       (opt = getopt_long(argc, argv, ":hp:o:e:S:46vdnT:", scan_options, &opt_index)) != -1) {
+	       (opt = getopt_long(argc, argv, ":hp:o:e:S:46vdnT:P:", scan_options, &opt_index)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(scan_usage, stdout);
@@ -549,8 +582,20 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			job->verbose++;
 			break;
 		case 'n': /* nmap: no reverse DNS; portsight never resolves addresses back */
-		case OPT_NO_PING: /* -Pn: every target is scanned; there is no discovery to skip */
 		case OPT_REASON:  /* the REASON column is always there */
+			break;
+		case OPT_NO_PING:
+			a->no_ping = true;
+			break;
+		case OPT_PING_ONLY:
+			a->ping_only = true;
+			break;
+		case OPT_NO_ARP:
+			job->run.no_arp = true;
+			break;
+		case 'P':
+			*err = nmap_parse_ping(optarg, job->host_probes, SCAN_HOST_PROBES_MAX,
+					       &job->nhost_probes, diag);
 			break;
 		case OPT_OPEN:
 			job->show = REPORT_SHOW_OPEN;
@@ -608,6 +653,14 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 			break;
 		case OPT_PAYLOADS:
 			job->run.udp_payloads_file = optarg;
+			break;
+		case OPT_SHIELDSUP:
+			a->shieldsup = true;
+			if (optarg && !shieldsup_set_from_name(optarg, &a->shieldsup_set))
+				*err = ps_fail(diag, PS_ERR_INVALID,
+					       "--shieldsup=%.32s: the ports are 'common' (the 26 "
+					       "common ports, the default) or 'all' (0-1055)",
+					       optarg);
 			break;
 		case OPT_PROBES:
 			job->run.probes_file = optarg;
@@ -670,6 +723,58 @@ static enum ps_err choose_ports(struct scan_job *job, struct scan_args *a, struc
 	/* -sU alone scans UDP only; with -sS/-sT (or --engine) TCP too, as nmap does. */
 	if (!job->run.engine)
 		portset_clear(&job->ports);
+	return PS_OK;
+}
+
+/* --shieldsup chooses its own ports and scans one host's TCP ports; what contradicts it. */
+static enum ps_err check_shieldsup(struct scan_job *job, struct scan_args *a, struct ps_diag *diag)
+{
+	const char *other = a->ports_given ? "-p" : a->top_ports ? "--top-ports" :
+			    a->preset ? "-F" : a->udp ? "-sU" : a->offline ? "--offline" :
+			    a->ping_only ? "-sn" :
+			    a->shards || a->shard || a->shard_from_env ? "--shards" : NULL;
+
+	if (other)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--shieldsup and %s do not go together: --shieldsup chooses its "
+			       "ports (--shieldsup=common or --shieldsup=all) and tests UDP itself",
+			       other);
+	job->run.ports_spec = "shieldsup";
+	return PS_OK;
+}
+
+/* -Pn, -sn, -P...: which discovery, and what cannot go with it. */
+static enum ps_err choose_discovery(struct scan_job *job, struct scan_args *a,
+				    struct ps_diag *diag)
+{
+	struct run_job *r = &job->run;
+
+	if (a->no_ping && a->ping_only)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "-Pn skips host discovery and -sn does nothing else: choose one");
+	if (a->no_ping && job->nhost_probes)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "-Pn skips host discovery, but -P%s chooses its probes: choose one",
+			       job->host_probes[0].kind == SCAN_HOST_ECHO ? "E" : "S/-PA/-PP/-PU");
+	if (a->ping_only && (a->ports_given || a->preset || a->udp || r->service || r->engine))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "-sn discovers hosts without a port scan: -p, -F, --top-ports, -sU, "
+			       "-sV and the scan engines do not go with it");
+	if (a->ping_only && (a->shards || a->shard || a->shard_from_env))
+		return ps_fail(diag, PS_ERR_INVALID, "-sn does not split into shards");
+	if ((a->ping_only || job->nhost_probes) && (a->shards || a->shard || a->shard_from_env))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "host discovery changes which hosts a shard scans: with --shards, "
+			       "use -Pn");
+	r->discovery = a->no_ping	       ? RUN_DISCOVERY_OFF
+		       : a->ping_only	       ? RUN_DISCOVERY_ONLY
+		       : job->nhost_probes     ? RUN_DISCOVERY_ON
+					       : RUN_DISCOVERY_AUTO;
+	if (job->nhost_probes) {
+		r->host_probes = job->host_probes;
+		r->nhost_probes = job->nhost_probes;
+	}
+	r->list_down = job->verbose > 0;
 	return PS_OK;
 }
 
@@ -843,14 +948,19 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (!err)
-		err = choose_ports(&job, &a, &diag);
+		err = a.shieldsup ? check_shieldsup(&job, &a, &diag) : choose_ports(&job, &a, &diag);
 	if (!err)
 		err = check_tuning(&job, &a, &diag);
 	if (!err)
 		err = check_shards(&job, &a, &diag);
+	if (!err && a.resume && a.shieldsup)
+		err = ps_fail(&diag, PS_ERR_INVALID, "--shieldsup is a test of its own: it does not "
+						     "--resume");
 	if (!err && a.resume && a.offline)
 		err = ps_fail(&diag, PS_ERR_INVALID, "--offline sends nothing: there is nothing "
 						     "to --resume");
+	if (!err)
+		err = choose_discovery(&job, &a, &diag);
 	if (!err)
 		err = build_targets(&job, &a, argc - optind, args + optind, &diag);
 	if (err) {
@@ -859,7 +969,10 @@ int cmd_scan(int argc, char **argv)
 	}
 	if ((rc = scan_resume_job(&resume, &job, a.seed_given)))
 		goto out;
-	rc = a.offline ? scan_offline(&job) : scan_job_run(&job);
+	if (a.shieldsup)
+		rc = scan_shieldsup_run(&job, a.shieldsup_set);
+	else
+		rc = a.offline ? scan_offline(&job) : scan_job_run(&job);
 out:
 	free(args);
 	free(joined);

@@ -11,8 +11,6 @@ static const struct {
 	const char *flag;
 	const char *hint;
 } unsupported[] = {
-	{"-sn", "host discovery without a port scan is not available yet; scan a few ports "
-		"(-p 22,80,443) to see who answers"},
 	{"-sA", "ACK scans are not available; use -sS or -sT"},
 	{"-sW", "window scans are not available; use -sS or -sT"},
 	{"-sM", "Maimon scans are not available; use -sS or -sT"},
@@ -27,13 +25,11 @@ static const struct {
 	{"--script", "portsight runs no scripts; -sV identifies services"},
 	{"-O", "portsight does not guess operating systems; -sV identifies services"},
 	{"-A", "portsight has no OS detection, scripts or traceroute; -sV identifies services"},
-	{"-PE", "host discovery probes are not available yet; every target is scanned (-Pn)"},
-	{"-PP", "host discovery probes are not available yet; every target is scanned (-Pn)"},
-	{"-PM", "host discovery probes are not available yet; every target is scanned (-Pn)"},
-	{"-PS", "host discovery probes are not available yet; every target is scanned (-Pn)"},
-	{"-PA", "host discovery probes are not available yet; every target is scanned (-Pn)"},
-	{"-PU", "host discovery probes are not available yet; every target is scanned (-Pn)"},
-	{"-PR", "host discovery probes are not available yet; every target is scanned (-Pn)"},
+	{"-PM", "ICMP address mask pings are not available; use -PE, -PP, -PS, -PA or -PU"},
+	{"-PR", "ARP (IPv4) and neighbour discovery (IPv6) are used by themselves for targets on "
+		"the local link; --disable-arp-ping turns them off"},
+	{"-PY", "SCTP pings are not available; use -PE, -PP, -PS, -PA or -PU"},
+	{"-PO", "IP protocol pings are not available; use -PE, -PP, -PS, -PA or -PU"},
 	{"--traceroute", "portsight does not trace routes"},
 	{"-R", "portsight does not resolve addresses back to names; targets keep the names given"},
 	{"--min-rate", "portsight paces itself from measured loss; --rate N caps it"},
@@ -63,6 +59,60 @@ enum ps_err nmap_refuse_unsupported(int argc, char **argv, struct ps_diag *diag)
 				return ps_fail(diag, PS_ERR_INVALID, "nmap's %s: %s", f,
 					       unsupported[k].hint);
 		}
+	}
+	return PS_OK;
+}
+
+/* "-PS22,80" arrives as "S22,80": the probe kind, then its ports (kind's default without). */
+enum ps_err nmap_parse_ping(const char *arg, struct scan_host_probe *out, size_t cap, size_t *n,
+			    struct ps_diag *diag)
+{
+	static const struct {
+		char letter;
+		uint8_t kind;
+		uint16_t default_port; /* 0: no ports */
+	} kinds[] = {
+		{'E', SCAN_HOST_ECHO, 0},    {'P', SCAN_HOST_TIMESTAMP, 0},
+		{'S', SCAN_HOST_SYN, 443},   {'A', SCAN_HOST_ACK, 80},
+		{'U', SCAN_HOST_UDP, 40125},
+	};
+	struct portset ports;
+	enum ps_err err;
+	size_t k;
+	uint32_t p;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (arg[0] == kinds[k].letter)
+			break;
+	if (k == sizeof(kinds) / sizeof(kinds[0]))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "unknown discovery probe -P%.16s: -PE, -PP, -PS[ports], -PA[ports], "
+			       "-PU[ports] or -Pn",
+			       arg);
+	portset_clear(&ports);
+	if (!kinds[k].default_port) {
+		if (arg[1])
+			return ps_fail(diag, PS_ERR_INVALID, "-P%c takes no ports", arg[0]);
+		portset_add(&ports, 1); /* one probe */
+	} else if (!arg[1]) {
+		portset_add(&ports, kinds[k].default_port);
+	} else if ((err = portset_parse(&ports, arg + 1, NULL, NULL, diag))) {
+		return err;
+	}
+	for (p = portset_next(&ports, 0); p; p = portset_next(&ports, p)) {
+		struct scan_host_probe probe = {.kind = kinds[k].kind,
+						.port = kinds[k].default_port ? (uint16_t)p : 0};
+		size_t i;
+
+		for (i = 0; i < *n; i++)
+			if (out[i].kind == probe.kind && out[i].port == probe.port)
+				break;
+		if (i < *n)
+			continue; /* asked twice: one probe */
+		if (*n == cap)
+			return ps_fail(diag, PS_ERR_INVALID, "at most %zu discovery probes (-P...)",
+				       cap);
+		out[(*n)++] = probe;
 	}
 	return PS_OK;
 }

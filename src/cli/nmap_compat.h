@@ -6,6 +6,7 @@
 #include "core/portset.h"
 #include "kb/kb.h"
 #include "scan/engine.h"
+#include "scan/module.h"
 
 /*
  * What an nmap user types on day one: the flags portsight honours map onto its own options
@@ -13,6 +14,13 @@
  * what to use instead, before getopt would misread them ("-sU" as "-s U", "-Pn" as "-P n").
  */
 enum ps_err nmap_refuse_unsupported(int argc, char **argv, struct ps_diag *diag);
+
+/*
+ * -PE, -PP, -PS[ports], -PA[ports], -PU[ports] (arg: what follows "-P"): appends the probes
+ * to out (n of cap used), a probe asked twice once.
+ */
+enum ps_err nmap_parse_ping(const char *arg, struct scan_host_probe *out, size_t cap, size_t *n,
+			    struct ps_diag *diag);
 
 /*
  * -T0..-T5 (or paranoid, sneaky, polite, normal, aggressive, insane): timing presets. Sets

@@ -9,6 +9,7 @@
 #include "kb/kb.h"
 #include "report/report.h"
 #include "run/run.h"
+#include "scan/discovery.h"
 
 /* -oX/-oG/-oJ/-oN FILE, --output-csv/--output-html FILE. */
 #define SCAN_MAX_EXTRA_OUTPUTS 8
@@ -46,6 +47,9 @@ struct scan_job {
 	unsigned verbose;	   /* -v: open ports as they are found */
 	double stats_every_s;	   /* --stats-every: a status line this often; 0 = never */
 	struct report_summary summary; /* filled by scan_job_run */
+	/* -PE -PP -PS.. -PA.. -PU..: run.host_probes points here */
+	struct scan_host_probe host_probes[SCAN_HOST_PROBES_MAX];
+	size_t nhost_probes;
 };
 
 /* A fresh job with the knowledge base loaded; returns an exit code on failure, else 0. */
@@ -57,5 +61,12 @@ void scan_job_release(struct scan_job *job);
  * refused run leaves an existing file as it was.
  */
 int scan_job_run(struct scan_job *job);
+
+/*
+ * scan --shieldsup: ShieldsUP's test set against the job's one target (scan_shieldsup.c).
+ * The job's ports are replaced by set's; returns the exit code.
+ */
+#include "run/shieldsup.h"
+int scan_shieldsup_run(struct scan_job *job, enum shieldsup_set set);
 
 #endif

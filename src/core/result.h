@@ -36,6 +36,15 @@ enum port_reason {
 	REASON_ICMP_ADMIN_PROHIBITED, /* ICMP 3/13, ICMPv6 1/1 */
 	REASON_LOCAL_PROHIBITED,      /* connect() got EPERM/EACCES from a local firewall */
 	REASON_UDP_RESPONSE,	      /* open: a UDP datagram came back */
+	/* Host discovery (a host's reason, not a port's; nmap's words) */
+	REASON_ECHO_REPLY,	   /* up: ICMP/ICMPv6 echo reply */
+	REASON_TIMESTAMP_REPLY,	   /* up: ICMP timestamp reply */
+	REASON_ARP_RESPONSE,	   /* up: answered ARP (on-link IPv4) */
+	REASON_ND_RESPONSE,	   /* up: answered neighbour solicitation (on-link IPv6) */
+	REASON_USER_SET,	   /* up: no discovery (-Pn, or a single host) */
+	REASON_LOCALHOST_RESPONSE, /* up: an address of this machine */
+	REASON_NO_ROUTE,	   /* down: the kernel has no route to it */
+	REASON_PORT_UNREACH,	   /* up: ICMP port unreachable from the host itself (UDP ping) */
 	REASON_COUNT
 };
 
@@ -105,6 +114,34 @@ struct port_result {
 	uint32_t rtt_us; /* 0 when unknown */
 	const struct service_info *service; /* NULL unless identified */
 };
+
+/*
+ * What host discovery found for one address: up or down, and why (a REASON_*: echo-reply,
+ * syn-ack, reset, port-unreach... for up; no-response, an ICMP unreachable... for down).
+ */
+struct host_status {
+	uint8_t up;
+	uint8_t reason; /* enum port_reason */
+	uint8_t ttl;	/* of the reply that decided, 0 when none (ARP, silence) */
+	uint32_t rtt_us;
+};
+
+/*
+ * Every target's status after discovery, by the target's number in targets (target.h):
+ * what a run hands its sinks before the first port result.
+ */
+struct target_list;
+struct host_table {
+	const struct target_list *targets;
+	struct host_status *status; /* targets->total entries */
+	uint64_t up, down;
+	int discovery_only; /* -sn: no port scan follows; reports list the hosts themselves */
+	int verbose;	    /* list the down hosts too (nmap -v) */
+};
+
+/* The status of addr in table, or NULL when it is not one of table's targets. */
+const struct host_status *host_table_find(const struct host_table *table,
+					  const struct ps_addr *addr);
 
 const char *port_state_name(enum port_state state);
 const char *port_reason_name(enum port_reason reason);

@@ -461,3 +461,25 @@ void target_list_get(const struct target_list *list, uint64_t index, struct ps_a
 	if (name)
 		*name = r->name ? list->names[r->name - 1] : NULL;
 }
+
+bool target_list_index_of(const struct target_list *list, const struct ps_addr *addr,
+			  uint64_t *index)
+{
+	ps_u128 v = ps_addr_to_u128(addr);
+	size_t lo = 0, hi = list->nranges;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct target_range *r = &list->ranges[mid];
+
+		if (r->family < addr->family || (r->family == addr->family && r->hi < v))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == list->nranges || list->ranges[lo].family != addr->family ||
+	    list->ranges[lo].lo > v)
+		return false;
+	*index = list->start[lo] + (uint64_t)(v - list->ranges[lo].lo);
+	return true;
+}

@@ -2,6 +2,7 @@
 #ifndef PS_CORE_TARGET_H
 #define PS_CORE_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,5 +71,8 @@ enum ps_err target_list_copy(struct target_list *dst, const struct target_list *
 /* Address number index (0 <= index < total) and the hostname it came from, or NULL. */
 void target_list_get(const struct target_list *list, uint64_t index, struct ps_addr *addr,
 		     const char **name);
+/* The number of addr in a finished list (ranges sorted, disjoint); false when it is not in it. */
+bool target_list_index_of(const struct target_list *list, const struct ps_addr *addr,
+			  uint64_t *index);
 
 #endif

@@ -252,6 +252,43 @@ size_t net_tcp_template_fill(const struct net_tcp_template *t, uint8_t *out,
 	return t->len;
 }
 
+#define ICMP_TIMESTAMP_LEN 20 /* header, originate, receive, transmit */
+
+size_t net_build_icmp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_ALEN],
+		      const uint8_t link_src[NET_ETH_ALEN], int with_link,
+		      const struct net_icmp_probe *p)
+{
+	size_t off = with_link ? NET_ETH_HLEN : 0, iphl, len;
+	int v6 = p->src.family == AF_INET6;
+	uint32_t sum;
+	uint8_t *ic;
+
+	if (p->src.family != p->dst.family || (p->src.family != AF_INET && !v6) ||
+	    p->payload_len > NET_ICMP_PAYLOAD_MAX)
+		return 0;
+	if (v6 ? p->type != NET_ICMP6_ECHO_REQUEST
+	       : p->type != NET_ICMP_ECHO_REQUEST && p->type != NET_ICMP_TIMESTAMP)
+		return 0;
+	len = p->type == NET_ICMP_TIMESTAMP ? ICMP_TIMESTAMP_LEN : ICMP_HLEN + p->payload_len;
+	iphl = v6 ? IPV6_HLEN : IPV4_MIN_HLEN;
+	if (cap < off + iphl + len)
+		return 0;
+	ic = build_ip(buf, link_dst, link_src, with_link, &p->src, &p->dst,
+		      v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, p->ttl, p->ip_id, len);
+	memset(ic, 0, len);
+	ic[0] = p->type;
+	wr16(ic + 4, p->id);
+	wr16(ic + 6, p->seq);
+	if (p->type == NET_ICMP_TIMESTAMP)
+		wr32(ic + 8, p->originate);
+	else if (p->payload_len)
+		memcpy(ic + ICMP_HLEN, p->payload, p->payload_len);
+	/* ICMPv6's checksum covers a pseudo-header (RFC 8200 8.1); ICMP's only the message. */
+	sum = v6 ? pseudo_sum(&p->src, &p->dst, IPPROTO_ICMPV6, len) : 0;
+	wr16(ic + 2, net_csum_fold(net_csum_add(sum, ic, len)));
+	return off + iphl + len;
+}
+
 /* Where an IP header's payload starts and what it is. */
 struct ip_info {
 	struct ps_addr src, dst;
@@ -448,6 +485,18 @@ static enum ps_err parse_icmp(const uint8_t *ic, size_t len, int family, struct 
 
 	if (len < ICMP_HLEN)
 		return PS_ERR_TRUNCATED;
+	if ((family == AF_INET && (ic[0] == NET_ICMP_ECHO_REPLY ||
+				   ic[0] == NET_ICMP_TIMESTAMP_REPLY)) ||
+	    (family == AF_INET6 && ic[0] == NET_ICMP6_ECHO_REPLY)) {
+		if (ic[0] == NET_ICMP_TIMESTAMP_REPLY && len < ICMP_TIMESTAMP_LEN)
+			return PS_ERR_TRUNCATED;
+		out->kind = NET_REPLY_ICMP_QUERY;
+		out->icmp_type = ic[0];
+		out->icmp_code = ic[1];
+		out->icmp_id = rd16(ic + 4);
+		out->icmp_seq = rd16(ic + 6);
+		return PS_OK;
+	}
 	/* Every error quotes the datagram it is about; what it means is net/icmp.c's to say. */
 	if (!net_icmp_is_error(family, ic[0]))
 		return PS_ERR_UNSUPPORTED;

@@ -87,10 +87,40 @@ size_t net_build_udp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_AL
 		     const uint8_t link_src[NET_ETH_ALEN], int with_link,
 		     const struct net_udp_probe *p);
 
+/*
+ * An ICMP query (RFC 792): echo request (IPv4 type 8, ICMPv6 128) or timestamp request
+ * (IPv4 type 13, with its three timestamps), identified by id and seq, which the reply
+ * echoes.
+ */
+struct net_icmp_probe {
+	struct ps_addr src, dst; /* same family */
+	uint8_t type;		 /* NET_ICMP_ECHO_REQUEST..., of the family */
+	uint16_t id, seq;
+	uint8_t ttl;
+	uint16_t ip_id;
+	uint32_t originate; /* timestamp requests: ms since midnight UT */
+	const uint8_t *payload; /* echo requests: the data the reply carries back */
+	size_t payload_len;
+};
+
+#define NET_ICMP_ECHO_REPLY	 0
+#define NET_ICMP_ECHO_REQUEST	 8
+#define NET_ICMP_TIMESTAMP	 13
+#define NET_ICMP_TIMESTAMP_REPLY 14
+#define NET_ICMP6_ECHO_REQUEST	 128
+#define NET_ICMP6_ECHO_REPLY	 129
+#define NET_ICMP_PAYLOAD_MAX 64
+
+/* The same for an ICMP query; 0 for a type the family has not (timestamp over IPv6). */
+size_t net_build_icmp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_ALEN],
+		      const uint8_t link_src[NET_ETH_ALEN], int with_link,
+		      const struct net_icmp_probe *p);
+
 enum net_reply_kind {
 	NET_REPLY_TCP = 1,
 	NET_REPLY_ICMP, /* an ICMP/ICMPv6 error (net_icmp_is_error) quoting a TCP or UDP header */
 	NET_REPLY_UDP,
+	NET_REPLY_ICMP_QUERY, /* an echo reply or timestamp reply: icmp_type, icmp_id, icmp_seq */
 };
 
 /* What a received packet says, with the fields the scan engines need. */
@@ -111,12 +141,14 @@ struct net_reply {
 	uint16_t q_sport, q_dport;
 	uint8_t q_proto; /* IPPROTO_TCP or IPPROTO_UDP */
 	uint32_t q_seq;	 /* TCP only */
+	/* NET_REPLY_ICMP_QUERY (icmp_type too) */
+	uint16_t icmp_id, icmp_seq;
 };
 
 /*
  * Parses one Ethernet frame / one bare IP packet. PS_OK fills out; PS_ERR_TRUNCATED for a
  * packet cut short, PS_ERR_INVALID for a malformed one, PS_ERR_UNSUPPORTED for a
- * well-formed packet of no interest (ARP, UDP, an echo request, a later fragment...).
+ * well-formed packet of no interest (ARP, an echo request, a later fragment...).
  */
 enum ps_err net_parse_frame(const uint8_t *frame, size_t len, struct net_reply *out);
 enum ps_err net_parse_ip(const uint8_t *pkt, size_t len, struct net_reply *out);

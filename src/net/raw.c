@@ -46,12 +46,12 @@ bool net_raw_permitted(void)
 /*
  * Classic BPF: IPv4 TCP and UDP (first fragment) to a port in [sport_lo, sport_hi], IPv4 ICMP
  * errors that may speak of a port (unreachable, time exceeded, parameter problem:
- * net/icmp.c), IPv6 TCP and UDP to the ports (when they follow the fixed header), and IPv6
+ * net/icmp.c) and the replies to host discovery's queries (echo, timestamp), IPv6 TCP and UDP to the ports (when they follow the fixed header), and IPv6
  * packets with anything else next (ICMPv6, extension headers) for user space to walk.
  */
 static int attach_filter(int fd, uint16_t sport_lo, uint16_t sport_hi)
 {
-	enum { L4 = 11, V6 = 17, L4_6 = 21, ACCEPT = 24, REJECT = 25 };
+	enum { L4 = 13, V6 = 19, L4_6 = 23, ACCEPT = 26, REJECT = 27 };
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, V6 - 2),
@@ -63,22 +63,25 @@ static int attach_filter(int fd, uint16_t sport_lo, uint16_t sport_hi)
 		/* 7 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 14),
 		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, ACCEPT - 9, 0),
 		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 11, ACCEPT - 10, 0),
-		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 12, ACCEPT - 11, REJECT - 11),
-		/* 11 L4 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
-		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, REJECT - 13, 0),
-		/* 13 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
-		/* 14 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
-		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sport_lo, 0, REJECT - 16),
-		/* 16 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, sport_hi, REJECT - 17, ACCEPT - 17),
-		/* 17 V6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, REJECT - 18),
-		/* 18 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
-		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, L4_6 - 20, 0),
-		/* 20 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, ACCEPT - 21),
-		/* 21 L4_6 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
-		/* 22 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sport_lo, 0, REJECT - 23),
-		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, sport_hi, REJECT - 24, ACCEPT - 24),
-		/* 24 ACCEPT */ BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
-		/* 25 REJECT */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 12, ACCEPT - 11, 0),
+		/* 11: echo reply */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, ACCEPT - 12, 0),
+		/* 12: timestamp reply */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 14, ACCEPT - 13, REJECT - 13),
+		/* 13 L4 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
+		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, REJECT - 15, 0),
+		/* 15 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+		/* 16 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
+		/* 17 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sport_lo, 0, REJECT - 18),
+		/* 18 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, sport_hi, REJECT - 19, ACCEPT - 19),
+		/* 19 V6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, REJECT - 20),
+		/* 20 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+		/* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, L4_6 - 22, 0),
+		/* 22 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, ACCEPT - 23),
+		/* 23 L4_6 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
+		/* 24 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sport_lo, 0, REJECT - 25),
+		/* 25 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, sport_hi, REJECT - 26, ACCEPT - 26),
+		/* 26 ACCEPT */ BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
+		/* 27 REJECT */ BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
 

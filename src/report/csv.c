@@ -114,6 +114,29 @@ static enum ps_err csv_port(struct report *r, const struct port_result *res)
 	return ferror(r->out) ? PS_ERR_IO : PS_OK;
 }
 
+/*
+ * A host row (-sn, or a down host with -v): no port or protocol, the state is the host's (up,
+ * down) and the reason discovery's. Hosts with ports are described by their port rows.
+ */
+static enum ps_err csv_host(struct report *r, const struct ps_addr *addr, const char *hostname,
+			    const struct host_status *st)
+{
+	char text[PS_ADDR_STRLEN];
+
+	if (!r->hosts->discovery_only && st->up)
+		return PS_OK;
+	fprintf(r->out, "%s,", ps_addr_format(addr, text, sizeof(text)));
+	cell(r->out, hostname, 1);
+	fprintf(r->out, ",,,%s,%s,", st->up ? "up" : "down", port_reason_name(st->reason));
+	if (st->ttl)
+		fprintf(r->out, "%u", st->ttl);
+	fputc(',', r->out);
+	if (st->rtt_us)
+		fprintf(r->out, "%u", st->rtt_us);
+	fputs(",,,,,,\r\n", r->out);
+	return ferror(r->out) ? PS_ERR_IO : PS_OK;
+}
+
 static enum ps_err csv_end(struct report *r, const struct report_summary *sum)
 {
 	(void)sum;
@@ -131,5 +154,6 @@ const struct report_format report_csv = {
     .port = csv_port,
     .end = csv_end,
     .release = csv_release,
+    .host = csv_host,
     .by_host = true,
 };

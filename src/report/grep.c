@@ -83,6 +83,22 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 	return ferror(r->out) ? PS_ERR_IO : PS_OK;
 }
 
+/* -sn's hosts up and -v's hosts down: a status line alone, as nmap writes them. */
+static enum ps_err status_line(void *ctx, const struct ps_addr *a, const char *hostname,
+			       const struct host_status *st)
+{
+	struct report *r = ctx;
+	struct grep_state *s = r->state;
+	char addr[PS_ADDR_STRLEN], name[256];
+
+	field(name, sizeof(name), hostname);
+	fprintf(r->out, "Host: %s (%s)\tStatus: %s\n", ps_addr_format(a, addr, sizeof(addr)), name,
+		st->up ? "Up" : "Down");
+	if (st->up)
+		s->hosts_written++;
+	return ferror(r->out) ? PS_ERR_IO : PS_OK;
+}
+
 static enum ps_err grep_begin(struct report *r)
 {
 	const struct report_meta *m = r->meta;
@@ -118,6 +134,10 @@ static enum ps_err grep_end(struct report *r, const struct report_summary *sum)
 
 	if ((err = hostgroup_flush(&s->hosts)))
 		return err;
+	if ((err = report_unscanned_hosts(r, status_line, r)))
+		return err;
+	if (sum->discovered)
+		s->hosts_written = sum->hosts_up;
 	if (localtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
 	fprintf(r->out,

@@ -253,6 +253,48 @@ static void write_runs(FILE *out, const struct hg_host *h)
 	fputs("</ul>\n", out);
 }
 
+/* Discovery's verdict on a host; nothing without discovery (up by the user's word). */
+static void write_status(FILE *out, const struct host_status *st)
+{
+	if (!st)
+		return;
+	fprintf(out, "<p class=\"status\">Host %s: %s", st->up ? "up" : "down",
+		port_reason_name(st->reason));
+	if (st->ttl)
+		fprintf(out, " (ttl %u)", st->ttl);
+	fputs("</p>\n", out);
+}
+
+/* One row of the discovery table: -sn's hosts up, -v's hosts down. */
+static enum ps_err write_host_row(void *ctx, const struct ps_addr *a, const char *hostname,
+				  const struct host_status *st)
+{
+	struct report *r = ctx;
+	char addr[PS_ADDR_STRLEN];
+
+	fprintf(r->out, "<tr><td>%s</td><td>", ps_addr_format(a, addr, sizeof(addr)));
+	esc(r->out, hostname ? hostname : "");
+	fprintf(r->out, "</td><td>%s</td><td>%s</td><td>", st->up ? "up" : "down",
+		port_reason_name(st->reason));
+	if (st->ttl)
+		fprintf(r->out, "%u", st->ttl);
+	fputs("</td></tr>\n", r->out);
+	return ferror(r->out) ? PS_ERR_IO : PS_OK;
+}
+
+static enum ps_err write_discovery(struct report *r)
+{
+	enum ps_err err;
+
+	if (!r->hosts || (!r->hosts->discovery_only && !r->hosts->verbose))
+		return PS_OK;
+	fputs("<section class=\"discovery\">\n<h2>Host discovery</h2>\n<table>\n<tr><th>Address"
+	      "</th><th>Name</th><th>Status</th><th>Reason</th><th>TTL</th></tr>\n", r->out);
+	err = report_unscanned_hosts(r, write_host_row, r);
+	fputs("</table>\n</section>\n", r->out);
+	return err ? err : ferror(r->out) ? PS_ERR_IO : PS_OK;
+}
+
 static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 {
 	struct report *r = ctx;
@@ -275,6 +317,7 @@ static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 		fputc(')', out);
 	}
 	fputs("</h2>\n", out);
+	write_status(out, report_host_status(r, &h->addr));
 	write_verdict(out, h);
 	fprintf(out, "<p>%zu ports scanned: %u open, %u closed, %u filtered (%u stealth).</p>\n",
 		h->nports, h->counts[PORT_OPEN], h->counts[PORT_CLOSED],
@@ -503,8 +546,13 @@ static enum ps_err html_end(struct report *r, const struct report_summary *sum)
 		return err;
 	if (s->network && s->hosts_written && (err = write_network(r, s)))
 		return err;
-	if (!s->hosts_written)
+	if ((err = write_discovery(r)))
+		return err;
+	if (!s->hosts_written && !(r->hosts && r->hosts->discovery_only))
 		fputs("<p>No results.</p>\n", out);
+	if (sum->discovered)
+		fprintf(out, "<p id=\"discovery\">Host discovery: %llu up, %llu down.</p>\n",
+			(unsigned long long)sum->hosts_up, (unsigned long long)sum->hosts_down);
 	fprintf(out,
 		"</main>\n<footer>\n<h2>Summary</h2>\n<p id=\"summary\">%llu address%s, %llu "
 		"with an answering port; %llu ports scanned: %llu open, %llu closed, %llu "

@@ -164,6 +164,26 @@ static enum ps_err jsonl_port(struct report *r, const struct port_result *res)
 	return PS_OK;
 }
 
+/*
+ * Discovery's verdict on a host: {"host":...,"status":"up","reason":"echo-reply",...}; "host",
+ * not a port record's "ip", so readers of port records pass it by.
+ */
+static enum ps_err jsonl_host(struct report *r, const struct ps_addr *addr, const char *hostname,
+			      const struct host_status *st)
+{
+	char text[PS_ADDR_STRLEN];
+	enum ps_err err;
+
+	fprintf(r->out, "{\"host\":\"%s\"", ps_addr_format(addr, text, sizeof(text)));
+	if (hostname && (err = put_string(r, "hostname", hostname)))
+		return err;
+	fprintf(r->out, ",\"status\":\"%s\",\"reason\":\"%s\",\"reason_ttl\":%u",
+		st->up ? "up" : "down", port_reason_name(st->reason), st->ttl);
+	if (st->rtt_us)
+		fprintf(r->out, ",\"rtt_ms\":%.3f", st->rtt_us / 1000.0);
+	return fputs("}\n", r->out) == EOF ? PS_ERR_IO : PS_OK;
+}
+
 static enum ps_err jsonl_end(struct report *r, const struct report_summary *sum)
 {
 	json_t *s = json_pack("{sI sI sI sI sI sI sI sI sf sb}", "targets", (json_int_t)sum->targets,
@@ -181,6 +201,11 @@ static enum ps_err jsonl_end(struct report *r, const struct report_summary *sum)
 		json_decref(s);
 		return PS_ERR_NOMEM;
 	}
+	if (sum->discovered &&
+	    json_object_set_new(s, "hosts_down", json_integer((json_int_t)sum->hosts_down))) {
+		json_decref(s);
+		return PS_ERR_NOMEM;
+	}
 	return emit(r, json_pack("{so}", "summary", s));
 }
 
@@ -188,5 +213,6 @@ const struct report_format report_jsonl = {
 	.name = "jsonl",
 	.port = jsonl_port,
 	.end = jsonl_end,
+	.host = jsonl_host,
 	.by_host = true,
 };

@@ -42,13 +42,53 @@ const char *report_format_names(void)
 	return names;
 }
 
+void report_hosts(struct report *r, const struct host_table *table)
+{
+	r->hosts = table;
+}
+
+const struct host_status *report_host_status(const struct report *r, const struct ps_addr *addr)
+{
+	return host_table_find(r->hosts, addr);
+}
+
+enum ps_err report_unscanned_hosts(const struct report *r, report_host_fn fn, void *ctx)
+{
+	const struct host_table *t = r->hosts;
+	enum ps_err err = PS_OK;
+	uint64_t i;
+
+	for (i = 0; t && !err && i < t->targets->total; i++) {
+		const struct host_status *st = &t->status[i];
+		struct ps_addr addr;
+		const char *name;
+
+		if (st->up ? !t->discovery_only : !t->verbose)
+			continue;
+		target_list_get(t->targets, i, &addr, &name);
+		err = fn(ctx, &addr, name, st);
+	}
+	return err;
+}
+
+static enum ps_err host_alone(void *ctx, const struct ps_addr *addr, const char *hostname,
+			      const struct host_status *st)
+{
+	struct report *r = ctx;
+
+	return r->fmt->host(r, addr, hostname, st);
+}
+
 /* A host whose results are all in: its ports, sorted, to the format one by one. */
 static enum ps_err emit_ordered(void *ctx, const struct hg_host *h)
 {
 	struct report *r = ctx;
+	const struct host_status *st = report_host_status(r, &h->addr);
 	enum ps_err err = PS_OK;
 	size_t i;
 
+	if (st && r->fmt->host)
+		err = r->fmt->host(r, &h->addr, h->hostname, st);
 	for (i = 0; !err && i < h->nports; i++) {
 		const struct hg_port *p = &h->ports[i];
 		struct port_result res = {
@@ -105,6 +145,8 @@ enum ps_err report_end(struct report *r, const struct report_summary *sum)
 {
 	enum ps_err err = r->order ? hostgroup_flush(r->order) : PS_OK;
 
+	if (!err && r->order && r->fmt->host)
+		err = report_unscanned_hosts(r, host_alone, r);
 	if (!err && r->fmt->end)
 		err = r->fmt->end(r, sum);
 

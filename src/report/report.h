@@ -44,6 +44,8 @@ struct report_summary {
 	uint64_t open_filtered; /* UDP ports that never answered */
 	uint64_t stealth; /* filtered with no answer at all (ShieldsUP's "stealth") */
 	uint64_t no_route; /* targets not scanned: the kernel has no route to them */
+	int discovered;	   /* host discovery ran: hosts_up / hosts_down are its verdicts */
+	uint64_t hosts_down;
 	double elapsed_s;
 	int interrupted;
 };
@@ -59,6 +61,12 @@ struct report_format {
 	enum ps_err (*port)(struct report *r, const struct port_result *res);
 	enum ps_err (*end)(struct report *r, const struct report_summary *sum);
 	void (*release)(struct report *r);
+	/*
+	 * Optional, for by_host formats: a host's discovery verdict, before its ports (and, for
+	 * a host that gets no port, on its own: -sn, or a down host with -v).
+	 */
+	enum ps_err (*host)(struct report *r, const struct ps_addr *addr, const char *hostname,
+			    const struct host_status *st);
 	/* Rows by address, then port: results are gathered per host (hostgroup) and handed to
 	 * port() in that order when the scan ends. */
 	bool by_host;
@@ -72,6 +80,7 @@ struct report {
 	const struct report_meta *meta;
 	void *state;
 	struct hostgroup *order; /* fmt->by_host: the hosts still gathering results */
+	const struct host_table *hosts; /* discovery's verdicts; NULL: none ran (user-set) */
 };
 
 /* The format called name, or NULL. */
@@ -83,6 +92,18 @@ enum ps_err report_begin(struct report *r, const struct report_format *fmt, FILE
 			 const struct kb *kb, unsigned show, const struct report_meta *meta);
 enum ps_err report_port(struct report *r, const struct port_result *res);
 enum ps_err report_end(struct report *r, const struct report_summary *sum);
+/* Discovery's verdicts, before the first port; table stays the caller's until the end. */
+void report_hosts(struct report *r, const struct host_table *table);
+/* addr's verdict, or NULL when no discovery ran (the host is up by the user's word). */
+const struct host_status *report_host_status(const struct report *r, const struct ps_addr *addr);
+
+typedef enum ps_err (*report_host_fn)(void *ctx, const struct ps_addr *addr,
+				      const char *hostname, const struct host_status *st);
+/*
+ * The hosts a report lists that no port result brings: with -sn every host up, and with -v
+ * (nmap's rule) every host found down, in address order.
+ */
+enum ps_err report_unscanned_hosts(const struct report *r, report_host_fn fn, void *ctx);
 void report_release(struct report *r);
 
 static inline int report_shows(const struct report *r, const struct port_result *res)

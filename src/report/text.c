@@ -75,6 +75,35 @@ static void print_port(struct report *r, const struct port_result *res)
 	fputc('\n', r->out);
 }
 
+/* Discovery's verdict: "Host is up (echo-reply, ttl 64)". Nothing without discovery. */
+static void print_status(struct report *r, const struct host_status *st, const char *lead)
+{
+	if (!st)
+		return;
+	fprintf(r->out, "%s %s (%s", lead, st->up ? "up" : "down", port_reason_name(st->reason));
+	if (st->ttl)
+		fprintf(r->out, ", ttl %u", st->ttl);
+	if (st->rtt_us)
+		fprintf(r->out, ", %.2f ms", st->rtt_us / 1000.0);
+	fputs(")\n", r->out);
+}
+
+/* -sn's hosts up, -v's hosts down: one line each. */
+static enum ps_err print_bare_host(void *ctx, const struct ps_addr *a, const char *hostname,
+				   const struct host_status *st)
+{
+	struct report *r = ctx;
+	char addr[PS_ADDR_STRLEN], lead[PS_ADDR_STRLEN + 300];
+
+	ps_addr_format(a, addr, sizeof(addr));
+	if (hostname)
+		snprintf(lead, sizeof(lead), "Host %.256s (%s) is", hostname, addr);
+	else
+		snprintf(lead, sizeof(lead), "Host %s is", addr);
+	print_status(r, st, lead);
+	return ferror(r->out) ? PS_ERR_IO : PS_OK;
+}
+
 static void print_host(struct report *r, const struct report_host *h)
 {
 	char addr[PS_ADDR_STRLEN];
@@ -86,6 +115,7 @@ static void print_host(struct report *r, const struct report_host *h)
 		fprintf(r->out, "\n%s (%s)\n", h->hostname, addr);
 	else
 		fprintf(r->out, "\n%s\n", addr);
+	print_status(r, report_host_status(r, &h->addr), "Host is");
 	if (h->nlisted) {
 		fprintf(r->out, "%-11s %-9s %-15s %s\n", "PORT", "STATE", "SERVICE",
 			h->listed[0].service ? "REASON                 VERSION / FLAGS" : "REASON");
@@ -174,6 +204,21 @@ static enum ps_err text_end(struct report *r, const struct report_summary *sum)
 	if (silent)
 		fprintf(r->out, "\n%" PRIu64 " hosts gave no answer on any port (stealth or down)\n",
 			silent);
+	if (r->hosts) {
+		if (r->hosts->discovery_only || r->hosts->verbose)
+			fputc('\n', r->out);
+		if ((err = report_unscanned_hosts(r, print_bare_host, r)))
+			return err;
+	}
+	if (r->hosts && r->hosts->discovery_only) {
+		fprintf(r->out,
+			"\n%s%" PRIu64 " address%s: %" PRIu64 " host%s up, %" PRIu64
+			" down (host discovery only) in %.2fs\n",
+			sum->interrupted ? "INTERRUPTED after " : "", sum->targets,
+			sum->targets == 1 ? "" : "es", sum->hosts_up, sum->hosts_up == 1 ? "" : "s",
+			sum->hosts_down, sum->elapsed_s);
+		return PS_OK;
+	}
 	if (sum->targets > TEXT_SHOW_SILENT_MAX && (err = print_port_summary(r, tab)))
 		return err;
 	fprintf(r->out,
@@ -185,6 +230,10 @@ static enum ps_err text_end(struct report *r, const struct report_summary *sum)
 	if (sum->open_filtered)
 		fprintf(r->out, ", %" PRIu64 " open|filtered", sum->open_filtered);
 	fputc('\n', r->out);
+	if (sum->discovered && sum->hosts_down)
+		fprintf(r->out, "%" PRIu64 " host%s down (no answer to host discovery): not "
+			"scanned; -Pn scans every address\n", sum->hosts_down,
+			sum->hosts_down == 1 ? "" : "s");
 	if (sum->no_route)
 		fprintf(r->out, "%" PRIu64 " address%s not scanned: no route to %s\n", sum->no_route,
 			sum->no_route == 1 ? "" : "es", sum->no_route == 1 ? "it" : "them");

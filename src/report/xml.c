@@ -143,36 +143,61 @@ static void write_extraports(struct xml_state *s, const struct hg_host *h, int s
 	end(s);
 }
 
+/*
+ * <status>, <address>, <hostnames>: discovery's verdict, or without discovery (-Pn, a single
+ * host) "up" by the user's word, as nmap -Pn writes it.
+ */
+static void write_identity(struct xml_state *s, const struct ps_addr *a, const char *hostname,
+			   const struct host_status *st)
+{
+	char addr[PS_ADDR_STRLEN];
+
+	start(s, "status");
+	attr(s, "state", !st || st->up ? "up" : "down");
+	attr(s, "reason", st ? port_reason_name(st->reason) : "user-set");
+	attr_u(s, "reason_ttl", st ? st->ttl : 0);
+	end(s);
+	start(s, "address");
+	attr(s, "addr", ps_addr_format(a, addr, sizeof(addr)));
+	attr(s, "addrtype", a->family == AF_INET6 ? "ipv6" : "ipv4");
+	end(s);
+	start(s, "hostnames");
+	if (hostname) {
+		start(s, "hostname");
+		attr_text(s, "name", hostname);
+		attr(s, "type", "user");
+		end(s);
+	}
+	end(s);
+}
+
+/* A host no port result describes: -sn's hosts up, -v's hosts down. */
+static enum ps_err write_bare_host(void *ctx, const struct ps_addr *a, const char *hostname,
+				   const struct host_status *st)
+{
+	struct report *r = ctx;
+	struct xml_state *s = r->state;
+
+	start(s, "host");
+	write_identity(s, a, hostname, st);
+	end(s);
+	check(s, xmlTextWriterFlush(s->w));
+	if (st->up)
+		s->hosts_written++;
+	return s->failed ? PS_ERR_IO : PS_OK;
+}
+
 static enum ps_err emit_host(void *ctx, const struct hg_host *h)
 {
 	struct report *r = ctx;
 	struct xml_state *s = r->state;
-	char addr[PS_ADDR_STRLEN];
 	size_t i;
 	int state;
 
 	start(s, "host");
 	attr_u(s, "starttime", (unsigned long long)h->first_seen);
 	attr_u(s, "endtime", (unsigned long long)h->last_seen);
-	/* No host discovery happens, as with nmap -Pn: every scanned host is "up" by the user's
-	 * word. */
-	start(s, "status");
-	attr(s, "state", "up");
-	attr(s, "reason", "user-set");
-	attr(s, "reason_ttl", "0");
-	end(s);
-	start(s, "address");
-	attr(s, "addr", ps_addr_format(&h->addr, addr, sizeof(addr)));
-	attr(s, "addrtype", h->addr.family == AF_INET6 ? "ipv6" : "ipv4");
-	end(s);
-	start(s, "hostnames");
-	if (h->hostname) {
-		start(s, "hostname");
-		attr_text(s, "name", h->hostname);
-		attr(s, "type", "user");
-		end(s);
-	}
-	end(s);
+	write_identity(s, &h->addr, h->hostname, report_host_status(r, &h->addr));
 	start(s, "ports");
 	for (state = 0; state < PORT_STATE_COUNT; state++)
 		if (folded(r, h, state))
@@ -205,6 +230,8 @@ static void write_scaninfo(struct xml_state *s, const char *type, const char *pr
 		end(s);
 		return;
 	}
+	if (portset_has(ports, 0)) /* ShieldsUP's port 0, which portset_next() starts above */
+		all.ports[all.nports++] = (struct hg_port){.port = 0};
 	for (uint32_t p = portset_next(ports, 0); p; p = portset_next(ports, p))
 		all.ports[all.nports++] = (struct hg_port){.port = (uint16_t)p};
 	if (hg_port_ranges(&all, -1, -1, &s->ranges))
@@ -311,16 +338,20 @@ static enum ps_err xml_end(struct report *r, const struct report_summary *sum)
 	char when[64] = "", summary[160];
 	struct tm tm;
 	enum ps_err err;
+	uint64_t up;
 
 	if ((err = hostgroup_flush(&s->hosts)))
 		return err;
+	if ((err = report_unscanned_hosts(r, write_bare_host, r)))
+		return err;
 	write_no_route_hosts(r, s);
+	up = sum->discovered ? sum->hosts_up : s->hosts_written;
 	if (localtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
 	snprintf(summary, sizeof(summary),
 		 "portsight done at %s; %llu IP addresses (%llu hosts up)"
 		 " scanned in %.2f seconds",
-		 when, (unsigned long long)sum->targets, (unsigned long long)s->hosts_written,
+		 when, (unsigned long long)sum->targets, (unsigned long long)up,
 		 sum->elapsed_s);
 	start(s, "runstats");
 	start(s, "finished");
@@ -334,9 +365,9 @@ static enum ps_err xml_end(struct report *r, const struct report_summary *sum)
 		attr(s, "errormsg", "interrupted");
 	end(s);
 	start(s, "hosts");
-	attr_u(s, "up", s->hosts_written);
-	attr_u(s, "down", sum->targets > s->hosts_written ? sum->targets - s->hosts_written : 0);
-	attr_u(s, "total", sum->targets > s->hosts_written ? sum->targets : s->hosts_written);
+	attr_u(s, "up", up);
+	attr_u(s, "down", sum->targets > up ? sum->targets - up : 0);
+	attr_u(s, "total", sum->targets > up ? sum->targets : up);
 	end(s);
 	end(s);
 	check(s, xmlTextWriterEndDocument(s->w));

@@ -45,6 +45,17 @@ enum ps_err run_fanout_port(struct run_fanout *f, const struct port_result *res,
 	return f->err;
 }
 
+enum ps_err run_fanout_hosts(struct run_fanout *f, const struct host_table *hosts,
+			     struct ps_diag *diag)
+{
+	size_t i;
+
+	for (i = 0; !f->err && i < f->n; i++)
+		if (f->began[i] && f->sinks[i]->ops->hosts)
+			f->err = f->sinks[i]->ops->hosts(f->sinks[i], hosts, diag);
+	return f->err;
+}
+
 enum ps_err run_fanout_end(struct run_fanout *f, const struct report_summary *sum,
 			   struct ps_diag *diag)
 {

@@ -21,6 +21,8 @@ enum ps_err run_fanout_begin(struct run_fanout *f, const struct run_info *info,
 			     struct ps_diag *diag);
 enum ps_err run_fanout_port(struct run_fanout *f, const struct port_result *res,
 			    struct ps_diag *diag);
+enum ps_err run_fanout_hosts(struct run_fanout *f, const struct host_table *hosts,
+			     struct ps_diag *diag);
 /* Ends every begun sink (all of them, even after one failed); the first error is returned. */
 enum ps_err run_fanout_end(struct run_fanout *f, const struct report_summary *sum,
 			   struct ps_diag *diag);

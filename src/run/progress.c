@@ -12,10 +12,21 @@ static enum ps_err progress_begin(struct run_sink *sink, const struct run_info *
 	struct run_progress_sink *ps = sink->state;
 
 	(void)diag;
-	atomic_store(&ps->total,
-		     info->meta.targets * ((info->meta.ports ? info->meta.ports->count : 0) +
-					   (info->meta.udp_ports ? info->meta.udp_ports->count : 0)));
+	ps->ports_per_host = (info->meta.ports ? info->meta.ports->count : 0) +
+			     (info->meta.udp_ports ? info->meta.udp_ports->count : 0);
+	atomic_store(&ps->total, info->meta.targets * ps->ports_per_host);
 	atomic_store(&ps->start_ns, ps_now_ns());
+	return PS_OK;
+}
+
+/* After discovery only the hosts up are scanned: the total shrinks to their ports. */
+static enum ps_err progress_hosts(struct run_sink *sink, const struct host_table *hosts,
+				  struct ps_diag *diag)
+{
+	struct run_progress_sink *ps = sink->state;
+
+	(void)diag;
+	atomic_store(&ps->total, hosts->discovery_only ? 0 : hosts->up * ps->ports_per_host);
 	return PS_OK;
 }
 
@@ -55,6 +66,7 @@ static const struct run_sink_ops progress_sink_ops = {
 	.name = "progress",
 	.begin = progress_begin,
 	.port = progress_port,
+	.hosts = progress_hosts,
 	.end = progress_end,
 	.abort = progress_abort,
 };

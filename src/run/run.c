@@ -17,6 +17,7 @@
 #include "noroute.h"
 #include "report/tally.h"
 #include "resume_internal.h"
+#include "scan/discovery.h"
 #include "service.h"
 
 /* One run's state; everything lives here so runs do not share anything. */
@@ -25,6 +26,12 @@ struct run_ctx {
 	struct run_job scan_job;
 	struct target_list unroutable; /* total 0: every target has a route */
 	struct target_list routable;   /* the targets minus unroutable, when there are any */
+	/* Host discovery: every routable target's verdict, and the hosts up (the engine's
+	 * targets when some were down). */
+	struct host_table hosts;
+	struct target_list up;
+	uint64_t *down_bits; /* the raw engines skip these addresses of hosts.targets */
+	double discovery_s;
 	const volatile sig_atomic_t *stop;
 	struct run_fanout early; /* sinks that see results as found (sink.early) */
 	struct run_fanout out;	 /* the rest: after the -sV stage */
@@ -152,6 +159,12 @@ static enum ps_err run_one(struct run_ctx *rc, const struct scan_engine *engine,
 	struct scan_opts opts = rc->job->tuning;
 
 	opts.targets = rc->job->targets;
+	if (rc->down_bits && engine->needs_raw) {
+		/* The whole list and the down hosts' bits: the route of each range looked up
+		 * once, not once per host up. */
+		opts.targets = rc->hosts.targets;
+		opts.skip_hosts = rc->down_bits;
+	}
 	opts.ports = ports;
 	opts.stop = rc->stop;
 	opts.on_result = on_result;
@@ -382,6 +395,178 @@ static bool nothing_routable(const struct run_ctx *rc)
 	return rc->unroutable.total && rc->scan_job.targets != &rc->routable;
 }
 
+static bool wants_discovery(const struct run_job *job, const struct target_list *targets)
+{
+	switch (job->discovery) {
+	case RUN_DISCOVERY_AUTO:
+		/* A split scan's shards must walk one target list: discovery would change it. */
+		return targets->total > 1 && job->tuning.nshards <= 1;
+	case RUN_DISCOVERY_ON:
+	case RUN_DISCOVERY_ONLY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void on_host(void *ctx, const struct scan_host_result *h)
+{
+	struct run_ctx *rc = ctx;
+
+	rc->hosts.status[h->index] = h->status;
+	if (h->status.up)
+		rc->hosts.up++;
+	else
+		rc->hosts.down++;
+}
+
+/* The engine's targets: the hosts up (hostnames kept), when some are down. */
+static enum ps_err keep_up_hosts(struct run_ctx *rc, struct ps_diag *diag)
+{
+	const struct target_list *t = rc->hosts.targets;
+	struct target_list down;
+	enum ps_err err = PS_OK;
+	uint64_t i = 0;
+
+	if (!rc->hosts.down || !rc->hosts.up)
+		return PS_OK;
+	rc->down_bits = calloc((t->total + 63) / 64, sizeof(uint64_t));
+	if (!rc->down_bits)
+		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu hosts",
+			       (unsigned long long)t->total);
+	for (i = 0; i < t->total; i++)
+		if (!rc->hosts.status[i].up)
+			rc->down_bits[i >> 6] |= 1ull << (i & 63);
+	i = 0;
+	target_list_init(&down);
+	while (!err && i < t->total) {
+		struct target_range r = {0};
+		struct ps_addr a;
+		uint64_t j = i;
+
+		if (rc->hosts.status[i].up) {
+			i++;
+			continue;
+		}
+		/* A run of down hosts inside one range of the list: one range to exclude. */
+		target_list_get(t, i, &a, NULL);
+		r.family = a.family;
+		r.lo = r.hi = ps_addr_to_u128(&a);
+		while (j + 1 < t->total && !rc->hosts.status[j + 1].up) {
+			struct ps_addr b;
+
+			target_list_get(t, j + 1, &b, NULL);
+			if (b.family != a.family || ps_addr_to_u128(&b) != r.hi + 1)
+				break;
+			r.hi++;
+			j++;
+		}
+		err = target_list_add_range(&down, &r);
+		i = j + 1;
+	}
+	if (!err)
+		err = target_list_finish(&down, NULL, UINT64_MAX, diag);
+	if (!err)
+		err = target_list_copy(&rc->up, t);
+	if (!err)
+		err = target_list_finish(&rc->up, &down, UINT64_MAX, diag);
+	if (!err)
+		rc->scan_job.targets = &rc->up;
+	target_list_release(&down);
+	return err;
+}
+
+static void note_discovery(const struct run_events *events, const struct run_ctx *rc)
+{
+	char msg[200];
+
+	if (!events || !events->note || rc->hosts.discovery_only)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "note: host discovery: %llu of %llu hosts up; the %llu down are not scanned "
+		 "(-Pn scans every address)",
+		 (unsigned long long)rc->hosts.up, (unsigned long long)rc->hosts.targets->total,
+		 (unsigned long long)rc->hosts.down);
+	events->note(events->ctx, msg);
+}
+
+/* Discovery over the routable targets; the sinks hear the verdicts, the engine gets the up. */
+static enum ps_err discover(struct run_ctx *rc, const struct run_events *events,
+			    struct scan_stats *st, struct ps_diag *diag)
+{
+	const struct run_job *job = rc->job;
+	struct scan_opts opts = job->tuning;
+	struct scan_discovery d = {
+	    .probes = job->host_probes,
+	    .nprobes = job->nhost_probes,
+	    .no_neighbour = job->no_arp,
+	    .on_host = on_host,
+	    .host_ctx = rc,
+	};
+	uint64_t t0 = ps_now_ns();
+	enum ps_err err;
+
+	opts.targets = job->targets;
+	opts.stop = rc->stop;
+	opts.ports = NULL;
+	rc->hosts.targets = job->targets;
+	rc->hosts.discovery_only = job->discovery == RUN_DISCOVERY_ONLY;
+	rc->hosts.verbose = job->list_down;
+	rc->hosts.status = calloc(job->targets->total, sizeof(*rc->hosts.status));
+	if (!rc->hosts.status)
+		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu hosts",
+			       (unsigned long long)job->targets->total);
+	err = scan_discover(&opts, &d, st, diag);
+	rc->discovery_s = (double)(ps_now_ns() - t0) / 1e9;
+	if (err)
+		return err;
+	rc->tally.sum.discovered = 1;
+	err = run_fanout_hosts(&rc->early, &rc->hosts, diag);
+	if (!err)
+		err = run_fanout_hosts(&rc->out, &rc->hosts, diag);
+	if (!err)
+		err = keep_up_hosts(rc, diag);
+	note_discovery(events, rc);
+	return err;
+}
+
+/* Discovery's packets into the run's counts (its RTT and ICMP figures are not the scan's). */
+static void add_counts(struct scan_stats *sum, const struct scan_stats *s)
+{
+	sum->probes_sent += s->probes_sent;
+	sum->retransmits += s->retransmits;
+	sum->replies += s->replies;
+}
+
+/* Discovery first (when asked), then the engine over the hosts it found up. */
+static enum ps_err discover_and_scan(struct run_ctx *rc, const struct scan_engine *engine,
+				     bool discovery, const struct run_events *events,
+				     struct scan_stats *stats, struct ps_diag *diag)
+{
+	struct scan_stats found = {0}; /* discovery's probes, counted with the scan's */
+	enum ps_err err = PS_OK;
+
+	if (discovery) {
+		err = discover(rc, events, &found, diag);
+		if (err == PS_ERR_INTERRUPTED) {
+			rc->tally.sum.interrupted = 1;
+			return PS_OK;
+		}
+		if (err)
+			return err;
+		if (rc->hosts.discovery_only || !rc->hosts.up || stop_requested(rc)) {
+			rc->tally.sum.elapsed_s = rc->discovery_s;
+			rc->tally.sum.interrupted = stop_requested(rc);
+			add_counts(stats, &found);
+			return PS_OK;
+		}
+	}
+	err = run_engine(rc, engine, stats, diag);
+	rc->tally.sum.elapsed_s += rc->discovery_s;
+	add_counts(stats, &found);
+	return err;
+}
+
 enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, size_t nsinks,
 		     const volatile sig_atomic_t *stop, const struct run_events *events,
 		     struct run_result *result, struct ps_diag *diag)
@@ -392,12 +577,14 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	struct ps_diag why = {{0}};
 	struct run_info info;
 	enum ps_err err;
+	bool discovery = false;
 
 	if (!rc)
 		return ps_fail(diag, PS_ERR_NOMEM, "out of memory");
 	rc->stop = stop;
 	target_list_init(&rc->unroutable);
 	target_list_init(&rc->routable);
+	target_list_init(&rc->up);
 	report_tally_init(&rc->tally, job->targets->total);
 	err = split_routable(rc, job, diag);
 	if (!err)
@@ -421,6 +608,12 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 		rc->service.intensity = job->version_intensity;
 		err = run_service_prepare(&rc->service, diag);
 	}
+	if (!err && !nothing_routable(rc))
+		discovery = wants_discovery(job, rc->job->targets);
+	if (!err && discovery)
+		err = scan_discovery_check(&(struct scan_discovery){.probes = job->host_probes,
+								     .nprobes = job->nhost_probes},
+					   diag);
 	if (err)
 		goto out;
 	memset(&info, 0, sizeof(info));
@@ -432,6 +625,10 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	info.meta.ports = engine == &scan_udp_engine && !job->udp_ports ? NULL : job->ports;
 	info.meta.udp_ports = engine == &scan_udp_engine && !job->udp_ports ? job->ports
 									     : job->udp_ports;
+	if (job->discovery == RUN_DISCOVERY_ONLY) {
+		info.meta.engine = "ping";
+		info.meta.ports = info.meta.udp_ports = NULL;
+	}
 	info.meta.targets = job->targets->total;
 	info.meta.start = time(NULL);
 	info.meta.no_route = rc->unroutable.total ? &rc->unroutable : NULL;
@@ -465,7 +662,12 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 				*diag = rc->port_diag;
 		}
 	} else if (!nothing_routable(rc)) {
-		err = run_engine(rc, engine, &stats, diag);
+		err = discover_and_scan(rc, engine, discovery, events, &stats, diag);
+	}
+	if (rc->tally.sum.discovered) {
+		/* Discovery's word on who is up, not "answered on some port". */
+		rc->tally.sum.hosts_up = rc->hosts.up;
+		rc->tally.sum.hosts_down = rc->hosts.down;
 	}
 	if (!err)
 		note_icmp_rate(events, &stats);
@@ -494,8 +696,11 @@ out:
 	udp_payloads_release(&rc->payloads);
 	run_service_release(&rc->service);
 	report_tally_release(&rc->tally);
+	target_list_release(&rc->up);
 	target_list_release(&rc->routable);
 	target_list_release(&rc->unroutable);
+	free(rc->hosts.status);
+	free(rc->down_bits);
 	free(rc);
 	return err;
 }

@@ -12,7 +12,17 @@
 #include "report/report.h"
 #include "scan/engine.h"
 #include "resume.h"
+#include "scan/module.h"
 #include "sink.h"
+
+/* Host discovery before the port scan (nmap's ping scan). */
+enum run_discovery {
+	RUN_DISCOVERY_OFF,  /* every target is scanned, up by the user's word (-Pn; the default
+			     * of every front end but `scan`) */
+	RUN_DISCOVERY_AUTO, /* on for a network (more than one address), off for one host */
+	RUN_DISCOVERY_ON,   /* on, even for one host (-PE, -PS...) */
+	RUN_DISCOVERY_ONLY, /* discovery and no port scan (-sn) */
+};
 
 /*
  * One scan run: job -> engine -> sinks. Every feature that scans (the scan command, the check,
@@ -38,6 +48,11 @@ struct run_job {
 	const char *fleet;
 	/* --resume: the checkpoint to keep (and to continue from); NULL: none. SYN engine only. */
 	struct run_resume *resume;
+	enum run_discovery discovery;
+	const struct scan_host_probe *host_probes; /* NULL: nmap's default set */
+	size_t nhost_probes;
+	bool no_arp;	     /* on-link targets get the probes too (--disable-arp-ping) */
+	bool list_down;	     /* reports list the hosts found down (-v) */
 };
 
 /* What a run says along the way (warnings, notes); NULL callbacks are silent. */

@@ -63,10 +63,21 @@ static void report_sink_abort(struct run_sink *sink)
 	rs->began = false;
 }
 
+static enum ps_err report_sink_hosts(struct run_sink *sink, const struct host_table *hosts,
+				     struct ps_diag *diag)
+{
+	struct run_report_sink *rs = sink->state;
+
+	(void)diag;
+	report_hosts(&rs->report, hosts);
+	return PS_OK;
+}
+
 static const struct run_sink_ops report_sink_ops = {
 	.name = "report",
 	.begin = report_sink_begin,
 	.port = report_sink_port,
+	.hosts = report_sink_hosts,
 	.end = report_sink_end,
 	.abort = report_sink_abort,
 };

@@ -41,6 +41,12 @@ struct run_sink_ops {
 	/* Every result, once; an error ends this run's delivery and is the run's error. */
 	enum ps_err (*port)(struct run_sink *sink, const struct port_result *res,
 			    struct ps_diag *diag);
+	/*
+	 * Optional: host discovery's verdicts, once, after begin and before the first port
+	 * (only when discovery ran). hosts stays valid until end or abort.
+	 */
+	enum ps_err (*hosts)(struct run_sink *sink, const struct host_table *hosts,
+			     struct ps_diag *diag);
 	/* After the last result, with the totals (summary->interrupted says it is partial). */
 	enum ps_err (*end)(struct run_sink *sink, const struct report_summary *sum,
 			   struct ps_diag *diag);
@@ -110,6 +116,7 @@ struct run_progress_sink {
 	_Atomic uint64_t total;
 	_Atomic uint64_t start_ns;
 	_Atomic int finished;
+	uint64_t ports_per_host; /* the run's thread only */
 	/* Called once, on the run's thread, when the run ends or aborts (may be NULL): a status
 	 * line must be gone before the reports print. */
 	void (*on_finish)(void *ctx);

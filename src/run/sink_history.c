@@ -85,6 +85,9 @@ static enum ps_err history_port(struct run_sink *sink, const struct port_result 
 	enum ps_err err;
 
 	(void)diag;
+	/* The history's rows are ports 1-65535: port 0 (ShieldsUP's) is in the reports only. */
+	if (res->port == 0)
+		return PS_OK;
 	if (hs->st && (err = store_scan_port(hs->st, res, &local)))
 		history_failed(hs, err, &local);
 	return PS_OK;

@@ -844,6 +844,10 @@ static enum ps_err conn_init(struct conn_run *run, const struct scan_opts *opts,
 	};
 	if (!opts->targets || !opts->ports || !opts->on_result)
 		return ps_fail(diag, PS_ERR_INVALID, "connect scan: no targets, ports or output");
+	if (portset_has(opts->ports, 0))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "the connect engine cannot probe port 0 (the kernel refuses to "
+			       "connect to it): use the raw engine (-sS)");
 	run->nhosts = opts->targets->total;
 	run->nports = opts->ports->count;
 	if (!run->nhosts || !run->nports)

@@ -12,6 +12,8 @@
 #include "core/target.h"
 #include "passplan.h"
 
+struct scan_host_probe;
+
 struct udp_payloads;
 struct scan_ckpt_result;
 
@@ -65,6 +67,15 @@ struct scan_opts {
 	size_t nsources;
 	const volatile sig_atomic_t *stop; /* set asynchronously to end the run early */
 	const struct udp_payloads *udp_payloads; /* UDP engine: the payloads; NULL: none */
+	/*
+	 * Raw engines: one bit per address of targets (by its number): addresses whose pairs are
+	 * neither sent nor reported (the hosts discovery found down). NULL: none. The connect
+	 * engine ignores it: give it a target list without them.
+	 */
+	const uint64_t *skip_hosts;
+	/* Host discovery (scan_host_module): port k of ports is host_probes[k - 1] */
+	const struct scan_host_probe *host_probes;
+	unsigned nhost_probes;
 	scan_result_fn on_result;
 	void *result_ctx;
 	/*

@@ -13,6 +13,20 @@
 
 struct udp_payloads;
 
+/* Host discovery's probes (nmap's -PE, -PP, -PS, -PA, -PU). */
+enum scan_host_probe_kind {
+	SCAN_HOST_ECHO = 1, /* ICMP / ICMPv6 echo request */
+	SCAN_HOST_TIMESTAMP, /* ICMP timestamp request (IPv4 only) */
+	SCAN_HOST_SYN,	     /* TCP SYN to port */
+	SCAN_HOST_ACK,	     /* TCP ACK to port */
+	SCAN_HOST_UDP,	     /* an empty UDP datagram to port */
+};
+
+struct scan_host_probe {
+	uint8_t kind; /* enum scan_host_probe_kind */
+	uint16_t port; /* SYN, ACK, UDP */
+};
+
 /*
  * What a module's hooks get of the run: the cookie key, the run's source ports (a module
  * that spreads its probes over them makes the source port part of its cookie) and the UDP
@@ -23,6 +37,9 @@ struct scan_probe_env {
 	uint16_t sport_base;
 	uint16_t sport_span; /* the module's sport_span, or 1 */
 	const struct udp_payloads *payloads;
+	/* The host module: probe number k (1-based) of a host is host_probes[k - 1]. */
+	const struct scan_host_probe *host_probes;
+	unsigned nhost_probes;
 };
 
 /*
@@ -82,6 +99,11 @@ struct scan_probe_module {
 	 * retransmissions to it, so a closed port is never mistaken for a silent one.
 	 */
 	bool icmp_paced;
+	/*
+	 * Host discovery: the "ports" are the probes of env->host_probes (1..n), and one reply
+	 * classified PORT_OPEN (the host answered) answers every probe of its address.
+	 */
+	bool per_host;
 	/* Writes the probe into buf (cap bytes, NET_FRAME_MAX); its length, 0 when it fails. */
 	size_t (*make_packet)(uint8_t *buf, size_t cap, const struct scan_probe_env *env,
 			      const struct scan_probe *probe);
@@ -128,6 +150,19 @@ extern const struct scan_probe_module scan_tcp_syn_module;
  * where the payload has one, the protocol's own id field.
  */
 extern const struct scan_probe_module scan_udp_module;
+
+/*
+ * Host discovery (per_host): probe k of each address is env->host_probes[k - 1]. A reply
+ * from the host itself is PORT_OPEN with its reason (echo-reply, timestamp-reply, syn-ack,
+ * reset, udp-response, port-unreach, or an ICMP error the host sent about its own port); an
+ * ICMP error from a router on the way is PORT_FILTERED with the ICMP reason. Cookies: the
+ * ICMP id and sequence are a keyed hash of the addresses and the query type, the TCP
+ * sequence (SYN) or the acknowledgment a RST echoes (ACK) one of the addresses and ports,
+ * the UDP source port one of the addresses and port.
+ */
+extern const struct scan_probe_module scan_host_module;
+/* Source ports the host module uses from sport_base: SYN, ACK, then the UDP ones. */
+#define SCAN_HOST_SPORT_SPAN 1026u
 
 /*
  * The SYN module's stateless match: a probe's sequence number is a keyed hash of its

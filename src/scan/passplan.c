@@ -95,13 +95,19 @@ void pass_plan_init(struct pass_plan *plan, uint64_t npairs, unsigned max_retrie
 	scan_loss_init(&plan->loss, npairs, plan->max_passes);
 }
 
+void pass_plan_no_dark_pass(struct pass_plan *plan)
+{
+	plan->dark_pass = DARK_PASS_NEVER;
+	plan->no_dark_pass = true;
+}
+
 /* After the wait that followed pass plan->pass - 1: is pass plan->pass worth sending? */
 static bool worth_sending(struct pass_plan *plan, uint64_t answered)
 {
 	uint64_t recovered = answered - plan->answered_before;
 	unsigned p = plan->pass;
 
-	if (p == DARK_PASS_UNDECIDED && plan->max_passes > 2 &&
+	if (p == DARK_PASS_UNDECIDED && plan->max_passes > 2 && !plan->no_dark_pass &&
 	    (plan->last_sent == 0 || recovered > 0))
 		plan->dark_pass = p;
 	if (p < 2 || recovered > 0 || plan->dark_pass == p)

@@ -77,6 +77,7 @@ struct pass_plan {
 	unsigned pass;		  /* the pass being sent, or the next one */
 	unsigned passes_sent;	  /* passes completely sent */
 	unsigned dark_pass;	  /* the pass that re-sends pairs of silent hosts */
+	bool no_dark_pass;	  /* pass_plan_no_dark_pass(): never one */
 	bool waited;		  /* the last sent pass got its RTO */
 	uint64_t answered_before; /* answers when the last pass began */
 	uint64_t last_sent;	  /* probes the last pass sent */
@@ -89,6 +90,12 @@ struct pass_plan {
  */
 void pass_plan_init(struct pass_plan *plan, uint64_t npairs, unsigned max_retries);
 enum pass_step pass_plan_next(struct pass_plan *plan, const struct pass_stats *stats);
+/*
+ * No dark pass: the pairs of a host that answered nothing are sent once. For host discovery
+ * with several probes per host, which stand in for each other's retransmissions (a live
+ * host is missed only if every one of them is lost).
+ */
+void pass_plan_no_dark_pass(struct pass_plan *plan);
 /* The pass just sent (PASS_SEND) is out, with sent probes. */
 void pass_plan_sent(struct pass_plan *plan, uint64_t sent);
 /* A pair answered during pass plan->pass (or the wait after it). */

@@ -362,6 +362,26 @@ static bool our_source(const struct raw_scan *c, const struct ps_addr *a)
 	return false;
 }
 
+/*
+ * Host discovery: the host answered, so its other probes are answered too; they are never
+ * sent again nor reported (the first answer is the host's).
+ */
+static void settle_host(struct raw_scan *c, uint64_t addr_index)
+{
+	uint32_t p;
+
+	for (p = 0; p < c->nports; p++) {
+		uint64_t pair = addr_index * c->nports + p;
+
+		if (!bit_get(c->done, pair)) {
+			bit_set(c->done, pair);
+			c->ndone++;
+			/* Not a probe that answered: no word on the path's loss. */
+			pass_plan_answer_unlimited(&c->plan);
+		}
+	}
+}
+
 /* A reply: the module says which probe it answers and what it means; the pair's bit the rest. */
 static void on_reply(struct raw_scan *c, const struct net_reply *r)
 {
@@ -400,6 +420,8 @@ static void on_reply(struct raw_scan *c, const struct net_reply *r)
 	have_facts = c->module->facts && c->module->facts(&c->env, r, &facts);
 	report(c, pair, state, reason, r->ttl, rtt_sample(c, pair, ps_now_ns()),
 	       (uint8_t)(c->plan.pass + 1), have_facts ? &facts : NULL);
+	if (c->module->per_host && state == PORT_OPEN)
+		settle_host(c, addr_index);
 }
 
 static void on_frame(void *vctx, const uint8_t *frame, size_t len)
@@ -514,6 +536,17 @@ static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pai
 }
 
 /*
+ * Whether the share of probes answered says anything about loss (rate.h). Not in host
+ * discovery: a host is settled at its first answer and its other probes are sent no more, so
+ * the share falls as the pass goes on, with nothing lost; ring drops and a full device queue
+ * still slow it down.
+ */
+static bool reply_ratio_signal(const struct raw_scan *c)
+{
+	return !c->module->per_host;
+}
+
+/*
  * Sends what is pending in the sender's batch; false when the device refused (a loss
  * signal). A refusal other than a full queue, or a queue that stays full, is recorded in
  * s->send_errno: fatal.
@@ -553,9 +586,9 @@ static bool send_pending(struct raw_sender *s)
 	__atomic_fetch_add(&s->pass_sent, (uint64_t)sent, __ATOMIC_RELAXED);
 	if (c->plan.pass)
 		s->retransmits += (uint64_t)sent;
-	else if (s->main)
+	else if (reply_ratio_signal(c) && s->main)
 		scan_rate_account(&c->rate, (unsigned)sent, 0);
-	else
+	else if (reply_ratio_signal(c))
 		__atomic_fetch_add(&c->helper_window_sent, (uint64_t)sent, __ATOMIC_RELAXED);
 	return (unsigned)sent == n;
 }
@@ -568,7 +601,7 @@ static void rate_tick(struct raw_scan *c, uint64_t now, bool hard_loss)
 	if (now - c->rate.tick_ns >= SCAN_RATE_TICK_NS) {
 		if (net_raw_drops(&c->raw))
 			hard_loss = true;
-		if (c->plan.pass == 0)
+		if (c->plan.pass == 0 && reply_ratio_signal(c))
 			scan_rate_account(
 				&c->rate,
 				(unsigned)__atomic_exchange_n(&c->helper_window_sent, 0,
@@ -936,6 +969,8 @@ static enum ps_err scan_passes(struct raw_scan *c)
 	enum pass_step step;
 
 	pass_plan_init(&c->plan, c->npairs - c->nforeign, c->opts->max_retries);
+	if (c->module->per_host && c->nports >= 2)
+		pass_plan_no_dark_pass(&c->plan);
 	if (c->opts->resume_at) {
 		/* Go on with the pass that was being sent, from where its answers were certain. */
 		c->plan = c->opts->resume_at->plan;
@@ -1211,6 +1246,31 @@ static enum ps_err restore(struct raw_scan *c, struct ps_diag *diag)
 	return PS_OK;
 }
 
+/*
+ * The addresses opts->skip_hosts names (down at discovery) count as done from the start, as
+ * another shard's pairs do: one list of targets, one route lookup per range of it, however
+ * scattered the hosts that are up.
+ */
+static void mark_skipped(struct raw_scan *c)
+{
+	uint64_t a;
+	uint32_t p;
+
+	for (a = 0; a < c->naddrs; a++) {
+		if (!((c->opts->skip_hosts[a >> 6] >> (a & 63)) & 1))
+			continue;
+		for (p = 0; p < c->nports; p++) {
+			uint64_t pair = a * c->nports + p;
+
+			if (bit_get(c->done, pair))
+				continue;
+			bit_set(c->done, pair);
+			c->ndone++;
+			c->nforeign++;
+		}
+	}
+}
+
 static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 {
 	const struct scan_opts *o = c->opts;
@@ -1236,7 +1296,14 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 	if (!c->ports || !c->port_slot || !c->done || !c->live || !c->ranges || !c->rtt_slots)
 		return ps_fail(diag, PS_ERR_NOMEM, "out of memory for %llu probe bits",
 			       (unsigned long long)c->npairs);
-	for (i = 0, p = portset_next(o->ports, 0); p && i < c->nports;
+	/* Port 0 is a port like any other on the wire (ShieldsUP tests it); only a raw engine
+	 * can send to it, and portset_next() starts above it. */
+	i = 0;
+	if (portset_has(o->ports, 0)) {
+		c->ports[i] = 0;
+		c->port_slot[0] = ++i;
+	}
+	for (p = portset_next(o->ports, 0); p && i < c->nports;
 	     p = portset_next(o->ports, p), i++) {
 		c->ports[i] = (uint16_t)p;
 		c->port_slot[p] = i + 1;
@@ -1254,6 +1321,8 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 	c->env.sport_base = c->sport;
 	c->env.sport_span = c->sport_span;
 	c->env.payloads = o->udp_payloads;
+	c->env.host_probes = o->host_probes;
+	c->env.nhost_probes = o->nhost_probes;
 	c->ip_id = (uint16_t)(rnd[2] >> 32);
 	if (!seed)
 		seed = rnd[2] ^ rnd[0];
@@ -1266,6 +1335,8 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 		c->range = scan_perm_shard(&c->perm, o->shard, o->nshards);
 		mark_foreign(c);
 	}
+	if (o->skip_hosts)
+		mark_skipped(c);
 	scan_rtt_init(&c->rtt, o->initial_rtt_timeout_ms, o->min_rtt_timeout_ms,
 		      o->max_rtt_timeout_ms);
 	return o->resume_at ? restore(c, diag) : PS_OK;

@@ -79,11 +79,17 @@ expect 2 "names only UDP ports .U:. but no UDP scan: add -sU" scan -p U:53 192.0
 expect 2 'only T: \(TCP\) and U: \(UDP\)' scan -sU -p S:53 192.0.2.1
 expect 2 'bad port spec: empty item' scan -sU -p U:53,,T:80 192.0.2.1
 expect 2 'bad port spec' scan -sU -p U:99999 192.0.2.1
-expect_setup 2 "nmap's -sn: host discovery" scan -sn 192.0.2.0/24
+expect_setup 2 "-Pn skips host discovery and -sn does nothing else" scan -sn -Pn 192.0.2.0/24
+expect_setup 2 "-sn discovers hosts without a port scan: -p" scan -sn -p 80 192.0.2.0/24
+expect_setup 2 "-Pn skips host discovery, but -PE chooses its probes" scan -Pn -PE 192.0.2.0/24
+expect_setup 2 "nmap's -PM: ICMP address mask pings are not available" scan -PM 192.0.2.0/24
+expect_setup 2 "unknown discovery probe -PX" scan -PX 192.0.2.0/24
+expect_setup 2 "-PE takes no ports" scan -PE80 192.0.2.0/24
+expect_setup 2 "at most 64 discovery probes" scan -PS1-100 192.0.2.0/24
 expect_setup 2 "nmap's -O: portsight does not guess operating systems" scan -O 192.0.2.1
 expect_setup 2 "nmap's -A: .* -sV identifies services" scan -A 192.0.2.1
 expect_setup 2 "nmap's --script: portsight runs no scripts" scan --script=vuln 192.0.2.1
-expect_setup 2 "nmap's -PS: host discovery probes" scan -PS22,80 192.0.2.1
+expect_setup 2 "nmap's -PR: ARP .IPv4. and neighbour discovery" scan -PR 192.0.2.1
 expect_setup 2 "nmap's --packet-trace: not available yet" scan --packet-trace 192.0.2.1
 expect_setup 2 "nmap's --min-rate: .* --rate N caps it" scan --min-rate 100 192.0.2.1
 # Contradictions are errors, not "the last one wins".

@@ -39,7 +39,7 @@ run_cases() { # LABEL
 	check "$1: --show states" "all closed filtered open" portsight scan --show ''
 	check "$1: timing names" "aggressive" portsight scan --timing ag
 	check "$1: top-level options" "--help --version" portsight --
-	check "$1: scan options" "--scan-id --seed --service --shard --shard-from-env --shards --show --source-ip --stats-every --syn" \
+	check "$1: scan options" "--scan-id --seed --service --shard --shard-from-env --shards --shieldsup --show --source-ip --stats-every --syn" \
 		portsight scan -p 22 --s
 	check "$1: nmap's -o letters" "-o -oA -oG -oJ -oN -oX" portsight scan -o
 	check "$1: local options" "--netns --no-firewall --no-kb" portsight local --n

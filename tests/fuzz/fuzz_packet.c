@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness for src/net/packet.c: whatever arrives on the wire, as an Ethernet frame
  * or a bare IP packet, parses or is refused without reading out of bounds; a parse that
- * succeeds describes a TCP segment or an ICMP error of a known family.
+ * succeeds describes a TCP segment, a UDP datagram, an ICMP error or an echo/timestamp reply of
+ * a known family.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +13,14 @@
 
 static void check(const struct net_reply *r)
 {
-	if (r->kind != NET_REPLY_TCP && r->kind != NET_REPLY_ICMP && r->kind != NET_REPLY_UDP)
+	if (r->kind != NET_REPLY_TCP && r->kind != NET_REPLY_ICMP && r->kind != NET_REPLY_UDP &&
+	    r->kind != NET_REPLY_ICMP_QUERY)
+		abort();
+	/* A query reply is an echo or timestamp reply of its own family. */
+	if (r->kind == NET_REPLY_ICMP_QUERY &&
+	    (r->src.family == AF_INET ? r->icmp_type != NET_ICMP_ECHO_REPLY &&
+					    r->icmp_type != NET_ICMP_TIMESTAMP_REPLY
+				      : r->icmp_type != NET_ICMP6_ECHO_REPLY))
 		abort();
 	/* A UDP payload lies inside what was parsed. */
 	if (r->kind == NET_REPLY_UDP && r->payload_len && !r->payload)

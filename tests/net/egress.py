@@ -35,7 +35,13 @@ def summarize(frame):
         op = struct.unpack("!H", body[6:8])[0]
         return "arp op=%d tpa=%s" % (op, socket.inet_ntop(socket.AF_INET, body[24:28]))
     if etype == 0x0800 and len(body) >= 20:
-        return "ip4 dst=%s proto=%d" % (socket.inet_ntop(socket.AF_INET, body[16:20]), body[9])
+        line = "ip4 dst=%s proto=%d" % (socket.inet_ntop(socket.AF_INET, body[16:20]), body[9])
+        ihl = (body[0] & 15) * 4
+        if body[9] in (6, 17) and len(body) >= ihl + 4:  # which service a probe asked
+            line += " dport=%d" % struct.unpack("!H", body[ihl + 2:ihl + 4])[0]
+        elif body[9] == 1 and len(body) > ihl:
+            line += " icmp=%d" % body[ihl]
+        return line
     if etype == 0x86DD and len(body) >= 40:
         dst = socket.inet_ntop(socket.AF_INET6, body[24:40])
         nh = body[6]

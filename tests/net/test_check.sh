@@ -108,4 +108,52 @@ print(" ".join("%s:%d" % (r["ip"], r["port"]) for r in sorted(rows, key=lambda r
 lab_check "connect scan of loopback: open ports" \
 	"127.0.0.1:$P_LO 127.0.0.1:$P_ALL 127.0.0.1:$P_DROP 127.0.0.1:$P_REJ ::1:$P_ALL ::1:$P_DROP" \
 	"$open_ports"
+# The ShieldsUP sections: UPnP, file sharing, ping, judged from the sockets, the firewall and
+# the kernel's echo setting. Without the all-interfaces TCP listeners again, so a finding can
+# only come from a section.
+kill "${LAB_PIDS[-1]}" "${LAB_PIDS[-2]}"
+wait "${LAB_PIDS[-1]}" "${LAB_PIDS[-2]}" 2>/dev/null
+sec() { grep -E "^  $1" <<<"$out" | sed -E 's/^  [^:]+: +//'; }
+out=$(lab_in "$LAB_S" "$ps" 2>&1)
+rc=$?
+lab_check "sections: no UDP listener, exit 0" 0 "$rc"
+lab_check "sections: UPnP, nothing listens" "nothing listens for other hosts" "$(sec 'UPnP')"
+lab_check "sections: file sharing not reachable" "139/tcp nothing listens for other hosts, 445/tcp nothing listens for other hosts, 137/udp nothing listens for other hosts: not reachable" "$(sec 'File sharing')"
+lab_check "sections: the kernel answers ping" 1 "$(sec 'Ping' | grep -c 'the kernel answers echo requests')"
+udp_serve() { # udp_serve PORT: a python3 UDP socket on 0.0.0.0
+	lab_spawn "$LAB_S" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+print("ready", flush=True)
+time.sleep(600)
+' "$1" >/dev/null
+}
+udp_serve 1900
+udp_serve 137
+for _ in $(seq 50); do
+	[ "$(lab_in "$LAB_S" ss -Hlun 'sport = :1900 or sport = :137' | wc -l)" = 2 ] && break
+	sleep 0.1
+done
+out=$(lab_in "$LAB_S" "$ps" 2>&1)
+rc=$?
+lab_check "sections: UPnP reachable is a finding (exit 1)" 1 "$rc"
+lab_check "sections: UPnP exposed" "Open: EXPOSED, other hosts can ask it to open ports" "$(sec 'UPnP')"
+lab_check "sections: the name service makes file sharing reachable" 1 \
+	"$(sec 'File sharing' | grep -c '137/udp Open: REACHABLE from other hosts')"
+lab_nft "$LAB_S" "table inet chku {
+	chain in { type filter hook input priority 0; policy accept;
+		udp dport { 137, 1900 } drop
+	}
+}"
+lab_in "$LAB_S" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+out=$(lab_in "$LAB_S" "$ps" 2>&1)
+rc=$?
+lab_check "sections: dropped by the firewall, exit 0" 0 "$rc"
+lab_check "sections: UPnP Stealth" "Stealth" "$(sec 'UPnP')"
+lab_check "sections: 137 Stealth" 1 "$(sec 'File sharing' | grep -c '137/udp Stealth: not reachable')"
+lab_check "sections: ping ignored by the kernel" \
+	"no reply: the kernel ignores echo requests (icmp_echo_ignore_all = 1)" "$(sec 'Ping')"
+lab_check "sections: TruStealth not judged from the inside" 1 \
+	"$(sec 'TruStealth' | grep -c 'not judged from the inside')"
 lab_done

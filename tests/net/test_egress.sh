@@ -4,8 +4,10 @@
 # (lab_guard checks it has no other), and must go
 # to an address the run was asked to scan, minus its exclusions, or be the ARP/NDP that finds a
 # target or the next hop. Runs: connect with exclusions that split a range, SYN over IPv4 and
-# IPv6 (routed ranges, an exclude file), -sV, a hostname with several addresses, the
-# defaults (history on), and a SYN scan interrupted and resumed (--resume). Any other packet fails the test and is printed.
+# IPv6 (routed ranges, an exclude file), host discovery alone (-sn, routed and on the link,
+# with exclusions), -sV, a hostname with several addresses, the defaults (history on),
+# --shieldsup (SYN, SSDP, NetBIOS, ping), and a SYN scan interrupted and resumed (--resume).
+# Any other packet fails the test and is printed.
 # usage: test_egress.sh PORTSIGHT LAB_LISTEN   (root; env LAB_DIR = tests/net)
 set -u
 PORTSIGHT=$1
@@ -41,7 +43,7 @@ egress() {
 	pid=${LAB_PIDS[-1]}
 	for _ in $(seq 50); do [ -e "$cap.ready" ] && break; sleep 0.1; done
 	lab_s "$PORTSIGHT" scan "$@" >"$W/$name.out" 2>"$W/$name.err"
-	lab_check "$name: the scan exits 0" 0 $?
+	lab_check "$name: the scan exits ${EGRESS_RC:-0}" "${EGRESS_RC:-0}" $?
 	sleep 0.3 # the last replies' answers (RSTs) leave too
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null
@@ -60,6 +62,15 @@ egress syn4 198.18.1.0/24 $LAB_V4_T 198.18.1.64/26,198.18.1.200 1000 -- \
 	-sS --no-db -p 20-30 198.18.1.0/24 --exclude-file "$W/exclude"
 egress syn6 2001:db8:1::1-2001:db8:1::40 $LAB_V6_T 2001:db8:1::10-2001:db8:1::1f 200 -- \
 	-sS --no-db -p 20-30 2001:db8:1::1-2001:db8:1::40 --exclude 2001:db8:1::10-2001:db8:1::1f
+# Host discovery alone (-sn): routed (echo, SYN, ACK, timestamp probes) and on the link (ARP,
+# neighbour discovery), ranges split by exclusions; and every probe kind at once over IPv6.
+egress discover4 198.18.2.0/24 $LAB_V4_T 198.18.2.64/26,198.18.2.200 300 -- \
+	-sn --no-db 198.18.2.0/24 --exclude 198.18.2.64/26,198.18.2.200
+egress discover-link 192.0.2.2-192.0.2.12,2001:db8::2-2001:db8::8 "" 192.0.2.5,192.0.2.8-192.0.2.9 8 -- \
+	-sn --no-db 192.0.2.2-12 2001:db8::2-8 --exclude 192.0.2.5,192.0.2.8-9
+egress discover6 2001:db8:1::1-2001:db8:1::40 $LAB_V6_T 2001:db8:1::10-2001:db8:1::1f 40 -- \
+	-sn --no-db -PE -PS22,443 -PA80 -PU -PP 2001:db8:1::1-2001:db8:1::40 \
+	--exclude 2001:db8:1::10-2001:db8:1::1f
 egress service $LAB_V4_T "" "" 6 -- -sV --no-db -p 22,80,443 $LAB_V4_T
 egress hostname 192.0.2.3,192.0.2.7 "" "" 4 -- -sT --no-db -p 79-80 multi
 egress defaults $LAB_V4_T "" "" 1000 -- -p 1-1000 $LAB_V4_T
@@ -94,6 +105,15 @@ lab_check "resume: the capture saw both runs (at least 4704 packets)" yes \
 python3 "$EGRESS" check "$cap" 198.18.2.0/24 $LAB_V4_T 198.18.2.128/27 >"$W/resume.check"
 lab_check "resume: every packet of both runs went to a target (or found one)" 0 $?
 grep VIOLATION "$W/resume.check" | head -5
+# --shieldsup: the 26 SYN probes, the M-SEARCH (unicast to the target, never the SSDP
+# multicast group), the NetBIOS request and the echo; it fails TruStealth (22, 80, 443 open).
+EGRESS_RC=1 egress shieldsup $LAB_V4_T "" "" 29 -- --shieldsup --no-db $LAB_V4_T
+lab_check "shieldsup: the capture holds the M-SEARCH, the node status and the echo" "1 1 1" \
+	"$(grep -c "dst=$LAB_V4_T proto=17 dport=1900" "$W/shieldsup.cap") $(grep -c \
+	"dst=$LAB_V4_T proto=17 dport=137" "$W/shieldsup.cap") $(grep -c \
+	"dst=$LAB_V4_T proto=1 icmp=8" "$W/shieldsup.cap")"
+lab_check "shieldsup: port 0 probed" 1 "$(grep -c "dst=$LAB_V4_T proto=6 dport=0\$" \
+	"$W/shieldsup.cap")"
 # The check itself can fail: the last capture, judged as if only 192.0.2.3 had been asked for.
 python3 "$EGRESS" check "$W/defaults.cap" 192.0.2.3 "" "" >"$W/negative.check"
 lab_check "negative control: a scan of 192.0.2.2 judged against 192.0.2.3 is caught" 1 $?

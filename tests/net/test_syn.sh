@@ -51,7 +51,7 @@ scan_check() { # scan_check NAME MODE ADDR_COUNT PORTS TRUTH ARGS...
 	local name=$1 mode=$2 count=$3 ports=$4 truth=$5 start end
 	shift 5
 	start=$(date +%s.%N)
-	lab_s "$ps" scan --syn --no-db --format jsonl --show all -p "$ports" "$@" >"$tmp/$name.jsonl" \
+	lab_s "$ps" scan --syn -Pn --no-db --format jsonl --show all -p "$ports" "$@" >"$tmp/$name.jsonl" \
 		2>"$tmp/$name.err"
 	local rc=$?
 	end=$(date +%s.%N)
@@ -97,7 +97,7 @@ scan_check net16 exact 65536 $PORTS16 "$tmp/16.truth" 198.18.0.0/16
 # Ctrl-C ends a long scan promptly (exit 130). The packets are parsed in a child process
 # (the only child of portsight) that holds no capabilities at all.
 lab_guard "$LAB_S" || exit 1 # a background job must be the scanner itself, not a shell
-ip netns exec "$LAB_S" "$ps" scan --syn --no-db --rate 20000 -p $PORTS16 198.18.0.0/16 >/dev/null 2>&1 &
+ip netns exec "$LAB_S" "$ps" scan --syn -Pn --no-db --rate 20000 -p $PORTS16 198.18.0.0/16 >/dev/null 2>&1 &
 scan_pid=$!
 sleep 1
 child=$(cat /proc/$scan_pid/task/*/children 2>/dev/null | tr -d ' ')

@@ -3,12 +3,14 @@
 """udp_lab.py ADDR KIND:PORT...: UDP services for the -sU lab, each answering the way the
 protocol's RFC (or the server it imitates) says, echoing the request's id field.
   dns ntp snmp nbns ssdp mdns memcached bo silent echo
+  ssdplog: answers nothing, prints "msearch SECONDS FIRST-LINE" per request (ShieldsUP timing)
 Prints "ready" once every port is bound. Test-only: it binds in whatever namespace runs it.
 """
 import socket
 import select
 import struct
 import sys
+import time
 
 
 def bo_crypt(data):
@@ -109,12 +111,18 @@ def bo(req):
     return bo_crypt(pkt)
 
 
+def ssdplog(req):
+    first = req.split(b"\r\n", 1)[0].decode("ascii", "replace")
+    print("msearch %.3f %s" % (time.monotonic(), first), flush=True)
+    return None
+
+
 def echo(req):
     return req or b"\x00"
 
 
 HANDLERS = {"dns": dns, "ntp": ntp, "snmp": snmp, "nbns": nbns, "ssdp": ssdp, "mdns": mdns,
-            "memcached": memcached, "bo": bo, "echo": echo, "silent": lambda req: None}
+            "memcached": memcached, "bo": bo, "echo": echo, "ssdplog": ssdplog, "silent": lambda req: None}
 
 
 def main():

@@ -467,13 +467,104 @@ static void test_hostgroup_streams(void **unused)
 	hostgroup_release(&hg);
 }
 
+/*
+ * Discovery's verdicts through the generic report API: -sn (no port result at all) with -v
+ * lists every host with its status and reason in each format; without -v the down host is
+ * left out; an up host of a port scan carries its reason into XML.
+ */
+static char *render_hosts(const struct report_format *fmt, int verbose, int only, size_t *len)
+{
+	static struct target_list targets;
+	static struct host_status status[3] = {
+	    {.up = 1, .reason = REASON_ECHO_REPLY, .ttl = 64, .rtt_us = 1500},
+	    {.up = 0, .reason = REASON_NO_RESPONSE},
+	    {.up = 1, .reason = REASON_SYN_ACK, .ttl = 63},
+	};
+	struct host_table table = {.targets = &targets, .status = status, .up = 2, .down = 1,
+				   .discovery_only = only, .verbose = verbose};
+	struct report_meta meta = {.args = "portsight scan -sn", .engine = "ping", .targets = 3,
+				   .start = 1700000000};
+	struct report_summary sum = {.targets = 3, .hosts_up = 2, .hosts_down = 1, .discovered = 1};
+	struct report r;
+	char *buf = NULL;
+	FILE *out = open_memstream(&buf, len);
+
+	assert_non_null(out);
+	target_list_init(&targets);
+	assert_int_equal(target_list_add_spec(&targets, "198.18.0.1-3", NULL, NULL, NULL), PS_OK);
+	assert_int_equal(target_list_finish(&targets, NULL, 16, NULL), PS_OK);
+	assert_int_equal(report_begin(&r, fmt, out, NULL, REPORT_SHOW_OPEN, &meta), PS_OK);
+	report_hosts(&r, &table);
+	if (!only) {
+		struct port_result res = {.port = 22, .proto = IPPROTO_TCP, .state = PORT_OPEN,
+					  .reason = REASON_SYN_ACK};
+
+		assert_int_equal(ps_addr_parse("198.18.0.1", &res.addr), PS_OK);
+		assert_int_equal(report_port(&r, &res), PS_OK);
+		assert_int_equal(ps_addr_parse("198.18.0.3", &res.addr), PS_OK);
+		assert_int_equal(report_port(&r, &res), PS_OK);
+	}
+	assert_int_equal(report_end(&r, &sum), PS_OK);
+	report_release(&r);
+	fclose(out);
+	target_list_release(&targets);
+	return buf;
+}
+
+static void test_host_status(void **unused)
+{
+	static const struct {
+		const struct report_format *fmt;
+		const char *up, *down;
+	} want[] = {
+	    {&report_xml, "<status state=\"up\" reason=\"echo-reply\" reason_ttl=\"64\"/>",
+	     "<status state=\"down\" reason=\"no-response\" reason_ttl=\"0\"/>"},
+	    {&report_grep, "Host: 198.18.0.1 ()\tStatus: Up", "Host: 198.18.0.2 ()\tStatus: Down"},
+	    {&report_text, "Host 198.18.0.1 is up (echo-reply, ttl 64, 1.50 ms)",
+	     "Host 198.18.0.2 is down (no-response)"},
+	    {&report_jsonl,
+	     "{\"host\":\"198.18.0.1\",\"status\":\"up\",\"reason\":\"echo-reply\",\"reason_ttl\":64",
+	     "{\"host\":\"198.18.0.2\",\"status\":\"down\",\"reason\":\"no-response\""},
+	    {&report_csv, "198.18.0.1,,,,up,echo-reply,64,1500,,,,,,\r\n",
+	     "198.18.0.2,,,,down,no-response,,,,,,,,\r\n"},
+	    {&report_html, "<td>198.18.0.1</td><td></td><td>up</td><td>echo-reply</td><td>64</td>",
+	     "<td>198.18.0.2</td><td></td><td>down</td><td>no-response</td>"},
+	};
+	size_t i, len;
+	char *out;
+
+	(void)unused;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		out = render_hosts(want[i].fmt, 1, 1, &len);
+		if (!strstr(out, want[i].up) || !strstr(out, want[i].down))
+			fail_msg("%s -sn -v:\n%s", want[i].fmt->name, out);
+		free(out);
+		out = render_hosts(want[i].fmt, 0, 1, &len);
+		if (!strstr(out, want[i].up) || strstr(out, "198.18.0.2"))
+			fail_msg("%s -sn:\n%s", want[i].fmt->name, out);
+		free(out);
+	}
+	/* A port scan: the up hosts' reasons ride on their <host>, the down one is not there. */
+	out = render_hosts(&report_xml, 0, 0, &len);
+	assert_non_null(strstr(out, "<status state=\"up\" reason=\"syn-ack\" reason_ttl=\"63\"/>"));
+	assert_non_null(strstr(out, "<hosts up=\"2\" down=\"1\" total=\"3\"/>"));
+	assert_null(strstr(out, "198.18.0.2"));
+	{
+		xmlDocPtr doc = xmlReadMemory(out, (int)len, "hosts.xml", NULL, XML_PARSE_NONET);
+
+		assert_non_null(doc);
+		xmlFreeDoc(doc);
+	}
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_xml_valid_and_escaped), cmocka_unit_test(test_xml_round_trip),
 	    cmocka_unit_test(test_csv_quoting),		  cmocka_unit_test(test_grep_lines),
 	    cmocka_unit_test(test_html_escaped),	  cmocka_unit_test(test_hostgroup_streams),
-	    cmocka_unit_test(test_knowledge_base),
+	    cmocka_unit_test(test_knowledge_base),	  cmocka_unit_test(test_host_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,7 @@ struct sim {
 	uint64_t answered, sent;
 	unsigned sends, waits;
 	int stop_after_pass; /* < 0: never */
+	bool no_dark_pass;   /* host discovery's plan (pass_plan_no_dark_pass) */
 };
 
 static void sim_init(struct sim *s, uint64_t hosts, uint64_t per_host, double loss)
@@ -82,6 +83,8 @@ static enum pass_step sim_run(struct sim *s, struct pass_plan *plan, unsigned ma
 	enum pass_step step;
 
 	pass_plan_init(plan, s->npairs, max_retries);
+	if (s->no_dark_pass)
+		pass_plan_no_dark_pass(plan);
 	for (;;) {
 		struct pass_stats st = {
 		    .answered = s->answered,
@@ -165,6 +168,35 @@ static void test_host_down(void **state)
 	sim_init(&s, 4, 1000, 1.0);
 	assert_int_equal(sim_run(&s, &plan, 100), PASS_DONE);
 	assert_int_equal(plan.passes_sent, 3);
+	sim_free(&s);
+}
+
+/*
+ * Host discovery (4 probes per host): silent hosts get their probes once, with any retry
+ * limit; a host that answered is done. Without the call the same network gets the dark pass.
+ */
+static void test_no_dark_pass(void **state)
+{
+	struct pass_plan plan;
+	struct sim s;
+	unsigned retries[] = {0, 1, 6};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		sim_init(&s, 1000, 4, 0.0);
+		s.no_dark_pass = true;
+		mark_answering(&s, 0, 200, 0); /* 50 hosts up (all 4 probes), 950 silent */
+		assert_int_equal(sim_run(&s, &plan, retries[i]), PASS_DONE);
+		assert_int_equal(s.answered, 4 * 50);
+		assert_int_equal(s.sent, 4 * 1000);
+		assert_int_equal(pass_plan_tries(&plan, false), 1);
+		sim_free(&s);
+	}
+	sim_init(&s, 1000, 4, 0.0);
+	mark_answering(&s, 0, 200, 0);
+	assert_int_equal(sim_run(&s, &plan, 0), PASS_DONE);
+	assert_int_equal(s.sent, 4 * 1000 + 4 * 950);
 	sim_free(&s);
 }
 
@@ -277,6 +309,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_no_loss_live_host),
 	    cmocka_unit_test(test_no_loss_dark_hosts),
+	    cmocka_unit_test(test_no_dark_pass),
 	    cmocka_unit_test(test_host_down),
 	    cmocka_unit_test(test_one_percent_loss),
 	    cmocka_unit_test(test_retry_limit),
