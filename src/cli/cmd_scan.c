@@ -766,7 +766,12 @@ static enum ps_err choose_discovery(struct scan_job *job, struct scan_args *a,
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "host discovery changes which hosts a shard scans: with --shards, "
 			       "use -Pn");
-	r->discovery = a->no_ping	       ? RUN_DISCOVERY_OFF
+	/* Two runs could find different hosts up: a resumed scan scans every target, as -Pn. */
+	if (a->resume && (a->ping_only || job->nhost_probes))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--resume scans every target (as -Pn): -sn and -P probes do not go "
+			       "with it");
+	r->discovery = a->no_ping || a->resume ? RUN_DISCOVERY_OFF
 		       : a->ping_only	       ? RUN_DISCOVERY_ONLY
 		       : job->nhost_probes     ? RUN_DISCOVERY_ON
 					       : RUN_DISCOVERY_AUTO;
