@@ -9,7 +9,7 @@ _portsight_scan_opts='-h --help -p --ports -F --fast --top-ports -iL --input-lis
 --exclude-file --excludefile --allow-large -4 -6 -sT --connect -sS --syn --engine --max-inflight
 --max-retries --rate --max-rate --min-rate --scan-delay --max-scan-delay --host-timeout
 --packet-trace --min-rtt-timeout --max-rtt-timeout --initial-rtt-timeout --seed
---shards --shard --shard-from-env --scan-id --offline --shieldsup
+--shards --shard --shard-from-env --scan-id --offline --resume --shieldsup
 -T0 -T1 -T2 -T3 -T4 -T5 --timing -e --interface -S --source-ip -sV --service --probes
 --version-intensity --format -o --output --show -oX -oG -oJ -oN -oA --output-xml --output-grep
 --output-jsonl --output-text --output-csv --output-html --output-all -v --verbose -d --open -n
@@ -106,7 +106,7 @@ _portsight() {
 		return
 		;;
 	*:-o | *:--output | *:--db | watch:--baseline | watch:--prom | scan:-iL | scan:--input-list | scan:--exclude-file | \
-		scan:--excludefile | scan:--probes | scan:-o[XGJNA] | scan:--output-*)
+		scan:--excludefile | scan:--probes | scan:--resume | scan:-o[XGJNA] | scan:--output-*)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;

@@ -15,6 +15,7 @@
 #include "report/report.h"
 #include "scan/offline.h"
 #include "scan_job.h"
+#include "scan_resume.h"
 
 /* Without --allow-large, at most a /16 worth of addresses. */
 #define SCAN_MAX_TARGETS       65536ull
@@ -68,6 +69,10 @@ static const char scan_usage[] =
 	"                            permutation; every shard needs the same --seed (>= 1)\n"
 	"      --shard-from-env      I from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or\n"
 	"                            NOMAD_ALLOC_INDEX (Kubernetes, Slurm, Nomad)\n"
+	"      --resume FILE         keep a checkpoint in FILE (every second, on Ctrl-C and\n"
+	"                            SIGTERM); when FILE exists, continue that scan: the two\n"
+	"                            runs report exactly what one would (SYN scan; a seed is\n"
+	"                            chosen and kept when none is given)\n"
 	"      --offline             build every SYN probe of the scan (or shard) and send\n"
 	"                            nothing: the generator's rate on one core\n"
 	"      --scan-id NAME        the split scan's name in the history, the same on every\n"
@@ -178,6 +183,7 @@ enum scan_option {
 	OPT_MAX_SCAN_DELAY,
 	OPT_HOST_TIMEOUT,
 	OPT_PACKET_TRACE,
+	OPT_RESUME,
 	OPT_SHIELDSUP,
 	OPT_PING_ONLY,
 	OPT_NO_ARP,
@@ -212,6 +218,7 @@ static const struct option scan_options[] = {
 	{"shard-from-env", no_argument, NULL, OPT_SHARD_FROM_ENV},
 	{"scan-id", required_argument, NULL, OPT_SCAN_ID},
 	{"offline", no_argument, NULL, OPT_OFFLINE},
+	{"resume", required_argument, NULL, OPT_RESUME},
 	{"interface", required_argument, NULL, 'e'},
 	{"source-ip", required_argument, NULL, 'S'},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -289,6 +296,7 @@ struct scan_args {
 	bool shard_from_env;
 	const char *shard_env; /* the variable --shard-from-env took I from */
 	bool offline;
+	bool resume;
 	bool shieldsup; /* --shieldsup[=SET] */
 	enum shieldsup_set shieldsup_set;
 	bool no_ping;	/* -Pn */
@@ -667,6 +675,9 @@ static int parse_options(struct scan_job *job, struct scan_args *a, int argc, ch
 		case OPT_OFFLINE:
 			a->offline = true;
 			break;
+		case OPT_RESUME: /* scan_resume_open() has read it already */
+			a->resume = true;
+			break;
 		case OPT_SCAN_ID:
 			if (!optarg || !optarg[0] || strlen(optarg) > 128)
 				*err = ps_fail(diag, PS_ERR_INVALID,
@@ -790,7 +801,12 @@ static enum ps_err choose_discovery(struct scan_job *job, struct scan_args *a,
 		return ps_fail(diag, PS_ERR_INVALID,
 			       "host discovery changes which hosts a shard scans: with --shards, "
 			       "use -Pn");
-	r->discovery = a->no_ping	       ? RUN_DISCOVERY_OFF
+	/* Two runs could find different hosts up: a resumed scan scans every target, as -Pn. */
+	if (a->resume && (a->ping_only || job->nhost_probes))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--resume scans every target (as -Pn): -sn and -P probes do not go "
+			       "with it");
+	r->discovery = a->no_ping || a->resume ? RUN_DISCOVERY_OFF
 		       : a->ping_only	       ? RUN_DISCOVERY_ONLY
 		       : job->nhost_probes     ? RUN_DISCOVERY_ON
 					       : RUN_DISCOVERY_AUTO;
@@ -890,6 +906,10 @@ static enum ps_err check_tuning(struct scan_job *job, struct scan_args *a, struc
 			       o->min_rate_pps, o->rate_pps);
 	if (o->scan_delay_ns && o->max_scan_delay_ns && o->scan_delay_ns > o->max_scan_delay_ns)
 		return ps_fail(diag, PS_ERR_INVALID, "--scan-delay is above --max-scan-delay");
+	/* A probe held back for its host's delay, or a host given up, is not in a checkpoint. */
+	if (a->resume && (o->scan_delay_ns || o->host_timeout_ns))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--resume does not go with --scan-delay or --host-timeout");
 	if (a->exclude && !a->exclude[strspn(a->exclude, " \t,")])
 		return ps_fail(diag, PS_ERR_INVALID, "--exclude names no target");
 	if (o->interface && !if_nametoindex(o->interface))
@@ -915,7 +935,7 @@ static int scan_offline(struct scan_job *job)
 	struct scan_offline_stats st;
 	struct ps_diag diag = {{0}};
 	enum ps_err err;
-	double s;
+	double s, cpu;
 
 	o.targets = &job->targets;
 	o.ports = &job->ports;
@@ -923,9 +943,12 @@ static int scan_offline(struct scan_job *job)
 	if (err)
 		return cli_fail(err, &diag);
 	s = (double)st.elapsed_ns / 1e9;
-	printf("offline: %llu SYN probes built (%llu bytes) in %.3f s, %.2f Mpps on one core; "
-	       "nothing sent (digest %016llx)\n",
-	       (unsigned long long)st.packets, (unsigned long long)st.bytes, s,
+	cpu = (double)st.cpu_ns / 1e9;
+	/* Per CPU second: what one core does, however busy the machine is (wall time too). */
+	printf("offline: %llu SYN probes built (%llu bytes) in %.3f s of CPU, %.2f Mpps on one "
+	       "core (%.3f s wall, %.2f Mpps); nothing sent (digest %016llx)\n",
+	       (unsigned long long)st.packets, (unsigned long long)st.bytes, cpu,
+	       cpu > 0 ? (double)st.packets / cpu / 1e6 : 0.0, s,
 	       s > 0 ? (double)st.packets / s / 1e6 : 0.0, (unsigned long long)st.digest);
 	return CLI_EXIT_OK;
 }
@@ -936,12 +959,25 @@ int cmd_scan(int argc, char **argv)
 	struct scan_args a = {.resolve = {.family = AF_UNSPEC}, .timing = -1};
 	struct ps_diag diag = {{0}};
 	char **args = NULL, *joined = NULL;
+	struct scan_resume resume;
+	bool nothing_left;
 	enum ps_err err;
 	int rc;
 
-	rc = scan_job_init(&job);
-	if (rc)
+	rc = scan_resume_open(&resume, argc, argv, &nothing_left);
+	if (rc || nothing_left) {
+		scan_resume_release(&resume);
 		return rc;
+	}
+	if (resume.argv) {
+		argc = resume.argc;
+		argv = resume.argv;
+	}
+	rc = scan_job_init(&job);
+	if (rc) {
+		scan_resume_release(&resume);
+		return rc;
+	}
 	args = cli_expand_aliases(argc, argv, scan_aliases);
 	if (!args) {
 		rc = cli_fail(PS_ERR_NOMEM, NULL);
@@ -966,6 +1002,12 @@ int cmd_scan(int argc, char **argv)
 		err = check_tuning(&job, &a, &diag);
 	if (!err)
 		err = check_shards(&job, &a, &diag);
+	if (!err && a.resume && a.shieldsup)
+		err = ps_fail(&diag, PS_ERR_INVALID, "--shieldsup is a test of its own: it does not "
+						     "--resume");
+	if (!err && a.resume && a.offline)
+		err = ps_fail(&diag, PS_ERR_INVALID, "--offline sends nothing: there is nothing "
+						     "to --resume");
 	if (!err)
 		err = choose_discovery(&job, &a, &diag);
 	if (!err)
@@ -974,6 +1016,8 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_fail(err, &diag);
 		goto out;
 	}
+	if ((rc = scan_resume_job(&resume, &job, a.seed_given)))
+		goto out;
 	if (a.shieldsup)
 		rc = scan_shieldsup_run(&job, a.shieldsup_set);
 	else
@@ -982,5 +1026,6 @@ out:
 	free(args);
 	free(joined);
 	scan_job_release(&job);
+	scan_resume_release(&resume);
 	return rc;
 }

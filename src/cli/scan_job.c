@@ -22,9 +22,8 @@ static volatile sig_atomic_t stop_requested;
 
 static void on_sigint(int sig)
 {
-	(void)sig;
 	stop_requested = 1;
-	signal(SIGINT, SIG_DFL);
+	signal(sig, SIG_DFL);
 }
 
 static void print_event(void *ctx, const char *msg)
@@ -274,12 +273,17 @@ int scan_job_run(struct scan_job *job)
 	if (!rc) {
 		stop_requested = 0;
 		signal(SIGINT, on_sigint);
+		/* With a checkpoint, SIGTERM stops the scan the same way, and the checkpoint says
+		 * where. */
+		if (job->run.resume)
+			signal(SIGTERM, on_sigint);
 		if (cli_progress_start(&o->progress))
 			cli_error("warning: no progress display (cannot start its thread)");
 		err = run_scan(&job->run, o->sinks, o->nsinks, &stop_requested, &cli_events,
 			       &result, &diag);
 		cli_progress_stop(&o->progress);
 		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
 	}
 	err = close_outputs(o, rc ? PS_ERR_INVALID : err, &diag);
 	if (rc)

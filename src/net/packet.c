@@ -183,6 +183,75 @@ size_t net_build_tcp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_AL
 	return off + iphl + tcplen;
 }
 
+/* The out buffer is NET_FRAME_MAX long: copying a little past the frame is harmless. */
+#define NET_TCP_TEMPLATE_COPY 80u
+
+size_t net_tcp_template_init(struct net_tcp_template *t, const uint8_t link_dst[NET_ETH_ALEN],
+			     const uint8_t link_src[NET_ETH_ALEN], int with_link,
+			     const struct net_tcp_probe *p)
+{
+	struct net_tcp_probe z = *p;
+	uint8_t *ip, *tcp;
+
+	memset(t, 0, sizeof(*t));
+	memset(z.dst.bytes, 0, sizeof(z.dst.bytes));
+	z.dport = 0;
+	z.seq = 0;
+	z.ip_id = 0;
+	t->len = net_build_tcp(t->frame, sizeof(t->frame), link_dst, link_src, with_link, &z);
+	if (!t->len)
+		return 0;
+	t->family = p->dst.family;
+	t->ip_off = with_link ? NET_ETH_HLEN : 0;
+	t->tcp_off = t->ip_off + (t->family == AF_INET ? IPV4_MIN_HLEN : IPV6_HLEN);
+	ip = t->frame + t->ip_off;
+	tcp = t->frame + t->tcp_off;
+	if (t->family == AF_INET) {
+		memset(ip + 10, 0, 2);
+		t->ip_sum = net_csum_add(0, ip, IPV4_MIN_HLEN);
+	}
+	memset(tcp + 16, 0, 2);
+	t->tcp_sum = net_csum_add(pseudo_sum(&z.src, &z.dst, IPPROTO_TCP, t->len - t->tcp_off),
+				  tcp, t->len - t->tcp_off);
+	return t->len;
+}
+
+static uint32_t sum_words(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	return sum;
+}
+
+size_t net_tcp_template_fill(const struct net_tcp_template *t, uint8_t *out,
+			     const struct ps_addr *dst, uint16_t dport, uint32_t seq,
+			     uint16_t ip_id)
+{
+	uint8_t *ip = out + t->ip_off, *tcp = out + t->tcp_off;
+	size_t alen = t->family == AF_INET ? 4 : 16;
+	uint32_t dsum = sum_words(dst->bytes, alen);
+
+	/* A constant size the compiler copies inline (a SYN frame is 58 or 78 bytes). */
+	if (t->len <= NET_TCP_TEMPLATE_COPY)
+		memcpy(out, t->frame, NET_TCP_TEMPLATE_COPY);
+	else
+		memcpy(out, t->frame, t->len);
+	if (t->family == AF_INET) {
+		memcpy(ip + 16, dst->bytes, 4);
+		wr16(ip + 4, ip_id);
+		wr16(ip + 10, net_csum_fold(t->ip_sum + dsum + ip_id));
+	} else {
+		memcpy(ip + 24, dst->bytes, 16);
+	}
+	wr16(tcp + 2, dport);
+	wr32(tcp + 4, seq);
+	wr16(tcp + 16, net_csum_fold(t->tcp_sum + dsum + dport + (seq >> 16) + (seq & 0xffff)));
+	return t->len;
+}
+
 #define ICMP_TIMESTAMP_LEN 20 /* header, originate, receive, transmit */
 
 size_t net_build_icmp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_ALEN],

@@ -47,6 +47,32 @@ size_t net_build_tcp(uint8_t *buf, size_t cap, const uint8_t link_dst[NET_ETH_AL
 		     const uint8_t link_src[NET_ETH_ALEN], int with_link,
 		     const struct net_tcp_probe *p);
 
+/*
+ * A TCP frame built once and re-addressed for each probe: what differs from one SYN to the
+ * next (destination address, destination port, sequence number, IP id) is written into a
+ * copy, and both checksums are updated from sums taken with those fields zero (RFC 1624,
+ * eqn. 3, from m = 0), instead of summing the whole headers again. The frame is the one
+ * net_build_tcp() builds for the same probe, byte for byte.
+ */
+struct net_tcp_template {
+	uint8_t frame[NET_FRAME_MAX];
+	size_t len;
+	size_t ip_off, tcp_off;
+	int family;
+	uint32_t ip_sum;  /* IPv4 header, checksum, id and destination zero */
+	uint32_t tcp_sum; /* pseudo-header and TCP header, destination, port, seq, sum zero */
+};
+
+/* p's source, ports, flags, window, MSS, TTL into t (p->dst only for its family); 0: bad p. */
+size_t net_tcp_template_init(struct net_tcp_template *t, const uint8_t link_dst[NET_ETH_ALEN],
+			     const uint8_t link_src[NET_ETH_ALEN], int with_link,
+			     const struct net_tcp_probe *p);
+/* t's frame to dst:dport with seq and ip_id into out (NET_FRAME_MAX bytes: a little more than
+ * the frame may be written); its length. */
+size_t net_tcp_template_fill(const struct net_tcp_template *t, uint8_t *out,
+			     const struct ps_addr *dst, uint16_t dport, uint32_t seq,
+			     uint16_t ip_id);
+
 struct net_udp_probe {
 	struct ps_addr src, dst; /* same family */
 	uint16_t sport, dport;

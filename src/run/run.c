@@ -17,6 +17,7 @@
 #include "probe/udp_payloads.h"
 #include "noroute.h"
 #include "report/tally.h"
+#include "resume_internal.h"
 #include "scan/discovery.h"
 #include "service.h"
 
@@ -97,6 +98,9 @@ static void on_result(void *vctx, const struct port_result *engine_res)
 	struct port_result copy = *engine_res;
 	const struct port_result *res = &copy;
 
+	/* Into the checkpoint first: what the engine found is kept even if a sink failed. */
+	if (rc->job->resume && !rc->err)
+		rc->err = run_resume_add(rc->job->resume, res);
 	if (rc->err)
 		return;
 	rc->err = keep_service(rc, &copy);
@@ -261,6 +265,19 @@ static enum ps_err run_one(struct run_ctx *rc, const struct scan_engine *engine,
 	opts.on_host_timeout = on_host_timeout;
 	opts.result_ctx = rc;
 	opts.udp_payloads = &rc->payloads;
+	if (rc->job->resume) {
+		struct run_resume *r = rc->job->resume;
+
+		r->ck.npairs = opts.targets->total * ports->count;
+		opts.on_progress = run_resume_progress;
+		opts.progress_ctx = r;
+		if (r->resuming) {
+			opts.resume_at = &r->from;
+			opts.resume_npairs = r->old_npairs;
+			opts.resume_done = r->old;
+			opts.resume_ndone = r->nold;
+		}
+	}
 	return engine->run(&opts, stats, diag);
 }
 
@@ -327,6 +344,8 @@ static enum ps_err run_engine(struct run_ctx *rc, const struct scan_engine *engi
 		udp_ports = job->ports; /* --engine udp: the ports given are UDP ports */
 	else if (engine != &scan_udp_engine)
 		err = run_one(rc, engine, job->ports, stats, diag);
+	if (job->resume)
+		run_resume_finish(job->resume);
 	if (!err && udp_ports && udp_ports->count && !stop_requested(rc)) {
 		struct scan_stats udp = {0};
 
@@ -381,6 +400,39 @@ static enum ps_err split_sinks(struct run_ctx *rc, struct run_sink *const *sinks
 	}
 	err = run_fanout_init(&rc->early, early, ne, diag);
 	return err ? err : run_fanout_init(&rc->out, late, nl, diag);
+}
+
+/*
+ * --resume needs an engine that can say where it stands and go on from there: the SYN
+ * engine (the raw transport's passes over one permutation). The connect engine keeps
+ * per-connection state a checkpoint does not hold; -sV holds open ports back past the engine.
+ */
+static enum ps_err check_resumable(const struct run_job *job, const struct scan_engine *engine,
+				   struct ps_diag *diag)
+{
+	if (!job->resume)
+		return PS_OK;
+	if (engine != &scan_syn_engine || (job->udp_ports && job->udp_ports->count))
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "--resume works with the SYN scan only (-sS, root or CAP_NET_RAW, "
+			       "TCP), not the %s scan",
+			       engine ? engine->name : "chosen");
+	if (job->service)
+		return ps_fail(diag, PS_ERR_INVALID, "--resume does not work with -sV yet");
+	return PS_OK;
+}
+
+/* Results of the run a resume continues: through the tally to every sink, as if found now. */
+static void replay_resumed(struct run_ctx *rc)
+{
+	struct run_resume *r = rc->job->resume;
+	struct port_result res;
+	size_t i;
+
+	for (i = 0; r && r->resuming && i < r->nold && !rc->err; i++) {
+		run_resume_old_result(r, i, &res);
+		on_result(rc, &res);
+	}
 }
 
 /* UDP has no unprivileged fallback: say so before any sink begins (or any TCP probe goes). */
@@ -661,6 +713,8 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	if (nothing_routable(rc))
 		why.msg[0] = '\0'; /* no engine runs: no fallback to speak of */
 	if (!err)
+		err = check_resumable(job, engine, diag);
+	if (!err)
 		err = split_sinks(rc, sinks, nsinks, diag);
 	/* Everything a bad option can break fails here, before any sink writes a line. */
 	if (!err && (job->udp_ports || engine == &scan_udp_engine))
@@ -722,8 +776,20 @@ enum ps_err run_scan(const struct run_job *job, struct run_sink *const *sinks, s
 	/* Only now: a setup error is the one line a failed command prints. */
 	note_unroutable(events, &rc->unroutable);
 	note_fallback(events, &why);
-	if (!nothing_routable(rc))
+	if (job->resume) {
+		run_resume_begin(job->resume, events);
+		replay_resumed(rc);
+	}
+	/* A complete checkpoint is its report again: every pair is in it, nothing to send. */
+	if (job->resume && job->resume->resuming && job->resume->ck.complete) {
+		if (rc->err) {
+			err = rc->err;
+			if (diag)
+				*diag = rc->port_diag;
+		}
+	} else if (!nothing_routable(rc)) {
 		err = discover_and_scan(rc, engine, discovery, events, &stats, diag);
+	}
 	if (rc->tally.sum.discovered) {
 		/* Discovery's word on who is up, not "answered on some port". */
 		rc->tally.sum.hosts_up = rc->hosts.up;

@@ -11,6 +11,7 @@
 #include "kb/kb.h"
 #include "report/report.h"
 #include "scan/engine.h"
+#include "resume.h"
 #include "scan/module.h"
 #include "sink.h"
 
@@ -45,6 +46,8 @@ struct run_job {
 	/* With tuning.nshards > 1: the name of the whole split scan in the history, the same on
 	 * every shard; NULL: derived from the scan's identity, seed and shard count. */
 	const char *fleet;
+	/* --resume: the checkpoint to keep (and to continue from); NULL: none. SYN engine only. */
+	struct run_resume *resume;
 	enum run_discovery discovery;
 	const struct scan_host_probe *host_probes; /* NULL: nmap's default set */
 	size_t nhost_probes;

@@ -10,10 +10,30 @@
 #include "core/portset.h"
 #include "core/result.h"
 #include "core/target.h"
+#include "passplan.h"
 
 struct scan_host_probe;
 
 struct udp_payloads;
+struct scan_ckpt_result;
+
+/*
+ * Where a resumable (stateless) scan stands, reported by the engine along the way: go on with
+ * pass `pass` from permutation position `position` of the run's range, the pass plan as
+ * `plan` (its state when that pass began), `sent` probes of that pass already out. Every
+ * probe after position may still have had its answer in flight: the position lags the
+ * sender by the answer window (stateless.c), so a resumed run asks those again.
+ */
+struct scan_progress {
+	uint32_t pass;
+	uint64_t position;
+	uint64_t sent;
+	struct pass_plan plan;
+	uint8_t complete; /* every pair is reported: nothing left to resume */
+};
+
+/* Called in order with the results: every result before it has been delivered. */
+typedef void (*scan_progress_fn)(void *ctx, const struct scan_progress *p);
 
 /* Called once per (address, port) with its final state; never twice for the same pair. */
 typedef void (*scan_result_fn)(void *ctx, const struct port_result *res);
@@ -110,6 +130,18 @@ struct scan_opts {
 	scan_host_timeout_fn on_host_timeout; /* with host_timeout_ns; called with result_ctx */
 	scan_trace_fn on_trace;	      /* --packet-trace; NULL: off */
 	void *trace_ctx;
+	/*
+	 * --resume (the SYN engine): on_progress gets where the scan stands, every second and at
+	 * the end. resume_at (NULL: a fresh scan) continues a scan of resume_npairs pairs from
+	 * there; the pairs of resume_done are reported already and never probed or reported
+	 * again (a host with one answered is known to answer).
+	 */
+	scan_progress_fn on_progress;
+	void *progress_ctx;
+	const struct scan_progress *resume_at;
+	uint64_t resume_npairs;
+	const struct scan_ckpt_result *resume_done;
+	size_t resume_ndone;
 };
 
 struct scan_stats {

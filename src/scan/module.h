@@ -63,6 +63,23 @@ struct scan_probe {
 	const uint8_t *link_dst, *link_src;
 };
 
+/*
+ * What a sender keeps between probes for make_packet_cached: a frame template for the
+ * current source, source port and link addresses, and the cookie hash's state after the
+ * source. Rebuilt whenever one of them changes; valid false: empty.
+ */
+struct scan_probe_cache {
+	bool valid;
+	struct net_siphash_key key;
+	struct ps_addr src;
+	uint16_t sport;
+	bool with_link;
+	uint8_t link_dst[NET_ETH_ALEN], link_src[NET_ETH_ALEN];
+	const uint8_t *last_link_dst, *last_link_src; /* compared first: the same arrays, mostly */
+	struct net_tcp_template tpl;
+	struct net_siphash_state cookie;
+};
+
 /* The probe a reply answers, as it was sent: src is ours, dst the target. */
 struct scan_probe_match {
 	struct ps_addr src, dst;
@@ -90,6 +107,20 @@ struct scan_probe_module {
 	/* Writes the probe into buf (cap bytes, NET_FRAME_MAX); its length, 0 when it fails. */
 	size_t (*make_packet)(uint8_t *buf, size_t cap, const struct scan_probe_env *env,
 			      const struct scan_probe *probe);
+	/*
+	 * Optional: the same frame as make_packet, faster, through a cache the caller keeps
+	 * (one per sending thread, zeroed at first).
+	 */
+	size_t (*make_packet_cached)(struct scan_probe_cache *cache, uint8_t *buf, size_t cap,
+				     const struct scan_probe_env *env,
+				     const struct scan_probe *probe);
+	/*
+	 * Optional: make_packet_cached for n probes into bufs[0..n) (NET_FRAME_MAX each),
+	 * lens[k] as it would return; probes that share a source go faster together.
+	 */
+	void (*make_packets_cached)(struct scan_probe_cache *cache, uint8_t (*bufs)[NET_FRAME_MAX],
+				    size_t *lens, const struct scan_probe_env *env,
+				    const struct scan_probe *probes, size_t n);
 	/*
 	 * Whether reply answers a probe of this module built with env, and which (m). The
 	 * transport still checks that m names our address, one of our ports and a target.

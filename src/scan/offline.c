@@ -4,9 +4,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "permute.h"
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Positions taken from the permutation at once (scan_perm_iter_next_batch). */
+#define OFFLINE_BATCH 64u
+
+/* One batch's probes and frames, and the module's cache: on the heap, not the stack. */
+struct offline_work {
+	struct scan_probe probes[OFFLINE_BATCH];
+	uint8_t frames[OFFLINE_BATCH][NET_FRAME_MAX];
+	size_t lens[OFFLINE_BATCH];
+	struct scan_probe_cache cache;
+};
 
 /* The order and the frames of a run, without a network: the same seed gives the same digest. */
 enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_probe_module *module,
@@ -19,10 +40,12 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 	struct scan_perm_iter it;
 	struct scan_perm perm;
 	uint16_t *ports = NULL;
-	uint8_t frame[NET_FRAME_MAX];
-	uint64_t seed = opts->seed, npairs, pair, t0;
+	uint64_t seed = opts->seed, npairs, t0, cpu0;
 	uint32_t nports, p, i = 0;
 	uint16_t ip_id = 0;
+	uint64_t batch[OFFLINE_BATCH];
+	size_t nbatch, k;
+	struct offline_work *w;
 
 	memset(stats, 0, sizeof(*stats));
 	if (!opts->targets || !opts->ports || !opts->targets->total || !opts->ports->count)
@@ -33,6 +56,10 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 	npairs = opts->targets->total * nports;
 	if (!(ports = malloc(nports * sizeof(*ports))))
 		return PS_ERR_NOMEM;
+	if (!(w = calloc(1, sizeof(*w)))) {
+		free(ports);
+		return PS_ERR_NOMEM;
+	}
 	for (p = portset_next(opts->ports, 0); p && i < nports; p = portset_next(opts->ports, p))
 		ports[i++] = (uint16_t)p;
 	ps_addr_parse("198.18.0.1", &src4);
@@ -47,6 +74,7 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 	if (opts->nshards > 1) {
 		if (opts->shard >= opts->nshards) {
 			free(ports);
+			free(w);
 			return ps_fail(diag, PS_ERR_INVALID, "offline: shard %llu of %llu does not "
 							     "exist",
 				       (unsigned long long)opts->shard,
@@ -56,31 +84,48 @@ enum ps_err scan_offline_run(const struct scan_opts *opts, const struct scan_pro
 	}
 	scan_perm_iter_init(&it, &perm, range, 0, 1);
 	t0 = ps_now_ns();
-	while (scan_perm_iter_next(&it, &pair)) {
-		struct scan_probe probe = {
-		    .sport = 40000,
-		    .dport = ports[pair % nports],
-		    .ip_id = ip_id,
-		    .link_dst = link_dst,
-		    .link_src = link_src,
-		};
-		size_t len;
+	cpu0 = thread_cpu_ns();
+	while ((nbatch = scan_perm_iter_next_batch(&it, batch, OFFLINE_BATCH))) {
+		for (k = 0; k < nbatch; k++) {
+			struct scan_probe *probe = &w->probes[k];
 
-		ip_id++;
-		target_list_get(opts->targets, pair / nports, &probe.dst, NULL);
-		probe.src = probe.dst.family == AF_INET6 ? src6 : src4;
-		len = module->make_packet(frame, sizeof(frame), &env, &probe);
-		if (!len)
-			continue;
-		stats->packets++;
-		stats->bytes += len;
-		/* Reads the frame's last word, so building it cannot be skipped. */
-		stats->digest = (stats->digest ^ frame[len - 1] ^ ((uint64_t)frame[len / 2] << 8)) *
+			*probe = (struct scan_probe){
+			    .sport = 40000,
+			    .dport = ports[batch[k] % nports],
+			    .ip_id = ip_id,
+			    .link_dst = link_dst,
+			    .link_src = link_src,
+			};
+			ip_id++;
+			target_list_get(opts->targets, batch[k] / nports, &probe->dst, NULL);
+			probe->src = probe->dst.family == AF_INET6 ? src6 : src4;
+		}
+		if (module->make_packets_cached)
+			module->make_packets_cached(&w->cache, w->frames, w->lens, &env, w->probes,
+						    nbatch);
+		else
+			for (k = 0; k < nbatch; k++)
+				w->lens[k] = module->make_packet(w->frames[k], NET_FRAME_MAX, &env,
+								 &w->probes[k]);
+		for (k = 0; k < nbatch; k++) {
+			const uint8_t *frame = w->frames[k];
+			size_t len = w->lens[k];
+
+			if (!len)
+				continue;
+			stats->packets++;
+			stats->bytes += len;
+			/* Reads the frame's last word, so building it cannot be skipped. */
+			stats->digest =
+				(stats->digest ^ frame[len - 1] ^ ((uint64_t)frame[len / 2] << 8)) *
 				0x100000001b3ull;
+		}
 		if (opts->stop && *opts->stop)
 			break;
 	}
 	stats->elapsed_ns = ps_now_ns() - t0;
+	stats->cpu_ns = thread_cpu_ns() - cpu0;
 	free(ports);
+	free(w);
 	return PS_OK;
 }

@@ -16,6 +16,7 @@ struct scan_offline_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t elapsed_ns;
+	uint64_t cpu_ns; /* the thread's CPU time for it: the rate on one core, whatever the load */
 	uint64_t digest; /* of every frame: the frames are really built, and repeatable */
 };
 

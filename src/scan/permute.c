@@ -105,3 +105,64 @@ bool scan_perm_iter_next(struct scan_perm_iter *it, uint64_t *value)
 	it->pos = it->end - it->pos > it->step ? it->pos + it->step : it->end;
 	return true;
 }
+
+/* feistel() on up to SCAN_PERM_LANES values at once, those with pending[k] set. */
+static void feistel_lanes(const struct scan_perm *perm, uint64_t *x, const bool *pending,
+			  size_t n)
+{
+	uint64_t left[SCAN_PERM_LANES], right[SCAN_PERM_LANES], t;
+	size_t k;
+	int i;
+
+	for (k = 0; k < n; k++) {
+		left[k] = x[k] >> perm->half_bits;
+		right[k] = x[k] & perm->half_mask;
+	}
+	for (i = 0; i < ROUNDS; i++)
+		for (k = 0; k < n; k++) {
+			t = right[k];
+			right[k] = (left[k] ^ round_fn(right[k], perm->keys[i])) & perm->half_mask;
+			left[k] = t;
+		}
+	for (k = 0; k < n; k++)
+		if (pending[k])
+			x[k] = (left[k] << perm->half_bits) | right[k];
+}
+
+/* scan_perm_at() of each of x[0..n), in place, n <= SCAN_PERM_LANES. */
+static void perm_at_lanes(const struct scan_perm *perm, uint64_t *x, size_t n)
+{
+	bool pending[SCAN_PERM_LANES];
+	bool any = true;
+	size_t k;
+
+	if (perm->n <= 1) {
+		for (k = 0; k < n; k++)
+			x[k] = 0;
+		return;
+	}
+	for (k = 0; k < n; k++)
+		pending[k] = true;
+	/* Cycle walking, every lane at once: those that landed below n keep their value. */
+	while (any) {
+		feistel_lanes(perm, x, pending, n);
+		any = false;
+		for (k = 0; k < n; k++) {
+			pending[k] = pending[k] && x[k] >= perm->n;
+			any |= pending[k];
+		}
+	}
+}
+
+size_t scan_perm_iter_next_batch(struct scan_perm_iter *it, uint64_t *out, size_t max)
+{
+	size_t n = 0, k;
+
+	while (n < max && it->pos < it->end) {
+		out[n++] = it->pos;
+		it->pos = it->end - it->pos > it->step ? it->pos + it->step : it->end;
+	}
+	for (k = 0; k < n; k += SCAN_PERM_LANES)
+		perm_at_lanes(it->perm, out + k, n - k < SCAN_PERM_LANES ? n - k : SCAN_PERM_LANES);
+	return n;
+}

@@ -3,6 +3,7 @@
 #define PS_SCAN_PERMUTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -57,6 +58,13 @@ void scan_perm_iter_init(struct scan_perm_iter *it, const struct scan_perm *perm
 /* The next element of the walk into *value; false when the walk is over. */
 bool scan_perm_iter_next(struct scan_perm_iter *it, uint64_t *value);
 bool scan_perm_iter_done(const struct scan_perm_iter *it);
+/*
+ * Up to max next elements of the walk into out, the same as that many scan_perm_iter_next()
+ * calls; how many. The Feistel rounds of SCAN_PERM_LANES elements run side by side: their
+ * multiplications do not wait on each other, so a batch costs a fraction of one at a time.
+ */
+#define SCAN_PERM_LANES 8u
+size_t scan_perm_iter_next_batch(struct scan_perm_iter *it, uint64_t *out, size_t max);
 
 /* splitmix64: expands a seed into independent-looking 64-bit words. */
 uint64_t scan_splitmix64(uint64_t *state);

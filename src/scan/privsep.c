@@ -73,6 +73,11 @@ static void out_flush(struct scan_privsep_out *out)
 	out->len = 0;
 }
 
+void scan_privsep_flush(struct scan_privsep_out *out)
+{
+	out_flush(out);
+}
+
 void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec,
 		       const void *extra)
 {
@@ -165,6 +170,8 @@ static void run_child(int fd, int stop_fd, const struct scan_privsep_jail *jail,
 	memset(&end, 0, sizeof(end));
 	/* Ctrl-C is the parent's to see; it asks for a stop through the stop pipe. */
 	signal(SIGINT, SIG_IGN);
+	/* The parent may catch SIGTERM (scan --resume): here it must kill, as PDEATHSIG means. */
+	signal(SIGTERM, SIG_DFL);
 	/* An orphaned scanner must not go on sending. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	out.fd = fd;

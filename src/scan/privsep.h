@@ -48,6 +48,8 @@ _Static_assert(SCAN_PRIVSEP_OUT_BUF >= sizeof(struct scan_privsep_record) + SCAN
 /* extra: rec->extra_len bytes sent with the record (NULL when 0). */
 void scan_privsep_emit(struct scan_privsep_out *out, const struct scan_privsep_record *rec,
 		       const void *extra);
+/* Sends what is buffered now (a progress record must not wait for the buffer to fill). */
+void scan_privsep_flush(struct scan_privsep_out *out);
 
 /*
  * Runs in the child, capabilities already dropped; fills stats. stop is the child's own flag

@@ -29,6 +29,7 @@
 #include "rate.h"
 #include "rtt.h"
 #include "stateless.h"
+#include "checkpoint.h"
 
 #define FINAL_WAIT_MIN_MS 20
 #define NEIGH_TIMEOUT_MS 3000 /* ARP/NDP retry every second; three tries */
@@ -76,6 +77,18 @@ struct raw_host {
 	bool timed_out;
 };
 
+/*
+ * --resume: where the scan stands goes to the parent every PROGRESS_EVERY_NS, sampled every
+ * SAMPLE_EVERY_NS. The position given is the senders' position ANSWER_WINDOW ago (at least
+ * ANSWER_WINDOW_MIN_NS, else two RTOs): a probe sent after it may have had its answer in flight
+ * when the scan stopped, so a resumed run sends it again; one sent before had its full wait.
+ */
+#define PROGRESS_EVERY_NS 1000000000ull
+#define SAMPLE_EVERY_NS 100000000ull
+#define NSAMPLES 128u
+#define ANSWER_WINDOW_MIN_NS 1000000000ull
+#define PROGRESS_RECORD (UINT64_MAX - 2) /* a record's pair: a struct scan_progress follows */
+
 /* Next-hop MAC of a range: one for all (behind a gateway), or one per address (on-link LAN). */
 struct raw_range {
 	uint8_t mac[NET_ETH_ALEN];
@@ -89,6 +102,23 @@ struct rtt_slot {
 };
 
 struct raw_sender;
+
+struct progress_sample {
+	uint64_t at_ns;
+	uint64_t position; /* every position of the pass below it is sent (or skipped) */
+	uint64_t sent;	   /* probes of the pass sent by then */
+};
+
+/* The child's side of --resume: samples of the current pass, and when it last told. */
+struct progress_track {
+	bool have_pass;		/* a pass has begun: there is something to tell */
+	struct pass_plan plan;	/* as the current pass began */
+	uint64_t begin;		/* its first position */
+	uint64_t sent_before;	/* probes of it sent before begin (a resumed pass) */
+	struct progress_sample samples[NSAMPLES];
+	unsigned nsamples, next;
+	uint64_t last_sample_ns, last_emit_ns;
+};
 
 struct raw_scan {
 	const struct scan_opts *opts;
@@ -151,7 +181,11 @@ struct raw_scan {
 	int helper_loss;	     /* the helper saw the device refuse frames */
 	int helper_running;
 	int abort; /* one sender failed: the others stop */
+	struct progress_track progress; /* --resume */
+	uint64_t pass_begin;		/* the current pass's first position */
 };
+
+static void progress_tick(struct raw_scan *c, bool force);
 
 static int fam_slot(int family)
 {
@@ -342,6 +376,20 @@ static void facts_to_service(const void *extra, struct service_info *svc)
 	svc->flags = f.flags & (SERVICE_FLAG_UNEXPECTED | SERVICE_FLAG_BACKDOOR);
 }
 
+/* In the parent: where the child's scan stands, checked (the child is not trusted). */
+static void deliver_progress(const struct raw_scan *c, const void *extra, size_t len)
+{
+	struct scan_progress p;
+
+	if (!c->opts->on_progress || !extra || len != sizeof(p))
+		return;
+	memcpy(&p, extra, sizeof(p));
+	if (p.position < c->range.begin || p.position > c->range.end || p.sent > c->npairs ||
+	    p.plan.max_passes == 0 || p.pass >= p.plan.max_passes || p.plan.pass != p.pass)
+		return;
+	c->opts->on_progress(c->opts->progress_ctx, &p);
+}
+
 /* In the parent: a finding of the child, back into a result. */
 /* In the parent: a trace line of the child, checked before anyone prints it. */
 static void deliver_trace(const struct raw_scan *c, const void *extra, uint16_t len)
@@ -365,6 +413,10 @@ static void deliver(void *vctx, const struct scan_privsep_record *rec, const voi
 
 	if (rec->pair == TRACE_RECORD) {
 		deliver_trace(c, extra, rec->extra_len);
+		return;
+	}
+	if (rec->pair == PROGRESS_RECORD) {
+		deliver_progress(c, extra, rec->extra_len);
 		return;
 	}
 	if (rec->pair >= c->npairs || !c->opts->on_result)
@@ -549,6 +601,7 @@ static enum ps_err wait_until(struct raw_scan *c, uint64_t deadline)
 		left_ms = (deadline - now + 999999) / 1000000;
 		/* Short slices, so Ctrl-C is noticed promptly. */
 		receive(c, (int)(left_ms > 50 ? 50 : left_ms));
+		progress_tick(c, false);
 	}
 }
 
@@ -582,6 +635,8 @@ struct raw_sender {
 	struct send_batch batch;
 	uint16_t ip_id;
 	uint64_t sent, retransmits, pass_sent;
+	uint64_t sent_upto; /* atomic: this sender's positions below it are all sent */
+	struct scan_probe_cache cache; /* the module's frame template (make_packet_cached) */
 	uint64_t stalled_since; /* first of a run of refused sends */
 	uint64_t held;		/* --scan-delay: the next pair, waiting for its host */
 	bool have_held;
@@ -618,6 +673,9 @@ static size_t build_probe(struct raw_scan *c, struct raw_sender *s, uint64_t pai
 	/* Sources in turn, by send order: each gets an even share of the rate over time. */
 	p.src = c->srcs[f][__atomic_fetch_add(&c->src_turn, 1, __ATOMIC_RELAXED) % c->nsrcs[f]];
 	*dst = p.dst;
+	/* The module's template path where it has one: the same frame, built faster. */
+	if (c->module->make_packet_cached)
+		return c->module->make_packet_cached(&s->cache, frame, NET_FRAME_MAX, &c->env, &p);
 	return c->module->make_packet(frame, NET_FRAME_MAX, &c->env, &p);
 }
 
@@ -677,7 +735,7 @@ static bool send_pending(struct raw_sender *s)
 	}
 	b->next += (unsigned)sent;
 	s->sent += (uint64_t)sent;
-	s->pass_sent += (uint64_t)sent;
+	__atomic_fetch_add(&s->pass_sent, (uint64_t)sent, __ATOMIC_RELAXED);
 	if (c->plan.pass)
 		s->retransmits += (uint64_t)sent;
 	else if (reply_ratio_signal(c) && s->main)
@@ -707,6 +765,103 @@ static void rate_tick(struct raw_scan *c, uint64_t now, bool hard_loss)
 	__atomic_store_n(&c->shared_pps, (uint64_t)c->rate.pps, __ATOMIC_RELAXED);
 }
 
+/* Where the senders are: every position below the lowest of theirs is sent. */
+static struct progress_sample sample_now(const struct raw_scan *c, uint64_t now)
+{
+	struct progress_sample smp = {.at_ns = now, .position = c->range.end};
+	unsigned i;
+
+	for (i = 0; i < c->nsenders; i++) {
+		uint64_t upto = __atomic_load_n(&c->senders[i].sent_upto, __ATOMIC_RELAXED);
+
+		if (upto < smp.position)
+			smp.position = upto;
+		smp.sent += __atomic_load_n(&c->senders[i].pass_sent, __ATOMIC_RELAXED);
+	}
+	return smp;
+}
+
+/* The newest sample at least the answer window old; none: the pass's beginning. */
+static void progress_at(const struct raw_scan *c, uint64_t now, struct scan_progress *p)
+{
+	const struct progress_track *t = &c->progress;
+	uint64_t window = 2 * rto_ns(c);
+	unsigned k;
+
+	if (window < ANSWER_WINDOW_MIN_NS)
+		window = ANSWER_WINDOW_MIN_NS;
+	memset(p, 0, sizeof(*p));
+	p->plan = t->plan;
+	p->pass = t->plan.pass;
+	p->position = t->begin;
+	p->sent = t->sent_before;
+	for (k = 0; k < t->nsamples; k++) {
+		const struct progress_sample *smp =
+			&t->samples[(t->next + NSAMPLES - 1 - k) % NSAMPLES];
+
+		if (smp->at_ns + window <= now) {
+			p->position = smp->position;
+			p->sent = t->sent_before + smp->sent;
+			break;
+		}
+	}
+}
+
+static void progress_emit(struct raw_scan *c, const struct scan_progress *p)
+{
+	struct scan_privsep_record rec = {.pair = PROGRESS_RECORD, .extra_len = sizeof(*p)};
+
+	scan_privsep_emit(c->out, &rec, p);
+	scan_privsep_flush(c->out);
+}
+
+/* The main thread's turn: a sample now and then, and where the scan stands every second. */
+static void progress_tick(struct raw_scan *c, bool force)
+{
+	struct progress_track *t = &c->progress;
+	struct scan_progress p;
+	uint64_t now;
+
+	if (!c->opts->on_progress || !t->have_pass)
+		return;
+	now = ps_now_ns();
+	if (now - t->last_sample_ns >= SAMPLE_EVERY_NS) {
+		t->samples[t->next] = sample_now(c, now);
+		t->next = (t->next + 1) % NSAMPLES;
+		if (t->nsamples < NSAMPLES)
+			t->nsamples++;
+		t->last_sample_ns = now;
+	}
+	if (!force && now - t->last_emit_ns < PROGRESS_EVERY_NS)
+		return;
+	t->last_emit_ns = now;
+	progress_at(c, now, &p);
+	progress_emit(c, &p);
+}
+
+/* Pass plan.pass begins at position begin (the range's first, or where a resume goes on). */
+static void progress_pass_begins(struct raw_scan *c, uint64_t begin, uint64_t sent_before)
+{
+	struct progress_track *t = &c->progress;
+	bool first;
+	unsigned i;
+
+	c->pass_begin = begin;
+	for (i = 0; i < c->nsenders; i++) {
+		c->senders[i].sent_upto = begin;
+		c->senders[i].pass_sent = 0;
+	}
+	t->plan = c->plan;
+	t->begin = begin;
+	t->sent_before = sent_before;
+	t->nsamples = t->next = 0;
+	t->last_sample_ns = 0;
+	/* The first pass is told at once: from then on a checkpoint exists. */
+	first = !t->have_pass;
+	t->have_pass = true;
+	progress_tick(c, first);
+}
+
 static void sender_wait(struct raw_sender *s, uint64_t wait_ns)
 {
 	if (s->main && wait_ns >= 1000000) {
@@ -731,9 +886,12 @@ static enum ps_err run_pass(struct raw_sender *s)
 	struct scan_perm_iter walk;
 
 	b->count = b->next = 0;
-	s->pass_sent = 0;
-	/* The senders interleave over the run's range of the one permutation. */
-	scan_perm_iter_init(&walk, &c->perm, c->range, s->index, c->nsenders);
+	__atomic_store_n(&s->pass_sent, 0, __ATOMIC_RELAXED);
+	/* The senders interleave over the run's range of the one permutation (from where a
+	 * resumed pass goes on). */
+	scan_perm_iter_init(&walk, &c->perm,
+			    (struct scan_perm_range){c->pass_begin, c->range.end}, s->index,
+			    c->nsenders);
 	for (;;) {
 		uint64_t now = ps_now_ns();
 		unsigned want, looked = 0;
@@ -744,8 +902,10 @@ static enum ps_err run_pass(struct raw_sender *s)
 		if (s->main) {
 			receive(c, 0);
 			expire_hosts(c, now);
+			progress_tick(c, false);
 		}
 		if (b->next == b->count) {
+			__atomic_store_n(&s->sent_upto, walk.pos, __ATOMIC_RELAXED);
 			if (scan_perm_iter_done(&walk) && !s->have_held)
 				return PS_OK;
 			b->count = b->next = 0;
@@ -824,8 +984,10 @@ static enum ps_err run_senders(struct raw_scan *c)
 	if (err)
 		__atomic_store_n(&c->abort, 1, __ATOMIC_RELAXED);
 	if (helper) {
-		while (__atomic_load_n(&c->helper_running, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&c->helper_running, __ATOMIC_ACQUIRE)) {
 			receive(c, 1);
+			progress_tick(c, false);
+		}
 		pthread_join(helper->thread, NULL);
 	} else if (c->nsenders > 1 && !err) {
 		err = run_pass(&c->senders[1]);
@@ -980,6 +1142,17 @@ static enum ps_err scan_passes(struct raw_scan *c)
 	pass_plan_init(&c->plan, c->npairs - c->nforeign, c->opts->max_retries);
 	if (c->module->per_host && c->nports >= 2)
 		pass_plan_no_dark_pass(&c->plan);
+	if (c->opts->resume_at) {
+		/* Go on with the pass that was being sent, from where its answers were certain. */
+		c->plan = c->opts->resume_at->plan;
+		progress_pass_begins(c, c->opts->resume_at->position, c->opts->resume_at->sent);
+		err = run_senders(c);
+		if (err)
+			return err;
+		pass_plan_sent(&c->plan, c->opts->resume_at->sent + c->pass_sent);
+		scan_rate_window_reset(&c->rate);
+		pass_end = ps_now_ns();
+	}
 	for (;;) {
 		struct pass_stats st = {.answered = c->ndone - c->nforeign, .stop = stopped(c)};
 
@@ -1001,6 +1174,7 @@ static enum ps_err scan_passes(struct raw_scan *c)
 				return err;
 			apply_pacing(c);
 		}
+		progress_pass_begins(c, c->range.begin, 0);
 		err = run_senders(c);
 		if (err)
 			return err;
@@ -1069,9 +1243,14 @@ static void report_absent(struct raw_scan *c)
 		for (k = 0; k < count; k++) {
 			if (c->ranges[r].present[k])
 				continue;
-			for (p = 0; p < c->nports; p++)
-				report(c, (c->targets->start[r] + k) * c->nports + p, PORT_FILTERED,
-				       REASON_HOST_UNREACH, 0, 0, 0, NULL);
+			for (p = 0; p < c->nports; p++) {
+				uint64_t pair = (c->targets->start[r] + k) * c->nports + p;
+
+				/* Another shard's pair, or one a resumed scan reported before. */
+				if (bit_get(c->done, pair))
+					continue;
+				report(c, pair, PORT_FILTERED, REASON_HOST_UNREACH, 0, 0, 0, NULL);
+			}
 		}
 	}
 }
@@ -1195,6 +1374,53 @@ static void mark_foreign(struct raw_scan *c)
 }
 
 /*
+ * A resumed scan: the pairs reported before are done from the start, like another shard's
+ * (never probed, never reported again); their hosts are known to answer, so the pass plan
+ * treats them as it did. Anything that does not fit this scan refuses the resume.
+ */
+static enum ps_err restore(struct raw_scan *c, struct ps_diag *diag)
+{
+	const struct scan_opts *o = c->opts;
+	const struct scan_progress *at = o->resume_at;
+	char abuf[PS_ADDR_STRLEN];
+	size_t i;
+
+	if (o->resume_npairs != c->npairs || at->plan.npairs != c->npairs - c->nforeign)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "the checkpoint is of a scan of %llu pairs, this one has %llu (did "
+			       "the targets or their routes change?); refused",
+			       (unsigned long long)o->resume_npairs,
+			       (unsigned long long)c->npairs);
+	if (at->position < c->range.begin || at->position > c->range.end)
+		return ps_fail(diag, PS_ERR_INVALID,
+			       "the checkpoint's position is outside this shard; refused");
+	for (i = 0; i < o->resume_ndone; i++) {
+		const struct scan_ckpt_result *r = &o->resume_done[i];
+		uint64_t addr_index, pair;
+		uint32_t slot = c->port_slot[r->port];
+
+		if (r->proto != c->module->proto || !slot ||
+		    !index_of_addr(c->targets, &r->addr, &addr_index))
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "the checkpoint holds %s port %u, which this scan does not "
+				       "have; refused",
+				       ps_addr_format(&r->addr, abuf, sizeof(abuf)), r->port);
+		pair = addr_index * c->nports + (slot - 1);
+		if (bit_get(c->done, pair))
+			return ps_fail(diag, PS_ERR_INVALID,
+				       "the checkpoint holds %s port %u twice, or from another "
+				       "shard; refused",
+				       ps_addr_format(&r->addr, abuf, sizeof(abuf)), r->port);
+		bit_set(c->done, pair);
+		c->ndone++;
+		/* tries 0: no probe reached it (absent on the LAN); no response: nothing came */
+		if (r->tries && r->reason != REASON_NO_RESPONSE)
+			bit_set(c->live, addr_index);
+	}
+	return PS_OK;
+}
+
+/*
  * The addresses opts->skip_hosts names (down at discovery) count as done from the start, as
  * another shard's pairs do: one list of targets, one route lookup per range of it, however
  * scattered the hosts that are up.
@@ -1293,7 +1519,7 @@ static enum ps_err setup(struct raw_scan *c, struct ps_diag *diag)
 		mark_skipped(c);
 	scan_rtt_init(&c->rtt, o->initial_rtt_timeout_ms, o->min_rtt_timeout_ms,
 		      o->max_rtt_timeout_ms);
-	return PS_OK;
+	return o->resume_at ? restore(c, diag) : PS_OK;
 }
 
 static void release(struct raw_scan *c)
@@ -1393,6 +1619,8 @@ static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 		return err;
 	report_absent(c);
 	err = scan_passes(c);
+	if (err)
+		progress_tick(c, true); /* where it stopped: the last word for a resume */
 	for (i = 0; i < c->nsenders; i++) {
 		stats->probes_sent += c->senders[i].sent;
 		stats->retransmits += c->senders[i].retransmits;
@@ -1405,6 +1633,12 @@ static enum ps_err scan_child(void *vctx, const volatile sig_atomic_t *stop,
 	if (err)
 		return err;
 	report_silent(c);
+	if (c->opts->on_progress) {
+		struct scan_progress done = {.complete = 1, .plan = c->plan, .pass = c->plan.pass,
+					     .position = c->range.end};
+
+		progress_emit(c, &done);
+	}
 	stats->srtt_us = (uint32_t)(c->rtt.srtt_ns / 1000);
 	stats->icmp_rate_milli = (uint32_t)(c->icmp_rate * 1000.0);
 	stats->paced_pps = c->paced_pps;

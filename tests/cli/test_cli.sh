@@ -353,6 +353,21 @@ for want in '^portsight [0-9]+\.[0-9]+' '^build: .*sanitizers: (off|[a-z,]+)' \
 	fi
 done
 
+# --resume FILE: refusals before any probe, and no checkpoint written by a refused run.
+expect 2 'option --resume needs a value' scan -p 80 192.0.2.1 --resume
+printf 'hello\n' >"$tmp/notck"
+expect 2 'is not a portsight checkpoint' scan --resume "$tmp/notck"
+expect 2 'is not a portsight checkpoint' scan --resume "$tmp"
+expect_setup 2 'nothing to --resume' scan --offline --resume "$tmp/ck" -p 80 192.0.2.1
+expect_setup 2 'SYN scan only' scan -sT --no-db --resume "$tmp/ck" -p 80 192.0.2.1
+expect_setup 2 'SYN scan only' scan -sS -sU --no-db --resume "$tmp/ck" -p U:53 192.0.2.1
+if [ -e "$tmp/ck" ]; then
+	echo "FAIL - a refused --resume run wrote its checkpoint"
+	fails=$((fails + 1))
+else
+	echo "ok - a refused --resume run wrote no checkpoint"
+fi
+
 # Help and version go to stdout with exit 0.
 for args in "--help" "--version" "scan --help" "scan --version" "check --help" "explain --help" "local --help" \
 	"history --help" "diff --help"; do

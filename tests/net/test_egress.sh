@@ -5,8 +5,9 @@
 # to an address the run was asked to scan, minus its exclusions, or be the ARP/NDP that finds a
 # target or the next hop. Runs: connect with exclusions that split a range, SYN over IPv4 and
 # IPv6 (routed ranges, an exclude file), host discovery alone (-sn, routed and on the link,
-# with exclusions), -sV, a hostname with several addresses, the defaults (history on), and
-# --shieldsup (SYN, SSDP, NetBIOS, ping). Any other packet fails the test and is printed.
+# with exclusions), -sV, a hostname with several addresses, the defaults (history on),
+# --shieldsup (SYN, SSDP, NetBIOS, ping), and a SYN scan interrupted and resumed (--resume).
+# Any other packet fails the test and is printed.
 # usage: test_egress.sh PORTSIGHT LAB_LISTEN   (root; env LAB_DIR = tests/net)
 set -u
 PORTSIGHT=$1
@@ -73,6 +74,37 @@ egress discover6 2001:db8:1::1-2001:db8:1::40 $LAB_V6_T 2001:db8:1::10-2001:db8:
 egress service $LAB_V4_T "" "" 6 -- -sV --no-db -p 22,80,443 $LAB_V4_T
 egress hostname 192.0.2.3,192.0.2.7 "" "" 4 -- -sT --no-db -p 79-80 multi
 egress defaults $LAB_V4_T "" "" 1000 -- -p 1-1000 $LAB_V4_T
+# A SYN scan stopped by Ctrl-C and resumed from its checkpoint (--resume): both runs in one
+# capture, which must hold the probes of the targets minus the exclusions and nothing else.
+cap=$W/resume.cap
+lab_spawn "$LAB_T" python3 "$EGRESS" capture "$cap" vt
+cpid=${LAB_PIDS[-1]}
+for _ in $(seq 50); do [ -e "$cap.ready" ] && break; sleep 0.1; done
+lab_guard "$LAB_S" || exit 1
+ip netns exec "$LAB_S" "$PORTSIGHT" scan -sS --no-db --rate 3000 -p 20-40 198.18.2.0/24 \
+	--exclude 198.18.2.128/27 --resume "$W/ck" >/dev/null 2>"$W/resume1.err" &
+spid=$!
+for _ in $(seq 100); do [ -s "$W/ck" ] && break; sleep 0.05; done
+sleep 0.5
+kill -INT $spid
+wait $spid
+lab_check "resume: the first run was interrupted, its checkpoint left running" "130 running" \
+	"$? $(sed -n 's/^state //p' "$W/ck")"
+lab_s "$PORTSIGHT" scan --resume "$W/ck" --format jsonl --show all >"$W/resume.out" \
+	2>"$W/resume2.err"
+lab_check "resume: the resumed run exits 0, checkpoint complete" "0 complete" \
+	"$? $(sed -n 's/^state //p' "$W/ck")"
+lab_check "resume: every pair of the targets reported once" $(((256 - 32) * 21)) \
+	"$(grep -c '"ip"' "$W/resume.out")"
+sleep 0.3
+kill -TERM "$cpid"
+wait "$cpid" 2>/dev/null
+n=$(grep -vc "^stats " "$cap")
+lab_check "resume: the capture saw both runs (at least 4704 packets)" yes \
+	"$([ "$n" -ge 4704 ] && echo yes || echo "no ($n)")"
+python3 "$EGRESS" check "$cap" 198.18.2.0/24 $LAB_V4_T 198.18.2.128/27 >"$W/resume.check"
+lab_check "resume: every packet of both runs went to a target (or found one)" 0 $?
+grep VIOLATION "$W/resume.check" | head -5
 # --shieldsup: the 26 SYN probes, the M-SEARCH (unicast to the target, never the SSDP
 # multicast group), the NetBIOS request and the echo; it fails TruStealth (22, 80, 443 open).
 EGRESS_RC=1 egress shieldsup $LAB_V4_T "" "" 29 -- --shieldsup --no-db $LAB_V4_T

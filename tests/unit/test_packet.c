@@ -420,6 +420,68 @@ static void test_vlan(void **state)
 }
 
 /* Reference vectors of the SipHash paper (appendix A): key 00..0f, messages 00, 01, 02... */
+/* A tiny deterministic generator for the comparisons below. */
+static uint64_t next_rand(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 17;
+}
+
+/* The template's frame is net_build_tcp's, byte for byte, for every field it re-addresses. */
+static void test_tcp_template(void **state)
+{
+	static const uint8_t mac_d[6] = {2, 0, 0, 0, 0, 2}, mac_s[6] = {2, 0, 0, 0, 0, 1};
+	struct net_tcp_template t;
+	uint8_t want[NET_FRAME_MAX], got[NET_FRAME_MAX];
+	uint64_t r = 7;
+	int fam, link, i;
+
+	(void)state;
+	for (fam = 0; fam < 2; fam++)
+		for (link = 0; link < 2; link++) {
+			struct net_tcp_probe p = {.sport = 40000, .flags = NET_TCP_SYN, .ttl = 64,
+						  .window = 1024, .mss = 1460};
+
+			assert_int_equal(ps_addr_parse(fam ? "2001:db8::1" : "198.18.0.1", &p.src), 0);
+			p.dst = p.src;
+			assert_true(net_tcp_template_init(&t, mac_d, mac_s, link, &p) > 0);
+			for (i = 0; i < 2000; i++) {
+				size_t n, k;
+
+				for (k = 0; k < (fam ? 16u : 4u); k++)
+					p.dst.bytes[k] = (uint8_t)next_rand(&r);
+				/* the extremes of the checksum's carries too */
+				if (i == 0)
+					memset(p.dst.bytes, 0xff, fam ? 16 : 4);
+				p.dport = (uint16_t)(i == 1 ? 0xffff : next_rand(&r));
+				p.seq = (uint32_t)(i == 1 ? 0xffffffffu : next_rand(&r));
+				p.ip_id = (uint16_t)(i == 1 ? 0xffff : next_rand(&r));
+				n = net_build_tcp(want, sizeof(want), mac_d, mac_s, link, &p);
+				assert_int_equal(net_tcp_template_fill(&t, got, &p.dst, p.dport, p.seq,
+								       p.ip_id),
+						 n);
+				assert_memory_equal(got, want, n);
+			}
+		}
+}
+
+/* Hashing a prefix once and the rest per input is the whole hash. */
+static void test_siphash_prefix(void **state)
+{
+	struct net_siphash_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL};
+	uint8_t in[64];
+	size_t pre, len;
+
+	(void)state;
+	for (len = 0; len < sizeof(in); len++)
+		in[len] = (uint8_t)(len * 37 + 5);
+	for (len = 0; len <= sizeof(in); len++)
+		for (pre = 0; pre <= len; pre += 8)
+			assert_true(net_siphash24_rest(net_siphash24_prefix(&key, in, pre), in + pre,
+						       len - pre, len) ==
+				    net_siphash24(&key, in, len));
+}
+
 static void test_siphash_vectors(void **state)
 {
 	struct net_siphash_key key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL};
@@ -450,6 +512,8 @@ int main(void)
 		cmocka_unit_test(test_ipv6_ext_loop),
 		cmocka_unit_test(test_vlan),
 		cmocka_unit_test(test_siphash_vectors),
+		cmocka_unit_test(test_siphash_prefix),
+		cmocka_unit_test(test_tcp_template),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "scan/module.h"
 #include "scan/permute.h"
 #include "scan/rate.h"
 #include "scan/syn.h"
@@ -222,6 +223,90 @@ static void test_cookie(void **state)
 	assert_int_not_equal(base, scan_syn_cookie(&k1, &a, &c, 40000, 80));
 }
 
+/*
+ * The SYN module's cached path builds make_packet's frame, byte for byte, while the source,
+ * the source port and the link addresses change under it (the cache rebuilt each time).
+ */
+static void test_cached_probe(void **state)
+{
+	static const uint8_t mac[3][6] = {{2, 0, 0, 0, 0, 2}, {2, 0, 0, 0, 0, 3}, {2, 0, 0, 0, 0, 1}};
+	static const char *const srcs[] = {"198.18.0.1", "198.18.0.2", "2001:db8::1"};
+	struct scan_probe_env env = {.key = {.k0 = 11, .k1 = 22}, .sport_span = 1};
+	struct scan_probe_cache cache = {0};
+	uint8_t want[NET_FRAME_MAX], got[NET_FRAME_MAX];
+	uint64_t r = 99;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		struct scan_probe p = {.sport = (uint16_t)(40000 + (i / 500) % 2),
+				       .ip_id = (uint16_t)i,
+				       .dport = (uint16_t)(i * 7919)};
+		int s = (i / 100) % 3, k;
+		size_t n;
+
+		assert_int_equal(ps_addr_parse(srcs[s], &p.src), 0);
+		p.dst = p.src;
+		for (k = s == 2 ? 15 : 3; k >= (s == 2 ? 8 : 2); k--) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			p.dst.bytes[k] = (uint8_t)(r >> 40);
+		}
+		if ((i / 50) % 3 != 2) { /* a third of them bare IP packets */
+			p.link_dst = mac[(i / 50) % 2];
+			p.link_src = mac[2];
+		}
+		if (i == 1700)
+			env.key.k1++; /* another run's key: the cache must not keep the old one */
+		n = scan_tcp_syn_module.make_packet(want, sizeof(want), &env, &p);
+		assert_true(n > 0);
+		assert_int_equal(scan_tcp_syn_module.make_packet_cached(&cache, got, sizeof(got),
+									&env, &p),
+				 n);
+		assert_memory_equal(got, want, n);
+	}
+}
+
+/* The batch path too: runs of one source hashed four at a time, the others one by one. */
+static void test_cached_batch(void **state)
+{
+	static const uint8_t mac[2][6] = {{2, 0, 0, 0, 0, 2}, {2, 0, 0, 0, 0, 1}};
+	static const char *const srcs[] = {"198.18.0.1", "198.18.0.2", "2001:db8::1"};
+	struct scan_probe_env env = {.key = {.k0 = 5, .k1 = 6}, .sport_span = 1};
+	static uint8_t frames[67][NET_FRAME_MAX];
+	struct scan_probe_cache cache = {0};
+	struct scan_probe probes[67];
+	uint8_t want[NET_FRAME_MAX];
+	size_t lens[67], n, i;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 40; round++) {
+		n = (size_t)(round % 67) + 1;
+		for (i = 0; i < n; i++) {
+			struct scan_probe *p = &probes[i];
+			int s = (round % 3 == 0) ? (int)(i % 3) : round % 3; /* mixed, or one source */
+
+			memset(p, 0, sizeof(*p));
+			assert_int_equal(ps_addr_parse(srcs[s], &p->src), 0);
+			p->dst = p->src;
+			p->dst.bytes[s == 2 ? 15 : 3] = (uint8_t)(i * 13 + round);
+			p->sport = 40000;
+			p->dport = (uint16_t)(i * 101 + (size_t)round);
+			p->ip_id = (uint16_t)i;
+			p->link_dst = mac[0];
+			p->link_src = mac[1];
+		}
+		scan_tcp_syn_module.make_packets_cached(&cache, frames, lens, &env, probes, n);
+		for (i = 0; i < n; i++) {
+			size_t len = scan_tcp_syn_module.make_packet(want, sizeof(want), &env,
+								     &probes[i]);
+
+			assert_int_equal(lens[i], len);
+			assert_memory_equal(frames[i], want, len);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +318,8 @@ int main(void)
 		cmocka_unit_test(test_rate_bounds),
 		cmocka_unit_test(test_rate_ratio_signal),
 		cmocka_unit_test(test_cookie),
+		cmocka_unit_test(test_cached_probe),
+		cmocka_unit_test(test_cached_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

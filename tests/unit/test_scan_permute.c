@@ -212,6 +212,37 @@ static void test_seed(void **state)
 	assert_true(same_ac < 50);
 }
 
+/* A batch walk is the one-at-a-time walk, for ranges, steps and sizes with cycle walking. */
+static void test_batch(void **state)
+{
+	static const uint64_t sizes[] = {1, 2, 7, 100, 1000, 4097, 65536, 100003};
+	uint64_t out[128], one;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct scan_perm perm;
+		struct scan_perm_iter a, b;
+		uint64_t step;
+
+		scan_perm_init(&perm, sizes[i], 1234 + i);
+		for (step = 1; step <= 3; step++) {
+			size_t n, k, max = 1;
+
+			scan_perm_iter_init(&a, &perm, scan_perm_shard(&perm, 1, 3), 1, step);
+			scan_perm_iter_init(&b, &perm, scan_perm_shard(&perm, 1, 3), 1, step);
+			while ((n = scan_perm_iter_next_batch(&a, out, max))) {
+				for (k = 0; k < n; k++) {
+					assert_true(scan_perm_iter_next(&b, &one));
+					assert_true(out[k] == one);
+				}
+				max = max % 97 + 5; /* batches of every size, lanes cut anywhere */
+			}
+			assert_false(scan_perm_iter_next(&b, &one));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +252,7 @@ int main(void)
 	    cmocka_unit_test(test_shard_edges),
 	    cmocka_unit_test(test_interleave),
 	    cmocka_unit_test(test_seed),
+	    cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
