@@ -279,6 +279,9 @@ static enum ps_err run_probes(struct discovery *ds, const struct target_list *ta
 	enum ps_err err;
 	size_t k;
 
+	/* --host-timeout is the port scan's, as nmap's: discovery asks every host in full. */
+	o.host_timeout_ns = 0;
+	o.on_host_timeout = NULL;
 	portset_clear(&ports);
 	for (k = 0; k < nprobes; k++)
 		portset_add(&ports, (uint16_t)(k + 1));
@@ -303,6 +306,9 @@ static enum ps_err run_connect(struct discovery *ds, const struct target_list *t
 	enum ps_err err;
 	size_t k;
 
+	/* --host-timeout is the port scan's, as nmap's: discovery asks every host in full. */
+	o.host_timeout_ns = 0;
+	o.on_host_timeout = NULL;
 	portset_clear(&ports);
 	for (k = 0; k < nprobes; k++)
 		if (probes[k].kind == SCAN_HOST_SYN)
