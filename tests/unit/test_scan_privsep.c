@@ -272,35 +272,43 @@ static void test_stream_sandbox(void **state)
 	}
 }
 
-/* serve's filter: exec, ptrace, namespaces fail with EPERM; sockets and files still work. */
-static void test_deny_escapes(void **state)
+/* Runs fn in a child of its own (a filter cannot be taken back) and returns its exit code. */
+static int in_child(int (*fn)(void))
 {
 	int status = 0;
-	pid_t pid;
+	pid_t pid = fork();
 
+	if (pid == 0)
+		_exit(fn());
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* serve's filter: exec, ptrace, namespaces fail with EPERM; sockets and files still work. */
+static int deny_escapes_child(void)
+{
+	struct ps_diag diag = {{0}};
+	int code = 0, fd;
+
+	if (net_sandbox_deny_escapes(&diag))
+		return 10;
+	errno = 0;
+	execl("/bin/true", "true", (char *)NULL);
+	code |= errno == EPERM ? 0 : 1;
+	code |= unshare(CLONE_NEWNET) < 0 && errno == EPERM ? 0 : 2;
+	code |= ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 && errno == EPERM ? 0 : 4;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	code |= fd >= 0 ? 0 : 8;
+	fd = open("/dev/null", O_RDONLY);
+	code |= fd >= 0 ? 0 : 16;
+	return code;
+}
+
+static void test_deny_escapes(void **state)
+{
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct ps_diag diag = {{0}};
-		int code = 0, fd;
-
-		if (net_sandbox_deny_escapes(&diag))
-			_exit(10);
-		errno = 0;
-		execl("/bin/true", "true", (char *)NULL);
-		code |= errno == EPERM ? 0 : 1;
-		code |= unshare(CLONE_NEWNET) < 0 && errno == EPERM ? 0 : 2;
-		code |= ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 && errno == EPERM ? 0 : 4;
-		fd = socket(AF_INET, SOCK_DGRAM, 0);
-		code |= fd >= 0 ? 0 : 8;
-		fd = open("/dev/null", O_RDONLY);
-		code |= fd >= 0 ? 0 : 16;
-		_exit(code);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(in_child(deny_escapes_child), 0);
 }
 
 /* What a thread under serve's HTTP filter may do, and may not; bit n set: check n failed. */
@@ -345,43 +353,37 @@ static void *http_thread(void *arg)
 	return (void *)(intptr_t)code;
 }
 
+/* The HTTP threads' filter, in a thread: the peer gets its answer, other threads keep their
+ * reach. 1 + n: check n of http_thread failed. */
+static int http_thread_child(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd, code;
+	pthread_t t;
+	void *res = NULL;
+	char buf[2] = {0};
+
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, len) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &len) ||
+	    pthread_create(&t, NULL, http_thread, &lfd))
+		return 100;
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, len) || write(cfd, "hi", 2) != 2)
+		return 101;
+	pthread_join(t, &res);
+	code = (int)(intptr_t)res;
+	if (code)
+		return code & 1 << 20 ? 102 : 1 + __builtin_ctz((unsigned)code);
+	if (read(cfd, buf, 2) != 2 || memcmp(buf, "ok", 2))
+		return 103;
+	return socket(AF_INET, SOCK_DGRAM, 0) >= 0 && open("/dev/null", O_RDONLY) >= 0 ? 0 : 104;
+}
+
 static void test_http_thread_sandbox(void **state)
 {
-	int status = 0;
-	pid_t pid;
-
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct sockaddr_in sa = {.sin_family = AF_INET,
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-		socklen_t len = sizeof(sa);
-		int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd, code;
-		pthread_t t;
-		void *res = NULL;
-		char buf[2] = {0};
-
-		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, len) || listen(lfd, 1) ||
-		    getsockname(lfd, (struct sockaddr *)&sa, &len) ||
-		    pthread_create(&t, NULL, http_thread, &lfd))
-			_exit(100);
-		cfd = socket(AF_INET, SOCK_STREAM, 0);
-		if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, len) || write(cfd, "hi", 2) != 2)
-			_exit(101);
-		pthread_join(t, &res);
-		code = (int)(intptr_t)res;
-		if (code)
-			_exit(code & 1 << 20 ? 102 : 1 + __builtin_ctz((unsigned)code));
-		/* The peer got its answer; the other threads keep their reach. */
-		if (read(cfd, buf, 2) != 2 || memcmp(buf, "ok", 2))
-			_exit(103);
-		_exit(socket(AF_INET, SOCK_DGRAM, 0) >= 0 && open("/dev/null", O_RDONLY) >= 0 ? 0
-											: 104);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0); /* 1 + n: check n of http_thread failed */
+	assert_int_equal(in_child(http_thread_child), 0);
 }
 
 int main(void)
