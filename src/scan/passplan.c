@@ -66,8 +66,13 @@ unsigned scan_loss_tries_cap(const struct scan_loss *loss, bool conservative)
 
 double scan_loss_misses(const struct scan_loss *loss, unsigned tries)
 {
+	return scan_loss_misses_of(loss, loss->answered, tries);
+}
+
+double scan_loss_misses_of(const struct scan_loss *loss, uint64_t count, unsigned tries)
+{
 	double all = (double)(loss->answered + loss->failed_tries);
-	double q, expected = (double)loss->answered;
+	double q, expected = (double)count;
 	unsigned k;
 
 	if (!loss->answered)
@@ -102,26 +107,29 @@ void pass_plan_no_dark_pass(struct pass_plan *plan)
 }
 
 /*
- * After the wait that followed pass plan->pass - 1: is pass plan->pass worth sending? The
- * budget is judged on the pairs with the fewest tries: those of silent hosts once the dark
- * passes began. A host whose only answering port lost its first probe looks dark; with one
- * dark pass only it was misreported with probability q^2 (a /16 with 200 such hosts, 2% loss
- * each way: one scan in eight lost a port).
+ * After the wait that followed pass plan->pass - 1: is pass plan->pass worth sending? Two
+ * budgets. The answering pairs of hosts that answered: answered x q^passes. And the live hosts
+ * that still look dark because every try of their answering ports was lost: at worst such a
+ * host has one, so (hosts that answered) x q^(tries of a dark pair). With a single dark pass
+ * that second one was q^2 per host: a /16 with 200 one-port hosts at 2% loss each way lost a
+ * port in one scan of eight.
  */
-static bool worth_sending(struct pass_plan *plan, uint64_t answered)
+static bool worth_sending(struct pass_plan *plan, const struct pass_stats *stats)
 {
-	uint64_t recovered = answered - plan->answered_before;
+	uint64_t recovered = stats->answered - plan->answered_before;
+	uint64_t hosts = stats->hosts_answered ? stats->hosts_answered : stats->answered;
 	unsigned p = plan->pass;
-	unsigned fewest = plan->passes_sent;
 
 	if (p == DARK_PASS_UNDECIDED && plan->max_passes > 2 && !plan->no_dark_pass &&
 	    (plan->last_sent == 0 || recovered > 0))
 		plan->dark_pass = p;
 	if (p < 2 || recovered > 0 || plan->dark_pass == p)
 		return true;
-	if (plan->dark_pass < plan->passes_sent)
-		fewest = plan->passes_sent - plan->dark_pass + 1;
-	return scan_loss_misses(&plan->loss, fewest) > SCAN_LOSS_BUDGET;
+	if (scan_loss_misses(&plan->loss, plan->passes_sent) > SCAN_LOSS_BUDGET)
+		return true;
+	return plan->dark_pass < plan->passes_sent &&
+	       scan_loss_misses_of(&plan->loss, hosts, plan->passes_sent - plan->dark_pass + 1) >
+		   SCAN_LOSS_BUDGET;
 }
 
 enum pass_step pass_plan_next(struct pass_plan *plan, const struct pass_stats *stats)
@@ -140,7 +148,7 @@ enum pass_step pass_plan_next(struct pass_plan *plan, const struct pass_stats *s
 		return PASS_WAIT;
 	}
 	plan->pass = plan->passes_sent;
-	if (!worth_sending(plan, stats->answered)) {
+	if (!worth_sending(plan, stats)) {
 		plan->pass = plan->passes_sent - 1; /* answers from now on are the last pass's */
 		return PASS_DONE;
 	}

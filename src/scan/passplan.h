@@ -35,6 +35,8 @@ unsigned scan_loss_tries_cap(const struct scan_loss *loss, bool conservative);
  * q the measured loss of one try (no prior: with no answer at all, nothing was lost).
  */
 double scan_loss_misses(const struct scan_loss *loss, unsigned tries);
+/* The same for count answering things (hosts, say) instead of the answered pairs. */
+double scan_loss_misses_of(const struct scan_loss *loss, uint64_t count, unsigned tries);
 
 /*
  * The pass plan. Pass 0 probes every pair; later passes re-send the unanswered pairs of hosts
@@ -68,7 +70,8 @@ enum pass_step {
 };
 
 struct pass_stats {
-	uint64_t answered; /* pairs answered so far */
+	uint64_t answered;	 /* pairs answered so far */
+	uint64_t hosts_answered; /* hosts that answered something (0: not counted) */
 	bool stop;	   /* stop requested (Ctrl-C) */
 };
 

@@ -24,7 +24,7 @@ struct sim {
 	uint8_t *host_live;  /* a host that answered something */
 	double loss;	     /* of one try (probe or answer lost) */
 	uint64_t rng;
-	uint64_t answered, sent;
+	uint64_t answered, sent, hosts; /* hosts: with host_live set */
 	unsigned sends, waits;
 	int stop_after_pass; /* < 0: never */
 	bool no_dark_pass;   /* host discovery's plan (pass_plan_no_dark_pass) */
@@ -69,6 +69,7 @@ static void sim_pass(struct sim *s, struct pass_plan *plan)
 		if (!s->would[p] || lost(s))
 			continue;
 		s->done[p] = 1;
+		s->hosts += !s->host_live[p / s->per_host];
 		s->host_live[p / s->per_host] = 1;
 		s->answered++;
 		pass_plan_answer(plan);
@@ -88,6 +89,7 @@ static enum pass_step sim_run(struct sim *s, struct pass_plan *plan, unsigned ma
 	for (;;) {
 		struct pass_stats st = {
 		    .answered = s->answered,
+		    .hosts_answered = s->hosts,
 		    .stop = s->stop_after_pass >= 0 && s->sends >= (unsigned)s->stop_after_pass,
 		};
 
