@@ -1635,7 +1635,7 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 	 * Before any thread starts (they inherit it): no thread of the process, scans included,
 	 * may exec, ptrace, change namespaces, mounts or modules (net/sandbox).
 	 */
-	if ((err = net_sandbox_deny_escapes(diag)))
+	if (!opts->no_process_filter && (err = net_sandbox_deny_escapes(diag)))
 		goto fail;
 	if ((err = listen_socket(srv, &ss, any, diag)))
 		goto fail;
@@ -1662,6 +1662,17 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 fail:
 	serve_stop(srv);
 	return err;
+}
+
+uint16_t serve_port(const struct serve *srv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(srv->listen_fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					      : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
 void serve_stop(struct serve *srv)
