@@ -80,7 +80,12 @@ egress udp6 2001:db8:1::101-2001:db8:1::120 $LAB_V6_T 2001:db8:1::108-2001:db8:1
 for i in 0 1; do
 	egress shard$i 198.18.4.0/24 $LAB_V4_T 198.18.4.128/25 128 -- -sS --no-db -p 80,443 \
 		198.18.4.0/24 --exclude 198.18.4.128/25 --shards 2 --shard $i --seed 7
+	grep -o 'dst=198\.18\.4\.[0-9]* proto=6 dport=[0-9]*' "$W/shard$i.cap" | sort -u \
+		>"$W/shard$i.pairs"
 done
+# ...and between them they asked every pair once: no pair in both, none in neither.
+lab_check "shards: no pair probed by both" 0 "$(comm -12 "$W/shard0.pairs" "$W/shard1.pairs" | wc -l)"
+lab_check "shards: every pair probed by one" $((128 * 2)) "$(sort -u "$W"/shard?.pairs | wc -l)"
 # Host discovery alone (-sn): routed (echo, SYN, ACK, timestamp probes) and on the link (ARP,
 # neighbour discovery), ranges split by exclusions; and every probe kind at once over IPv6.
 egress discover4 198.18.2.0/24 $LAB_V4_T 198.18.2.64/26,198.18.2.200 300 -- \
