@@ -77,6 +77,7 @@ struct serve {
 	unsigned running;
 	bool stopping;
 	int listen_fd;
+	uint16_t port; /* listen_fd's */
 	pthread_t reaper;
 	bool reaper_started;
 	pthread_mutex_t conns_lock; /* conns: connections are added and removed, the reaper reads */
@@ -1639,6 +1640,7 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 		goto fail;
 	if ((err = listen_socket(srv, &ss, any, diag)))
 		goto fail;
+	srv->port = port;
 	/* The reaper first: it starts the scans, which the request threads may not. */
 	if (pthread_create(&srv->reaper, NULL, reaper_thread, srv)) {
 		err = ps_fail(diag, PS_ERR_SYSTEM, "serve: no thread");
@@ -1666,13 +1668,7 @@ fail:
 
 uint16_t serve_port(const struct serve *srv)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(srv->listen_fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-					      : ((struct sockaddr_in *)&ss)->sin_port);
+	return srv->port;
 }
 
 void serve_stop(struct serve *srv)

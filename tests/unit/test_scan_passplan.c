@@ -248,7 +248,7 @@ static void test_sparse_lossy_one_port_hosts(void **state)
 	for (run = 0; run < 40; run++) {
 		sim_init(&s, 8000, 16, q);
 		s.rng = 1000 + run;
-		mark_answering(&s, 0, 400 * 16, 0);	 /* hosts 0-399: every port answers */
+		mark_answering(&s, 0, (uint64_t)400 * 16, 0); /* hosts 0-399: every port answers */
 		for (h = 400; h < 600; h++)
 			s.would[h * 16 + 8] = 1; /* hosts 400-599: port 8 only */
 		assert_int_equal(sim_run(&s, &plan, 0), PASS_DONE);

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <signal.h>
@@ -311,25 +312,34 @@ static void test_deny_escapes(void **state)
 	assert_int_equal(in_child(deny_escapes_child), 0);
 }
 
-/* What a thread under serve's HTTP filter may do, and may not; bit n set: check n failed. */
+/* What a thread under serve's HTTP filter may do, and may not; bit n of code set: check n
+ * failed. */
+struct http_check {
+	int lfd;
+	int code;
+};
+
 static void *http_inner(void *arg)
 {
-	(void)arg;
 	/* A thread it starts inherits the filter. */
-	return (void *)(intptr_t)(socket(AF_INET, SOCK_DGRAM, 0) < 0 && errno == EPERM);
+	*(bool *)arg = socket(AF_INET, SOCK_DGRAM, 0) < 0 && errno == EPERM;
+	return NULL;
 }
 
 static void *http_thread(void *arg)
 {
-	int lfd = *(int *)arg, code = 0, fd;
+	struct http_check *hc = arg;
 	struct ps_diag diag = {{0}};
+	int code = 0, fd;
 	pthread_t inner;
-	void *ok = NULL;
+	bool ok = false;
 	char buf[4];
 	void *mem;
 
-	if (net_sandbox_enter_http_thread(&diag))
-		return (void *)(intptr_t)(1 << 20);
+	if (net_sandbox_enter_http_thread(&diag)) {
+		hc->code = 1 << 20;
+		return NULL;
+	}
 	errno = 0;
 	code |= socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EPERM ? 0 : 1 << 0;
 	code |= open("/dev/null", O_RDONLY) < 0 && errno == EPERM ? 0 : 1 << 1;
@@ -341,16 +351,17 @@ static void *http_thread(void *arg)
 	code |= kill(getppid(), 0) < 0 && errno == EPERM ? 0 : 1 << 5;
 	code |= prctl(PR_SET_DUMPABLE, 1) < 0 && errno == EPERM ? 0 : 1 << 6;
 	/* What a server thread does: threads, memory, accept, read, write. */
-	code |= pthread_create(&inner, NULL, http_inner, NULL) == 0 ? 0 : 1 << 7;
-	if (!(code & 1 << 7))
-		code |= pthread_join(inner, &ok) == 0 && ok ? 0 : 1 << 8;
+	code |= pthread_create(&inner, NULL, http_inner, &ok) == 0 ? 0 : 1 << 7;
+	if (!(code & (1 << 7)))
+		code |= pthread_join(inner, NULL) == 0 && ok ? 0 : 1 << 8;
 	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	code |= mem != MAP_FAILED ? 0 : 1 << 9;
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(hc->lfd, NULL, NULL, SOCK_CLOEXEC);
 	code |= fd >= 0 && read(fd, buf, 2) == 2 && write(fd, "ok", 2) == 2 ? 0 : 1 << 10;
 	if (fd >= 0)
 		close(fd);
-	return (void *)(intptr_t)code;
+	hc->code = code;
+	return NULL;
 }
 
 /* The HTTP threads' filter, in a thread: the peer gets its answer, other threads keep their
@@ -359,22 +370,21 @@ static int http_thread_child(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(sa);
-	int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd, code;
+	struct http_check hc = {.lfd = socket(AF_INET, SOCK_STREAM, 0)};
 	pthread_t t;
-	void *res = NULL;
 	char buf[2] = {0};
+	int cfd;
 
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, len) || listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &len) ||
-	    pthread_create(&t, NULL, http_thread, &lfd))
+	if (hc.lfd < 0 || bind(hc.lfd, (struct sockaddr *)&sa, len) || listen(hc.lfd, 1) ||
+	    getsockname(hc.lfd, (struct sockaddr *)&sa, &len) ||
+	    pthread_create(&t, NULL, http_thread, &hc))
 		return 100;
 	cfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, len) || write(cfd, "hi", 2) != 2)
 		return 101;
-	pthread_join(t, &res);
-	code = (int)(intptr_t)res;
-	if (code)
-		return code & 1 << 20 ? 102 : 1 + __builtin_ctz((unsigned)code);
+	pthread_join(t, NULL);
+	if (hc.code)
+		return (hc.code & (1 << 20)) ? 102 : 1 + __builtin_ctz((unsigned)hc.code);
 	if (read(cfd, buf, 2) != 2 || memcmp(buf, "ok", 2))
 		return 103;
 	return socket(AF_INET, SOCK_DGRAM, 0) >= 0 && open("/dev/null", O_RDONLY) >= 0 ? 0 : 104;
