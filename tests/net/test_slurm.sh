@@ -27,11 +27,13 @@ fi
 tmp=$(mktemp -d /tmp/portsight-slurm.XXXXXX)
 chmod 755 "$tmp"
 pids_files=()
-stop_daemons() {
-	local f pid
+stop_daemons() { # all signalled at once, then waited for: a test cut short by its timeout
+	local f pid pids=()  # is killed soon after, and must not leave any daemon behind
 	for f in "${pids_files[@]}"; do
 		pid=$(head -n 1 "$f" 2>/dev/null) || continue
-		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+	done
+	for pid in "${pids[@]}"; do
 		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	done
 }
@@ -93,6 +95,14 @@ runuser -u munge -- munged --key-file="$tmp/mkey/munge.key" --socket="$tmp/munge
 	--seed-file="$tmp/mkey/seed" || exit 1
 pids_files=("$tmp/mkey/munged.pid" "${pids_files[@]}")
 node=$(hostname -s)
+# Ports below the kernel's ephemeral range: a busy machine's outgoing connections take ports
+# in that range at random, and one once held the controller's (slurmctld: "Address already
+# in use", then every job waited forever).
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+ctld_port=$((20000 + $$ % 4000 * 2))
+if [ "$ctld_port" -ge "$((ephemeral_low - 1))" ]; then
+	ctld_port=$((ephemeral_low - 2 - $$ % 500 * 2))
+fi
 cat >"$tmp/slurm.conf" <<CONF
 ClusterName=portsight-test
 SlurmctldHost=$node(127.0.0.1)
@@ -113,8 +123,8 @@ SlurmctldPidFile=$tmp/slurmctld.pid
 SlurmdPidFile=$tmp/slurmd.pid
 SlurmctldLogFile=$tmp/log/slurmctld.log
 SlurmdLogFile=$tmp/log/slurmd.log
-SlurmctldPort=$((46000 + $$ % 1000 * 2))
-SlurmdPort=$((46001 + $$ % 1000 * 2))
+SlurmctldPort=$ctld_port
+SlurmdPort=$((ctld_port + 1))
 ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
@@ -126,11 +136,22 @@ export SLURM_CONF=$tmp/slurm.conf
 slurmctld -f "$SLURM_CONF" || { cat "$tmp/log/slurmctld.log"; exit 1; }
 for _ in $(seq 50); do [ -s "$tmp/slurmctld.pid" ] && break; sleep 0.1; done
 pids_files=("$tmp/slurmctld.pid" "${pids_files[@]}")
+# The controller listening, or a clear failure now (not jobs that wait forever).
+for _ in $(seq 100); do
+	ss -ltn "sport = :$ctld_port" | grep -q LISTEN && break
+	sleep 0.1
+done
+if ! ss -ltn "sport = :$ctld_port" | grep -q LISTEN; then
+	echo "FAIL - slurmctld is not listening on 127.0.0.1:$ctld_port:"
+	tail -n 5 "$tmp/log/slurmctld.log"
+	exit 1
+fi
 slurmd -f "$SLURM_CONF" || { cat "$tmp/log/slurmd.log"; exit 1; }
 for _ in $(seq 50); do [ -s "$tmp/slurmd.pid" ] && break; sleep 0.1; done
 pids_files=("$tmp/slurmd.pid" "${pids_files[@]}")
 for _ in $(seq 100); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.2; done
 lab_check "slurm: the node is idle" idle "$(sinfo -h -o %t 2>&1)"
+[ "$LAB_FAILS" -eq 0 ] || exit 1
 lab_check "slurm: daemons listen on loopback only" "" \
 	"$(ss -ltnp | grep -E 'slurmctld|slurmd' | awk '{ print $4 }' | grep -v '^127\.0\.0\.1:')"
 
