@@ -24,12 +24,23 @@ void portset_add(struct portset *set, uint16_t port)
 	}
 }
 
+/* A word at a time: "-p-" is 1024 words, not 65535 calls. */
 void portset_add_range(struct portset *set, uint16_t lo, uint16_t hi)
 {
-	uint32_t p;
+	uint32_t w, last = hi / 64u;
 
-	for (p = lo; p <= hi; p++)
-		portset_add(set, (uint16_t)p);
+	if (lo > hi)
+		return;
+	for (w = lo / 64u; w <= last; w++) {
+		uint64_t mask = ~(uint64_t)0;
+
+		if (w == lo / 64u)
+			mask &= ~(uint64_t)0 << (lo % 64u);
+		if (w == last && hi % 64u != 63u)
+			mask &= ((uint64_t)1 << (hi % 64u + 1u)) - 1u;
+		set->count += (uint32_t)__builtin_popcountll(mask & ~set->bits[w]);
+		set->bits[w] |= mask;
+	}
 }
 
 void portset_merge(struct portset *dst, const struct portset *src)
@@ -60,10 +71,16 @@ uint32_t portset_next(const struct portset *set, uint32_t after)
 size_t portset_to_array(const struct portset *set, uint16_t *out)
 {
 	size_t n = 0;
-	uint32_t p = 0;
+	uint32_t w;
 
-	while ((p = portset_next(set, p)) != 0)
-		out[n++] = (uint16_t)p;
+	for (w = 0; w < PORTSET_WORDS; w++) {
+		uint64_t word = set->bits[w];
+
+		if (w == 0)
+			word &= ~(uint64_t)1; /* port 0 is not listed, as portset_next */
+		for (; word; word &= word - 1)
+			out[n++] = (uint16_t)(w * 64u + (uint32_t)__builtin_ctzll(word));
+	}
 	return n;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* TLS: spotting a TLS record in a reply, and summarising the certificate a server showed. */
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -128,10 +129,14 @@ enum ps_err probe_tls_cert_summary(const void *der, size_t len, int64_t now,
 	if (len > 1 << 20)
 		return PS_ERR_TOO_LARGE;
 	cert = d2i_X509(NULL, &p, (long)len);
-	if (!cert)
+	if (!cert) {
+		/* Hostile bytes leave errors queued; SSL_get_error would read them later. */
+		ERR_clear_error();
 		return PS_ERR_INVALID;
+	}
 	probe_tls_cert_fill(cert, now, out, flags);
 	X509_free(cert);
+	ERR_clear_error();
 	return PS_OK;
 }
 

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct kb *kb;
 	struct ps_diag diag = {{0}};
 	static struct portset set, udp;
-	uint32_t p = 0, count = 0;
+	static uint16_t ports[PORTSET_MAX_PORT];
+	uint32_t p = 0, count = 0, i;
 	char *spec;
 
 	if (!kb && kb_load_builtin(&kb, &diag) != PS_OK)
@@ -29,10 +30,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(spec, data, size);
 	spec[size] = '\0';
 	if (portset_parse(&set, spec, kb_preset, kb, &diag) == PS_OK) {
-		while ((p = portset_next(&set, p)) != 0)
-			count++;
+		count = (uint32_t)portset_to_array(&set, ports);
 		if (count != set.count || count == 0)
 			abort(); /* a successful parse yields at least one port, counted right */
+		/* The array is what portset_next walks, in ascending order. */
+		for (i = 0; i < count && i < 64; i++)
+			if ((p = portset_next(&set, p)) != ports[i] || !portset_has(&set, ports[i]))
+				abort();
+		if (portset_next(&set, ports[count - 1]) != 0)
+			abort();
 	}
 	/* The U:/T: form: whatever is accepted lands in one of the two sets. */
 	if (portset_parse_protos(&set, &udp, spec, kb_preset, kb, &diag) == PS_OK &&

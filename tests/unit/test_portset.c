@@ -237,12 +237,42 @@ static void test_set_operations(void **state)
 	assert_false(portset_has(&a, 2));
 }
 
+/* The word-wise range fill against one port at a time, over edges and overlaps. */
+static void test_range_matches_single_adds(void **state)
+{
+	static const uint16_t edges[] = {0, 1, 62, 63, 64, 65, 127, 128, 1000, 65472, 65534, 65535};
+	static struct portset fast, slow;
+	size_t i, j, k;
+	uint32_t p;
+
+	(void)state;
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		for (j = i; j < sizeof(edges) / sizeof(edges[0]); j++) {
+			portset_clear(&fast);
+			portset_clear(&slow);
+			/* Ports already there must not count twice. */
+			for (k = 0; k < sizeof(edges) / sizeof(edges[0]); k += 3) {
+				portset_add(&fast, edges[k]);
+				portset_add(&slow, edges[k]);
+			}
+			portset_add_range(&fast, edges[i], edges[j]);
+			for (p = edges[i]; p <= edges[j]; p++)
+				portset_add(&slow, (uint16_t)p);
+			assert_int_equal(fast.count, slow.count);
+			assert_memory_equal(fast.bits, slow.bits, sizeof(fast.bits));
+		}
+	portset_clear(&fast);
+	portset_add_range(&fast, 9, 8); /* an empty range adds nothing */
+	assert_int_equal(fast.count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lists_and_ranges), cmocka_unit_test(test_overlaps_count_once),
 	    cmocka_unit_test(test_errors),	     cmocka_unit_test(test_presets),
 	    cmocka_unit_test(test_set_operations), cmocka_unit_test(test_protos),
+	    cmocka_unit_test(test_range_matches_single_adds),
 	};
 
 	return cmocka_run_group_tests_name("portset", tests, NULL, NULL);
