@@ -108,6 +108,12 @@ while [ "$(date +%s)" -lt "$end" ]; do
 		>"$tmp/run.chk"; then exact=exact; else exact="NOT exact"; fi
 	printf '%d %.1f %d %d %d %s | %s\n' "$run" "$wall" "$peak_rss" "$peak_fds" "$rc" "$exact" \
 		"$(grep '^open found' "$tmp/run.chk")" | tee -a "$tmp/runs" >&2
+	if [ "$exact" != exact ]; then # what was wrong, and what the scanner said of its run
+		sed 's/^/    /' "$tmp/run.chk" >&2
+		sed -n 's/^  e.g. \([0-9.]*\):\([0-9]*\) .*/"ip":"\1","port":\2,/p' "$tmp/run.chk" |
+			while read -r pat; do grep -F "$pat" "$tmp/run.jsonl"; done | sed 's/^/    /' >&2
+		tail -n 5 "$tmp/run.err" | sed 's/^/    stderr: /' >&2
+	fi
 done
 stop_hogs
 

@@ -2,11 +2,12 @@
 #include "verdict.h"
 
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/textbuf.h"
 
 /* OPEN > UNKNOWN > CLOSED > STEALTH > NONE: the view that matters most to the user. */
 static int rank(enum audit_outside view)
@@ -83,25 +84,6 @@ static void each_port(const struct audit_report *r, const struct port_views *pv,
 	free(said);
 }
 
-static void add(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void add(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
-static const char *plural(size_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /* "tcp/22, tcp/80, ..." for the ports whose view is view, at most 8 named. */
 struct name_ctx {
 	enum audit_outside view;
@@ -117,10 +99,10 @@ static void name_one(void *vctx, const struct audit_socket *s, enum audit_outsid
 	if (view != c->view || c->named > 8)
 		return;
 	if (c->named++ == 8) {
-		add(c->buf, c->len, ", \u2026");
+		text_appendf(c->buf, c->len, ", \u2026");
 		return;
 	}
-	add(c->buf, c->len, "%s%s/%u", c->named > 1 ? ", " : "", audit_proto_name(s->proto),
+	text_appendf(c->buf, c->len, "%s%s/%u", c->named > 1 ? ", " : "", audit_proto_name(s->proto),
 	    s->port);
 }
 
@@ -167,19 +149,19 @@ static void add_rest(const struct audit_verdict *v, char *buf, size_t len)
 
 	if (v->ports == v->open + v->unknown)
 		return;
-	add(buf, len, "; of %zu port%s listening, ", v->ports, plural(v->ports));
+	text_appendf(buf, len, "; of %zu port%s listening, ", v->ports, text_plural(v->ports));
 	if (v->loopback_only) {
-		add(buf, len, "%zu loopback-only", v->loopback_only);
+		text_appendf(buf, len, "%zu loopback-only", v->loopback_only);
 		sep = ", ";
 	}
 	if (v->stealth) {
-		add(buf, len, "%s%zu Stealth", sep, v->stealth);
+		text_appendf(buf, len, "%s%zu Stealth", sep, v->stealth);
 		sep = ", ";
 	}
 	if (v->closed)
-		add(buf, len, "%s%zu Closed", sep, v->closed);
+		text_appendf(buf, len, "%s%zu Closed", sep, v->closed);
 	if (v->stealth || v->closed)
-		add(buf, len, " to other hosts");
+		text_appendf(buf, len, " to other hosts");
 }
 
 void audit_verdict_of(const struct audit_report *r, const char *why, struct audit_verdict *v)
@@ -211,9 +193,9 @@ void audit_verdict_of(const struct audit_report *r, const char *why, struct audi
 		name_ports(r, pv, AUDIT_OUTSIDE_OPEN, ports, sizeof(ports));
 		snprintf(v->text, sizeof(v->text),
 			 "EXPOSED: %zu port%s reachable from other hosts (%s)", v->open,
-			 plural(v->open), ports);
+			 text_plural(v->open), ports);
 		if (v->unknown)
-			add(v->text, sizeof(v->text), ", %zu more the firewall could not judge",
+			text_appendf(v->text, sizeof(v->text), ", %zu more the firewall could not judge",
 			    v->unknown);
 	} else if (v->unknown) {
 		v->kind = AUDIT_VERDICT_UNKNOWN;
@@ -222,7 +204,7 @@ void audit_verdict_of(const struct audit_report *r, const char *why, struct audi
 		    v->text, sizeof(v->text),
 		    "UNKNOWN: %zu port%s listen%s for other hosts (%s) and the firewall could not "
 		    "be judged: %s",
-		    v->unknown, plural(v->unknown), v->unknown == 1 ? "s" : "", ports,
+		    v->unknown, text_plural(v->unknown), v->unknown == 1 ? "s" : "", ports,
 		    r->fw_note[0] ? r->fw_note : "its ruleset was not read");
 	} else if (v->ports) {
 		v->kind = AUDIT_VERDICT_NOT_EXPOSED;
@@ -234,8 +216,8 @@ void audit_verdict_of(const struct audit_report *r, const char *why, struct audi
 	}
 	add_rest(v, v->text, sizeof(v->text));
 	if (v->warnings)
-		add(v->text, sizeof(v->text), "; %zu warning%s (above)", v->warnings,
-		    plural(v->warnings));
+		text_appendf(v->text, sizeof(v->text), "; %zu warning%s (above)", v->warnings,
+		    text_plural(v->warnings));
 	v->findings = v->open || v->warnings;
 	free(pv);
 }

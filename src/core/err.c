@@ -36,6 +36,11 @@ enum ps_err ps_fail(struct ps_diag *diag, enum ps_err err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
 	va_end(ap);
+	/* One line, whatever text of the user's or of the wire it quotes: no newline, no
+	 * terminal escape. */
+	for (char *c = diag->msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return err;
 }
 

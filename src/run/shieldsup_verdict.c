@@ -5,33 +5,14 @@
  * ("Ping reply: RECEIVED" fails a host whose ports are all stealth); an SSDP or NetBIOS reply
  * is an answer to a probe too, so it fails here as well. Pure: no I/O.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/textbuf.h"
 #include "shieldsup.h"
 
 /* Solicited packets listed by name before "and N more". */
 #define LISTED_MAX 8
-
-static void add(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void add(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
-static const char *plural(size_t n)
-{
-	return n == 1 ? "" : "s";
-}
 
 static bool answered_any(enum shieldsup_answer a)
 {
@@ -87,7 +68,7 @@ static void solicited_text(const struct shieldsup_result *r, struct shieldsup_ve
 		snprintf(b, len, "none: nothing we sent drew an answer");
 		return;
 	}
-	snprintf(b, len, "%zu answer%s:", total, plural(total));
+	snprintf(b, len, "%zu answer%s:", total, text_plural(total));
 	for (i = 0; i < r->nports; i++) {
 		const struct shieldsup_port *p = &r->ports[i];
 
@@ -95,24 +76,24 @@ static void solicited_text(const struct shieldsup_result *r, struct shieldsup_ve
 			continue;
 		if (listed++ == LISTED_MAX)
 			break;
-		add(b, len, "%s %u/tcp %s", listed > 1 ? "," : "", p->port,
+		text_appendf(b, len, "%s %u/tcp %s", listed > 1 ? "," : "", p->port,
 		    port_state_name((enum port_state)p->state));
 		if (p->state == PORT_FILTERED)
-			add(b, len, " (%s)", port_reason_name((enum port_reason)p->reason));
+			text_appendf(b, len, " (%s)", port_reason_name((enum port_reason)p->reason));
 	}
 	if (listed > LISTED_MAX)
-		add(b, len, ", and %zu more port%s", v->answered - LISTED_MAX,
-		    plural(v->answered - LISTED_MAX));
+		text_appendf(b, len, ", and %zu more port%s", v->answered - LISTED_MAX,
+		    text_plural(v->answered - LISTED_MAX));
 	if (v->upnp_answered)
-		add(b, len, "%s 1900/udp %s", listed ? "," : "",
+		text_appendf(b, len, "%s 1900/udp %s", listed ? "," : "",
 		    v->upnp_exposed ? "UPnP reply" : "ICMP error");
 	listed += v->upnp_answered;
 	if (v->netbios_answered)
-		add(b, len, "%s 137/udp %s", listed ? "," : "",
+		text_appendf(b, len, "%s 137/udp %s", listed ? "," : "",
 		    r->netbios.answer == SHIELDSUP_ANSWERED ? "NetBIOS reply" : "ICMP error");
 	listed += v->netbios_answered;
 	if (answered_any(r->ping.answer))
-		add(b, len, "%s ping %s", listed ? "," : "",
+		text_appendf(b, len, "%s ping %s", listed ? "," : "",
 		    v->ping_answered ? "echo reply" : "ICMP error");
 }
 
@@ -144,7 +125,7 @@ static void unsolicited_text(const struct shieldsup_unsolicited *u, struct shiel
 			 "none: the host sent nothing we did not ask for");
 	else
 		snprintf(v->unsolicited, sizeof(v->unsolicited), "%llu packet%s (first: %.120s)",
-			 (unsigned long long)u->count, plural((size_t)u->count), u->first);
+			 (unsigned long long)u->count, text_plural((size_t)u->count), u->first);
 }
 
 /* Why TruStealth failed: every cause, in the order a user would fix them. */
@@ -156,38 +137,38 @@ static void failed_text(const struct shieldsup_result *r, struct shieldsup_verdi
 
 	snprintf(t, len, "TruStealth: FAILED: ");
 	if (v->open) {
-		add(t, len, "%zu port%s open", v->open, plural(v->open));
+		text_appendf(t, len, "%zu port%s open", v->open, text_plural(v->open));
 		sep = "; ";
 	}
 	if (v->answered - v->open) {
-		add(t, len, "%s%zu port%s answered (closed or an ICMP error): the host is visible",
-		    sep, v->answered - v->open, plural(v->answered - v->open));
+		text_appendf(t, len, "%s%zu port%s answered (closed or an ICMP error): the host is visible",
+		    sep, v->answered - v->open, text_plural(v->answered - v->open));
 		sep = "; ";
 	}
 	if (v->upnp_exposed) {
-		add(t, len, "%sUPnP answered from the outside (SSDP on UDP 1900)", sep);
+		text_appendf(t, len, "%sUPnP answered from the outside (SSDP on UDP 1900)", sep);
 		sep = "; ";
 	} else if (v->upnp_answered) {
-		add(t, len, "%sUDP 1900 answered with an ICMP error", sep);
+		text_appendf(t, len, "%sUDP 1900 answered with an ICMP error", sep);
 		sep = "; ";
 	}
 	if (r->netbios.answer == SHIELDSUP_ANSWERED) {
-		add(t, len, "%sNetBIOS (UDP 137) answered", sep);
+		text_appendf(t, len, "%sNetBIOS (UDP 137) answered", sep);
 		sep = "; ";
 	} else if (v->netbios_answered) {
-		add(t, len, "%sUDP 137 answered with an ICMP error", sep);
+		text_appendf(t, len, "%sUDP 137 answered with an ICMP error", sep);
 		sep = "; ";
 	}
 	if (answered_any(r->ping.answer)) {
-		add(t, len, "%s%sthe host answered a ping", sep,
+		text_appendf(t, len, "%s%sthe host answered a ping", sep,
 		    !v->answered && !v->upnp_answered && !v->netbios_answered
 			? "every port tested is stealth, but " : "");
 		sep = "; ";
 	}
 	if (r->unsolicited.observed && r->unsolicited.count)
-		add(t, len, "%sthe host sent %llu unsolicited packet%s", sep,
+		text_appendf(t, len, "%sthe host sent %llu unsolicited packet%s", sep,
 		    (unsigned long long)r->unsolicited.count,
-		    plural((size_t)r->unsolicited.count));
+		    text_plural((size_t)r->unsolicited.count));
 }
 
 void shieldsup_verdict_of(const struct shieldsup_result *r, struct shieldsup_verdict *v)
@@ -233,7 +214,7 @@ void shieldsup_verdict_of(const struct shieldsup_result *r, struct shieldsup_ver
 		snprintf(v->text, sizeof(v->text),
 			 "TruStealth: PASSED: none of the %zu port%s answered%s, nor the ping: "
 			 "nothing came back",
-			 r->nports, plural(r->nports),
+			 r->nports, text_plural(r->nports),
 			 r->upnp.answer == SHIELDSUP_SILENT ? ", nor UPnP" : "");
 	}
 	v->findings = v->stealth == SHIELDSUP_STEALTH_FAILED;

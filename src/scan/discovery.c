@@ -269,28 +269,39 @@ static enum ps_err ask_neighbours(struct discovery *ds, struct ps_diag *diag)
 	return err;
 }
 
+/* The port scan's options for a discovery run: every host asked in full (--host-timeout is
+ * the port scan's, as nmap's), its results to on_result. */
+static struct scan_opts discovery_opts(struct discovery *ds, const struct target_list *targets,
+				       const struct portset *ports,
+				       scan_result_fn on_result)
+{
+	struct scan_opts o = *ds->opts;
+
+	o.host_timeout_ns = 0;
+	o.on_host_timeout = NULL;
+	o.targets = targets;
+	o.ports = ports;
+	o.on_result = on_result;
+	o.result_ctx = ds;
+	return o;
+}
+
 static enum ps_err run_probes(struct discovery *ds, const struct target_list *targets,
 			      const struct scan_host_probe *probes, size_t nprobes,
 			      struct ps_diag *diag)
 {
-	struct scan_opts o = *ds->opts;
 	struct scan_stats st = {0};
 	struct portset ports;
+	struct scan_opts o;
 	enum ps_err err;
 	size_t k;
 
-	/* --host-timeout is the port scan's, as nmap's: discovery asks every host in full. */
-	o.host_timeout_ns = 0;
-	o.on_host_timeout = NULL;
 	portset_clear(&ports);
 	for (k = 0; k < nprobes; k++)
 		portset_add(&ports, (uint16_t)(k + 1));
-	o.targets = targets;
-	o.ports = &ports;
+	o = discovery_opts(ds, targets, &ports, on_probe_result);
 	o.host_probes = probes;
 	o.nhost_probes = (unsigned)nprobes;
-	o.on_result = on_probe_result;
-	o.result_ctx = ds;
 	err = scan_stateless_run(&scan_host_module, &o, &st, diag);
 	add_stats(ds->stats, &st);
 	return err;
@@ -300,15 +311,12 @@ static enum ps_err run_connect(struct discovery *ds, const struct target_list *t
 			       const struct scan_host_probe *probes, size_t nprobes,
 			       struct ps_diag *diag)
 {
-	struct scan_opts o = *ds->opts;
 	struct scan_stats st = {0};
 	struct portset ports;
+	struct scan_opts o;
 	enum ps_err err;
 	size_t k;
 
-	/* --host-timeout is the port scan's, as nmap's: discovery asks every host in full. */
-	o.host_timeout_ns = 0;
-	o.on_host_timeout = NULL;
 	portset_clear(&ports);
 	for (k = 0; k < nprobes; k++)
 		if (probes[k].kind == SCAN_HOST_SYN)
@@ -318,10 +326,7 @@ static enum ps_err run_connect(struct discovery *ds, const struct target_list *t
 		portset_add(&ports, 80);
 		portset_add(&ports, 443);
 	}
-	o.targets = targets;
-	o.ports = &ports;
-	o.on_result = on_connect_result;
-	o.result_ctx = ds;
+	o = discovery_opts(ds, targets, &ports, on_connect_result);
 	err = scan_connect_engine.run(&o, &st, diag);
 	add_stats(ds->stats, &st);
 	return err;

@@ -66,8 +66,13 @@ unsigned scan_loss_tries_cap(const struct scan_loss *loss, bool conservative)
 
 double scan_loss_misses(const struct scan_loss *loss, unsigned tries)
 {
+	return scan_loss_misses_of(loss, loss->answered, tries);
+}
+
+double scan_loss_misses_of(const struct scan_loss *loss, uint64_t count, unsigned tries)
+{
 	double all = (double)(loss->answered + loss->failed_tries);
-	double q, expected = (double)loss->answered;
+	double q, expected = (double)count;
 	unsigned k;
 
 	if (!loss->answered)
@@ -101,10 +106,18 @@ void pass_plan_no_dark_pass(struct pass_plan *plan)
 	plan->no_dark_pass = true;
 }
 
-/* After the wait that followed pass plan->pass - 1: is pass plan->pass worth sending? */
-static bool worth_sending(struct pass_plan *plan, uint64_t answered)
+/*
+ * After the wait that followed pass plan->pass - 1: is pass plan->pass worth sending? Two
+ * budgets. The answering pairs of hosts that answered: answered x q^passes. And the live hosts
+ * that still look dark because every try of their answering ports was lost: at worst such a
+ * host has one, so (hosts that answered) x q^(tries of a dark pair). With a single dark pass
+ * that second one was q^2 per host: a /16 with 200 one-port hosts at 2% loss each way lost a
+ * port in one scan of eight.
+ */
+static bool worth_sending(struct pass_plan *plan, const struct pass_stats *stats)
 {
-	uint64_t recovered = answered - plan->answered_before;
+	uint64_t recovered = stats->answered - plan->answered_before;
+	uint64_t hosts = stats->hosts_answered ? stats->hosts_answered : stats->answered;
 	unsigned p = plan->pass;
 
 	if (p == DARK_PASS_UNDECIDED && plan->max_passes > 2 && !plan->no_dark_pass &&
@@ -112,7 +125,11 @@ static bool worth_sending(struct pass_plan *plan, uint64_t answered)
 		plan->dark_pass = p;
 	if (p < 2 || recovered > 0 || plan->dark_pass == p)
 		return true;
-	return scan_loss_misses(&plan->loss, plan->passes_sent) > SCAN_LOSS_BUDGET;
+	if (scan_loss_misses(&plan->loss, plan->passes_sent) > SCAN_LOSS_BUDGET)
+		return true;
+	return plan->dark_pass < plan->passes_sent &&
+	       scan_loss_misses_of(&plan->loss, hosts, plan->passes_sent - plan->dark_pass + 1) >
+		   SCAN_LOSS_BUDGET;
 }
 
 enum pass_step pass_plan_next(struct pass_plan *plan, const struct pass_stats *stats)
@@ -131,7 +148,7 @@ enum pass_step pass_plan_next(struct pass_plan *plan, const struct pass_stats *s
 		return PASS_WAIT;
 	}
 	plan->pass = plan->passes_sent;
-	if (!worth_sending(plan, stats->answered)) {
+	if (!worth_sending(plan, stats)) {
 		plan->pass = plan->passes_sent - 1; /* answers from now on are the last pass's */
 		return PASS_DONE;
 	}
@@ -158,12 +175,12 @@ void pass_plan_answer_unlimited(struct pass_plan *plan)
 
 bool pass_plan_resends(const struct pass_plan *plan, bool host_answered)
 {
-	return plan->pass == 0 || plan->pass == plan->dark_pass || host_answered;
+	return plan->pass == 0 || plan->pass >= plan->dark_pass || host_answered;
 }
 
 unsigned pass_plan_tries(const struct pass_plan *plan, bool host_answered)
 {
 	if (host_answered)
 		return plan->passes_sent;
-	return plan->dark_pass < plan->passes_sent ? 2 : 1;
+	return plan->dark_pass < plan->passes_sent ? plan->passes_sent - plan->dark_pass + 1 : 1;
 }

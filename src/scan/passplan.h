@@ -35,14 +35,17 @@ unsigned scan_loss_tries_cap(const struct scan_loss *loss, bool conservative);
  * q the measured loss of one try (no prior: with no answer at all, nothing was lost).
  */
 double scan_loss_misses(const struct scan_loss *loss, unsigned tries);
+/* The same for count answering things (hosts, say) instead of the answered pairs. */
+double scan_loss_misses_of(const struct scan_loss *loss, uint64_t count, unsigned tries);
 
 /*
  * The pass plan. Pass 0 probes every pair; later passes re-send the unanswered pairs of hosts
  * that answered something (a silent port there is worth asking again). Pairs of hosts that
- * said nothing at all, most of a sparse network, get one retransmission only, in the "dark
- * pass": pass 1 when at most one retry is allowed, else pass 2, and only when pass 1 showed
- * loss (it recovered answers) or had nothing to show it with (it sent nothing). On a clean
- * network that halves the probes of a mostly dark range.
+ * said nothing at all, most of a sparse network, are re-sent from the "dark pass" on: pass 1
+ * when at most one retry is allowed, else pass 2, and only when pass 1 showed loss (it
+ * recovered answers) or had nothing to show it with (it sent nothing). On a clean network
+ * that halves the probes of a mostly dark range; on a lossy one a host whose only open port
+ * lost its first probe gets the tries the loss calls for, not one.
  *
  * Between passes the transport waits one RTO. A retransmission pass that woke nothing up
  * means nothing is being lost, unless the path is lossy and the last few lost pairs were
@@ -67,7 +70,8 @@ enum pass_step {
 };
 
 struct pass_stats {
-	uint64_t answered; /* pairs answered so far */
+	uint64_t answered;	 /* pairs answered so far */
+	uint64_t hosts_answered; /* hosts that answered something (0: not counted) */
 	bool stop;	   /* stop requested (Ctrl-C) */
 };
 
@@ -76,7 +80,7 @@ struct pass_plan {
 	unsigned max_passes;
 	unsigned pass;		  /* the pass being sent, or the next one */
 	unsigned passes_sent;	  /* passes completely sent */
-	unsigned dark_pass;	  /* the pass that re-sends pairs of silent hosts */
+	unsigned dark_pass;	  /* the first pass that re-sends pairs of silent hosts */
 	bool no_dark_pass;	  /* pass_plan_no_dark_pass(): never one */
 	bool waited;		  /* the last sent pass got its RTO */
 	uint64_t answered_before; /* answers when the last pass began */

@@ -134,6 +134,7 @@ struct raw_scan {
 	uint32_t *port_slot; /* port -> index + 1, 0 when not scanned */
 	uint64_t *done;	     /* one bit per pair: reported */
 	uint64_t *live;	     /* one bit per address: answered at least once */
+	uint64_t nlive; /* addresses with a bit in live */
 	uint64_t ndone;
 	struct raw_host *hosts; /* NULL without --scan-delay and --host-timeout */
 	uint64_t host_check_ns;
@@ -202,6 +203,15 @@ static bool bit_get(const uint64_t *bits, uint64_t i)
 static void bit_set(uint64_t *bits, uint64_t i) // NOLINT(readability-non-const-parameter)
 {
 	__atomic_fetch_or(&bits[i >> 6], 1ULL << (i & 63), __ATOMIC_RELAXED);
+}
+
+/* An address answered something: its silent pairs are worth asking again (passplan.h). */
+static void mark_live(struct raw_scan *c, uint64_t addr_index)
+{
+	if (!bit_get(c->live, addr_index)) {
+		bit_set(c->live, addr_index);
+		__atomic_fetch_add(&c->nlive, 1, __ATOMIC_RELAXED);
+	}
 }
 
 /* Index of the range holding address number index (ranges are numbered in order). */
@@ -538,7 +548,7 @@ static bool on_reply(struct raw_scan *c, const struct net_reply *r)
 	c->stats->replies++;
 	c->replies_pending++;
 	queue_teardown(c, pair, r);
-	bit_set(c->live, addr_index);
+	mark_live(c, addr_index);
 	if (bit_get(c->done, pair))
 		return true;
 	if (c->paced_pps || c->calibrating)
@@ -1154,7 +1164,9 @@ static enum ps_err scan_passes(struct raw_scan *c)
 		pass_end = ps_now_ns();
 	}
 	for (;;) {
-		struct pass_stats st = {.answered = c->ndone - c->nforeign, .stop = stopped(c)};
+		struct pass_stats st = {.answered = c->ndone - c->nforeign,
+					.hosts_answered = __atomic_load_n(&c->nlive, __ATOMIC_RELAXED),
+					.stop = stopped(c)};
 
 		step = pass_plan_next(&c->plan, &st);
 		if (step == PASS_DONE)
@@ -1415,7 +1427,7 @@ static enum ps_err restore(struct raw_scan *c, struct ps_diag *diag)
 		c->ndone++;
 		/* tries 0: no probe reached it (absent on the LAN); no response: nothing came */
 		if (r->tries && r->reason != REASON_NO_RESPONSE)
-			bit_set(c->live, addr_index);
+			mark_live(c, addr_index);
 	}
 	return PS_OK;
 }

@@ -55,7 +55,14 @@ struct serve_opts {
 	const char *tls_key;
 	void (*log)(void *ctx, const struct serve_log_rec *rec);
 	void *log_ctx;
+	/* The process-wide deny filter left off: for a process that confines itself or must
+	 * not be confined (a fuzzing harness, whose leak checker traces threads with ptrace).
+	 * The request threads' own allowlist stays. */
+	bool no_process_filter;
 };
+
+/* The port the server listens on (the one it was given). */
+uint16_t serve_port(const struct serve *srv);
 
 /* Listens and serves in threads of its own; returns once the socket is open. */
 enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struct ps_diag *diag);

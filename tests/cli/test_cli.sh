@@ -90,6 +90,9 @@ expect_setup 2 "nmap's -O: portsight does not guess operating systems" scan -O 1
 expect_setup 2 "nmap's -A: .* -sV identifies services" scan -A 192.0.2.1
 expect_setup 2 "nmap's --script: portsight runs no scripts" scan --script=vuln 192.0.2.1
 expect_setup 2 "nmap's -PR: ARP .IPv4. and neighbour discovery" scan -PR 192.0.2.1
+# Text quoted in an error is one line, whatever it holds: a newline or an escape becomes '?'.
+expect_setup 2 'unknown discovery probe -PX\?Y' scan "-PX"$'\n'"Y" 192.0.2.1
+expect_setup 2 'bad --scan-delay "1\?\[2Js"' scan --scan-delay $'1\e[2Js' -p 80 192.0.2.1
 # nmap's timing flags, honoured: a bad value or a contradiction is one line, exit 2.
 expect_setup 2 'bad --min-rate "x": not a number' scan --min-rate x -p 80 192.0.2.1
 expect_setup 2 'bad --min-rate 0: must be 1-' scan --min-rate 0 -p 80 192.0.2.1

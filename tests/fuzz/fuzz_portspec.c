@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ps_diag diag = {{0}};
 	static struct portset set, udp;
 	static uint16_t ports[PORTSET_MAX_PORT];
-	uint32_t p = 0, count = 0, i;
+	uint32_t p = 0, count, i;
 	char *spec;
 
 	if (!kb && kb_load_builtin(&kb, &diag) != PS_OK)

@@ -4,7 +4,8 @@
 # (lab_guard checks it has no other), and must go
 # to an address the run was asked to scan, minus its exclusions, or be the ARP/NDP that finds a
 # target or the next hop. Runs: connect with exclusions that split a range, SYN over IPv4 and
-# IPv6 (routed ranges, an exclude file), host discovery alone (-sn, routed and on the link,
+# IPv6 (routed ranges, an exclude file), UDP over both, the two shards of a sharded scan,
+# host discovery alone (-sn, routed and on the link,
 # with exclusions), -sV, a hostname with several addresses, the defaults (history on),
 # --shieldsup (SYN, SSDP, NetBIOS, ping), and a SYN scan interrupted and resumed (--resume).
 # Any other packet fails the test and is printed.
@@ -34,11 +35,19 @@ printf '192.0.2.3 multi\n192.0.2.7 multi\n' >"$HOSTS_DIR/hosts"
 lab_s ping -c1 -W1 $LAB_V4_T >/dev/null 2>&1 # the neighbour entry of the next hop, before
 sleep 1 # the kernel's own link chatter settles before the first capture
 
+# The scanner namespace forgets its neighbours before each capture: the kernel's own probe of a
+# neighbour an earlier run talked to (a unicast ARP some seconds later) is not this run's.
+forget_neighbours() {
+	ip -n "$LAB_S" -4 neigh flush dev vs
+	ip -n "$LAB_S" -6 neigh flush dev vs
+}
+
 # egress NAME ALLOWED NEXTHOPS EXCLUDED MIN_PACKETS -- SCAN ARGS...: one captured run.
 egress() {
 	local name=$1 allowed=$2 hops=$3 excluded=$4 min=$5 cap pid n
 	shift 6
 	cap=$W/$name.cap
+	forget_neighbours
 	lab_spawn "$LAB_T" python3 "$EGRESS" capture "$cap" vt
 	pid=${LAB_PIDS[-1]}
 	for _ in $(seq 50); do [ -e "$cap.ready" ] && break; sleep 0.1; done
@@ -62,6 +71,21 @@ egress syn4 198.18.1.0/24 $LAB_V4_T 198.18.1.64/26,198.18.1.200 1000 -- \
 	-sS --no-db -p 20-30 198.18.1.0/24 --exclude-file "$W/exclude"
 egress syn6 2001:db8:1::1-2001:db8:1::40 $LAB_V6_T 2001:db8:1::10-2001:db8:1::1f 200 -- \
 	-sS --no-db -p 20-30 2001:db8:1::1-2001:db8:1::40 --exclude 2001:db8:1::10-2001:db8:1::1f
+# UDP (payloads for 53 and 161, an empty datagram for 40000) over IPv4 and IPv6, split ranges.
+egress udp4 198.18.3.0/27 $LAB_V4_T 198.18.3.8-198.18.3.11 84 -- \
+	-sU --no-db -p 53,161,40000 198.18.3.0/27 --exclude 198.18.3.8-198.18.3.11
+egress udp6 2001:db8:1::101-2001:db8:1::120 $LAB_V6_T 2001:db8:1::108-2001:db8:1::10b 84 -- \
+	-sU --no-db -p 53,161,40000 2001:db8:1::101-2001:db8:1::120 --exclude 2001:db8:1::108-2001:db8:1::10b
+# Both shards of a sharded scan, each in a capture of its own: each keeps to the targets.
+for i in 0 1; do
+	egress shard$i 198.18.4.0/24 $LAB_V4_T 198.18.4.128/25 128 -- -sS --no-db -p 80,443 \
+		198.18.4.0/24 --exclude 198.18.4.128/25 --shards 2 --shard $i --seed 7
+	grep -o 'dst=198\.18\.4\.[0-9]* proto=6 dport=[0-9]*' "$W/shard$i.cap" | sort -u \
+		>"$W/shard$i.pairs"
+done
+# ...and between them they asked every pair once: no pair in both, none in neither.
+lab_check "shards: no pair probed by both" 0 "$(comm -12 "$W/shard0.pairs" "$W/shard1.pairs" | wc -l)"
+lab_check "shards: every pair probed by one" $((128 * 2)) "$(sort -u "$W"/shard?.pairs | wc -l)"
 # Host discovery alone (-sn): routed (echo, SYN, ACK, timestamp probes) and on the link (ARP,
 # neighbour discovery), ranges split by exclusions; and every probe kind at once over IPv6.
 egress discover4 198.18.2.0/24 $LAB_V4_T 198.18.2.64/26,198.18.2.200 300 -- \
@@ -77,6 +101,7 @@ egress defaults $LAB_V4_T "" "" 1000 -- -p 1-1000 $LAB_V4_T
 # A SYN scan stopped by Ctrl-C and resumed from its checkpoint (--resume): both runs in one
 # capture, which must hold the probes of the targets minus the exclusions and nothing else.
 cap=$W/resume.cap
+forget_neighbours
 lab_spawn "$LAB_T" python3 "$EGRESS" capture "$cap" vt
 cpid=${LAB_PIDS[-1]}
 for _ in $(seq 50); do [ -e "$cap.ready" ] && break; sleep 0.1; done

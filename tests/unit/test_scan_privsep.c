@@ -12,9 +12,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -269,35 +273,127 @@ static void test_stream_sandbox(void **state)
 	}
 }
 
-/* serve's filter: exec, ptrace, namespaces fail with EPERM; sockets and files still work. */
-static void test_deny_escapes(void **state)
+/* Runs fn in a child of its own (a filter cannot be taken back) and returns its exit code. */
+static int in_child(int (*fn)(void))
 {
 	int status = 0;
-	pid_t pid;
+	pid_t pid = fork();
 
+	if (pid == 0)
+		_exit(fn());
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* serve's filter: exec, ptrace, namespaces fail with EPERM; sockets and files still work. */
+static int deny_escapes_child(void)
+{
+	struct ps_diag diag = {{0}};
+	int code = 0, fd;
+
+	if (net_sandbox_deny_escapes(&diag))
+		return 10;
+	errno = 0;
+	execl("/bin/true", "true", (char *)NULL);
+	code |= errno == EPERM ? 0 : 1;
+	code |= unshare(CLONE_NEWNET) < 0 && errno == EPERM ? 0 : 2;
+	code |= ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 && errno == EPERM ? 0 : 4;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	code |= fd >= 0 ? 0 : 8;
+	fd = open("/dev/null", O_RDONLY);
+	code |= fd >= 0 ? 0 : 16;
+	return code;
+}
+
+static void test_deny_escapes(void **state)
+{
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct ps_diag diag = {{0}};
-		int code = 0, fd;
+	assert_int_equal(in_child(deny_escapes_child), 0);
+}
 
-		if (net_sandbox_deny_escapes(&diag))
-			_exit(10);
-		errno = 0;
-		execl("/bin/true", "true", (char *)NULL);
-		code |= errno == EPERM ? 0 : 1;
-		code |= unshare(CLONE_NEWNET) < 0 && errno == EPERM ? 0 : 2;
-		code |= ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 && errno == EPERM ? 0 : 4;
-		fd = socket(AF_INET, SOCK_DGRAM, 0);
-		code |= fd >= 0 ? 0 : 8;
-		fd = open("/dev/null", O_RDONLY);
-		code |= fd >= 0 ? 0 : 16;
-		_exit(code);
+/* What a thread under serve's HTTP filter may do, and may not; bit n of code set: check n
+ * failed. */
+struct http_check {
+	int lfd;
+	int code;
+};
+
+static void *http_inner(void *arg)
+{
+	/* A thread it starts inherits the filter. */
+	*(bool *)arg = socket(AF_INET, SOCK_DGRAM, 0) < 0 && errno == EPERM;
+	return NULL;
+}
+
+static void *http_thread(void *arg)
+{
+	struct http_check *hc = arg;
+	struct ps_diag diag = {{0}};
+	int code = 0, fd;
+	pthread_t inner;
+	bool ok = false;
+	char buf[4];
+	void *mem;
+
+	if (net_sandbox_enter_http_thread(&diag)) {
+		hc->code = 1 << 20;
+		return NULL;
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	errno = 0;
+	code |= socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EPERM ? 0 : 1 << 0;
+	code |= open("/dev/null", O_RDONLY) < 0 && errno == EPERM ? 0 : 1 << 1;
+	execl("/bin/true", "true", (char *)NULL);
+	code |= errno == EPERM ? 0 : 1 << 2;
+	code |= fork() < 0 && errno == EPERM ? 0 : 1 << 3;
+	mem = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	code |= mem == MAP_FAILED && errno == EPERM ? 0 : 1 << 4;
+	code |= kill(getppid(), 0) < 0 && errno == EPERM ? 0 : 1 << 5;
+	code |= prctl(PR_SET_DUMPABLE, 1) < 0 && errno == EPERM ? 0 : 1 << 6;
+	/* What a server thread does: threads, memory, accept, read, write. */
+	code |= pthread_create(&inner, NULL, http_inner, &ok) == 0 ? 0 : 1 << 7;
+	if (!(code & (1 << 7)))
+		code |= pthread_join(inner, NULL) == 0 && ok ? 0 : 1 << 8;
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	code |= mem != MAP_FAILED ? 0 : 1 << 9;
+	fd = accept4(hc->lfd, NULL, NULL, SOCK_CLOEXEC);
+	code |= fd >= 0 && read(fd, buf, 2) == 2 && write(fd, "ok", 2) == 2 ? 0 : 1 << 10;
+	if (fd >= 0)
+		close(fd);
+	hc->code = code;
+	return NULL;
+}
+
+/* The HTTP threads' filter, in a thread: the peer gets its answer, other threads keep their
+ * reach. 1 + n: check n of http_thread failed. */
+static int http_thread_child(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	struct http_check hc = {.lfd = socket(AF_INET, SOCK_STREAM, 0)};
+	pthread_t t;
+	char buf[2] = {0};
+	int cfd;
+
+	if (hc.lfd < 0 || bind(hc.lfd, (struct sockaddr *)&sa, len) || listen(hc.lfd, 1) ||
+	    getsockname(hc.lfd, (struct sockaddr *)&sa, &len) ||
+	    pthread_create(&t, NULL, http_thread, &hc))
+		return 100;
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, len) || write(cfd, "hi", 2) != 2)
+		return 101;
+	pthread_join(t, NULL);
+	if (hc.code)
+		return (hc.code & (1 << 20)) ? 102 : 1 + __builtin_ctz((unsigned)hc.code);
+	if (read(cfd, buf, 2) != 2 || memcmp(buf, "ok", 2))
+		return 103;
+	return socket(AF_INET, SOCK_DGRAM, 0) >= 0 && open("/dev/null", O_RDONLY) >= 0 ? 0 : 104;
+}
+
+static void test_http_thread_sandbox(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(http_thread_child), 0);
 }
 
 int main(void)
@@ -308,6 +404,7 @@ int main(void)
 	    cmocka_unit_test(test_sandbox_keeps_results),
 	    cmocka_unit_test(test_stream_sandbox),
 	    cmocka_unit_test(test_deny_escapes),
+	    cmocka_unit_test(test_http_thread_sandbox),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
