@@ -10,8 +10,9 @@
   egress.py check FILE ALLOWED NEXTHOPS [EXCLUDED]
                               every recorded packet must go to an ALLOWED address (comma list
                               of addresses, CIDRs, first-last ranges) that is not EXCLUDED, or
-                              be ARP/NDP for such an address or a NEXTHOP; prints each other
-                              packet and exits 1
+                              be ARP/NDP for such an address or a NEXTHOP (an ARP reply, which
+                              answers the neighbour that asked, always passes); prints each
+                              other packet and exits 1
 """
 import ipaddress
 import signal
@@ -134,7 +135,10 @@ def check(path, allowed_spec, nexthop_spec, excluded_spec=""):
             continue
         ok = False
         if kind == "arp":
-            ok = allowed(f["tpa"], nets + hops)
+            # A request asks for a target or the next hop; a reply (op 2) only answers the
+            # neighbour on the link that asked (the target namespace checking its entry for
+            # the scanner): it probes nothing.
+            ok = allowed(f["tpa"], nets + hops) or f.get("op") == "2"
         elif kind in ("ip4", "ip6"):
             ok = allowed(f["dst"], nets)
             icmp6 = int(f.get("icmp6", -1))
