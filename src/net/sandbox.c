@@ -2,9 +2,13 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /*
  * What the SYN/UDP receive and send loops, their threads, stdio on the result pipe and the
@@ -129,6 +133,84 @@ enum ps_err net_sandbox_deny_escapes(struct ps_diag *diag)
 		rc = seccomp_load(ctx);
 	if (rc)
 		err = ps_fail(diag, PS_ERR_SYSTEM, "seccomp filter: %s", strerror(-rc));
+	seccomp_release(ctx);
+	return err;
+}
+
+/*
+ * What libmicrohttpd's pool threads, the request handlers, the allocator (and ASan's or
+ * TSan's, in test builds) call once the listening socket exists.
+ */
+static const char *const http_server[] = {
+	/* the connections it accepts, the log it writes */
+	"read", "readv", "write", "writev", "close", "fstat", "lseek", "fcntl", "accept",
+	"accept4", "recvfrom", "recvmsg", "sendto", "sendmsg", "sendfile", "shutdown",
+	"getsockopt", "setsockopt", "getsockname", "getpeername",
+	/* waiting, and waking a pool thread */
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "eventfd2", "poll", "ppoll",
+	"select", "pselect6", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres",
+	"gettimeofday", "time", "sched_yield", "restart_syscall",
+	/* memory (mmap and mprotect below) */
+	"munmap", "mremap", "madvise", "brk",
+	/* threads and signals of its own */
+	"futex", "set_robust_list", "rseq", "exit", "exit_group", "rt_sigreturn",
+	"rt_sigprocmask", "sigaltstack", "getpid", "gettid", "getrandom", "sched_getaffinity",
+	"getrlimit",
+};
+
+static int allow_http_calls(scmp_filter_ctx ctx)
+{
+	int rc;
+
+	/* Memory, never executable: no code can be brought in. */
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+			      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* Threads, not processes: clone with CLONE_THREAD; clone3's flags sit behind a pointer
+	 * the filter cannot read, so it answers ENOSYS and the C library falls back to clone. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	if (!rc && seccomp_syscall_resolve_name("clone3") != __NR_SCMP_ERROR)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				      seccomp_syscall_resolve_name("clone3"), 0);
+	/* Signals to its own threads only (abort, sanitizers). */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	/* A thread's own name, nothing else prctl can do. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				      SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+	/* Its descriptor limit, read only. */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+				      SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
+	return rc;
+}
+
+enum ps_err net_sandbox_enter_http_thread(struct ps_diag *diag)
+{
+	/* EPERM, not a kill: the server and its scans go on; the taken-over call fails. */
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	enum ps_err err = PS_OK;
+	int rc;
+
+	if (!ctx)
+		return ps_fail(diag, PS_ERR_UNSUPPORTED, "seccomp: no filter support");
+	rc = allow_names(ctx, http_server, sizeof(http_server) / sizeof(http_server[0]));
+	if (!rc)
+		rc = allow_http_calls(ctx);
+	if (!rc)
+		rc = seccomp_load(ctx);
+	if (rc)
+		err = ps_fail(diag, PS_ERR_SYSTEM, "seccomp filter for the HTTP threads: %s",
+			      strerror(-rc));
 	seccomp_release(ctx);
 	return err;
 }

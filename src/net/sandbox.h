@@ -34,4 +34,16 @@ enum ps_err net_sandbox_enter_as(enum net_sandbox_profile profile, struct ps_dia
  */
 enum ps_err net_sandbox_deny_escapes(struct ps_diag *diag);
 
+/*
+ * For the threads of an HTTP server, the ones that parse requests (serve): the calling
+ * thread, and every thread it starts afterwards, may use the descriptors they are handed
+ * (accept, read, write, epoll, eventfd), memory that never becomes executable, threads of
+ * the same process, time and randomness. Nothing else: no new socket, no file opened, no
+ * connect, no process started or signalled; those fail with EPERM, so a request that took a
+ * thread over gains no reach, and the rest of the process (the scans, in threads started
+ * before) keeps its own. Only the caller, not the whole process: call it in a thread that
+ * then starts the server's threads.
+ */
+enum ps_err net_sandbox_enter_http_thread(struct ps_diag *diag);
+
 #endif

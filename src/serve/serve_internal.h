@@ -41,6 +41,7 @@ struct serve_scan {
 	struct serve_view *waiting; /* views suspended until there is news */
 	uint64_t woken_ms;	    /* when they were last resumed for a result */
 	unsigned refs; /* under the server's lock */
+	struct serve_scan *launch_next; /* waiting for its thread (the server's lock) */
 	struct report_summary sum;
 	char engine[16];
 	char error[PS_DIAG_MAX];

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/priv.h"
 #include "net/sandbox.h"
 #include "net/siphash.h"
 #include "report/verdict.h"
@@ -72,8 +73,10 @@ struct serve {
 	pthread_mutex_t lock; /* scans[], refs, running */
 	pthread_cond_t idle;
 	struct serve_scan *scans[SERVE_KEEP_SCANS];
+	struct serve_scan *launch; /* accepted scans whose thread the reaper is to start */
 	unsigned running;
 	bool stopping;
+	int listen_fd;
 	pthread_t reaper;
 	bool reaper_started;
 	pthread_mutex_t conns_lock; /* conns: connections are added and removed, the reaper reads */
@@ -589,7 +592,47 @@ static void *scan_thread(void *arg)
 	return NULL;
 }
 
-/* Stops the scans nobody follows (the visitor left, or never came to watch) or run too long. */
+/*
+ * Starts the threads of the scans the request threads accepted (the server's lock held): a
+ * request thread may not start one itself, its threads inherit its seccomp filter and a scan
+ * needs sockets. With stop set (the server stopping), or no thread to be had, the scan ends
+ * with an error instead.
+ */
+static void launch_scans_locked(struct serve *srv, bool stop)
+{
+	struct serve_scan *s;
+
+	while ((s = srv->launch) != NULL) {
+		pthread_attr_t attr;
+		pthread_t tid;
+		bool started = false;
+
+		srv->launch = s->launch_next;
+		s->launch_next = NULL;
+		if (!stop && !pthread_attr_init(&attr)) {
+			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			started = !pthread_create(&tid, &attr, scan_thread, s);
+			pthread_attr_destroy(&attr);
+		}
+		if (started)
+			continue;
+		pthread_mutex_lock(&s->lock);
+		s->done = true;
+		snprintf(s->error, sizeof(s->error), "%s",
+			 stop ? "the server stopped before the scan began" : "no thread");
+		views_wake_locked(s);
+		pthread_mutex_unlock(&s->lock);
+		serve_limits_done(&srv->limits, &s->client);
+		srv->running--;
+		scan_unref_locked(srv, s); /* the thread's: the table and the response keep it */
+		pthread_cond_broadcast(&srv->idle);
+	}
+}
+
+/*
+ * Starts the scans the request threads accepted, and stops the ones nobody follows (the
+ * visitor left, or never came to watch) or run too long.
+ */
 static void *reaper_thread(void *arg)
 {
 	struct serve *srv = arg;
@@ -599,6 +642,8 @@ static void *reaper_thread(void *arg)
 	while (!srv->stopping) {
 		struct timespec ts;
 		time_t now = time(NULL);
+
+		launch_scans_locked(srv, false);
 
 		for (i = 0; i < SERVE_KEEP_SCANS; i++) {
 			struct serve_scan *s = srv->scans[i];
@@ -622,6 +667,7 @@ static void *reaper_thread(void *arg)
 		}
 		pthread_cond_timedwait(&srv->idle, &srv->lock, &ts);
 	}
+	launch_scans_locked(srv, true);
 	pthread_mutex_unlock(&srv->lock);
 	return NULL;
 }
@@ -1037,8 +1083,7 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 	char token[17], msg[PS_DIAG_MAX + 64];
 	uint8_t rnd[SERVE_ID_LEN / 2];
 	enum serve_refusal r;
-	pthread_t tid;
-	pthread_attr_t attr;
+	struct serve_scan **tail;
 
 	if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33))
 		return send_error(srv, c, MHD_HTTP_BAD_REQUEST, R_BAD_REQUEST,
@@ -1117,26 +1162,15 @@ static enum MHD_Result start_scan(struct serve *srv, struct MHD_Connection *c,
 		return send_error(srv, c, MHD_HTTP_SERVICE_UNAVAILABLE, R_BUSY,
 				  "The server is busy with other visitors: try again in a minute.");
 	}
+	/* The reaper starts its thread (launch_scans_locked), at once. */
 	pthread_mutex_lock(&srv->lock);
 	s->refs++; /* the response's */
 	srv->running++;
+	for (tail = &srv->launch; *tail; tail = &(*tail)->launch_next)
+		;
+	*tail = s;
+	pthread_cond_broadcast(&srv->idle);
 	pthread_mutex_unlock(&srv->lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&tid, &attr, scan_thread, s)) {
-		pthread_attr_destroy(&attr);
-		pthread_mutex_lock(&s->lock);
-		s->done = true;
-		snprintf(s->error, sizeof(s->error), "no thread");
-		pthread_mutex_unlock(&s->lock);
-		pthread_mutex_lock(&srv->lock);
-		srv->running--;
-		s->refs -= 2; /* the thread's and the response's; the table keeps it, done */
-		pthread_mutex_unlock(&srv->lock);
-		serve_limits_done(&srv->limits, client);
-		return MHD_NO;
-	}
-	pthread_attr_destroy(&attr);
 	srv->m.scans_started++;
 	if (f.live)
 		return send_live(srv, c, s);
@@ -1453,13 +1487,82 @@ static enum ps_err static_responses(struct serve *srv, struct ps_diag *diag)
 	return PS_OK;
 }
 
+/* The listening socket, made here: the threads that will accept on it may not make one. */
+static enum ps_err listen_socket(struct serve *srv, const struct sockaddr_storage *ss, bool any,
+				 struct ps_diag *diag)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1,
+	    zero = 0;
+
+	if (fd < 0)
+		return ps_fail(diag, PS_ERR_SYSTEM, "serve: socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, any ? &zero : &one, sizeof(int));
+	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, SOMAXCONN)) {
+		int e = errno;
+
+		close(fd);
+		return ps_fail(diag, PS_ERR_SYSTEM, "serve: cannot listen on %s (%s)",
+			       srv->o.listen, strerror(e));
+	}
+	srv->listen_fd = fd;
+	return PS_OK;
+}
+
+struct http_start {
+	struct serve *srv;
+	unsigned flags;
+	enum ps_err err;
+	struct ps_diag diag;
+};
+
+/*
+ * Confines itself (no capabilities, net_sandbox_enter_http_thread) and starts
+ * libmicrohttpd, whose pool threads inherit both: every byte of every request is parsed
+ * without privilege, under the allowlist. Then ends.
+ */
+static void *http_start_thread(void *arg)
+{
+	struct http_start *st = arg;
+	struct serve *srv = st->srv;
+	const struct serve_opts *opts = &srv->o;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	/* No capability (this thread's and its threads' only: the scans keep theirs), then
+	 * the allowlist. */
+	st->err = net_priv_drop(&st->diag);
+	if (!st->err)
+		st->err = net_sandbox_enter_http_thread(&st->diag);
+	if (st->err)
+		return NULL;
+	srv->mhd = MHD_start_daemon(
+	    st->flags, 0, NULL, NULL, handler, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+	    MHD_OPTION_CONNECTION_LIMIT, opts->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    opts->per_ip_conns, MHD_OPTION_CONNECTION_TIMEOUT, opts->client_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_HEADER_POOL,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, srv, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_done, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_quiet, srv,
+	    opts->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, opts->tls_cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, opts->tls_key, MHD_OPTION_END);
+	if (!srv->mhd)
+		st->err = ps_fail(&st->diag, PS_ERR_SYSTEM, "serve: cannot serve on %s (%s)",
+				  opts->listen,
+				  errno ? strerror(errno) : "libmicrohttpd refused the options");
+	return NULL;
+}
+
 enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struct ps_diag *diag)
 {
 	struct serve *srv = calloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
 	struct ps_addr addr = {0};
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct http_start st = {0};
+	pthread_t tid;
 	uint16_t port = 0;
 	bool any = false;
 	enum ps_err err;
@@ -1468,6 +1571,7 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 	if (!srv)
 		return PS_ERR_NOMEM;
 	srv->o = *opts;
+	srv->listen_fd = -1;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->conns_lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
@@ -1528,32 +1632,31 @@ enum ps_err serve_start(const struct serve_opts *opts, struct serve **out, struc
 		flags |= MHD_USE_TLS;
 	}
 	/*
-	 * Before the first byte of a request is parsed, and before the pool threads start (they
-	 * inherit it): a request that took the process over could still use its sockets and
-	 * files, but not exec, ptrace, change namespaces, mounts or modules (net/sandbox).
+	 * Before any thread starts (they inherit it): no thread of the process, scans included,
+	 * may exec, ptrace, change namespaces, mounts or modules (net/sandbox).
 	 */
 	if ((err = net_sandbox_deny_escapes(diag)))
 		goto fail;
-	srv->mhd = MHD_start_daemon(
-	    flags, 0, NULL, NULL, handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_LIMIT, opts->max_conns,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_conns, MHD_OPTION_CONNECTION_TIMEOUT,
-	    opts->client_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_HEADER_POOL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
-	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, srv, MHD_OPTION_NOTIFY_COMPLETED,
-	    request_done, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_quiet,
-	    srv, opts->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, opts->tls_cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, opts->tls_key, MHD_OPTION_END);
-	if (!srv->mhd) {
-		err = ps_fail(diag, PS_ERR_SYSTEM, "serve: cannot listen on %s (%s)", opts->listen,
-			      errno ? strerror(errno) : "libmicrohttpd refused the options");
+	if ((err = listen_socket(srv, &ss, any, diag)))
 		goto fail;
-	}
+	/* The reaper first: it starts the scans, which the request threads may not. */
 	if (pthread_create(&srv->reaper, NULL, reaper_thread, srv)) {
 		err = ps_fail(diag, PS_ERR_SYSTEM, "serve: no thread");
 		goto fail;
 	}
 	srv->reaper_started = true;
+	st.srv = srv;
+	st.flags = flags;
+	if (pthread_create(&tid, NULL, http_start_thread, &st)) {
+		err = ps_fail(diag, PS_ERR_SYSTEM, "serve: no thread");
+		goto fail;
+	}
+	pthread_join(tid, NULL);
+	if (st.err) {
+		*diag = st.diag;
+		err = st.err;
+		goto fail;
+	}
 	*out = srv;
 	return PS_OK;
 fail:
@@ -1578,11 +1681,16 @@ void serve_stop(struct serve *srv)
 		pthread_join(srv->reaper, NULL);
 	/* Views end once their scans do; then the daemon's threads can be joined. */
 	pthread_mutex_lock(&srv->lock);
-	while (srv->running)
-		pthread_cond_wait(&srv->idle, &srv->lock);
+	while (srv->running) {
+		launch_scans_locked(srv, true); /* accepted after the reaper ended */
+		if (srv->running)
+			pthread_cond_wait(&srv->idle, &srv->lock);
+	}
 	pthread_mutex_unlock(&srv->lock);
 	if (srv->mhd)
-		MHD_stop_daemon(srv->mhd);
+		MHD_stop_daemon(srv->mhd); /* closes the listening socket too */
+	else if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
 	for (i = 0; i < SERVE_KEEP_SCANS; i++)
 		if (srv->scans[i])
 			scan_unref(srv, srv->scans[i]);

@@ -88,6 +88,24 @@ lab_wait_port $V1 192.0.2.1 8081 || exit 1
 # The server parses requests under a seccomp filter (exec, ptrace, namespaces... refused).
 lab_check "serve runs under a seccomp filter" 2 \
 	"$(sed -n 's/^Seccomp:\t//p' /proc/${LAB_PIDS[-2]}/status 2>/dev/null)"
+# ...and the threads that read requests under a second, an allowlist (no socket, no open, no
+# exec: net_sandbox_enter_http_thread): one per core in libmicrohttpd's pool, the main
+# thread (which starts the scans' threads through the reaper) without it.
+http_threads() { # PID: the threads with both filters, and of them those with no capability
+	local t n=0 nocap=0
+	for t in /proc/$1/task/*/status; do
+		[ "$(sed -n 's/^Seccomp_filters:\t//p' "$t")" = 2 ] || continue
+		n=$((n + 1))
+		[ "$(sed -n 's/^CapEff:\t//p' "$t")$(sed -n 's/^CapPrm:\t//p' "$t")" = \
+			00000000000000000000000000000000 ] && nocap=$((nocap + 1))
+	done
+	echo "$n $nocap"
+}
+cores=$(getconf _NPROCESSORS_ONLN)
+lab_check "serve: the request threads have the allowlist too and no capability (one per core)" \
+	"$cores $cores" "$(http_threads "${LAB_PIDS[-2]}")"
+lab_check "serve: the main thread has only the first filter" 1 \
+	"$(sed -n 's/^Seccomp_filters:\t//p' /proc/${LAB_PIDS[-2]}/status 2>/dev/null)"
 
 # curl in a visitor namespace: vcurl NS SERVER_ADDR PATH [curl args]; a cookie jar per visitor.
 vcurl() {

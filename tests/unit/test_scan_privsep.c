@@ -14,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -300,6 +303,87 @@ static void test_deny_escapes(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* What a thread under serve's HTTP filter may do, and may not; bit n set: check n failed. */
+static void *http_inner(void *arg)
+{
+	(void)arg;
+	/* A thread it starts inherits the filter. */
+	return (void *)(intptr_t)(socket(AF_INET, SOCK_DGRAM, 0) < 0 && errno == EPERM);
+}
+
+static void *http_thread(void *arg)
+{
+	int lfd = *(int *)arg, code = 0, fd;
+	struct ps_diag diag = {{0}};
+	pthread_t inner;
+	void *ok = NULL;
+	char buf[4];
+	void *mem;
+
+	if (net_sandbox_enter_http_thread(&diag))
+		return (void *)(intptr_t)(1 << 20);
+	errno = 0;
+	code |= socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EPERM ? 0 : 1 << 0;
+	code |= open("/dev/null", O_RDONLY) < 0 && errno == EPERM ? 0 : 1 << 1;
+	execl("/bin/true", "true", (char *)NULL);
+	code |= errno == EPERM ? 0 : 1 << 2;
+	code |= fork() < 0 && errno == EPERM ? 0 : 1 << 3;
+	mem = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	code |= mem == MAP_FAILED && errno == EPERM ? 0 : 1 << 4;
+	code |= kill(getppid(), 0) < 0 && errno == EPERM ? 0 : 1 << 5;
+	code |= prctl(PR_SET_DUMPABLE, 1) < 0 && errno == EPERM ? 0 : 1 << 6;
+	/* What a server thread does: threads, memory, accept, read, write. */
+	code |= pthread_create(&inner, NULL, http_inner, NULL) == 0 ? 0 : 1 << 7;
+	if (!(code & 1 << 7))
+		code |= pthread_join(inner, &ok) == 0 && ok ? 0 : 1 << 8;
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	code |= mem != MAP_FAILED ? 0 : 1 << 9;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	code |= fd >= 0 && read(fd, buf, 2) == 2 && write(fd, "ok", 2) == 2 ? 0 : 1 << 10;
+	if (fd >= 0)
+		close(fd);
+	return (void *)(intptr_t)code;
+}
+
+static void test_http_thread_sandbox(void **state)
+{
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t len = sizeof(sa);
+		int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd, code;
+		pthread_t t;
+		void *res = NULL;
+		char buf[2] = {0};
+
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, len) || listen(lfd, 1) ||
+		    getsockname(lfd, (struct sockaddr *)&sa, &len) ||
+		    pthread_create(&t, NULL, http_thread, &lfd))
+			_exit(100);
+		cfd = socket(AF_INET, SOCK_STREAM, 0);
+		if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, len) || write(cfd, "hi", 2) != 2)
+			_exit(101);
+		pthread_join(t, &res);
+		code = (int)(intptr_t)res;
+		if (code)
+			_exit(code & 1 << 20 ? 102 : 1 + __builtin_ctz((unsigned)code));
+		/* The peer got its answer; the other threads keep their reach. */
+		if (read(cfd, buf, 2) != 2 || memcmp(buf, "ok", 2))
+			_exit(103);
+		_exit(socket(AF_INET, SOCK_DGRAM, 0) >= 0 && open("/dev/null", O_RDONLY) >= 0 ? 0
+											: 104);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0); /* 1 + n: check n of http_thread failed */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +392,7 @@ int main(void)
 	    cmocka_unit_test(test_sandbox_keeps_results),
 	    cmocka_unit_test(test_stream_sandbox),
 	    cmocka_unit_test(test_deny_escapes),
+	    cmocka_unit_test(test_http_thread_sandbox),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
